@@ -1,0 +1,58 @@
+# labkit — the two commands a fresh machine needs are `make run` and `make test`.
+# Everything else (venv, Python packages, catalogues, models, test browser) is
+# installed by these targets themselves.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+LABKIT := $(VENV)/bin/labkit
+# On a Raspberry Pi, picamera2/gpiozero/lgpio come from apt, so the venv must see them.
+IS_PI  := $(shell grep -qs "Raspberry Pi" /proc/device-tree/model && echo yes)
+VENV_FLAGS := $(if $(IS_PI),--system-site-packages,)
+EXTRAS := $(if $(IS_PI),pi,)
+comma := ,
+RUNTIME_SPEC := .$(if $(EXTRAS),[$(EXTRAS)],)
+DEV_SPEC := .[dev$(if $(EXTRAS),$(comma)$(EXTRAS),)]
+PYTEST_ARGS ?=
+
+.PHONY: run test bench lint clean venv dev-venv catalogues models system-test-deps
+
+$(VENV)/.runtime-installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e "$(RUNTIME_SPEC)"
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.runtime-installed
+	$(PIP) install --quiet -e "$(DEV_SPEC)"
+	touch $@
+
+venv: $(VENV)/.runtime-installed
+dev-venv: $(VENV)/.dev-installed
+
+catalogues: $(VENV)/.runtime-installed
+	$(PY) -m labkit.i18n compile
+
+models: $(VENV)/.runtime-installed
+	$(LABKIT) models fetch --if-missing
+
+run: venv catalogues models
+	$(LABKIT) serve
+
+system-test-deps:
+	bash scripts/ensure-system-deps.sh
+
+test: dev-venv system-test-deps catalogues models
+	LABKIT_HARDWARE=sim $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: dev-venv catalogues models
+	LABKIT_HARDWARE=sim $(PY) -m bench
+
+lint: dev-venv
+	$(PY) -m ruff check labkit tests bench
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+	find labkit -name '*.mo' -delete

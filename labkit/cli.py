@@ -1,0 +1,138 @@
+"""The `labkit` command: serve, doctor, version (and the groups other parts add).
+
+User mistakes (`LabkitError`) print one line with the fix and exit 2 — never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import sys
+from typing import Any
+
+import click
+
+from labkit import __version__
+from labkit.config import Settings
+from labkit.errors import LabkitError
+
+
+class LabkitGroup(click.Group):
+    """A click group that turns LabkitError into one clear line and exit code 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LabkitError as exc:
+            click.echo(f"labkit: error: {exc.one_line()}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+@click.group(cls=LabkitGroup)
+@click.version_option(__version__, prog_name="labkit")
+@click.option("-v", "--verbose", is_flag=True, help="Log more detail.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """labkit — the offline AI lab kit."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        ctx.obj = {"settings": Settings.from_env()}
+    except LabkitError as exc:
+        click.echo(f"labkit: error: {exc.one_line()}", err=True)
+        ctx.exit(exc.exit_code)
+
+
+@main.command()
+def version() -> None:
+    """Print the labkit version."""
+    click.echo(__version__)
+
+
+def _check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise LabkitError(f"port {port} is already in use", code="port_in_use",
+                              fix=f"stop the other program on port {port}, or set LABKIT_PORT "
+                                  "to another number") from None
+
+
+def _local_ips() -> list[str]:
+    """This machine's IPv4 addresses as the OS reports them (no traffic is sent)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["hostname", "-I"], capture_output=True, text=True, timeout=3).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return [ip for ip in out.split() if "." in ip and not ip.startswith("127.")]
+
+
+def _addresses(port: int) -> list[str]:
+    urls = [f"http://localhost:{port}/"]
+    hostname = socket.gethostname()
+    urls.append(f"http://{hostname}.local:{port}/")
+    for ip in _local_ips():
+        urls.append(f"http://{ip}:{port}/")
+    return urls
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (LABKIT_HOST).")
+@click.option("--port", type=int, default=None, help="Port (LABKIT_PORT, default 8080).")
+@click.option("--hardware", type=click.Choice(["auto", "sim", "real"]), default=None,
+              help="Hardware mode (LABKIT_HARDWARE).")
+@click.option("--camera", default=None, help="auto, synthetic, an index or a file.")
+@click.option("--threads", type=int, default=48, show_default=True,
+              help="Web worker threads (each live view holds one).")
+@click.pass_context
+def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str | None,
+          camera: str | None, threads: int) -> None:
+    """Start the kit: hardware, live view and the classroom page."""
+    from waitress import create_server
+
+    from labkit.web import create_app
+
+    settings = settings_from(ctx).with_(**{k: v for k, v in {
+        "host": host, "port": port, "hardware": hardware, "camera": camera}.items()
+        if v is not None})
+    _check_port_free(settings.host, settings.port)
+    app = create_app(settings)
+    server = create_server(app, host=settings.host, port=settings.port, threads=threads,
+                           channel_timeout=30, ident="labkit")
+    runtime = app.extensions["labkit"]
+    click.echo(f"labkit {__version__} is running ({runtime.hardware} hardware, camera "
+               f"{runtime.camera.name}). Open:")
+    for url in _addresses(settings.port):
+        click.echo(f"  {url}")
+    sys.stdout.flush()
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        runtime.close()
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def doctor(ctx: click.Context, as_json: bool) -> None:
+    """Tell what hardware and software this kit has and what to fix."""
+    from labkit.doctor import format_text, report, run_checks
+
+    findings = run_checks(settings_from(ctx))
+    if as_json:
+        click.echo(json.dumps(report(findings), ensure_ascii=False, indent=2))
+    else:
+        click.echo(format_text(findings))
+    if not report(findings)["ok"]:
+        ctx.exit(1)

@@ -1,0 +1,84 @@
+"""The kit's single runtime: one owner for the camera, the microphone and the pins.
+
+`KitRuntime` is built once per process (by `labkit serve`, `labkit run`, or a test) from the
+Settings. Everything above it — detectors, labs, the web app — gets hardware from here, so two
+parts of the kit never fight over the camera.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from labkit.config import Settings
+from labkit.drivers.audio import Microphone, Speaker
+from labkit.drivers.bench import VirtualBench
+from labkit.drivers.camera import Camera
+from labkit.drivers.gpio import install_pin_factory, make_pin_factory
+from labkit.drivers.hardware import resolve_hardware
+from labkit.drivers.kit import Kit
+from labkit.drivers.wiring import load_wiring
+from labkit.errors import LabkitError
+from labkit.events import EventBus
+
+log = logging.getLogger(__name__)
+
+
+class KitRuntime:
+    """Hardware and shared services for one kit process."""
+
+    def __init__(self, settings: Settings, *, start_camera: bool = True) -> None:
+        self.settings = settings
+        self.hardware = resolve_hardware(settings.hardware)
+        settings.ensure_data_dir()
+        self.bus = EventBus()
+        self.wiring = load_wiring(settings.wiring_file)
+        self.factory = install_pin_factory(make_pin_factory(self.hardware, settings.data_dir))
+        self.kit = Kit(self.wiring, self.factory, self.hardware)
+        self.bench = VirtualBench(self.kit, self.bus).start()
+        self.camera = Camera(settings.camera, hardware=self.hardware, start=start_camera)
+        self.speaker = Speaker(hardware=self.hardware, bus=self.bus)
+        self._mic: Microphone | None = None
+        self._mic_error: str | None = None
+        self._lock = threading.Lock()
+        self.services: dict[str, Any] = {}
+        log.info("kit runtime up: hardware=%s camera=%s", self.hardware, self.camera.name)
+
+    @property
+    def microphone(self) -> Microphone | None:
+        """The shared microphone, opened on first use; None (with a reason) if there is none."""
+        with self._lock:
+            if self._mic is None and self._mic_error is None:
+                try:
+                    self._mic = Microphone(self.settings.microphone, hardware=self.hardware,
+                                           bus=self.bus)
+                except LabkitError as exc:
+                    self._mic_error = exc.one_line()
+                    log.warning("no microphone: %s", self._mic_error)
+            return self._mic
+
+    @property
+    def microphone_error(self) -> str | None:
+        return self._mic_error
+
+    def service(self, name: str, factory: Any) -> Any:
+        """A lazily created shared service (a detector, a model cache) kept for the process."""
+        with self._lock:
+            if name not in self.services:
+                self.services[name] = factory()
+            return self.services[name]
+
+    def close(self) -> None:
+        for svc in list(self.services.values()):
+            close = getattr(svc, "close", None)
+            if callable(close):
+                try:
+                    close()
+                except Exception:
+                    log.exception("closing a service failed")
+        self.camera.close()
+        if self._mic is not None:
+            self._mic.close()
+        self.bench.close()
+        self.kit.close()

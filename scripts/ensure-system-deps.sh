@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite needs (a real browser for the page tests,
+# a CJK font so Chinese renders, espeak-ng + sox for generated speech). As root it installs
+# them; otherwise it stops with the exact command to run. Browser tests are never skipped.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
+command -v sox >/dev/null 2>&1 || need+=(sox)
+fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-microhei)
+[ ${#need[@]} -eq 0 ] && exit 0
+cmd="apt-get update && apt-get install -y --no-install-recommends ${need[*]}"
+if [ "$(id -u)" -eq 0 ]; then
+  echo "installing system packages for the tests: ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+else
+  echo "The tests need these Debian packages: ${need[*]}" >&2
+  echo "Run:  sudo sh -c '$cmd'" >&2
+  exit 1
+fi
