@@ -136,3 +136,7 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
         click.echo(format_text(findings))
     if not report(findings)["ok"]:
         ctx.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -43,7 +43,29 @@ class KitRuntime:
         self._mic_error: str | None = None
         self._lock = threading.Lock()
         self.services: dict[str, Any] = {}
+        self._idle_demo = False
+        self.start_idle_demo()
         log.info("kit runtime up: hardware=%s camera=%s", self.hardware, self.camera.name)
+
+    def start_idle_demo(self) -> None:
+        """While no lab runs, the kit's button lights its LED — the gpiozero hello-world,
+        so a teacher unpacking a kit sees at once that pins and page are alive."""
+        if self._idle_demo or "led" not in self.wiring or "button" not in self.wiring:
+            return
+        self.kit.led.source = self.kit.button
+        self._idle_demo = True
+
+    def stop_idle_demo(self) -> None:
+        """Hand the pins back (a lab or a student program is about to use them)."""
+        if not self._idle_demo:
+            return
+        self.kit.led.source = None
+        self.kit.led.off()
+        self._idle_demo = False
+
+    @property
+    def idle_demo_running(self) -> bool:
+        return self._idle_demo
 
     @property
     def microphone(self) -> Microphone | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import warnings
 import wave
 from math import gcd
 from pathlib import Path
@@ -52,7 +53,10 @@ def read_wav(source: str | os.PathLike[str] | bytes, target_rate: int = RATE) ->
     name = "the upload" if isinstance(source, (bytes, bytearray)) else str(source)
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     try:
-        rate, data = wavfile.read(stream)
+        with warnings.catch_warnings():
+            # streamed WAVs (espeak-ng --stdout, arecord) carry a placeholder length
+            warnings.simplefilter("ignore", wavfile.WavFileWarning)
+            rate, data = wavfile.read(stream)
     except FileNotFoundError:
         raise LabkitError(f"audio file {name} does not exist", code="bad_audio",
                           fix="check the path") from None

@@ -1,0 +1,150 @@
+"""Shared fixtures: temp data dir + sim hardware for everything, a real server, a real browser.
+
+No test touches `~`: every test gets its own LABKIT_DATA under pytest's tmp_path.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from tests.helpers import LiveServer, start_server
+
+os.environ["LABKIT_HARDWARE"] = "sim"
+CHROMIUM = "/usr/bin/chromium"
+LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "data:", "blob:",
+                  "about:")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABKIT_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("LABKIT_HARDWARE", "sim")
+    monkeypatch.setenv("LABKIT_CAMERA", "synthetic")
+    monkeypatch.setenv("LABKIT_MICROPHONE", "simulated")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Any:
+    from labkit.config import Settings
+
+    return Settings(data_dir=data_dir, hardware="sim", camera="synthetic",
+                    microphone="simulated", host="127.0.0.1", threads=2)
+
+
+@pytest.fixture
+def runtime(settings: Any) -> Iterator[Any]:
+    from labkit.runtime import KitRuntime
+
+    rt = KitRuntime(settings)
+    yield rt
+    rt.close()
+
+
+@pytest.fixture
+def app(settings: Any, runtime: Any) -> Any:
+    from labkit.web import create_app
+
+    application = create_app(settings, runtime)
+    application.config.update(TESTING=True)
+    return application
+
+
+@pytest.fixture
+def client(app: Any) -> Any:
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf_client(app: Any) -> Any:
+    """A test client whose POSTs carry a valid CSRF token (like the page's Labkit.post)."""
+    client = app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    import re
+
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    return client
+
+
+@pytest.fixture
+def server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Start real `labkit serve` subprocesses (stopped after the test)."""
+    servers: list[LiveServer] = []
+
+    def start(**extra_env: str) -> LiveServer:
+        server = start_server(tmp_path / f"srv{len(servers)}" / "data", **extra_env)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def live_server(server_factory: Callable[..., LiveServer]) -> LiveServer:
+    return server_factory()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's chromium driven by Playwright. Missing browser = failure, never a skip."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run 'sudo apt-get install chromium fonts-wqy-microhei'"
+                    " (make test does this when run as root)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                  "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+class PageWatch:
+    """What a page tried to do that it must not: external requests, console errors."""
+
+    def __init__(self) -> None:
+        self.external: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh browser page that blocks (and records) every request leaving 127.0.0.1."""
+    # bypass_csp lets Playwright evaluate its wait predicates; requests are still policed below
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN",
+                                  bypass_csp=True)
+    pg = context.new_page()
+    watch = PageWatch()
+
+    def route(route: Any) -> None:
+        url = route.request.url
+        if url.startswith(LOCAL_PREFIXES):
+            route.continue_()
+        else:
+            watch.external.append(url)
+            route.abort()
+
+    context.route("**/*", route)
+    pg.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: watch.page_errors.append(str(e)))
+    pg.watch = watch  # type: ignore[attr-defined]
+    yield pg
+    context.close()

@@ -1,0 +1,94 @@
+"""Small helpers shared by the tests (not fixtures)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+LABKIT = [sys.executable, "-m", "labkit.cli"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def labkit_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """An environment for a labkit subprocess: sim hardware, temp data, no real devices."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LABKIT_")}
+    env.update({
+        "LABKIT_DATA": str(data_dir),
+        "LABKIT_HARDWARE": "sim",
+        "LABKIT_CAMERA": "synthetic",
+        "LABKIT_MICROPHONE": "simulated",
+        "LABKIT_HOST": "127.0.0.1",
+        "PYTHONUNBUFFERED": "1",
+    })
+    for key in ("LABKIT_MODEL_CACHE", "LABKIT_TEST_MODELS"):
+        if key in os.environ:
+            env[key] = os.environ[key]
+    env.update(extra)
+    return env
+
+
+@dataclass
+class LiveServer:
+    """A real `labkit serve` subprocess on a free localhost port."""
+
+    data_dir: Path
+    port: int
+    proc: subprocess.Popen[str]
+    log_path: Path
+    started_in: float = 0.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_server(data_dir: Path, *, timeout: float = 30.0, args: list[str] | None = None,
+                 **extra_env: str) -> LiveServer:
+    """Start `labkit serve` and wait for /healthz; raises with the server log on failure."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log_path = data_dir.parent / f"server-{port}.log"
+    env = labkit_env(data_dir, LABKIT_PORT=str(port), **extra_env)
+    t0 = time.monotonic()
+    log_file = log_path.open("w")
+    proc = subprocess.Popen(LABKIT + ["serve", *(args or [])], env=env, cwd=str(REPO),
+                            stdout=log_file, stderr=subprocess.STDOUT, text=True)
+    server = LiveServer(data_dir, port, proc, log_path, extra_env=extra_env)
+    deadline = t0 + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"labkit serve exited with {proc.returncode}:\n{server.log()}")
+        try:
+            with urllib.request.urlopen(f"{server.url}/healthz", timeout=2) as r:
+                if r.status == 200:
+                    server.started_in = time.monotonic() - t0
+                    return server
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"labkit serve did not answer within {timeout}s:\n{server.log()}")
