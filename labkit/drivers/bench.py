@@ -139,6 +139,7 @@ class VirtualBench:
             state["distance"] = None if d is None else round(d, 3)
             state["max_distance"] = spec.options["max_distance"]
         elif t == "MCP3008":
+            state["channel"] = spec.options["channel"]
             v = self._analog(spec)
             state["value"] = None if v is None else round(v, 4)
             if spec.options["sensor"] == "TMP36" and v is not None:

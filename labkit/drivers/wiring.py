@@ -143,7 +143,7 @@ def load_wiring(path: Path | None = None) -> Wiring:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
         raise _bad(source, f"is not valid YAML{where}", "fix the indentation/colons there, or "
-                   f"delete it to use the standard wiring") from None
+                   "delete it to use the standard wiring") from None
     except OSError as exc:
         raise _bad(source, f"cannot be read ({exc.strerror})", "check the file permissions") from None
     return parse_wiring(data, source)

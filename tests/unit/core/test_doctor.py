@@ -3,7 +3,6 @@ import json
 from click.testing import CliRunner
 
 from labkit.cli import main
-from labkit.config import Settings
 from labkit.doctor import format_text, report, run_checks
 
 

@@ -29,7 +29,9 @@
     const head = el("div", "device-head");
     head.appendChild(el("span", "device-name", label(name)));
     const pins = Object.values(st.pins || {});
-    head.appendChild(el("span", "device-pins", pins.length ? T.pin + " " + pins.join("/") : ""));
+    const where = pins.length ? T.pin + " " + pins.join("/")
+      : (st.channel !== undefined ? T.channel + " " + st.channel : "");
+    head.appendChild(el("span", "device-pins", where));
     card.appendChild(head);
     const vis = el("div", "device-visual");
     card.appendChild(vis);
