@@ -6,6 +6,7 @@ No test touches `~`: every test gets its own LABKIT_DATA under pytest's tmp_path
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -148,3 +149,34 @@ def page(browser: Any) -> Iterator[Any]:
     pg.watch = watch  # type: ignore[attr-defined]
     yield pg
     context.close()
+
+
+class InProcessServer:
+    """The real app under waitress in a thread of the test process, so a test can reach into
+    the runtime (unplug the synthetic camera, change its scene, inject audio)."""
+
+    def __init__(self, app: Any, runtime: Any) -> None:
+        from waitress import create_server
+
+        from tests.helpers import free_port
+
+        self.app, self.runtime = app, runtime
+        self.port = free_port()
+        self.server = create_server(app, host="127.0.0.1", port=self.port, threads=16)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def stop(self) -> None:
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def inproc_server(app: Any, runtime: Any) -> Iterator[InProcessServer]:
+    server = InProcessServer(app, runtime)
+    yield server
+    server.stop()

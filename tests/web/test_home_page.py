@@ -58,3 +58,15 @@ def test_language_switch_shows_english(live_server, page):
     page.click("#lang-zh")
     page.wait_for_selector("text=虚拟实验台")
     assert page.watch.external == []
+
+
+def test_page_tells_when_the_camera_is_unplugged_and_recovers(inproc_server, page):
+    source = inproc_server.runtime.camera.source
+    page.goto(inproc_server.url + "/")
+    page.wait_for_function("document.getElementById('camera-view').naturalWidth > 0")
+    assert page.locator("#camera-status").is_hidden()
+    source.unplugged = True
+    page.wait_for_selector("#camera-status", state="visible", timeout=10000)
+    assert "重新连接" in page.locator("#camera-status").inner_text()
+    source.unplugged = False
+    page.wait_for_selector("#camera-status", state="hidden", timeout=10000)
