@@ -97,14 +97,14 @@ def log_mel(samples: np.ndarray, rate: int = RATE, n_mels: int = N_MELS) -> np.n
 
 
 def frame_energy_db(samples: np.ndarray, rate: int = RATE) -> np.ndarray:
-    """RMS level of each 25 ms / 10 ms frame in dBFS (full-scale sine = -3 dBFS)."""
+    """RMS level of each 25 ms / 10 ms frame in dBFS (AES17: a full-scale sine is 0 dBFS)."""
     win, hop, _ = frame_params(rate)
     x = to_float(samples)
     if x.size < win:
         x = np.pad(x, (0, win - x.size))
     frames = np.lib.stride_tricks.sliding_window_view(x, win)[::hop]
     rms = np.sqrt(np.mean(frames.astype(np.float64) ** 2, axis=1))
-    return (20.0 * np.log10(np.maximum(rms, 1e-9))).astype(np.float32)
+    return (20.0 * np.log10(np.maximum(rms * np.sqrt(2.0), 1e-9))).astype(np.float32)
 
 
 def speech_bounds(samples: np.ndarray, rate: int = RATE, *, margin_db: float = 30.0,

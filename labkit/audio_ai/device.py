@@ -1,0 +1,176 @@
+"""The gpiozero-device base every sound detector shares (DESIGN § 5).
+
+A detector is a gpiozero `InternalDevice`: it has `value`, `is_active`, `values`,
+`when_activated` / `when_deactivated` and `wait_for_active()`, so a child writes
+
+    led.source = clap.toggled.values
+    level.when_activated = buzzer.beep
+
+Audio arrives in blocks, either from its own listener thread on a `Microphone` (what a student
+program does) or pushed with `feed()` (what `AudioMonitor`, the tests and the benchmark do —
+one pass over the audio feeds every detector). Time inside a detector is counted in samples,
+not wall-clock seconds, so a WAV file and a live microphone give the same answers.
+
+Events fire on the edge where `is_active` changes, like a pin's edge on a Button.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable
+
+import numpy as np
+from gpiozero import Device
+from gpiozero.internal_devices import InternalDevice
+
+from labkit.drivers.wav import RATE
+
+log = logging.getLogger(__name__)
+
+
+def ensure_pin_factory() -> None:
+    """gpiozero needs a pin factory even for pinless devices (for `ticks()`); outside the kit
+    runtime (a plain student script on a laptop) install the kit's simulated or real one."""
+    if Device.pin_factory is not None:
+        return
+    from labkit.config import Settings
+    from labkit.drivers.gpio import install_pin_factory, make_pin_factory
+    from labkit.drivers.hardware import resolve_hardware
+
+    install_pin_factory(make_pin_factory(resolve_hardware(Settings.from_env().hardware)))
+
+
+class AudioDetector(InternalDevice):
+    """A pinless gpiozero device whose value comes from processing audio blocks.
+
+    Subclasses implement `_process(block)` (int16 samples, any length) and set the value with
+    `_set_value()`. Pass `mic=` to listen on a thread of its own; leave it out and call `feed()`.
+    """
+
+    def __init__(self, mic: Any = None, *, pin_factory: Any = None) -> None:
+        ensure_pin_factory()
+        self._value: float = 0.0
+        self._children: list[Signal] = []
+        self._lock = threading.RLock()
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self.samples_seen = 0
+        super().__init__(pin_factory=pin_factory)
+        self._fire_events(self.pin_factory.ticks(), False)
+        self.mic = mic
+        if mic is not None:
+            self._thread = threading.Thread(target=self._listen, name=f"labkit-{type(self).__name__}",
+                                            daemon=True)
+            self._thread.start()
+
+    # -- gpiozero device surface -------------------------------------------------------------
+    @property
+    def value(self) -> float:
+        self._check_open()
+        return self._value
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.value)
+
+    @property
+    def seconds(self) -> float:
+        """Audio time processed so far (samples / 16 kHz)."""
+        return self.samples_seen / RATE
+
+    def _set_value(self, value: float) -> None:
+        self._value = float(value)
+        self._fire_events(self.pin_factory.ticks(), self._value_active())
+
+    def _value_active(self) -> bool:
+        return bool(self._value)
+
+    # -- audio in ---------------------------------------------------------------------------
+    def feed(self, block: np.ndarray) -> None:
+        """Process the next block of 16 kHz mono int16 audio (any length)."""
+        block = np.asarray(block).reshape(-1)
+        if block.dtype != np.int16:
+            block = np.clip(np.round(block), -32768, 32767).astype(np.int16)
+        with self._lock:
+            self._process(block)
+            self.samples_seen += block.size
+            for child in self._children:
+                child._refresh()
+
+    def process(self, samples: np.ndarray, block: int = 512) -> "AudioDetector":
+        """Feed a whole clip through, block by block, exactly as the microphone would."""
+        samples = np.asarray(samples).reshape(-1)
+        for i in range(0, samples.size, block):
+            self.feed(samples[i:i + block])
+        return self
+
+    def _process(self, block: np.ndarray) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _listen(self) -> None:
+        with self.mic.listen() as blocks:
+            while not self._stop.is_set():
+                data = blocks.get(timeout=0.2)
+                if data is None:
+                    if getattr(self.mic, "_stop", threading.Event()).is_set():
+                        break
+                    continue
+                try:
+                    self.feed(data)
+                except Exception:  # a bad block must not kill the detector thread
+                    log.exception("%s failed on a block", type(self).__name__)
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=2)
+        self._thread = None
+        for child in list(self._children):
+            child.close()
+        super().close()
+
+    # -- sub-signals ----------------------------------------------------------------------
+    def _signal(self, getter: Callable[[], float], name: str) -> "Signal":
+        sig = Signal(self, getter, name)
+        self._children.append(sig)
+        return sig
+
+
+class Signal(InternalDevice):
+    """A small device that follows one aspect of a detector (`clap.toggled`, `kws.heard("red")`).
+
+    Its value is recomputed after every block the parent processes, and its own
+    `when_activated` fires on the edge, so sub-signals compose with gpiozero like any device.
+    """
+
+    def __init__(self, parent: AudioDetector, getter: Callable[[], float], name: str) -> None:
+        self._parent = parent
+        self._getter = getter
+        self.name = name
+        super().__init__(pin_factory=parent.pin_factory)
+        self._value = float(getter())
+        self._fire_events(self.pin_factory.ticks(), bool(self._value))
+
+    @property
+    def value(self) -> float:
+        self._check_open()
+        return self._value
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.value)
+
+    def _refresh(self) -> None:
+        if self._closed:
+            return
+        self._value = float(self._getter())
+        self._fire_events(self.pin_factory.ticks(), bool(self._value))
+
+    def close(self) -> None:
+        if self in self._parent._children:
+            self._parent._children.remove(self)
+        super().close()
+
+    def __repr__(self) -> str:
+        return f"<labkit {type(self._parent).__name__}.{self.name} value={self._value}>"
