@@ -1,0 +1,56 @@
+"""The kit's records: roster, lab runs, portfolio, teacher PIN — SQLite plus atomic files.
+
+    store = Store(settings.data_dir)           # or Store.for_runtime(runtime): one per process
+    cls = store.roster.add_class("三年级二班")
+    kid = store.roster.add_student(cls.id, "王芳")
+    run_id = store.runs.start(kid.id, lesson_id="face_led", project_id="face_led", steps_total=3)
+    store.runs.record_step(run_id, "see", "face_seen")
+
+Everything lives under the data dir: `labkit.sqlite3` (WAL) and `portfolio/` for kept files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from labkit.store.db import DB_NAME, Database
+from labkit.store.files import Artefacts
+from labkit.store.pin import TeacherPin
+from labkit.store.problems import N_, Problem, RosterImportError
+from labkit.store.roster import Roster, SchoolClass, Student
+from labkit.store.runs import Artefact, Run, Runs, Score, StepResult
+
+__all__ = ["Store", "Problem", "RosterImportError", "SchoolClass", "Student", "Run", "Score",
+           "StepResult", "Artefact", "N_"]
+
+
+class Store:
+    """One database connection and the repositories built on it."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.db = Database(self.data_dir / DB_NAME)
+        self.roster = Roster(self.db)
+        self.runs = Runs(self.db)
+        self.artefacts = Artefacts(self.db, self.data_dir / "portfolio")
+        self.pin = TeacherPin(self.db)
+
+    @classmethod
+    def for_runtime(cls, runtime: Any) -> "Store":
+        """The process's shared store (one connection per kit process)."""
+        return runtime.service("store", lambda: cls(runtime.settings.data_dir))
+
+    def delete_student(self, class_id: int, student_id: int) -> None:
+        """Remove a student, their runs and their kept files."""
+        self.roster.delete_student(class_id, student_id)
+        self.artefacts.remove_files_of_student(student_id)
+
+    def delete_class(self, class_id: int) -> None:
+        students = self.roster.students(class_id)
+        self.roster.delete_class(class_id)
+        for student in students:
+            self.artefacts.remove_files_of_student(student.id)
+
+    def close(self) -> None:
+        self.db.close()

@@ -1,0 +1,85 @@
+"""Numbered schema migrations. Append, never edit a released one.
+
+Migration N brings `PRAGMA user_version` from N-1 to N. Each is a list of single statements run
+inside one transaction together with the version bump (sqlite3's `executescript` would commit
+on its own, which is exactly what a migration must not do).
+
+What is stored, on purpose: names of classes and students and nothing else personal; what
+happened in each lab run (steps passed, times, reflection text, rubric levels); references to
+files a student chose to save. No frames, no audio, no birthdays, no ids from other systems.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[list[str]] = [
+    # 1 — roster, runs, portfolio, kit settings
+    [
+        """CREATE TABLE classes (
+            id          INTEGER PRIMARY KEY,
+            name        TEXT NOT NULL,
+            name_key    TEXT NOT NULL UNIQUE,
+            created_at  REAL NOT NULL
+        )""",
+        """CREATE TABLE students (
+            id          INTEGER PRIMARY KEY,
+            class_id    INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+            name        TEXT NOT NULL,
+            name_key    TEXT NOT NULL,
+            created_at  REAL NOT NULL,
+            UNIQUE (class_id, name_key)
+        )""",
+        "CREATE INDEX students_by_class ON students(class_id)",
+        """CREATE TABLE runs (
+            id          INTEGER PRIMARY KEY,
+            student_id  INTEGER NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+            lesson_id   TEXT NOT NULL,
+            project_id  TEXT NOT NULL,
+            title_zh    TEXT NOT NULL DEFAULT '',
+            title_en    TEXT NOT NULL DEFAULT '',
+            steps_total INTEGER NOT NULL CHECK (steps_total >= 0),
+            started_at  REAL NOT NULL,
+            ended_at    REAL,
+            status      TEXT NOT NULL CHECK (status IN
+                            ('running', 'finished', 'stopped', 'interrupted'))
+        )""",
+        "CREATE INDEX runs_by_student ON runs(student_id, started_at)",
+        """CREATE TABLE step_results (
+            run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            step_id     TEXT NOT NULL,
+            check_id    TEXT NOT NULL,
+            passed_at   REAL NOT NULL,
+            detail      TEXT NOT NULL DEFAULT '',
+            PRIMARY KEY (run_id, step_id)
+        )""",
+        """CREATE TABLE reflections (
+            run_id      INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+            question    TEXT NOT NULL,
+            answer      TEXT NOT NULL,
+            created_at  REAL NOT NULL
+        )""",
+        """CREATE TABLE scores (
+            run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            criterion   TEXT NOT NULL,
+            source      TEXT NOT NULL CHECK (source IN ('self', 'teacher')),
+            level       INTEGER NOT NULL CHECK (level >= 1),
+            max_level   INTEGER NOT NULL CHECK (max_level >= level),
+            updated_at  REAL NOT NULL,
+            PRIMARY KEY (run_id, criterion, source)
+        )""",
+        """CREATE TABLE artefacts (
+            id          INTEGER PRIMARY KEY,
+            run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            kind        TEXT NOT NULL CHECK (kind IN ('sample', 'model')),
+            name        TEXT NOT NULL,
+            path        TEXT NOT NULL,
+            sha256      TEXT NOT NULL,
+            bytes       INTEGER NOT NULL,
+            created_at  REAL NOT NULL
+        )""",
+        "CREATE INDEX artefacts_by_run ON artefacts(run_id)",
+        """CREATE TABLE kit_settings (
+            key         TEXT PRIMARY KEY,
+            value       TEXT NOT NULL
+        )""",
+    ],
+]
