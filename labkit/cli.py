@@ -142,6 +142,11 @@ from labkit.models.cli import models as _models_group  # noqa: E402
 
 main.add_command(_models_group)
 
+from labkit.projects.cli import curriculum as _curriculum_group, run as _run_command  # noqa: E402
+
+main.add_command(_run_command)
+main.add_command(_curriculum_group)
+
 
 if __name__ == "__main__":
     main()

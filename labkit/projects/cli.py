@@ -1,0 +1,138 @@
+"""`labkit run PROJECT` (one lab, headless, with logs) and `labkit curriculum check`.
+
+`labkit run face_led` starts the kit's runtime in this process, runs the lab exactly as the
+page would (same runner, same checks) and logs every signal change and step as it happens.
+It exits 0 once every check has passed, 1 if `--seconds` ran out first, 2 on a user error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+log = logging.getLogger("labkit.run")
+
+
+def known_projects() -> dict[str, Any]:
+    """What the lab registry knows, in the shape `labkit.curriculum` validates against."""
+    from labkit.curriculum import KnownProject
+    from labkit.projects.registry import registry
+
+    return {pid: KnownProject(frozenset(cls.check_ids()), frozenset(cls.devices()))
+            for pid, cls in registry().projects.items()}
+
+
+@click.command("run")
+@click.argument("project")
+@click.option("--seconds", type=float, default=120.0, show_default=True,
+              help="Give up after this long if not every check has passed (0 = no limit).")
+@click.option("--keep-going", is_flag=True, help="Keep running after every check passed.")
+@click.option("--camera", default=None, help="Camera source (auto, synthetic, index, file).")
+@click.pass_context
+def run(ctx: click.Context, project: str, seconds: float, keep_going: bool,
+        camera: str | None) -> None:
+    """Run one lab headless from the terminal, logging what the kit observes."""
+    from labkit.projects.registry import registry
+    from labkit.projects.runner import LabRunner
+    from labkit.runtime import KitRuntime
+
+    settings = ctx.obj["settings"]
+    if camera:
+        settings = settings.with_(camera=camera)
+    labs = registry()
+    cls = labs.get(project)  # unknown lab: one clear line, exit 2
+    logging.getLogger("labkit.projects").setLevel(logging.INFO)
+    runtime = KitRuntime(settings, start_camera=cls.uses_camera())
+    done = threading.Event()
+    sub = runtime.bus.subscribe("lab")
+    try:
+        runner = LabRunner(runtime, None, labs)
+        for check_id, spec in cls.checks.items():
+            log.info("check %s: %s", check_id, spec.description)
+        runner.start(project)
+        stop = threading.Event()
+        previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        deadline = time.monotonic() + seconds if seconds > 0 else None
+        try:
+            while not stop.is_set():
+                event = sub.get(timeout=0.2)
+                if event is not None:
+                    _log_event(event.topic, event.data)
+                    if event.topic == "lab.state" and event.data.get("status") == "complete":
+                        done.set()
+                        if not keep_going:
+                            break
+                if deadline is not None and time.monotonic() > deadline:
+                    break
+        except KeyboardInterrupt:
+            pass
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+        lab = runner.active
+        summary = lab.snapshot() if lab is not None else None
+        runner.stop("stopped")
+    finally:
+        sub.close()
+        runtime.close()
+    if summary is not None:
+        passed = sum(1 for s in summary["steps"] if s["passed"])
+        click.echo(f"{project}: {passed}/{len(summary['steps'])} check(s) passed")
+    if not done.is_set():
+        ctx.exit(1)
+
+
+def _log_event(topic: str, data: dict[str, Any]) -> None:
+    if topic == "lab.signal":
+        log.info("signal %s = %s", data.get("name"), data.get("value"))
+    elif topic == "lab.check":
+        log.info("check %s: %s/%s%s", data.get("check"), data.get("count"), data.get("target"),
+                 " passed" if data.get("passed") else "")
+    elif topic == "lab.step":
+        log.info("step %s passed", data.get("step"))
+    elif topic == "lab.state":
+        log.info("lab %s", data.get("status"))
+    elif topic == "lab.error":
+        log.warning("lab error: %s", data.get("message"))
+
+
+@click.group("curriculum")
+def curriculum() -> None:
+    """Lessons and semester plans."""
+
+
+@curriculum.command("check")
+@click.option("--dir", "root", type=click.Path(path_type=Path), default=None,
+              help="Curriculum folder (default: LABKIT_CURRICULUM or the repository's).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--strict", is_flag=True, help="Also fail (exit 1) when a class-hour target is "
+              "not met.")
+@click.pass_context
+def curriculum_check(ctx: click.Context, root: Path | None, as_json: bool, strict: bool) -> None:
+    """Validate every lesson and plan; report class hours per grade against the targets.
+
+    Exit 0 when everything is valid (targets not met are reported as warnings), 1 when a
+    lesson or plan is invalid (or, with --strict, a target is not met).
+    """
+    from labkit import curriculum as cur_mod
+
+    cur = cur_mod.load(root, known_projects())
+    rep = cur_mod.report(cur)
+    from labkit.projects.registry import registry
+
+    broken = registry().broken
+    rep["broken_projects"] = broken
+    if as_json:
+        click.echo(json.dumps(rep, ensure_ascii=False, indent=2))
+    else:
+        click.echo(cur_mod.format_report(rep))
+        for module, why in broken.items():
+            click.echo(f"  error: lab module {module} cannot be loaded: {why}")
+    if not rep["valid"] or broken or (strict and rep["targets_met"] < rep["targets_total"]):
+        ctx.exit(1)

@@ -1,0 +1,369 @@
+"""Running labs: one active lab per kit, inside the kit's single runtime process.
+
+The runner is a runtime service (`LabRunner.for_runtime(runtime)`), so the web page and the
+terminal (`labkit run`) drive labs the same way and never fight over the camera or the pins.
+While a lab runs, a thread:
+
+1. waits for the next camera frame (labs that use the camera) or the next tick,
+2. copies the virtual bench's `bench.state` changes into the lab's event log as hardware
+   entries, and hands bus events the lab listens to to `on_event()`,
+3. calls the lab's `step()`,
+4. re-evaluates the checks when the log changed; a step whose check passes turns green once
+   and stays green ("latched"), is written to the portfolio in its own transaction, and is
+   announced on the bus as `lab.step` (the page turns it green live over SSE).
+
+Bus topics: `lab.state` (started/complete/stopped), `lab.check` (a check's progress changed),
+`lab.step` (a step passed), `lab.signal` (a model signal changed, e.g. face visible).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+from labkit.events import Event
+from labkit.projects.base import CheckResult, LabContext, Project
+from labkit.projects.eventlog import EventLog, LogEntry
+from labkit.projects.registry import Registry, registry as default_registry
+from labkit.store.problems import N_, Problem
+
+log = logging.getLogger(__name__)
+
+EVAL_INTERVAL = 0.25       # seconds between check evaluations when nothing changed
+MAX_STEP_ERRORS = 25       # consecutive step() failures before the lab is stopped
+
+
+@dataclass(frozen=True)
+class StepBinding:
+    """A lesson step and the project check that proves it."""
+
+    step_id: str
+    check_id: str
+
+
+def device_signal(state: dict[str, Any]) -> Any:
+    """The one value of a bench device worth logging (LED level, servo angle, pressed …)."""
+    t = state.get("type")
+    if t == "AngularServo":
+        return state.get("angle")
+    if t == "Button":
+        return state.get("pressed")
+    if t == "MotionSensor":
+        return state.get("active")
+    if t == "DistanceSensor":
+        return state.get("distance")
+    if t == "MCP3008":
+        return state.get("celsius", state.get("value"))
+    if t == "TonalBuzzer":
+        return state.get("frequency") if state.get("value") else 0
+    value = state.get("value")
+    return list(value) if isinstance(value, (list, tuple)) else value
+
+
+@dataclass
+class ActiveLab:
+    """One running lab and what it has achieved so far."""
+
+    project: Project
+    steps: list[StepBinding]
+    log: EventLog
+    ctx: LabContext
+    run_id: int | None = None
+    student_id: int | None = None
+    lesson_id: str = ""
+    started_at: float = field(default_factory=time.time)
+    status: str = "running"
+    results: dict[str, CheckResult] = field(default_factory=dict)
+    passed: dict[str, float] = field(default_factory=dict)   # step id → when
+    errors: int = 0
+    last_error: str = ""
+    complete: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def project_id(self) -> str:
+        return self.project.id
+
+    def snapshot(self) -> dict[str, Any]:
+        """JSON-able state for the page and the API."""
+        with self.lock:
+            return self._snapshot()
+
+    def _snapshot(self) -> dict[str, Any]:
+        return {
+            "run_id": self.run_id, "project": self.project.id, "lesson": self.lesson_id,
+            "status": self.status, "complete": self.complete, "started_at": self.started_at,
+            "checks": {cid: r.as_dict() for cid, r in self.results.items()},
+            "steps": [{"step": s.step_id, "check": s.check_id, "passed": s.step_id in self.passed,
+                       "passed_at": self.passed.get(s.step_id)} for s in self.steps],
+        }
+
+
+class LabRunner:
+    """Starts and stops labs; at most one runs at a time on a kit."""
+
+    def __init__(self, runtime: Any, store: Any = None, labs: Registry | None = None) -> None:
+        self.runtime = runtime
+        self.store = store
+        self.labs = labs or default_registry()
+        self._lock = threading.RLock()
+        self._active: ActiveLab | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._sub: Any = None
+        if store is not None:
+            n = store.runs.interrupt_dangling()
+            if n:
+                log.info("%d lab run(s) cut off by a restart marked as interrupted", n)
+
+    @classmethod
+    def for_runtime(cls, runtime: Any, store: Any = None) -> "LabRunner":
+        """The kit's one runner (a runtime service)."""
+        return runtime.service("labs.runner", lambda: cls(runtime, store))
+
+    @property
+    def active(self) -> ActiveLab | None:
+        return self._active
+
+    # ---- start / stop ---------------------------------------------------------------------
+    def start(self, project_id: str, *, steps: Sequence[StepBinding] | None = None,
+              student_id: int | None = None, lesson_id: str = "", titles: tuple[str, str] = ("", ""),
+              takeover: bool = False) -> ActiveLab:
+        """Start a lab. With a student, the run is recorded in their portfolio.
+
+        Another lab already running is an error (`busy`) unless `takeover` — then it is
+        stopped first (its run is kept as 'stopped').
+        """
+        cls = self.labs.get(project_id)
+        bindings = list(steps) if steps is not None else [StepBinding(c, c)
+                                                            for c in cls.check_ids()]
+        for b in bindings:
+            if b.check_id not in cls.checks:
+                raise Problem(N_("The lesson step \"%(step)s\" needs the check \"%(check)s\", "
+                                 "which lab \"%(project)s\" does not have."),
+                              fix=N_("Run 'labkit curriculum check' to find the mistake."),
+                              code="bad_lesson", step=b.step_id, check=b.check_id,
+                              project=project_id)
+        missing = [d for d in cls.devices() if d not in self.runtime.wiring]
+        if missing:
+            raise Problem(N_("This lab needs the device \"%(device)s\", which the kit's wiring "
+                             "does not have."),
+                          fix=N_("Add it to wiring.yaml in the data folder."),
+                          code="unknown_device", device=missing[0])
+        with self._lock:
+            if self._active is not None:
+                if not takeover:
+                    raise Problem(N_("Another lab is running on this kit."),
+                                  fix=N_("Stop it first, then start this one."), code="busy")
+                self._stop_locked("stopped")
+            run_id = None
+            if student_id is not None and self.store is not None:
+                run_id = self.store.runs.start(student_id, lesson_id=lesson_id or project_id,
+                                               project_id=project_id, steps_total=len(bindings),
+                                               title_zh=titles[0], title_en=titles[1])
+            lab_log = EventLog()
+            ctx = LabContext(self.runtime, lab_log, run_id)
+            lab = ActiveLab(cls(), bindings, lab_log, ctx, run_id, student_id,
+                            lesson_id or project_id)
+            lab_log.subscribe(lambda entry: self._on_log(lab, entry))
+            self._prepare_hardware()
+            topics = ("bench.state", *cls.listens)
+            self._sub = self.runtime.bus.subscribe(*topics, maxsize=1024)
+            self._log_bench(lab, self.runtime.bench.state(), time.time())
+            try:
+                lab.project.setup(ctx)
+            except Exception as exc:
+                log.exception("lab %s failed to start", project_id)
+                self._sub.close()
+                self._sub = None
+                self._release_hardware(lab)
+                if run_id is not None:
+                    self.store.runs.end(run_id, "stopped")
+                if isinstance(exc, Problem):
+                    raise
+                raise Problem(N_("The lab could not start: %(reason)s"),
+                              fix=N_("Check the kit with 'labkit doctor'."), code="lab_failed",
+                              reason=str(exc)) from exc
+            self._active = lab
+            self._stop = threading.Event()
+            self._thread = threading.Thread(target=self._loop, args=(lab, self._stop),
+                                            name=f"labkit-lab-{project_id}", daemon=True)
+            self._thread.start()
+        log.info("lab %s started (run %s, %d step(s))", project_id, run_id, len(bindings))
+        self._publish("lab.state", lab, status="running")
+        return lab
+
+    def stop(self, status: str = "stopped", *, run_id: int | None = None) -> ActiveLab | None:
+        """Stop the active lab (only if it is `run_id`, when given). Returns it, or None."""
+        with self._lock:
+            lab = self._active
+            if lab is None or (run_id is not None and lab.run_id != run_id):
+                return None
+            self._stop_locked(status)
+        return lab
+
+    def _stop_locked(self, status: str) -> None:
+        lab = self._active
+        if lab is None:
+            return
+        self._stop.set()
+        if self._thread is not None and self._thread is not threading.current_thread():
+            self._thread.join(timeout=5)
+        self._thread = None
+        if self._sub is not None:
+            self._sub.close()
+            self._sub = None
+        try:
+            lab.project.teardown(lab.ctx)
+        except Exception:
+            log.exception("lab %s teardown failed", lab.project_id)
+        self._release_hardware(lab)
+        lab.status = status
+        if lab.run_id is not None and self.store is not None:
+            self.store.runs.end(lab.run_id, status)
+        self._active = None
+        log.info("lab %s %s (run %s): %d/%d step(s) passed", lab.project_id, status, lab.run_id,
+                 len(lab.passed), len(lab.steps))
+        self._publish("lab.state", lab, status=status)
+
+    def close(self) -> None:
+        self.stop("stopped")
+
+    # ---- hardware hand-over ---------------------------------------------------------------
+    def _prepare_hardware(self) -> None:
+        stop_demo = getattr(self.runtime, "stop_idle_demo", None)
+        if callable(stop_demo):
+            stop_demo()
+        self.runtime.kit.reset_outputs()
+
+    def _release_hardware(self, lab: ActiveLab) -> None:
+        try:
+            self.runtime.kit.reset_outputs()
+        except Exception:
+            log.exception("resetting outputs after lab %s failed", lab.project_id)
+        start_demo = getattr(self.runtime, "start_idle_demo", None)
+        if callable(start_demo):
+            start_demo()
+
+    # ---- the loop -------------------------------------------------------------------------
+    def _loop(self, lab: ActiveLab, stop: threading.Event) -> None:
+        seq = 0
+        camera = self.runtime.camera if lab.project.uses_camera() else None
+        last_eval, last_version = 0.0, -1
+        while not stop.is_set():
+            frame = None
+            if camera is not None:
+                frame = camera.wait_for_frame(seq, timeout=0.5)
+                if frame is not None:
+                    seq = frame.seq
+            else:
+                stop.wait(lab.project.tick_seconds)
+            if stop.is_set():
+                break
+            self._drain(lab)
+            if camera is None or frame is not None:
+                self._step(lab, frame)
+            now = time.monotonic()
+            if lab.log.version != last_version or now - last_eval >= EVAL_INTERVAL:
+                last_eval, last_version = now, lab.log.version
+                self._evaluate(lab)
+            if lab.errors >= MAX_STEP_ERRORS:
+                log.error("lab %s stopped after %d errors: %s", lab.project_id, lab.errors,
+                          lab.last_error)
+                threading.Thread(target=self.stop, kwargs={"run_id": lab.run_id},
+                                 daemon=True).start()
+                break
+
+    def _drain(self, lab: ActiveLab) -> None:
+        sub = self._sub
+        if sub is None:
+            return
+        while True:
+            event = sub.get(timeout=0)
+            if event is None:
+                return
+            if event.topic == "bench.state":
+                self._log_bench(lab, event.data, event.ts)
+            else:
+                self._deliver(lab, event)
+
+    def _log_bench(self, lab: ActiveLab, state: dict[str, Any], ts: float) -> None:
+        for name, dev in state.items():
+            lab.log.record_state("hw", name, device_signal(dev), ts)
+
+    def _deliver(self, lab: ActiveLab, event: Event) -> None:
+        try:
+            lab.project.on_event(lab.ctx, event)
+            lab.errors = 0
+        except Exception as exc:
+            self._failed(lab, exc)
+
+    def _step(self, lab: ActiveLab, frame: Any) -> None:
+        try:
+            lab.project.step(lab.ctx, frame)
+            lab.errors = 0
+        except Exception as exc:
+            self._failed(lab, exc)
+
+    def _failed(self, lab: ActiveLab, exc: Exception) -> None:
+        lab.errors += 1
+        message = f"{type(exc).__name__}: {exc}"
+        if message != lab.last_error:
+            log.exception("lab %s step failed", lab.project_id)
+            self._publish("lab.error", lab, message=str(exc))
+        lab.last_error = message
+
+    # ---- checks ---------------------------------------------------------------------------
+    def _evaluate(self, lab: ActiveLab) -> None:
+        try:
+            results = lab.project.evaluate(lab.log)
+        except Exception as exc:
+            self._failed(lab, exc)
+            return
+        with lab.lock:
+            events = self._apply_results(lab, results)
+        for topic, data in events:
+            self._publish(topic, lab, **data)
+
+    def _apply_results(self, lab: ActiveLab,
+                       results: dict[str, CheckResult]) -> list[tuple[str, dict[str, Any]]]:
+        events: list[tuple[str, dict[str, Any]]] = []
+        for check_id, result in results.items():
+            if lab.results.get(check_id) != result:
+                lab.results[check_id] = result
+                bound = [s.step_id for s in lab.steps if s.check_id == check_id]
+                latched = result.passed or any(s in lab.passed for s in bound)
+                events.append(("lab.check", {"check": check_id, "steps": bound,
+                                             "passed": latched, "count": result.count,
+                                             "target": result.target}))
+        for binding in lab.steps:
+            result = results.get(binding.check_id)
+            if result is None or not result.passed or binding.step_id in lab.passed:
+                continue
+            now = time.time()
+            lab.passed[binding.step_id] = now
+            if lab.run_id is not None and self.store is not None:
+                self.store.runs.record_step(lab.run_id, binding.step_id, binding.check_id,
+                                            result.detail, at=now)
+            log.info("lab %s: step %s passed (check %s: %s)", lab.project_id, binding.step_id,
+                     binding.check_id, result.detail)
+            events.append(("lab.step", {"step": binding.step_id, "check": binding.check_id,
+                                        "passed_at": now}))
+        if not lab.complete and lab.steps and len(lab.passed) == len(lab.steps):
+            lab.complete = True
+            log.info("lab %s: all %d step(s) passed", lab.project_id, len(lab.steps))
+            events.append(("lab.state", {"status": "complete"}))
+        return events
+
+    # ---- bus ------------------------------------------------------------------------------
+    def _on_log(self, lab: ActiveLab, entry: LogEntry) -> None:
+        if entry.source == "model":
+            log.debug("lab %s: %s = %r", lab.project_id, entry.name, entry.value)
+            self._publish("lab.signal", lab, name=entry.name, value=entry.value)
+
+    def _publish(self, topic: str, lab: ActiveLab, **data: Any) -> None:
+        self.runtime.bus.publish(topic, {"run_id": lab.run_id, "project": lab.project_id,
+                                         "lesson": lab.lesson_id, **data})
