@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -163,6 +164,89 @@ def info(ctx: click.Context, name: str, as_json: bool, show_licence: bool) -> No
     if entry.labels:
         lines.append("  labels      " + ", ".join(entry.labels))
     click.echo("\n".join(lines))
+
+
+@models.command("export")
+@click.argument("names", nargs=-1, required=True)
+@click.option("--to", "to_dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the pack into (e.g. the USB stick).")
+@click.option("--name", "filename", default=None, help="File name of the pack.")
+@click.pass_context
+def export_(ctx: click.Context, names: tuple[str, ...], to_dir: Path,
+            filename: str | None) -> None:
+    """Write models (verified first) into one .labkit-models.tar with their manifest."""
+    from labkit.models.packs import export_pack
+
+    store = _store(ctx)
+    path = export_pack(store, names, to_dir, filename=filename)
+    click.echo(f"wrote {path} ({_mb(path.stat().st_size)}, {len(set(names))} model(s))")
+
+
+@models.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--max-mb", type=int, default=4096, show_default=True,
+              help="Refuse packs larger than this.")
+@click.pass_context
+def import_(ctx: click.Context, path: Path, max_mb: int) -> None:
+    """Import a .labkit-models.tar: every hash checked first, then all models or none."""
+    from labkit.models.packs import import_pack
+
+    settings = _settings(ctx)
+    settings.ensure_data_dir()
+    store = _store(ctx)
+    names = import_pack(store, path, max_bytes=max_mb * 1024 * 1024)
+    click.echo(f"imported {len(names)} model(s): " + ", ".join(names))
+
+
+@models.command()
+@click.argument("name")
+@click.option("--runs", type=click.IntRange(1, 10000), default=50, show_default=True)
+@click.option("--threads", "threads", type=int, multiple=True,
+              help="Thread counts to try (default: 1 and LABKIT_THREADS).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def bench(ctx: click.Context, name: str, runs: int, threads: tuple[int, ...],
+          as_json: bool) -> None:
+    """Latency (p50/p95 over N runs) for each backend that can run the model."""
+    from labkit.models.benchmark import bench_model
+
+    rows = bench_model(_store(ctx), name, runs=runs, threads=list(threads) or None)
+    if as_json:
+        click.echo(json.dumps([r.to_dict() for r in rows], indent=1))
+        return
+    click.echo(f"{name}: {runs} runs on generated input")
+    click.echo(f"  {'BACKEND':26} {'THREADS':>7} {'LOAD ms':>8} {'p50 ms':>8} {'p95 ms':>8}")
+    for r in rows:
+        click.echo(f"  {r.backend:26} {r.threads:>7} {r.load_ms:>8.1f} {r.p50_ms:>8.2f} "
+                   f"{r.p95_ms:>8.2f}")
+
+
+@models.command()
+@click.argument("src", type=click.Path(path_type=Path))
+@click.option("--calib", required=True, type=click.Path(path_type=Path),
+              help="Folder of .npy/.npz input samples.")
+@click.option("--out", "dst", type=click.Path(path_type=Path), default=None,
+              help="Output file (default: SRC with .int8.onnx).")
+@click.option("--mode", type=click.Choice(["auto", "static", "dynamic"]), default="auto",
+              show_default=True, help="auto: static QDQ with convolutions, else dynamic.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def quantize(ctx: click.Context, src: Path, calib: Path, dst: Path | None, mode: str,
+             as_json: bool) -> None:
+    """Make an int8 ONNX model and report its size and agreement on the calibration data."""
+    from labkit.models.quantize import quantize_onnx
+
+    dst = dst or src.with_name(src.name.removesuffix(".onnx") + ".int8.onnx")
+    report = quantize_onnx(src, dst, calib, mode=mode, threads=_settings(ctx).threads)
+    if as_json:
+        click.echo(json.dumps(report.to_dict(), indent=1))
+        return
+    click.echo(f"wrote {report.dst} ({report.mode} int8)")
+    click.echo(f"  size       {_mb(report.src_bytes)} -> {_mb(report.dst_bytes)} "
+               f"({report.ratio:.0%})")
+    click.echo(f"  agreement  {report.agreement:.2%} on {report.samples} calibration sample(s) "
+               f"(output {report.compared_output}); max |float - int8| "
+               f"{report.max_abs_error:.4g}")
 
 
 def register_doctor_check() -> None:

@@ -123,9 +123,10 @@ def litert_interpreter_class() -> Any:
 class LiteRTModel(Model):
     backend = "litert"
 
-    def __init__(self, path: Path, *, threads: int = 2, name: str = "") -> None:
+    def __init__(self, path: Path, *, threads: int = 2, name: str = "",
+                 interpreter_cls: Any = None) -> None:
         super().__init__(path, name)
-        interpreter_cls = litert_interpreter_class()
+        interpreter_cls = interpreter_cls or litert_interpreter_class()
         t0 = time.perf_counter()
         try:
             it = interpreter_cls(model_path=str(path), num_threads=max(1, threads))
