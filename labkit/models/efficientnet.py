@@ -470,45 +470,8 @@ def calibration_images(n: int = 48, seed: int = 0) -> list[np.ndarray]:
     return out
 
 
-def quantize_int8(onnx_bytes: bytes, calibration: Iterable[dict[str, np.ndarray]]) -> bytes:
-    """Static int8 (QDQ, per-channel weights) — fast QLinearConv kernels, unlike dynamic
-    quantisation, whose ConvInteger path ran ~13× slower than float here.
-
-    `calibration` yields input feeds (e.g. {"image": batch}) typical of real use.
-    """
-    import tempfile
-
-    from onnxruntime.quantization import (CalibrationDataReader, QuantFormat, QuantType,
-                                          quantize_static)
-
-    feeds = iter(list(calibration))
-
-    class _Reader(CalibrationDataReader):
-        def get_next(self) -> dict[str, np.ndarray] | None:
-            return next(feeds, None)
-
-    with tempfile.TemporaryDirectory() as tmp:
-        src, dst = Path(tmp) / "float.onnx", Path(tmp) / "int8.onnx"
-        src.write_bytes(onnx_bytes)
-        import logging
-
-        quant_log = logging.getLogger()
-        level = quant_log.level
-        quant_log.setLevel(max(level, logging.ERROR))  # the quantiser warns about pre-processing
-        try:
-            quantize_static(str(src), str(dst), _Reader(), quant_format=QuantFormat.QDQ,
-                            per_channel=True, weight_type=QuantType.QInt8,
-                            activation_type=QuantType.QUInt8,
-                            op_types_to_quantize=["Conv", "MatMul", "Gemm", "Add", "Mul",
-                                                  "GlobalAveragePool"])
-        finally:
-            quant_log.setLevel(level)
-        return dst.read_bytes()
-
-
-def _image_calibration(batch: int = 8) -> list[dict[str, np.ndarray]]:
-    images = calibration_images()
-    return [{INPUT_NAME: preprocess(images[i:i + batch])} for i in range(0, len(images), batch)]
+def _image_calibration() -> list[dict[str, np.ndarray]]:
+    return [{INPUT_NAME: preprocess([img])} for img in calibration_images()]
 
 
 NORMALISATION = {"colour": "RGB", "layout": "NCHW", "range": [0.0, 1.0],
@@ -533,20 +496,29 @@ def build_features(ctx: Any) -> Any:
 
 def build_features_int8(ctx: Any) -> Any:
     """Builder hook for `efficientnet_lite0_features_int8`: the float model, quantised."""
+    from labkit.models.quantize import quantize_onnx
     from labkit.models.sources import BuildResult
 
-    try:
-        float_bytes = Path(ctx.store.path("efficientnet_lite0_features")).read_bytes()
-    except LabkitError:
-        float_bytes = build_from_wheel(ctx.archives[WEIGHTS_PACKAGE])
-    data = quantize_int8(float_bytes, _image_calibration())
     target = ctx.out_dir / "efficientnet_lite0_features_int8.onnx"
-    target.write_bytes(data)
+    try:
+        float_path = Path(ctx.store.path("efficientnet_lite0_features"))
+    except LabkitError:  # fetched on its own: build the float model first, next to it
+        float_path = ctx.out_dir.parent / f".{ctx.out_dir.name}-float.onnx"
+        float_path.write_bytes(build_from_wheel(ctx.archives[WEIGHTS_PACKAGE]))
+    try:
+        report = quantize_onnx(float_path, target, _image_calibration(), mode="static",
+                               threads=ctx.threads)
+    finally:
+        if float_path.name.endswith("-float.onnx"):
+            float_path.unlink(missing_ok=True)
     return BuildResult(
         file=target.name, normalisation=NORMALISATION,
-        notes="static int8 (QDQ, per-channel weights), calibrated on 48 generated images",
+        notes=(f"static int8 (labkit.models.quantize), calibrated on "
+               f"{len(calibration_images())} generated images; arg-max agreement with the "
+               f"float model {report.agreement:.3f}"),
         extra={"input": INPUT_NAME, "output": OUTPUT_NAME, "feature_dim": FEATURE_DIM,
-               "quantized_from": "efficientnet_lite0_features"})
+               "quantized_from": "efficientnet_lite0_features",
+               "quantize_report": report.to_dict()})
 
 
 def _model_sources() -> list[Any]:

@@ -192,6 +192,7 @@ class TrainedClassifier:
             initial_types=[(ONNX_INPUT, FloatTensorType([None, self.n_features]))],
             options={id(clf): {"zipmap": False}}, target_opset={"": ONNX_OPSET, "ai.onnx.ml": 1})
         _rename_outputs(onx)
+        _dedupe_opsets(onx)
         onx.doc_string = doc or f"labkit teachable {self.kind} classifier"
         _set_metadata(onx, {CLASSES_METADATA_KEY: json.dumps(self.classes, ensure_ascii=False),
                             "labkit.kind": self.kind,
@@ -236,6 +237,17 @@ def _rename_outputs(onx: Any) -> None:
         for out in onx.graph.output:
             if out.name == old:
                 out.name = new
+
+
+def _dedupe_opsets(onx: Any) -> None:
+    """skl2onnx may list the default domain twice; tools such as the quantiser reject that."""
+    best: dict[str, int] = {}
+    for op in onx.opset_import:
+        best[op.domain] = max(best.get(op.domain, 0), op.version)
+    del onx.opset_import[:]
+    for domain, version in best.items():
+        op = onx.opset_import.add()
+        op.domain, op.version = domain, version
 
 
 def _set_metadata(onx: Any, values: dict[str, str]) -> None:

