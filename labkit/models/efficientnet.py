@@ -119,7 +119,10 @@ class _LazyTensor:
             count *= dim
         if count == 0:
             return np.zeros(self.size, dtype=base.dtype)
-        last = self.offset + sum((d - 1) * s for d, s in zip(self.size, self.stride))
+        if len(self.size) != len(self.stride):
+            raise _bad_checkpoint("a tensor's size and stride disagree")
+        last = self.offset + sum((d - 1) * s for d, s in zip(self.size, self.stride,
+                                                             strict=True))
         if self.offset < 0 or last >= base.size or any(s < 0 for s in self.stride):
             raise _bad_checkpoint("a tensor points outside its storage")
         view = np.lib.stride_tricks.as_strided(

@@ -349,7 +349,8 @@ class OnnxClassifier:
                 classes = json.loads(meta[CLASSES_METADATA_KEY])
             except (KeyError, ValueError):
                 raise LabkitError(_("The model file does not say which classes it has."),
-                                  code="bad_model", fix=_("Import it with its labels file."))
+                                  code="bad_model",
+                                  fix=_("Import it with its labels file.")) from None
         self.classes = [str(c) for c in classes]
         inputs = self.session.get_inputs()
         outputs = {o.name: o for o in self.session.get_outputs()}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import os
 import pickle
-import struct
 import subprocess
 import sys
 import zipfile

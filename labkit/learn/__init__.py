@@ -1,0 +1,20 @@
+"""Teachable models: collect samples → features → small classifier → metrics → ONNX/int8.
+
+    from labkit.learn import ProjectStore, extractor_for, train_project, Predictor
+    projects = ProjectStore(settings.data_dir)
+    p = projects.create("My classifier", "image", ["苹果", "香蕉"])
+    p.add_sample(p.classes[0].id, frame)            # BGR image from the camera
+    report = train_project(p, extractor_for("image", store=model_store))
+    Predictor(p, store=model_store).predict(frame)  # {"label", "confidence", "probabilities"}
+
+The classifier itself is `labkit.models.trainable` (shared with the audio helper's command
+words); this package adds datasets on disk, feature extractors, the trainer job, live
+prediction with action bindings, and export/import.
+"""
+
+from labkit.learn.dataset import KINDS, Project, ProjectStore
+from labkit.learn.features import extractor_by_name, extractor_for
+from labkit.learn.model import Predictor, TrainReport, export_zip, import_zip, make_int8, train_project
+
+__all__ = ["KINDS", "Predictor", "Project", "ProjectStore", "TrainReport", "export_zip",
+           "extractor_by_name", "extractor_for", "import_zip", "make_int8", "train_project"]

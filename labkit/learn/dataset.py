@@ -1,0 +1,565 @@
+"""A teachable project on disk: one folder per class, one file per sample, one manifest.
+
+    <data>/learn/<project id>/project.json          manifest (atomic rewrite on every change)
+    <data>/learn/<project id>/classes/<class id>/class.json   the class's name, for repair
+    <data>/learn/<project id>/classes/<class id>/<sample id>.jpg|.wav|.json
+    <data>/learn/<project id>/model/...             the trained model (see labkit.learn.model)
+
+Why this shape: a student's samples are the precious part. Every write is atomic
+(`labkit.fsutil`), names on disk are generated ids (a class called "../x" or "猫" never becomes
+a path), and each class folder carries its own name so a damaged manifest can be rebuilt from
+the folders — a corrupt project is reported, never overwritten or deleted.
+
+Privacy: nothing is written unless the student records or uploads a sample; frames are
+downscaled and re-encoded (which also drops any EXIF data) before they are kept.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import secrets
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+from flask_babel import gettext as _
+
+from labkit.errors import LabkitError
+from labkit.fsutil import atomic_write_bytes, atomic_write_text
+from labkit.learn.names import MAX_CLASSES, check_class_names, clean_name, name_key
+
+FORMAT = "labkit-learn-project/1"
+KINDS = ("image", "hand", "pose", "sound", "sensor")
+IMAGE_KINDS = ("image", "hand", "pose")
+MAX_PER_CLASS = 500
+MAX_TOTAL = 1000
+MAX_IMAGE_PIXELS = 40_000_000
+STORE_IMAGE_SIDE = 320
+MAX_SOUND_SECONDS = 5.0
+MAX_SENSOR_READINGS = 2000
+SENSOR_CHANNELS = ("distance", "light")
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+def new_id(prefix: str) -> str:
+    return f"{prefix}{time.strftime('%Y%m%d%H%M%S')}{secrets.token_hex(3)}"
+
+
+def _valid_id(value: object, prefix: str) -> bool:
+    return (isinstance(value, str) and value.startswith(prefix) and 2 <= len(value) <= 40
+            and value[len(prefix):].isalnum() and value.isascii())
+
+
+@dataclass
+class Sample:
+    id: str
+    file: str
+    created: str
+    source: str = "camera"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "file": self.file, "created": self.created, "source": self.source}
+
+
+@dataclass
+class ClassInfo:
+    id: str
+    name: str
+    samples: list[Sample] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "samples": [s.to_json() for s in self.samples]}
+
+
+def corrupt(project_dir: Path, why: str) -> LabkitError:
+    return LabkitError(
+        _("The saved project in %(folder)s is damaged (%(why)s). Nothing was deleted.",
+          folder=project_dir.name, why=why),
+        code="corrupt_dataset",
+        fix=_("Press Repair to rebuild it from its sample folders."))
+
+
+# ---------------------------------------------------------------------------------------------
+# decoding and encoding samples
+# ---------------------------------------------------------------------------------------------
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Uploaded or saved bytes → BGR uint8 image; a clear error for anything else."""
+    import cv2
+    from PIL import Image, UnidentifiedImageError
+
+    if not data:
+        raise LabkitError(_("The file is empty."), code="bad_image",
+                          fix=_("Choose a JPEG or PNG photo."))
+    try:
+        with Image.open(io.BytesIO(data)) as probe:
+            width, height = probe.size
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        raise LabkitError(_("The file is not an image."), code="bad_image",
+                          fix=_("Choose a JPEG or PNG photo.")) from None
+    if width * height > MAX_IMAGE_PIXELS:
+        raise LabkitError(_("The image is too large (%(w)s × %(h)s pixels).", w=width, h=height),
+                          code="too_large", fix=_("Use a photo smaller than 40 megapixels."))
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if img is None or img.ndim != 3 or min(img.shape[:2]) < 8:
+        raise LabkitError(_("The image could not be read."), code="bad_image",
+                          fix=_("Choose a JPEG or PNG photo."))
+    return img
+
+
+def encode_image(img: np.ndarray, side: int = STORE_IMAGE_SIDE) -> bytes:
+    """Downscale so the longer side is at most `side` and encode as JPEG (no metadata)."""
+    import cv2
+
+    h, w = img.shape[:2]
+    scale = side / max(h, w)
+    if scale < 1.0:
+        img = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))),
+                         interpolation=cv2.INTER_AREA)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+    if not ok:
+        raise LabkitError(_("The image could not be saved."), code="bad_image",
+                          fix=_("Try again."))
+    return buf.tobytes()
+
+
+def decode_sound(data: bytes) -> np.ndarray:
+    from labkit.drivers.wav import read_wav
+
+    samples = read_wav(data)
+    if samples.size > MAX_SOUND_SECONDS * 16000:
+        raise LabkitError(_("The recording is longer than %(n)s seconds.", n=int(MAX_SOUND_SECONDS)),
+                          code="bad_audio", fix=_("Cut it into short clips, one word each."))
+    if samples.size < 1600:
+        raise LabkitError(_("The recording is shorter than a tenth of a second."),
+                          code="bad_audio", fix=_("Record a longer clip."))
+    return samples
+
+
+def check_sensor_window(window: Any) -> dict[str, Any]:
+    """A sensor sample: {"channels": [...], "values": [[...], ...]} with finite numbers."""
+    if not isinstance(window, dict):
+        raise LabkitError(_("A sensor sample must be a JSON object."), code="bad_sensor",
+                          fix=_("Record it from the bench."))
+    channels = window.get("channels")
+    values = window.get("values")
+    if (not isinstance(channels, list) or not channels
+            or not all(isinstance(c, str) for c in channels)):
+        raise LabkitError(_("A sensor sample needs a list of channel names."), code="bad_sensor",
+                          fix=_("Record it from the bench."))
+    try:
+        arr = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = np.zeros((0,))
+    if (arr.ndim != 2 or arr.shape[1] != len(channels) or not 2 <= arr.shape[0]
+            <= MAX_SENSOR_READINGS or not np.isfinite(arr).all()):
+        raise LabkitError(_("A sensor sample needs at least two rows of numbers, one per "
+                            "channel."), code="bad_sensor", fix=_("Record it from the bench."))
+    return {"channels": list(channels), "values": arr.tolist(),
+            "rate": float(window.get("rate", 10.0))}
+
+
+# ---------------------------------------------------------------------------------------------
+# the project
+# ---------------------------------------------------------------------------------------------
+
+class Project:
+    """One teachable project (kind, classes, samples, trained-model info) backed by a folder."""
+
+    def __init__(self, root: Path, *, id: str, name: str, kind: str, created: str,
+                 classes: list[ClassInfo], model: dict[str, Any] | None = None,
+                 actions: dict[str, Any] | None = None, updated: str | None = None) -> None:
+        self.root = root
+        self.id = id
+        self.name = name
+        self.kind = kind
+        self.created = created
+        self.updated = updated or created
+        self.classes = classes
+        self.model = model
+        self.actions = actions or {}
+        self.lock = threading.RLock()
+
+    # ---- manifest -----------------------------------------------------------------------
+    @property
+    def manifest_path(self) -> Path:
+        return self.root / "project.json"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": FORMAT, "id": self.id, "name": self.name, "kind": self.kind,
+                "created": self.created, "updated": self.updated,
+                "classes": [c.to_json() for c in self.classes], "model": self.model,
+                "actions": self.actions}
+
+    def save(self) -> None:
+        with self.lock:
+            self.updated = _now()
+            atomic_write_text(self.manifest_path,
+                              json.dumps(self.to_json(), ensure_ascii=False, indent=1))
+
+    @classmethod
+    def load(cls, root: Path) -> "Project":
+        path = root / "project.json"
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise corrupt(root, "project.json is missing") from None
+        try:
+            data = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise corrupt(root, f"project.json is not valid JSON: {exc}") from None
+        return cls._from_json(root, data)
+
+    @classmethod
+    def _from_json(cls, root: Path, data: Any) -> "Project":
+        import jsonschema
+
+        try:
+            jsonschema.validate(data, MANIFEST_SCHEMA)
+        except jsonschema.ValidationError as exc:
+            where = "/".join(str(p) for p in exc.absolute_path) or "top"
+            raise corrupt(root, f"project.json has a bad entry at {where}") from None
+        classes = []
+        for c in data["classes"]:
+            samples = [Sample(s["id"], s["file"], s["created"], s.get("source", "camera"))
+                       for s in c["samples"]]
+            classes.append(ClassInfo(c["id"], c["name"], samples))
+        if data["id"] != root.name:
+            raise corrupt(root, "project.json belongs to another folder")
+        return cls(root, id=data["id"], name=data["name"], kind=data["kind"],
+                   created=data["created"], updated=data.get("updated"), classes=classes,
+                   model=data.get("model"), actions=data.get("actions") or {})
+
+    # ---- classes ------------------------------------------------------------------------
+    def class_dir(self, class_id: str) -> Path:
+        return self.root / "classes" / class_id
+
+    def get_class(self, class_id: str) -> ClassInfo:
+        for c in self.classes:
+            if c.id == class_id:
+                return c
+        raise LabkitError(_("There is no such class in this project."), code="not_found",
+                          fix=_("Reload the page."))
+
+    def add_class(self, name: str) -> ClassInfo:
+        with self.lock:
+            name = clean_name(name)
+            if len(self.classes) >= MAX_CLASSES:
+                raise LabkitError(_("At most %(n)s classes are allowed.", n=MAX_CLASSES),
+                                  code="too_many_classes", fix=_("Remove a class."))
+            check_class_names([c.name for c in self.classes] + [name], allow_fewer=True)
+            info = ClassInfo(new_id("c"), name)
+            atomic_write_text(self.class_dir(info.id) / "class.json",
+                              json.dumps({"id": info.id, "name": name}, ensure_ascii=False))
+            self.classes.append(info)
+            self._model_outdated()
+            self.save()
+            return info
+
+    def rename_class(self, class_id: str, name: str) -> ClassInfo:
+        with self.lock:
+            info = self.get_class(class_id)
+            name = clean_name(name)
+            check_class_names([name if c.id == class_id else c.name for c in self.classes],
+                              allow_fewer=True)
+            info.name = name
+            atomic_write_text(self.class_dir(info.id) / "class.json",
+                              json.dumps({"id": info.id, "name": name}, ensure_ascii=False))
+            self._model_outdated()
+            self.save()
+            return info
+
+    def remove_class(self, class_id: str) -> None:
+        """Remove a class; its folder moves to the project's trash (recoverable by hand)."""
+        with self.lock:
+            info = self.get_class(class_id)
+            src = self.class_dir(info.id)
+            if src.exists():
+                trash = self.root / "trash"
+                trash.mkdir(exist_ok=True)
+                src.rename(trash / f"{info.id}-{int(time.time())}")
+            self.classes.remove(info)
+            self.actions.pop(info.id, None)
+            self._model_outdated()
+            self.save()
+
+    def _model_outdated(self) -> None:
+        if self.model:
+            self.model["outdated"] = True
+
+    # ---- samples ------------------------------------------------------------------------
+    def counts(self) -> dict[str, int]:
+        return {c.name: len(c.samples) for c in self.classes}
+
+    @property
+    def total(self) -> int:
+        return sum(len(c.samples) for c in self.classes)
+
+    def _check_room(self, info: ClassInfo) -> None:
+        if len(info.samples) >= MAX_PER_CLASS:
+            raise LabkitError(
+                _("The class %(name)s already has %(n)s samples, the most one class can keep.",
+                  name=info.name, n=MAX_PER_CLASS),
+                code="too_many_samples",
+                fix=_("Delete some samples first; 20–100 per class is plenty."))
+        if self.total >= MAX_TOTAL:
+            raise LabkitError(
+                _("The project already has %(n)s samples, the most one project can keep.",
+                  n=MAX_TOTAL),
+                code="too_many_samples", fix=_("Delete some samples first."))
+
+    def add_sample(self, class_id: str, payload: Any, *, source: str = "camera") -> Sample:
+        """Store one sample: a BGR image (image/hand/pose), int16 audio (sound) or a sensor
+        window dict (sensor). Raw uploads go through `add_upload`."""
+        with self.lock:
+            info = self.get_class(class_id)
+            self._check_room(info)
+            if self.kind in IMAGE_KINDS:
+                data, ext = encode_image(np.asarray(payload)), ".jpg"
+            elif self.kind == "sound":
+                from labkit.drivers.wav import wav_bytes
+
+                samples = np.asarray(payload, dtype=np.int16).reshape(-1)
+                if samples.size < 1600 or samples.size > MAX_SOUND_SECONDS * 16000:
+                    raise LabkitError(_("A sound sample must last between 0.1 and %(n)s seconds.",
+                                        n=int(MAX_SOUND_SECONDS)), code="bad_audio",
+                                      fix=_("Record again."))
+                data, ext = wav_bytes(samples), ".wav"
+            else:
+                data = json.dumps(check_sensor_window(payload)).encode("utf-8")
+                ext = ".json"
+            sample = Sample(new_id("s"), "", _now(), source)
+            sample.file = sample.id + ext
+            atomic_write_bytes(self.class_dir(info.id) / sample.file, data)
+            info.samples.append(sample)
+            self._model_outdated()
+            self.save()
+            return sample
+
+    def add_upload(self, class_id: str, data: bytes, filename: str = "") -> Sample:
+        """An uploaded file: decoded and checked first, so nothing broken is ever kept."""
+        if self.kind in IMAGE_KINDS:
+            return self.add_sample(class_id, decode_image(data), source="upload")
+        if self.kind == "sound":
+            return self.add_sample(class_id, decode_sound(data), source="upload")
+        try:
+            window = json.loads(data.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            raise LabkitError(_("The file is not a sensor recording (JSON)."), code="bad_sensor",
+                              fix=_("Record it from the bench.")) from None
+        return self.add_sample(class_id, window, source="upload")
+
+    def find_sample(self, sample_id: str) -> tuple[ClassInfo, Sample]:
+        for c in self.classes:
+            for s in c.samples:
+                if s.id == sample_id:
+                    return c, s
+        raise LabkitError(_("There is no such sample."), code="not_found",
+                          fix=_("Reload the page."))
+
+    def sample_path(self, sample_id: str) -> Path:
+        info, sample = self.find_sample(sample_id)
+        return self.class_dir(info.id) / sample.file
+
+    def delete_sample(self, sample_id: str) -> None:
+        with self.lock:
+            info, sample = self.find_sample(sample_id)
+            (self.class_dir(info.id) / sample.file).unlink(missing_ok=True)
+            info.samples.remove(sample)
+            self._model_outdated()
+            self.save()
+
+    def read_sample(self, info: ClassInfo, sample: Sample) -> Any:
+        """The decoded payload of a saved sample (raises LabkitError if the file is broken)."""
+        path = self.class_dir(info.id) / sample.file
+        try:
+            data = path.read_bytes()
+        except OSError:
+            raise LabkitError(_("A saved sample is missing: %(file)s.", file=sample.file),
+                              code="missing_sample",
+                              fix=_("Delete it and record it again.")) from None
+        if self.kind in IMAGE_KINDS:
+            return decode_image(data)
+        if self.kind == "sound":
+            from labkit.drivers.wav import read_wav
+
+            return read_wav(data)
+        try:
+            return check_sensor_window(json.loads(data.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError):
+            raise LabkitError(_("A saved sample is damaged: %(file)s.", file=sample.file),
+                              code="bad_sensor", fix=_("Delete it and record it again.")) from None
+
+    def iter_samples(self) -> Iterator[tuple[ClassInfo, Sample]]:
+        for c in self.classes:
+            for s in c.samples:
+                yield c, s
+
+    def summary(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name, "kind": self.kind, "created": self.created,
+                "updated": self.updated,
+                "classes": [{"id": c.id, "name": c.name, "count": len(c.samples),
+                             "samples": [s.id for s in c.samples]} for c in self.classes],
+                "total": self.total, "model": self.model, "actions": self.actions,
+                "limits": {"per_class": MAX_PER_CLASS, "total": MAX_TOTAL,
+                           "classes": MAX_CLASSES}}
+
+
+MANIFEST_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["format", "id", "name", "kind", "created", "classes"],
+    "properties": {
+        "format": {"const": FORMAT},
+        "id": {"type": "string", "pattern": "^p[0-9a-z]+$"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 80},
+        "kind": {"enum": list(KINDS)},
+        "created": {"type": "string"},
+        "classes": {"type": "array", "maxItems": MAX_CLASSES, "items": {
+            "type": "object", "required": ["id", "name", "samples"],
+            "properties": {
+                "id": {"type": "string", "pattern": "^c[0-9a-z]+$"},
+                "name": {"type": "string", "minLength": 1},
+                "samples": {"type": "array", "maxItems": MAX_PER_CLASS, "items": {
+                    "type": "object", "required": ["id", "file", "created"],
+                    "properties": {
+                        "id": {"type": "string", "pattern": "^s[0-9a-z]+$"},
+                        "file": {"type": "string", "pattern": r"^s[0-9a-z]+\.(jpg|wav|json)$"},
+                    }}},
+            }}},
+        "model": {"type": ["object", "null"]},
+        "actions": {"type": ["object", "null"]},
+    },
+}
+
+
+class ProjectStore:
+    """All teachable projects under `<data>/learn`, each loaded once and shared (thread-safe)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = Path(data_dir) / "learn"
+        self._projects: dict[str, Project] = {}
+        self._lock = threading.RLock()
+
+    def _dir(self, project_id: str) -> Path:
+        if not _valid_id(project_id, "p"):
+            raise LabkitError(_("There is no such project."), code="not_found",
+                              fix=_("Pick a project from the list."))
+        return self.root / project_id
+
+    def create(self, name: str, kind: str, class_names: list[str]) -> Project:
+        name = clean_name(name, what="project")
+        if kind not in KINDS:
+            raise LabkitError(_("Unknown kind of project: %(kind)s.", kind=repr(kind)),
+                              code="bad_kind",
+                              fix=_("Choose image, hand, pose, sound or sensor."))
+        names = check_class_names(class_names)
+        with self._lock:
+            pid = new_id("p")
+            root = self.root / pid
+            project = Project(root, id=pid, name=name, kind=kind, created=_now(), classes=[])
+            for cname in names:
+                info = ClassInfo(new_id("c"), cname)
+                atomic_write_text(project.class_dir(info.id) / "class.json",
+                                  json.dumps({"id": info.id, "name": cname}, ensure_ascii=False))
+                project.classes.append(info)
+            project.save()
+            self._projects[pid] = project
+            return project
+
+    def get(self, project_id: str) -> Project:
+        root = self._dir(project_id)
+        with self._lock:
+            if project_id in self._projects:
+                return self._projects[project_id]
+            if not root.is_dir():
+                raise LabkitError(_("There is no such project."), code="not_found",
+                                  fix=_("Pick a project from the list."))
+            project = Project.load(root)
+            self._projects[project_id] = project
+            return project
+
+    def list(self) -> list[dict[str, Any]]:
+        """Summaries of every project; a damaged one is listed with its error, not hidden."""
+        out = []
+        if not self.root.is_dir():
+            return out
+        for root in sorted(self.root.iterdir()):
+            if not root.is_dir() or not _valid_id(root.name, "p"):
+                continue
+            try:
+                project = self.get(root.name)
+            except LabkitError as exc:
+                out.append({"id": root.name, "error": exc.message, "fix": exc.fix,
+                            "code": exc.code})
+                continue
+            s = project.summary()
+            out.append({"id": s["id"], "name": s["name"], "kind": s["kind"],
+                        "total": s["total"], "updated": s["updated"],
+                        "trained": bool(project.model)})
+        return out
+
+    def delete(self, project_id: str) -> None:
+        """Move a project to `<data>/learn/.trash` (a teacher can still get it back)."""
+        root = self._dir(project_id)
+        with self._lock:
+            self._projects.pop(project_id, None)
+            if root.is_dir():
+                trash = self.root / ".trash"
+                trash.mkdir(parents=True, exist_ok=True)
+                root.rename(trash / f"{project_id}-{int(time.time())}")
+
+    def repair(self, project_id: str) -> Project:
+        """Rebuild a damaged manifest from the class folders; the old file is kept aside."""
+        root = self._dir(project_id)
+        if not root.is_dir():
+            raise LabkitError(_("There is no such project."), code="not_found",
+                              fix=_("Pick a project from the list."))
+        with self._lock:
+            old = root / "project.json"
+            old_data: dict[str, Any] = {}
+            if old.exists():
+                try:
+                    loaded = json.loads(old.read_text("utf-8"))
+                    old_data = loaded if isinstance(loaded, dict) else {}
+                except (UnicodeDecodeError, ValueError):
+                    old_data = {}
+                shutil.copy2(old, root / f"project.json.damaged-{int(time.time())}")
+            kind = old_data.get("kind") if old_data.get("kind") in KINDS else None
+            classes: list[ClassInfo] = []
+            seen: set[str] = set()
+            for cdir in sorted((root / "classes").glob("c*")):
+                if not cdir.is_dir() or not _valid_id(cdir.name, "c"):
+                    continue
+                try:
+                    meta = json.loads((cdir / "class.json").read_text("utf-8"))
+                    cname = clean_name(meta["name"])
+                except (OSError, ValueError, KeyError, TypeError, LabkitError):
+                    cname = cdir.name
+                while name_key(cname) in seen:
+                    cname = f"{cname} ({len(seen)})"
+                seen.add(name_key(cname))
+                samples = []
+                for f in sorted(cdir.iterdir()):
+                    if f.suffix in (".jpg", ".wav", ".json") and _valid_id(f.stem, "s"):
+                        samples.append(Sample(f.stem, f.name, _now(), "repaired"))
+                        if kind is None:
+                            kind = {".jpg": "image", ".wav": "sound", ".json": "sensor"}[f.suffix]
+                classes.append(ClassInfo(cdir.name, cname, samples[:MAX_PER_CLASS]))
+            name = old_data.get("name") if isinstance(old_data.get("name"), str) else ""
+            try:
+                name = clean_name(name, what="project")
+            except LabkitError:
+                name = _("Repaired project")
+            project = Project(root, id=project_id, name=name, kind=kind or "image",
+                              created=_now(), classes=classes[:MAX_CLASSES])
+            project.save()
+            self._projects[project_id] = project
+            return project

@@ -1,0 +1,386 @@
+"""Feature extractors: turn one kind of sample into a fixed-length vector for the classifier.
+
+| kind   | extractor (name)                     | what it sees                                   |
+|--------|--------------------------------------|------------------------------------------------|
+| image  | `efficientnet_lite0/1` (model store) | ImageNet features, 1280-d — learns from ~20 photos
+| image  | `hog_colour/1` (always available)    | edges (HOG 64×64) + HSV colour histogram         |
+| hand   | `hand_landmarks/1`                   | 21 landmarks, wrist-centred, scale-free        |
+| pose   | `pose_landmarks/1`                   | 33 landmarks, hip-centred, torso-scaled + visibility |
+| sound  | `log_mel/1`                          | labkit.audio_ai.features.clip_features (32×40)  |
+| sensor | `sensor_window/1`                    | mean/std/min/max/slope of each channel         |
+
+An extractor returns one row per sample; a sample it cannot read (no hand in the picture)
+becomes a row of NaN so the trainer can drop it and say how many. The extractor's `name` is
+stored with a trained model, so live prediction and an imported model always use the same one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Sequence
+
+import numpy as np
+from flask_babel import gettext as _
+
+from labkit.errors import LabkitError
+
+log = logging.getLogger(__name__)
+
+EMBEDDER_MODEL = "efficientnet_lite0_features"
+EMBEDDER_MODEL_INT8 = "efficientnet_lite0_features_int8"
+HOG_SIZE = 64
+HAND_POINTS = 21
+POSE_POINTS = 33
+
+
+class Extractor:
+    """Base: `name`, `kind`, `dim`, and `extract(payloads) -> float32 [n, dim]`."""
+
+    name = "base"
+    kind = ""
+    dim = 0
+    #: "image" when the extractor is itself an ONNX graph that export can merge in front of
+    #: the classifier; "features" when the runtime computes features before the ONNX model.
+    graph_input = "features"
+
+    def extract(self, payloads: Sequence[Any]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def extract_one(self, payload: Any) -> np.ndarray:
+        return self.extract([payload])[0]
+
+    def describe(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "dim": self.dim,
+                "graph_input": self.graph_input}
+
+
+# ---------------------------------------------------------------------------------------------
+# images
+# ---------------------------------------------------------------------------------------------
+
+class HogColourExtractor(Extractor):
+    """Shape (HOG on a 64×64 grey image) + colour (8×4×4 HSV histogram): no model needed."""
+
+    name = "hog_colour/1"
+    kind = "image"
+
+    def __init__(self) -> None:
+        import cv2
+
+        self._hog = cv2.HOGDescriptor((HOG_SIZE, HOG_SIZE), (16, 16), (8, 8), (8, 8), 9)
+        self.dim = int(self._hog.getDescriptorSize()) + 8 * 4 * 4
+
+    def extract(self, payloads: Sequence[Any]) -> np.ndarray:
+        import cv2
+
+        rows = np.zeros((len(payloads), self.dim), np.float32)
+        for i, img in enumerate(payloads):
+            img = np.asarray(img)
+            small = cv2.resize(img, (HOG_SIZE, HOG_SIZE), interpolation=cv2.INTER_AREA)
+            grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
+            hog = self._hog.compute(grey).reshape(-1)
+            hsv = cv2.cvtColor(cv2.resize(img, (96, 96), interpolation=cv2.INTER_AREA),
+                               cv2.COLOR_BGR2HSV)
+            hist = cv2.calcHist([hsv], [0, 1, 2], None, [8, 4, 4], [0, 180, 0, 256, 0, 256])
+            hist = hist.reshape(-1) / max(float(hist.sum()), 1.0)
+            rows[i] = np.concatenate([hog, np.sqrt(hist)])
+        return rows
+
+
+class EmbeddingExtractor(Extractor):
+    """EfficientNet-Lite0 features (labkit.models.efficientnet) run from the model store."""
+
+    name = "efficientnet_lite0/1"
+    kind = "image"
+    dim = 1280
+    graph_input = "image"
+    batch = 16
+
+    def __init__(self, onnx_bytes: bytes, threads: int = 2, model_name: str = EMBEDDER_MODEL):
+        import onnxruntime as ort
+
+        from labkit.models.efficientnet import INPUT_NAME, OUTPUT_NAME
+
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = threads
+        opts.inter_op_num_threads = 1
+        self.onnx_bytes = onnx_bytes
+        self.model_name = model_name
+        self.session = ort.InferenceSession(onnx_bytes, opts, providers=["CPUExecutionProvider"])
+        self.input_name, self.output_name = INPUT_NAME, OUTPUT_NAME
+
+    @classmethod
+    def from_store(cls, store: Any, *, int8: bool = False, threads: int = 2
+                   ) -> "EmbeddingExtractor | None":
+        """The embedder if `labkit models fetch` installed it, else None (use the fallback)."""
+        name = EMBEDDER_MODEL_INT8 if int8 else EMBEDDER_MODEL
+        if store is None:
+            return None
+        try:
+            if not store.has(name):
+                return None
+            return cls(store.path(name).read_bytes(), threads=threads, model_name=name)
+        except (LabkitError, OSError) as exc:
+            log.warning("image embedder %s unusable: %s", name, exc)
+            return None
+
+    def extract(self, payloads: Sequence[Any]) -> np.ndarray:
+        from labkit.models.efficientnet import preprocess
+
+        out = np.zeros((len(payloads), self.dim), np.float32)
+        for start in range(0, len(payloads), self.batch):
+            chunk = preprocess(payloads[start:start + self.batch])
+            (feats,) = self.session.run([self.output_name], {self.input_name: chunk})
+            out[start:start + len(chunk)] = feats
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# landmarks
+# ---------------------------------------------------------------------------------------------
+
+def normalise_hand(landmarks: Any) -> np.ndarray:
+    """21×(x, y[, z]) hand landmarks → 63 numbers that ignore where the hand is and how big.
+
+    Wrist at the origin, divided by the wrist→middle-knuckle length (so a hand near or far from
+    the camera gives the same vector), z scaled the same way.
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    if lm.ndim != 2 or lm.shape[0] != HAND_POINTS or lm.shape[1] < 2:
+        raise ValueError(f"hand landmarks must be 21×2 or 21×3, got {lm.shape}")
+    if lm.shape[1] == 2:
+        lm = np.concatenate([lm, np.zeros((HAND_POINTS, 1))], axis=1)
+    lm = lm[:, :3] - lm[0, :3]
+    scale = float(np.linalg.norm(lm[9, :2]))
+    if scale < 1e-6:
+        scale = float(np.abs(lm[:, :2]).max()) or 1.0
+    return (lm / scale).reshape(-1).astype(np.float32)
+
+
+def normalise_pose(landmarks: Any) -> np.ndarray:
+    """33×(x, y[, z[, visibility]]) pose landmarks → 132 numbers (x, y, z, visibility).
+
+    Mid-hip at the origin, divided by the torso length (mid-shoulder to mid-hip), so a child
+    near or far, left or right in the picture, makes the same pose vector.
+    """
+    lm = np.asarray(landmarks, dtype=np.float64)
+    if lm.ndim != 2 or lm.shape[0] < POSE_POINTS or lm.shape[1] < 2:
+        raise ValueError(f"pose landmarks must be 33×(2..5), got {lm.shape}")
+    lm = lm[:POSE_POINTS]
+    xyz = np.zeros((POSE_POINTS, 3))
+    xyz[:, :min(3, lm.shape[1])] = lm[:, :min(3, lm.shape[1])]
+    vis = lm[:, 3] if lm.shape[1] >= 4 else np.ones(POSE_POINTS)
+    hips = (xyz[23] + xyz[24]) / 2
+    shoulders = (xyz[11] + xyz[12]) / 2
+    scale = float(np.linalg.norm((shoulders - hips)[:2]))
+    xyz = xyz - hips
+    if scale < 1e-6:
+        scale = float(np.abs(xyz[:, :2]).max()) or 1.0
+    return np.concatenate([(xyz / scale), vis[:, None]], axis=1).reshape(-1).astype(np.float32)
+
+
+Tracker = Callable[[np.ndarray], Any]
+
+
+class LandmarkExtractor(Extractor):
+    """Landmarks from a tracker (labkit.vision) on each image, normalised as above.
+
+    `tracker(image)` returns the landmarks of the most prominent hand/body (array-like), or None
+    when there is none — that sample becomes a NaN row.
+    """
+
+    def __init__(self, kind: str, tracker: Tracker) -> None:
+        if kind not in ("hand", "pose"):
+            raise ValueError(kind)
+        self.kind = kind
+        self.name = f"{kind}_landmarks/1"
+        self.dim = HAND_POINTS * 3 if kind == "hand" else POSE_POINTS * 4
+        self._norm = normalise_hand if kind == "hand" else normalise_pose
+        self.tracker = tracker
+
+    def extract(self, payloads: Sequence[Any]) -> np.ndarray:
+        rows = np.full((len(payloads), self.dim), np.nan, np.float32)
+        for i, item in enumerate(payloads):
+            arr = np.asarray(item) if not isinstance(item, np.ndarray) else item
+            # an image goes through the tracker; a landmark array is used as it is
+            if arr.ndim == 3 and arr.shape[2] in (3, 4) and arr.dtype == np.uint8:
+                found = self.tracker(arr)
+            else:
+                found = arr
+            if found is None:
+                continue
+            try:
+                rows[i] = self._norm(found)
+            except ValueError:
+                continue
+        return rows
+
+
+def vision_tracker(kind: str, store: Any) -> Tracker | None:
+    """A tracker callable from labkit.vision (HandTracker / PoseTracker), if it is installed.
+
+    Returns None when the vision layer or its models are missing; the learn page then says that
+    hand/pose projects need `labkit models fetch`.
+    """
+    try:
+        import labkit.vision as vision
+    except ImportError:
+        return None
+    cls_name = "HandTracker" if kind == "hand" else "PoseTracker"
+    cls = getattr(vision, cls_name, None)
+    if cls is None:
+        return None
+    try:
+        tracker = cls(store=store) if store is not None else cls()
+    except TypeError:
+        try:
+            tracker = cls(store)
+        except Exception as exc:  # a missing model, an older signature
+            log.warning("%s unavailable: %s", cls_name, exc)
+            return None
+    except Exception as exc:
+        log.warning("%s unavailable: %s", cls_name, exc)
+        return None
+    return _tracker_adapter(tracker, kind)
+
+
+def _tracker_adapter(tracker: Any, kind: str) -> Tracker:
+    """Call whatever the vision object offers and pull out one set of landmarks."""
+
+    def run(image: np.ndarray) -> Any:
+        for method in ("process", "detect", "track", "__call__"):
+            fn = getattr(tracker, method, None)
+            if callable(fn):
+                result = fn(image)
+                break
+        else:  # pragma: no cover - defensive
+            return None
+        if result is None:
+            return None
+        if isinstance(result, (list, tuple)):
+            if not result:
+                return None
+            result = result[0]
+        for attr in ("landmarks", "points", "keypoints"):
+            if hasattr(result, attr):
+                result = getattr(result, attr)
+                break
+        arr = np.asarray(result, dtype=np.float64)
+        if arr.ndim == 1:
+            arr = arr.reshape(-1, 3)
+        return arr if arr.size else None
+
+    return run
+
+
+# ---------------------------------------------------------------------------------------------
+# sound and sensors
+# ---------------------------------------------------------------------------------------------
+
+class SoundExtractor(Extractor):
+    """Trimmed, resized, normalised log-mel (the command-word features of labkit.audio_ai)."""
+
+    name = "log_mel/1"
+    kind = "sound"
+
+    def __init__(self) -> None:
+        from labkit.audio_ai.features import N_FRAMES, N_MELS
+
+        self.dim = N_FRAMES * N_MELS
+
+    def extract(self, payloads: Sequence[Any]) -> np.ndarray:
+        from labkit.audio_ai.features import clip_features
+
+        rows = np.full((len(payloads), self.dim), np.nan, np.float32)
+        for i, clip in enumerate(payloads):
+            arr = np.asarray(clip)
+            if arr.size >= 400:
+                rows[i] = np.asarray(clip_features(arr), np.float32).reshape(-1)[:self.dim]
+        return rows
+
+
+class SensorExtractor(Extractor):
+    """Window statistics per channel: mean, std, min, max and slope (units per second)."""
+
+    name = "sensor_window/1"
+    kind = "sensor"
+    STATS = ("mean", "std", "min", "max", "slope")
+
+    def __init__(self, channels: Sequence[str]) -> None:
+        self.channels = list(channels)
+        self.dim = len(self.channels) * len(self.STATS)
+
+    def describe(self) -> dict[str, Any]:
+        return {**super().describe(), "channels": self.channels}
+
+    def extract(self, payloads: Sequence[Any]) -> np.ndarray:
+        rows = np.full((len(payloads), self.dim), np.nan, np.float32)
+        for i, window in enumerate(payloads):
+            if not isinstance(window, dict):
+                continue
+            names = list(window.get("channels", []))
+            values = np.asarray(window.get("values", []), dtype=np.float64)
+            rate = float(window.get("rate", 10.0)) or 10.0
+            if values.ndim != 2 or values.shape[0] < 2 or values.shape[1] != len(names):
+                continue
+            if any(c not in names for c in self.channels):
+                continue
+            t = np.arange(values.shape[0]) / rate
+            feats = []
+            for c in self.channels:
+                v = values[:, names.index(c)]
+                slope = float(np.polyfit(t, v, 1)[0]) if np.ptp(t) > 0 else 0.0
+                feats += [v.mean(), v.std(), v.min(), v.max(), slope]
+            rows[i] = feats
+        return rows
+
+
+# ---------------------------------------------------------------------------------------------
+# choosing one
+# ---------------------------------------------------------------------------------------------
+
+def extractor_for(kind: str, *, store: Any = None, prefer_embedder: bool = True,
+                  channels: Sequence[str] = ("distance", "light"),
+                  tracker: Tracker | None = None, threads: int = 2) -> Extractor:
+    """The best extractor this kit can run for a kind of project."""
+    if kind == "image":
+        if prefer_embedder:
+            emb = EmbeddingExtractor.from_store(store, threads=threads)
+            if emb is not None:
+                return emb
+        return HogColourExtractor()
+    if kind in ("hand", "pose"):
+        tracker = tracker or vision_tracker(kind, store)
+        if tracker is None:
+            raise LabkitError(
+                _("Hand and body-pose projects need the vision models, which are not installed."),
+                code="no_model", fix=_("Ask the teacher to run: labkit models fetch"))
+        return LandmarkExtractor(kind, tracker)
+    if kind == "sound":
+        return SoundExtractor()
+    if kind == "sensor":
+        return SensorExtractor(channels)
+    raise LabkitError(_("Unknown kind of project: %(kind)s.", kind=repr(kind)), code="bad_kind",
+                      fix=_("Choose image, hand, pose, sound or sensor."))
+
+
+def extractor_by_name(name: str, *, store: Any = None, channels: Sequence[str] = ("distance",
+                      "light"), tracker: Tracker | None = None) -> Extractor:
+    """The extractor a saved/imported model was trained with, or a clear error."""
+    if name == HogColourExtractor.name:
+        return HogColourExtractor()
+    if name == EmbeddingExtractor.name:
+        emb = EmbeddingExtractor.from_store(store)
+        if emb is None:
+            raise LabkitError(_("This model needs the image embedding model, which is not "
+                                "installed."), code="no_model",
+                              fix=_("Ask the teacher to run: labkit models fetch"))
+        return emb
+    if name in ("hand_landmarks/1", "pose_landmarks/1"):
+        return extractor_for(name.split("_")[0], store=store, tracker=tracker)
+    if name == SoundExtractor.name:
+        return SoundExtractor()
+    if name == SensorExtractor.name:
+        return SensorExtractor(channels)
+    raise LabkitError(_("The model uses an unknown feature extractor %(name)s.", name=repr(name)),
+                      code="bad_model", fix=_("Export it again from a kit with this version."))
