@@ -58,15 +58,22 @@ class SyntheticSource:
 
     Deterministic for a given seed and frame number, so tests can rely on what it shows.
     `set_scene()` lets a test or the virtual bench change what is in view (e.g. hide the face).
+
+    The face is drawn so that BlazeFace (labkit.vision.FaceDetector) really detects it, and it
+    walks out of view and back periodically — in view for FACE_IN_SECONDS, away for
+    FACE_AWAY_SECONDS, by frame number — so a lab in sim mode can watch "a face appeared N
+    times". `set_scene(face_walks=False)` keeps it in view; `set_scene(face=False)` hides it.
     """
 
     name = "synthetic"
+    FACE_IN_SECONDS = 4.0
+    FACE_AWAY_SECONDS = 2.0
 
     def __init__(self, width: int = 640, height: int = 480, seed: int = 0, fps: float = 15.0):
         self.width, self.height, self.seed, self.fps = width, height, seed, fps
         self._n = 0
         self._next_due = 0.0
-        self.scene = {"face": True, "shapes": True}
+        self.scene = {"face": True, "shapes": True, "face_walks": True}
         self.unplugged = False
 
     def set_scene(self, **parts: bool) -> None:
@@ -105,11 +112,18 @@ class SyntheticSource:
             cv2.circle(img, (cx, cy), h // 12, (40, 40, 220), -1)
             x0 = int(w * (0.5 + 0.4 * np.cos(t * 0.6)))
             cv2.rectangle(img, (x0 - 30, 30), (x0 + 30, 90), (220, 160, 40), -1)
-        if self.scene.get("face", True):
+        if self.scene.get("face", True) and self.face_in_view(n):
             self._draw_face(img, n)
         stamp = f"labkit sim #{n}"
         cv2.putText(img, stamp, (10, h - 12), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
         return img
+
+    def face_in_view(self, n: int) -> bool:
+        """Whether frame `n` shows the face (ignoring `set_scene(face=False)`)."""
+        if not self.scene.get("face_walks", True):
+            return True
+        period = round((self.FACE_IN_SECONDS + self.FACE_AWAY_SECONDS) * self.fps)
+        return (n % period) < round(self.FACE_IN_SECONDS * self.fps)
 
     def _draw_face(self, img: np.ndarray, n: int) -> None:
         h, w = img.shape[:2]

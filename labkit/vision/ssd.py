@@ -1,0 +1,139 @@
+"""Single-shot detector post-processing shared by BlazeFace, the palm and the pose detector.
+
+The models output, per anchor, a box offset plus keypoints and one score logit. Turning those
+into detections is ours (DESIGN § 3): generate the anchors exactly as mediapipe's
+SsdAnchorsCalculator does for each model's graph config, decode against them
+(TensorsToDetectionsCalculator), then merge overlapping boxes with *weighted* non-maximum
+suppression (a score-weighted average of the cluster, which is steadier from frame to frame
+than plain NMS). Vectorised with numpy: ~0.1 ms for 2000 anchors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SsdSpec:
+    """An SSD graph config: anchors + decoding. Field names follow mediapipe's options."""
+
+    input_size: int
+    strides: tuple[int, ...]
+    num_keypoints: int
+    min_scale: float = 0.1484375
+    max_scale: float = 0.75
+    anchor_offset: float = 0.5
+    interpolated_scale_aspect_ratio: float = 1.0
+    score_clipping: float = 100.0
+    min_score: float = 0.5
+    nms_threshold: float = 0.3
+
+    @property
+    def scale(self) -> float:
+        return float(self.input_size)
+
+
+#: face_detection_short_range.pbtxt (BlazeFace front camera): 896 anchors, 6 keypoints
+FACE_SHORT = SsdSpec(128, (8, 16, 16, 16), 6)
+#: face_detection_full_range.pbtxt (sparse model): one 48×48 layer, 2304 anchors
+FACE_FULL = SsdSpec(192, (4,), 6, interpolated_scale_aspect_ratio=0.0, min_score=0.6)
+#: palm_detection_cpu.pbtxt (lite/full 0.10.x): 2016 anchors, 7 keypoints
+PALM = SsdSpec(192, (8, 16, 16, 16), 7)
+#: pose_detection_cpu.pbtxt: 2254 anchors, 4 keypoints
+POSE = SsdSpec(224, (8, 16, 32, 32, 32), 4)
+
+
+@lru_cache(maxsize=None)
+def anchors(spec: SsdSpec) -> np.ndarray:
+    """Anchor centres (N, 2) in normalised x, y. All four models use fixed-size anchors
+    (w = h = 1), so only the centres matter; layers with the same stride share a grid."""
+    centres: list[np.ndarray] = []
+    strides = spec.strides
+    layer = 0
+    while layer < len(strides):
+        per_cell = 0
+        last = layer
+        while last < len(strides) and strides[last] == strides[layer]:
+            per_cell += 1  # aspect ratio 1.0
+            if spec.interpolated_scale_aspect_ratio > 0:
+                per_cell += 1
+            last += 1
+        stride = strides[layer]
+        size = int(np.ceil(spec.input_size / stride))
+        ys, xs = np.meshgrid(np.arange(size), np.arange(size), indexing="ij")
+        grid = np.stack([(xs + spec.anchor_offset) / size, (ys + spec.anchor_offset) / size], -1)
+        centres.append(np.repeat(grid.reshape(-1, 2), per_cell, axis=0))
+        layer = last
+    return np.concatenate(centres).astype(np.float64)
+
+
+@dataclass
+class Detections:
+    """Decoded detections in normalised tensor coordinates."""
+
+    boxes: np.ndarray       # (N, 4) xmin, ymin, xmax, ymax
+    keypoints: np.ndarray   # (N, K, 2) x, y
+    scores: np.ndarray      # (N,)
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+
+def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, spec: SsdSpec,
+           min_score: float | None = None) -> Detections:
+    """Raw model outputs → detections above `min_score` (sigmoid of the clipped logit)."""
+    raw_boxes = raw_boxes.reshape(-1, raw_boxes.shape[-1])
+    logits = np.clip(raw_scores.reshape(-1), -spec.score_clipping, spec.score_clipping)
+    scores = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
+    keep = np.nonzero(scores >= (spec.min_score if min_score is None else min_score))[0]
+    anchor = anchors(spec)[keep]
+    raw = raw_boxes[keep].astype(np.float64) / spec.scale
+    cx = raw[:, 0] + anchor[:, 0]
+    cy = raw[:, 1] + anchor[:, 1]
+    w, h = raw[:, 2], raw[:, 3]
+    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], -1)
+    kp = raw[:, 4:4 + 2 * spec.num_keypoints].reshape(-1, spec.num_keypoints, 2) + anchor[:, None, :]
+    valid = (w >= 0) & (h >= 0)
+    return Detections(boxes[valid], kp[valid], scores[keep][valid])
+
+
+def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+    """Intersection over union of one box against many (xmin, ymin, xmax, ymax)."""
+    ix = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
+    iy = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    inter = ix * iy
+    union = ((box[2] - box[0]) * (box[3] - box[1])
+             + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - inter)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(union > 0, inter / union, 0.0)
+
+
+def weighted_nms(dets: Detections, threshold: float, max_detections: int = 0) -> Detections:
+    """mediapipe's WEIGHTED non-max suppression: each cluster (IoU > threshold with the best
+    remaining box, the best included) becomes the score-weighted mean of its boxes and
+    keypoints, with the best box's score."""
+    order = np.argsort(-dets.scores, kind="stable")
+    boxes, kps, scores = dets.boxes[order], dets.keypoints[order], dets.scores[order]
+    out_b, out_k, out_s = [], [], []
+    remaining = np.arange(len(scores))
+    while remaining.size:
+        best = remaining[0]
+        sim = iou(boxes[best], boxes[remaining])
+        members = remaining[sim > threshold]
+        if members.size == 0:  # a degenerate best box: keep it as is
+            members = remaining[:1]
+        weights = scores[members][:, None]
+        total = weights.sum()
+        out_b.append((boxes[members] * weights).sum(0) / total)
+        out_k.append((kps[members] * weights[:, :, None]).sum(0) / total)
+        out_s.append(scores[best])
+        remaining = remaining[sim <= threshold]
+        remaining = remaining[remaining != best]
+        if max_detections and len(out_s) >= max_detections:
+            break
+    if not out_s:
+        return Detections(np.zeros((0, 4)), np.zeros((0, kps.shape[1], 2)), np.zeros(0))
+    return Detections(np.array(out_b), np.array(out_k), np.array(out_s))

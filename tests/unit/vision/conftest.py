@@ -1,0 +1,55 @@
+"""Vision test fixtures: detectors built once per session over the shared model store, and
+the oracle (mediapipe 0.10.14's outputs, made by tests/fixtures/oracle/make_oracle.py)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pytest
+
+ORACLE = Path(__file__).resolve().parents[2] / "fixtures" / "oracle"
+if str(ORACLE) not in sys.path:
+    sys.path.insert(0, str(ORACLE))
+
+import hands_images  # noqa: E402
+import images as oracle_images  # noqa: E402
+
+
+def load_oracle(task: str) -> dict[str, Any]:
+    return json.loads((ORACLE / f"{task}.json").read_text())
+
+
+def oracle_image(key: str, expected_sha: str) -> np.ndarray:
+    """The oracle's image as BGR, after checking it is pixel-identical to the oracle's."""
+    if key.startswith("render/"):
+        rgb = hands_images.all_images()[key]
+    else:
+        source, variant = key.split("/")
+        rgb = oracle_images.image(source, variant)
+    assert oracle_images.digest(rgb) == expected_sha, f"{key}: pixels differ from the oracle's"
+    return cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+
+
+@pytest.fixture(scope="session")
+def face_detector(model_store: Any) -> Any:
+    from labkit.vision import FaceDetector
+
+    det = FaceDetector(store=model_store)
+    yield det
+    det.close()
+
+
+@pytest.fixture
+def models_data_dir(model_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A LABKIT_DATA whose models/ is the session's model store, so code that builds its own
+    `ModelStore()` from the environment (a student program, a lab) finds the models."""
+    data = tmp_path / "kitdata"
+    data.mkdir()
+    (data / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    monkeypatch.setenv("LABKIT_DATA", str(data))
+    return data
