@@ -20,15 +20,6 @@ import click
 log = logging.getLogger("labkit.run")
 
 
-def known_projects() -> dict[str, Any]:
-    """What the lab registry knows, in the shape `labkit.curriculum` validates against."""
-    from labkit.curriculum import KnownProject
-    from labkit.projects.registry import registry
-
-    return {pid: KnownProject(frozenset(cls.check_ids()), frozenset(cls.devices()))
-            for pid, cls in registry().projects.items()}
-
-
 @click.command("run")
 @click.argument("project")
 @click.option("--seconds", type=float, default=120.0, show_default=True,
@@ -121,6 +112,7 @@ def curriculum_check(ctx: click.Context, root: Path | None, as_json: bool, stric
     lesson or plan is invalid (or, with --strict, a target is not met).
     """
     from labkit import curriculum as cur_mod
+    from labkit.projects.registry import known_projects
 
     cur = cur_mod.load(root, known_projects())
     rep = cur_mod.report(cur)

@@ -14,9 +14,13 @@ import pkgutil
 import threading
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 from labkit.projects.base import Project
 from labkit.store.problems import N_, Problem
+
+if TYPE_CHECKING:
+    from labkit.curriculum import KnownProject
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +79,14 @@ def discover(package: str = "labkit.projects") -> Registry:
 
 _cached: Registry | None = None
 _lock = threading.Lock()
+
+
+def known_projects() -> dict[str, "KnownProject"]:
+    """What the registry knows, in the shape `labkit.curriculum` validates lessons against."""
+    from labkit.curriculum import KnownProject
+
+    return {pid: KnownProject(frozenset(cls.check_ids()), frozenset(cls.devices()))
+            for pid, cls in registry().projects.items()}
 
 
 def registry() -> Registry:

@@ -1,0 +1,348 @@
+"""Labs on the page: the band/lab picker, picking your name, the lab page and its API.
+
+Students have no passwords: they pick their class and their name from the roster the teacher
+made, and the session cookie holds their student and class ids. The lab page shows the lesson
+(steps, wiring diagram), the live camera and the virtual bench; pressing Start runs the lab in
+the kit's runner, and each step's check turns green live from `lab.*` events on `/events`.
+The lab ends with the reflection question and the self-assessment, saved to the portfolio.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import wraps
+from typing import Any, Callable
+
+import cv2
+from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template,
+                   request, session, url_for)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from labkit import curriculum as curriculum_mod
+from labkit.curriculum import BANDS, Curriculum, Lesson
+from labkit.errors import LabkitError
+from labkit.projects.registry import known_projects
+from labkit.projects.runner import LabRunner, StepBinding
+from labkit.store import N_, Problem, Store, Student
+from labkit.web.errors import STATUS_FOR_CODE, json_error, wants_json
+
+bp = Blueprint("labs", __name__)
+
+# BCM GPIO → physical header pin, so the diagram says where to plug the wire
+PHYSICAL_PIN = {2: 3, 3: 5, 4: 7, 17: 11, 27: 13, 22: 15, 10: 19, 9: 21, 11: 23, 5: 29, 6: 31,
+                13: 33, 19: 35, 26: 37, 14: 8, 15: 10, 18: 12, 23: 16, 24: 18, 25: 22, 8: 24,
+                7: 26, 12: 32, 16: 36, 20: 38, 21: 40}
+GROUND_PINS = (6, 9, 14, 20, 25, 30, 34, 39)
+
+
+# ---- shared helpers (portfolio and teacher pages use them too) ---------------------------
+def runtime() -> Any:
+    return current_app.extensions["labkit"]
+
+
+def store() -> Store:
+    return Store.for_runtime(runtime())
+
+
+def runner() -> LabRunner:
+    return LabRunner.for_runtime(runtime(), store())
+
+
+def curriculum() -> Curriculum:
+    return curriculum_mod.cached(current_app.config.get("LABKIT_CURRICULUM"), known_projects())
+
+
+def lang() -> str:
+    return "en" if str(get_locale() or "").startswith("en") else "zh_CN"
+
+
+def tr(value: Any) -> str:
+    """A bilingual lesson field in the page's language."""
+    return curriculum_mod.text(value, lang())
+
+
+def translate(exc: LabkitError) -> tuple[str, str]:
+    """The message and fix of an error in the page's language."""
+    if isinstance(exc, Problem):
+        message = _(exc.msgid, **exc.params) if exc.params else _(exc.msgid)
+        fix = ""
+        if exc.fix_msgid:
+            fix = _(exc.fix_msgid, **exc.params) if exc.params else _(exc.fix_msgid)
+        return message, fix
+    return exc.message, exc.fix
+
+
+def current_student() -> Student | None:
+    """The student picked in this browser, if they are still on the roster."""
+    sid, cid = session.get("student_id"), session.get("class_id")
+    if not isinstance(sid, int) or not isinstance(cid, int):
+        return None
+    student = store().roster.student_by_id(sid)
+    if student is None or student.class_id != cid:
+        session.pop("student_id", None)
+        session.pop("class_id", None)
+        return None
+    return student
+
+
+def need_student() -> Student:
+    student = current_student()
+    if student is None:
+        raise Problem(N_("Pick your name from the class list first."),
+                      fix=N_("Your teacher has put your class on the kit."), code="need_student")
+    return student
+
+
+def is_teacher() -> bool:
+    until = session.get("teacher_until")
+    return isinstance(until, (int, float)) and until > time.time()
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if data is None and request.content_length:
+        raise Problem(N_("The request must be JSON."), code="bad_input")
+    if data is not None and not isinstance(data, dict):
+        raise Problem(N_("The request must be a JSON object."), code="bad_input")
+    return data or {}
+
+
+def register_problem_handler(app: Any) -> None:
+    """Problems (store, runner, roster) are shown translated, as page or JSON."""
+
+    @app.errorhandler(Problem)
+    def _problem(exc: Problem) -> Any:
+        message, fix = translate(exc)
+        status = STATUS_FOR_CODE.get(exc.code, 400)
+        if exc.code == "too_many":
+            status = 429
+        if wants_json():
+            return json_error(exc.code, message, status, fix=fix)
+        return render_template("error.html", message=message, fix=fix), status
+
+
+@bp.record_once
+def _setup(state: Any) -> None:
+    register_problem_handler(state.app)
+    state.app.jinja_env.globals.update(lab_tr=tr)
+
+
+@bp.app_context_processor
+def _labs_context() -> dict[str, Any]:
+    def bands() -> list[dict[str, Any]]:
+        cur = curriculum()
+        return [{"id": band, "lessons": cur.lessons_in(band)} for band in BANDS]
+    return {"lab_bands": bands, "lab_student": current_student, "lab_is_teacher": is_teacher,
+            "lab_lang": lang, "lab_band_name": band_name, "lab_band_school": band_school}
+
+
+def band_name(band: str) -> str:
+    return {"experience": _("Experience"), "cognition": _("Understanding"),
+            "creative": _("Creative practice")}.get(band, band)
+
+
+def band_school(band: str) -> str:
+    return {"experience": _("Primary school"), "cognition": _("Middle school"),
+            "creative": _("High school")}.get(band, "")
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# ---- picking your name ---------------------------------------------------------------------
+def _safe_next(target: str | None) -> str:
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return url_for("home.index")
+    return target
+
+
+@bp.get("/student")
+def pick_class() -> str:
+    classes = store().roster.classes()
+    return render_template("labs/pick_class.html", classes=classes,
+                           next=_safe_next(request.args.get("next")))
+
+
+@bp.get("/student/classes/<int:class_id>")
+def pick_name(class_id: int) -> str:
+    school_class = store().roster.get_class(class_id)
+    students = store().roster.students(class_id)
+    return render_template("labs/pick_name.html", school_class=school_class, students=students,
+                           next=_safe_next(request.args.get("next")))
+
+
+@bp.post("/student/classes/<int:class_id>/students/<int:student_id>")
+def pick_student(class_id: int, student_id: int) -> WerkzeugResponse:
+    student = store().roster.student(class_id, student_id)  # other class → 404, nothing set
+    session["student_id"] = student.id
+    session["class_id"] = student.class_id
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.post("/student/leave")
+def leave() -> WerkzeugResponse:
+    session.pop("student_id", None)
+    session.pop("class_id", None)
+    return redirect(url_for("home.index"))
+
+
+# ---- the lab page --------------------------------------------------------------------------
+def wiring_rows(lesson: Lesson) -> list[dict[str, Any]]:
+    """The lesson's connections with the pins this kit really uses (from its wiring.yaml)."""
+    kit_wiring = runtime().wiring
+    rows = []
+    ground = iter(GROUND_PINS)
+    for conn in lesson.data["wiring"]:
+        device = conn["device"]
+        spec = kit_wiring.devices.get(device)
+        row: dict[str, Any] = {"device": device, "lead": conn.get("lead", ""),
+                               "type": spec.type if spec else "", "spi": conn["pin"] == "SPI0"}
+        if row["spi"]:
+            row["channel"] = spec.options.get("channel") if spec else conn.get("channel")
+        else:
+            lead = conn.get("lead") or (next(iter(spec.pins)) if spec else "pin")
+            bcm = spec.pins.get(lead, conn["pin"]) if spec else conn["pin"]
+            row.update(bcm=bcm, physical=PHYSICAL_PIN.get(bcm), lesson_pin=conn["pin"],
+                       differs=bcm != conn["pin"], ground=next(ground, 6))
+        rows.append(row)
+    return rows
+
+
+@bp.get("/labs/<lesson_id>")
+def lab_page(lesson_id: str) -> Any:
+    lesson = curriculum().lesson(lesson_id)
+    student = current_student()
+    if student is None:
+        return redirect(url_for("labs.pick_class", next=request.path))
+    active = runner().active
+    mine = None
+    if active is not None and active.student_id == student.id and active.lesson_id == lesson.id:
+        mine = active.snapshot()
+    cls = runner().labs.get(lesson.project)
+    response = Response(render_template(
+        "labs/lab.html", lesson=lesson, student=student, wiring=wiring_rows(lesson),
+        active=mine, other_active=active is not None and mine is None,
+        check_descriptions={cid: spec.description for cid, spec in cls.checks.items()}))
+    return _no_store(response)
+
+
+# ---- the lab API ---------------------------------------------------------------------------
+def _own_run(run_id: int) -> tuple[Student, Any]:
+    """The session student's run `run_id` (another student's run is refused, unchanged)."""
+    student = need_student()
+    run = store().runs.get(run_id)
+    if run.student_id != student.id:
+        raise Problem(N_("This lab run belongs to someone else."),
+                      fix=N_("Open the lab again to start your own run."), code="forbidden")
+    return student, run
+
+
+@bp.post("/api/labs/<lesson_id>/start")
+def api_start(lesson_id: str) -> Response:
+    student = need_student()
+    lesson = curriculum().lesson(lesson_id)
+    body = json_body()
+    lab = runner().start(lesson.project, steps=[StepBinding(s, c) for s, c in lesson.bindings()],
+                         student_id=student.id, lesson_id=lesson.id,
+                         titles=(lesson.t("title", "zh_CN"), lesson.t("title", "en")),
+                         takeover=bool(body.get("takeover")))
+    return _no_store(jsonify(lab.snapshot()))
+
+
+@bp.get("/api/labs/active")
+def api_active() -> Response:
+    lab = runner().active
+    if lab is None:
+        return _no_store(jsonify({"active": None}))
+    mine = current_student()
+    snap = lab.snapshot()
+    if mine is None or lab.student_id != mine.id:
+        snap = {k: snap[k] for k in ("project", "lesson", "status")}  # not someone else's run
+    return _no_store(jsonify({"active": snap}))
+
+
+@bp.get("/api/labs/runs/<int:run_id>")
+def api_run(run_id: int) -> Response:
+    _student, run = _own_run(run_id)
+    lab = runner().active
+    live = lab.snapshot() if lab is not None and lab.run_id == run_id else None
+    return _no_store(jsonify({"run_id": run.id, "lesson": run.lesson_id, "status": run.status,
+                              "steps_passed": [s.step_id for s in run.steps],
+                              "steps_total": run.steps_total, "live": live}))
+
+
+@bp.post("/api/labs/runs/<int:run_id>/stop")
+def api_stop(run_id: int) -> Response:
+    _own_run(run_id)
+    lab = runner().stop("stopped", run_id=run_id)
+    return jsonify({"run_id": run_id, "stopped": lab is not None})
+
+
+@bp.post("/api/labs/runs/<int:run_id>/finish")
+def api_finish(run_id: int) -> Response:
+    """Save the reflection and self-assessment, end the run, point to the portfolio."""
+    student, run = _own_run(run_id)
+    lesson = curriculum().lesson(run.lesson_id)
+    body = json_body()
+    levels = body.get("self") or {}
+    if not isinstance(levels, dict):
+        raise Problem(N_("The self-assessment must be one level per question."), code="bad_input")
+    scores: dict[str, tuple[int, int]] = {}
+    for criterion in lesson.criteria:
+        level = levels.get(criterion["id"])
+        try:
+            level = int(level)
+        except (TypeError, ValueError):
+            raise Problem(N_("Answer every question of the self-assessment (%(criterion)s)."),
+                          code="bad_input", criterion=tr(criterion["name"])) from None
+        if not 1 <= level <= len(criterion["levels"]):
+            raise Problem(N_("Answer every question of the self-assessment (%(criterion)s)."),
+                          code="bad_input", criterion=tr(criterion["name"]))
+        scores[criterion["id"]] = (level, len(criterion["levels"]))
+    unknown = set(levels) - {c["id"] for c in lesson.criteria}
+    if unknown:
+        raise Problem(N_("The self-assessment has an unknown question (%(criterion)s)."),
+                      code="bad_input", criterion=sorted(unknown)[0])
+    store().runs.finish(run_id, question=tr(lesson.data["reflection"]["question"]),
+                        answer=str(body.get("answer") or ""), self_scores=scores)
+    runner().stop("finished", run_id=run_id)
+    url = url_for("portfolio.student_view", class_id=student.class_id, student_id=student.id,
+                  _anchor=f"run-{run_id}")
+    return jsonify({"run_id": run_id, "status": "finished", "portfolio": url})
+
+
+@bp.post("/api/labs/runs/<int:run_id>/snapshot")
+def api_snapshot(run_id: int) -> Response:
+    """Keep the current camera picture in the portfolio — only when the student asks."""
+    _student, run = _own_run(run_id)
+    if run.status != "running":
+        raise Problem(N_("This lab run has ended."), fix=N_("Start the lab again."), code="conflict")
+    frame = runtime().camera.read()
+    if frame is None:
+        raise Problem(N_("The camera has no picture yet."), fix=N_("Wait a moment and try again."),
+                      code="busy")
+    ok, buf = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+    if not ok:
+        raise Problem(N_("The picture could not be saved."), code="busy")
+    n = len([a for a in run.artefacts if a.kind == "sample"]) + 1
+    art = store().artefacts.save(run_id, "sample", _("Photo %(n)s", n=n), buf.tobytes(), ".jpg")
+    return jsonify({"id": art.id, "name": art.name, "bytes": art.bytes})
+
+
+def teacher_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Pages and actions behind the teacher PIN."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not is_teacher():
+            if wants_json() or request.method != "GET":
+                raise Problem(N_("Teachers only: sign in with the PIN first."),
+                              fix=N_("Open the Teacher page."), code="need_teacher")
+            flash(_("Sign in with the teacher PIN first."), "error")
+            return redirect(url_for("teacher.index", next=request.path))
+        return view(*args, **kwargs)
+    return wrapper

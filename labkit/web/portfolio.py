@@ -1,0 +1,297 @@
+"""The growth portfolio (成长档案): each student's lab runs, for the student and the teacher.
+
+What a run shows: the lab, the date, the steps passed and the time spent, the self-assessment
+and the teacher's rubric levels, the reflection, and the files the student chose to keep. It
+is the record of the process, not a single grade. Exports per student or per class: a CSV
+(UTF-8 with BOM so spreadsheet programs read Chinese correctly) and a ZIP with that CSV, a
+printable HTML report and the kept files.
+
+Access: a student sees only their own portfolio; the teacher (PIN session) sees everyone's.
+A student id that is not in the class named in the URL is answered 404 before anything else.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+import io
+import zipfile
+from datetime import datetime
+from typing import Any, Iterable
+
+from flask import (Blueprint, Response, flash, redirect, render_template, request, url_for)
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from labkit.curriculum import Lesson
+from labkit.store import N_, Problem, Run, SchoolClass, Student
+from labkit.web.labs import (current_student, curriculum, is_teacher, lang, store,
+                             teacher_required, tr)
+
+bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
+
+
+def _authorize(class_id: int, student_id: int) -> tuple[SchoolClass, Student]:
+    """The class and student if this browser may see them (404 if not in that class)."""
+    school_class = store().roster.get_class(class_id)
+    student = store().roster.student(class_id, student_id)
+    if is_teacher():
+        return school_class, student
+    me = current_student()
+    if me is None or me.id != student.id:
+        raise Problem(N_("You can only open your own portfolio."),
+                      fix=N_("Pick your own name, or ask your teacher."), code="forbidden")
+    return school_class, student
+
+
+def when(ts: float | None) -> str:
+    return "" if ts is None else datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M")
+
+
+def minutes(seconds: float) -> str:
+    return f"{seconds / 60:.1f}"
+
+
+def _lesson(run: Run) -> Lesson | None:
+    return curriculum().lessons.get(run.lesson_id)
+
+
+def run_view(run: Run) -> dict[str, Any]:
+    """One run prepared for the page, the CSV and the report."""
+    lesson = _lesson(run)
+    criteria = lesson.criteria if lesson else []
+    names = {c["id"]: tr(c["name"]) for c in criteria}
+    level_text = {c["id"]: [tr(t) for t in c["levels"]] for c in criteria}
+    step_text = {s["id"]: tr(s["text"]) for s in lesson.steps} if lesson else {}
+
+    def scores(source: str) -> list[dict[str, Any]]:
+        out = []
+        for criterion, score in sorted(run.scores_by(source).items()):
+            texts = level_text.get(criterion, [])
+            out.append({"criterion": criterion, "name": names.get(criterion, criterion),
+                        "level": score.level, "max": score.max_level,
+                        "text": texts[score.level - 1] if score.level <= len(texts) else ""})
+        return out
+
+    self_scores, teacher_scores = scores("self"), scores("teacher")
+    order = [c["id"] for c in criteria]
+    ids = sorted({s["criterion"] for s in self_scores + teacher_scores},
+                 key=lambda c: (order.index(c) if c in order else len(order), c))
+    by_self = {s["criterion"]: s for s in self_scores}
+    by_teacher = {s["criterion"]: s for s in teacher_scores}
+    rubric = [{"criterion": c, "name": names.get(c, c), "self": by_self.get(c),
+               "teacher": by_teacher.get(c)} for c in ids]
+    status_text = {"running": _("running"), "finished": _("finished"), "stopped": _("stopped"),
+                   "interrupted": _("interrupted")}
+    return {
+        "run": run, "id": run.id, "title": run.title(lang()), "lesson": lesson,
+        "started": when(run.started_at), "ended": when(run.ended_at),
+        "status": run.status, "status_text": status_text.get(run.status, run.status),
+        "steps_passed": run.steps_passed, "steps_total": run.steps_total,
+        "steps": [{"id": s.step_id, "text": step_text.get(s.step_id, s.step_id),
+                   "at": when(s.passed_at)} for s in run.steps],
+        "minutes": minutes(run.seconds), "self": self_scores, "teacher": teacher_scores,
+        "rubric": rubric,
+        "criteria": criteria, "question": run.reflection_question, "reflection": run.reflection,
+        "artefacts": run.artefacts,
+    }
+
+
+# ---- pages ----------------------------------------------------------------------------------
+@bp.get("")
+def mine() -> WerkzeugResponse:
+    me = current_student()
+    if me is not None:
+        return redirect(url_for("portfolio.student_view", class_id=me.class_id,
+                                student_id=me.id))
+    if is_teacher():
+        return redirect(url_for("teacher.index"))
+    return redirect(url_for("labs.pick_class", next=url_for("portfolio.mine")))
+
+
+@bp.get("/classes/<int:class_id>/students/<int:student_id>")
+def student_view(class_id: int, student_id: int) -> str:
+    school_class, student = _authorize(class_id, student_id)
+    runs = [run_view(r) for r in store().runs.for_student(student.id)]
+    return render_template("labs/portfolio_student.html", school_class=school_class,
+                           student=student, runs=runs, teacher=is_teacher())
+
+
+@bp.get("/classes/<int:class_id>")
+@teacher_required
+def class_view(class_id: int) -> str:
+    school_class = store().roster.get_class(class_id)
+    students = store().roster.students(class_id)
+    by_student: dict[int, list[Run]] = {s.id: [] for s in students}
+    for run in store().runs.for_class(class_id):
+        by_student.setdefault(run.student_id, []).append(run)
+    rows = []
+    for s in students:
+        runs = by_student[s.id]
+        rows.append({"student": s, "runs": len(runs),
+                     "finished": sum(1 for r in runs if r.status == "finished"),
+                     "steps": sum(r.steps_passed for r in runs),
+                     "steps_total": sum(r.steps_total for r in runs),
+                     "minutes": minutes(sum(r.seconds for r in runs)),
+                     "last": when(max((r.started_at for r in runs), default=None))})
+    return render_template("labs/portfolio_class.html", school_class=school_class, rows=rows)
+
+
+@bp.post("/classes/<int:class_id>/students/<int:student_id>/runs/<int:run_id>/scores")
+@teacher_required
+def teacher_scores(class_id: int, student_id: int, run_id: int) -> WerkzeugResponse:
+    _school_class, student = _authorize(class_id, student_id)
+    run = store().runs.get(run_id)
+    if run.student_id != student.id:
+        raise Problem(N_("That run is not in %(name)s's portfolio."), code="not_found",
+                      name=student.name)
+    lesson = _lesson(run)
+    if lesson is None:
+        raise Problem(N_("The lesson of this run is no longer on the kit."), code="not_found")
+    scores = {}
+    for criterion in lesson.criteria:
+        raw = request.form.get(f"level-{criterion['id']}", "")
+        if raw == "":
+            continue
+        try:
+            level = int(raw)
+        except ValueError:
+            level = 0
+        if not 1 <= level <= len(criterion["levels"]):
+            raise Problem(N_("Pick one of the levels for \"%(criterion)s\"."), code="bad_input",
+                          criterion=tr(criterion["name"]))
+        scores[criterion["id"]] = (level, len(criterion["levels"]))
+    store().runs.set_scores(run.id, "teacher", scores)
+    flash(_("Rubric levels saved."), "ok")
+    return redirect(url_for("portfolio.student_view", class_id=class_id, student_id=student_id,
+                            _anchor=f"run-{run_id}"))
+
+
+@bp.get("/classes/<int:class_id>/students/<int:student_id>/files/<int:artefact_id>")
+def artefact(class_id: int, student_id: int, artefact_id: int) -> Response:
+    _school_class, student = _authorize(class_id, student_id)
+    art = store().artefacts.get(artefact_id)
+    if store().runs.get(art.run_id).student_id != student.id:
+        raise Problem(N_("That file is not in the portfolio."), code="not_found")
+    data = store().artefacts.read(art)
+    mime = {"jpg": "image/jpeg", "png": "image/png", "wav": "audio/wav",
+            "json": "application/json"}.get(art.path.rsplit(".", 1)[-1], "application/octet-stream")
+    response = Response(data, mimetype=mime)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+# ---- exports --------------------------------------------------------------------------------
+CSV_COLUMNS = (
+    ("class", N_("Class")), ("student", N_("Student")), ("lesson", N_("Lesson id")),
+    ("title", N_("Lab")), ("started", N_("Started")), ("ended", N_("Ended")),
+    ("status", N_("Status")), ("steps_passed", N_("Steps passed")),
+    ("steps_total", N_("Steps in the lab")), ("minutes", N_("Minutes")),
+    ("self", N_("Self-assessment")), ("teacher", N_("Teacher rubric")),
+    ("question", N_("Reflection question")), ("reflection", N_("Reflection")),
+    ("files", N_("Kept files")),
+)
+
+
+def _csv_safe(value: str) -> str:
+    """Keep spreadsheet programs from running a cell as a formula (e.g. a name '=1+1')."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _levels(scores: list[dict[str, Any]]) -> str:
+    return "; ".join(f"{s['name']} {s['level']}/{s['max']}" for s in scores)
+
+
+def csv_bytes(rows: Iterable[tuple[SchoolClass, Student, dict[str, Any]]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_(label) for _key, label in CSV_COLUMNS])
+    for school_class, student, v in rows:
+        values = {"class": school_class.name, "student": student.name, "lesson": v["run"].lesson_id,
+                  "title": v["title"], "started": v["started"], "ended": v["ended"],
+                  "status": v["status_text"], "steps_passed": str(v["steps_passed"]),
+                  "steps_total": str(v["steps_total"]), "minutes": v["minutes"],
+                  "self": _levels(v["self"]), "teacher": _levels(v["teacher"]),
+                  "question": v["question"], "reflection": v["reflection"],
+                  "files": "; ".join(a.name for a in v["artefacts"])}
+        writer.writerow([_csv_safe(values[key]) for key, _label in CSV_COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _collect(school_class: SchoolClass, students: list[Student]
+             ) -> list[tuple[SchoolClass, Student, dict[str, Any]]]:
+    rows = []
+    for student in students:
+        for run in sorted(store().runs.for_student(student.id), key=lambda r: r.started_at):
+            rows.append((school_class, student, run_view(run)))
+    return rows
+
+
+def _safe_filename(name: str) -> str:
+    keep = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
+    return keep.strip("_") or "export"
+
+
+def _download(data: bytes, filename: str, mime: str) -> Response:
+    response = Response(data, mimetype=mime)
+    from urllib.parse import quote
+
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
+    response.headers["Content-Disposition"] = (
+        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def zip_bytes(title: str, school_class: SchoolClass, students: list[Student],
+              rows: list[tuple[SchoolClass, Student, dict[str, Any]]]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("portfolio.csv", csv_bytes(rows))
+        files: dict[int, str] = {}
+        for _cls, student, v in rows:
+            for art in v["artefacts"]:
+                try:
+                    data = store().artefacts.read(art)
+                except Problem:
+                    continue  # a missing file is left out; the CSV still names it
+                name = f"files/{student.id}-{_safe_filename(student.name)}/" \
+                       f"{art.id}-{_safe_filename(art.name)}.{art.path.rsplit('.', 1)[-1]}"
+                zf.writestr(name, data)
+                files[art.id] = name
+        by_student = [(s, [v for _c, st, v in rows if st.id == s.id]) for s in students]
+        html = render_template("labs/report.html", title=title, school_class=school_class,
+                               by_student=by_student, files=files,
+                               generated=when(time.time()))
+        zf.writestr("report.html", html.encode("utf-8"))
+    return buf.getvalue()
+
+
+@bp.get("/classes/<int:class_id>/students/<int:student_id>/export.<fmt>")
+def export_student(class_id: int, student_id: int, fmt: str) -> Response:
+    school_class, student = _authorize(class_id, student_id)
+    rows = _collect(school_class, [student])
+    base = _safe_filename(f"{school_class.name}-{student.name}")
+    if fmt == "csv":
+        return _download(csv_bytes(rows), f"{base}.csv", "text/csv; charset=utf-8")
+    if fmt == "zip":
+        title = _("Portfolio of %(name)s", name=student.name)
+        return _download(zip_bytes(title, school_class, [student], rows), f"{base}.zip",
+                         "application/zip")
+    raise Problem(N_("Exports are CSV or ZIP."), code="not_found")
+
+
+@bp.get("/classes/<int:class_id>/export.<fmt>")
+@teacher_required
+def export_class(class_id: int, fmt: str) -> Response:
+    school_class = store().roster.get_class(class_id)
+    students = store().roster.students(class_id)
+    rows = _collect(school_class, students)
+    base = _safe_filename(school_class.name)
+    if fmt == "csv":
+        return _download(csv_bytes(rows), f"{base}.csv", "text/csv; charset=utf-8")
+    if fmt == "zip":
+        title = _("Portfolios of class %(name)s", name=school_class.name)
+        return _download(zip_bytes(title, school_class, students, rows), f"{base}.zip",
+                         "application/zip")
+    raise Problem(N_("Exports are CSV or ZIP."), code="not_found")
