@@ -247,6 +247,8 @@ def quantize(ctx: click.Context, src: Path, calib: Path, dst: Path | None, mode:
     click.echo(f"  agreement  {report.agreement:.2%} on {report.samples} calibration sample(s) "
                f"(output {report.compared_output}); max |float - int8| "
                f"{report.max_abs_error:.4g}")
+    if report.note:
+        click.echo(f"  note       {report.note}")
 
 
 def register_doctor_check() -> None:

@@ -30,6 +30,34 @@ log = logging.getLogger(__name__)
 
 MAX_CALIBRATION_FEEDS = 2000
 CONV_OPS = {"Conv", "ConvTranspose", "QLinearConv", "ConvInteger"}
+QUANT_OPS = {"QuantizeLinear", "DynamicQuantizeLinear", "MatMulInteger", "ConvInteger",
+             "QLinearConv", "QLinearMatMul", "DynamicQuantizeMatMul", "QGemm"}
+DEFAULT_OPSET = 13
+
+
+def _with_default_opset(src: Path, dst: Path) -> Path:
+    """onnxruntime.quantization wants exactly one ai.onnx opset import; skl2onnx graphs can
+    list it twice (same version) or, when made only of ONNX-ML operators, not at all."""
+    import onnx
+
+    model = onnx.load(str(src))
+    versions: dict[str, int] = {}
+    for o in model.opset_import:
+        domain = "" if o.domain == "ai.onnx" else o.domain
+        versions[domain] = max(versions.get(domain, 0), o.version)
+    if len(versions) == len(model.opset_import) and "" in versions:
+        return src
+    versions.setdefault("", DEFAULT_OPSET)
+    del model.opset_import[:]
+    model.opset_import.extend(onnx.helper.make_opsetid(d, v) for d, v in versions.items())
+    onnx.save(model, str(dst))
+    return dst
+
+
+def _quantized_op_count(path: Path) -> int:
+    import onnx
+
+    return sum(n.op_type in QUANT_OPS for n in onnx.load(str(path)).graph.node)
 
 
 @dataclass
@@ -43,6 +71,7 @@ class QuantizeReport:
     agreement: float           # 0..1 on the calibration data
     max_abs_error: float       # over float outputs
     compared_output: str
+    note: str = ""
 
     @property
     def ratio(self) -> float:
@@ -200,14 +229,15 @@ def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mappi
                          fix="use auto, static or dynamic")
     dst.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=dst.parent, prefix=".quant-") as tmp:
+        base = _with_default_opset(src, Path(tmp) / "opset.onnx")
         prepped = Path(tmp) / "prepped.onnx"
         try:
             from onnxruntime.quantization.shape_inference import quant_pre_process
 
-            quant_pre_process(str(src), str(prepped), skip_symbolic_shape=True)
+            quant_pre_process(str(base), str(prepped), skip_symbolic_shape=True)
         except Exception as exc:  # pre-processing is an optimisation; fall back to the source
             log.info("quant_pre_process skipped for %s: %s", src.name, exc)
-            prepped = src
+            prepped = base
         out = Path(tmp) / "int8.onnx"
         try:
             if mode == "static":
@@ -226,7 +256,9 @@ def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mappi
         int8_model = _session(out, threads)
         int8_runs = [_comparable(int8_model.run(f)) for f in feeds]
         agree, err, key, rows = agreement(float_runs, int8_runs)
+        note = ("" if _quantized_op_count(out) else "no operator could be quantized (ONNX-ML "
+                "operators such as LinearClassifier stay float); the model is unchanged")
         out.replace(dst)
     return QuantizeReport(src=str(src), dst=str(dst), mode=mode, src_bytes=src.stat().st_size,
                           dst_bytes=dst.stat().st_size, samples=rows, agreement=agree,
-                          max_abs_error=err, compared_output=key)
+                          max_abs_error=err, compared_output=key, note=note)

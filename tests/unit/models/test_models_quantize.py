@@ -43,7 +43,7 @@ def test_dynamic_quantization_of_sklearn_mlp(mlp: tuple[Path, np.ndarray],
     assert report.samples == 800
     assert report.compared_output == "label"
     assert report.agreement >= 0.99
-    assert report.dst_bytes < report.src_bytes
+    assert report.dst_bytes < report.src_bytes and report.note == ""
     # check it ourselves too, on data it was not calibrated on
     f = OnnxModel(src)
     q = OnnxModel(tmp_path / "mlp.int8.onnx")
