@@ -25,9 +25,12 @@ class FaceLed(Project):
     title = "Face → LED"
 
     def setup(self, ctx: LabContext) -> None:
-        from labkit.vision import FaceDetector  # imported here: discovery stays model-free
+        from labkit.models import ModelStore  # imported here: discovery stays model-free
+        from labkit.vision import FaceDetector
 
-        self.faces: Any = FaceDetector(ctx.camera)
+        models = ctx.service("model_store", lambda: ModelStore(ctx.settings))
+        # bus=: the page draws the face boxes over the live view from `vision.face` events
+        self.faces: Any = FaceDetector(ctx.camera, store=models, bus=ctx.bus)
         ctx.kit.led.source = self.faces.present
 
     def step(self, ctx: LabContext, frame: Any) -> None:

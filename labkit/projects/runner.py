@@ -332,8 +332,10 @@ class LabRunner:
                        results: dict[str, CheckResult]) -> list[tuple[str, dict[str, Any]]]:
         events: list[tuple[str, dict[str, Any]]] = []
         for check_id, result in results.items():
-            if lab.results.get(check_id) != result:
-                lab.results[check_id] = result
+            before = lab.results.get(check_id)
+            lab.results[check_id] = result
+            if before is None or (before.passed, before.count, before.target) != \
+                    (result.passed, result.count, result.target):
                 bound = [s.step_id for s in lab.steps if s.check_id == check_id]
                 latched = result.passed or any(s in lab.passed for s in bound)
                 events.append(("lab.check", {"check": check_id, "steps": bound,
@@ -344,10 +346,15 @@ class LabRunner:
             if result is None or not result.passed or binding.step_id in lab.passed:
                 continue
             now = time.time()
-            lab.passed[binding.step_id] = now
             if lab.run_id is not None and self.store is not None:
-                self.store.runs.record_step(lab.run_id, binding.step_id, binding.check_id,
-                                            result.detail, at=now)
+                try:
+                    self.store.runs.record_step(lab.run_id, binding.step_id, binding.check_id,
+                                                result.detail, at=now)
+                except Exception:  # e.g. a full SD card: keep the step open, retry next time
+                    log.exception("lab %s: cannot record step %s", lab.project_id,
+                                  binding.step_id)
+                    continue
+            lab.passed[binding.step_id] = now
             log.info("lab %s: step %s passed (check %s: %s)", lab.project_id, binding.step_id,
                      binding.check_id, result.detail)
             events.append(("lab.step", {"step": binding.step_id, "check": binding.check_id,
