@@ -230,7 +230,7 @@ class OnnxModel(Model):
         if self._single is not None and isinstance(feeds, np.ndarray):
             feeds = {self._single: feeds}
         try:
-            values = self.session.run(self._out_names, feeds)
+            values = self.session.run(None, feeds)  # all outputs, in self._out_names order
         except Exception as exc:  # InvalidArgument/Fail from ORT's pybind layer
             if any(n not in feeds for n in self.input_names):
                 raise self._missing_input(feeds) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -201,3 +202,22 @@ def test_model_kept_alive_by_holder_after_eviction(make_store: Any) -> None:
     assert store.loaded() == ["emotion_fer"]
     out = face.run(np.zeros((1, 128, 128, 3), np.float32))
     assert out["regressors"].shape == (1, 896, 16)
+
+
+def test_doctor_finding(model_store: ModelStore, tmp_path: Path) -> None:
+    from labkit.config import Settings
+    from labkit.models.health import check_models
+
+    good = check_models(Settings(data_dir=model_store.models_dir.parent, hardware="sim"))
+    assert good.ok and "verified" in good.detail and good.data["missing"] == []
+    empty = check_models(Settings(data_dir=tmp_path / "fresh", hardware="sim"))
+    assert not empty.ok and empty.fix == "labkit models fetch --if-missing"
+    assert "face_detection_short_range" in empty.data["missing"]
+
+
+def test_doctor_lists_the_models_check() -> None:
+    import labkit.cli  # noqa: F401  (loading the CLI registers the models check)
+    from labkit import doctor
+    from labkit.models.health import check_models
+
+    assert check_models in doctor.CHECKS
