@@ -188,12 +188,13 @@ class LabRunner:
                               fix=N_("Check the kit with 'labkit doctor'."), code="lab_failed",
                               reason=str(exc)) from exc
             self._active = lab
+            log.info("lab %s started (run %s, %d step(s))", project_id, run_id, len(bindings))
+            self._publish("lab.state", lab, status="running")
+            self._evaluate(lab)  # the page gets every check's starting point (0 of 3 …)
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._loop, args=(lab, self._stop),
                                             name=f"labkit-lab-{project_id}", daemon=True)
             self._thread.start()
-        log.info("lab %s started (run %s, %d step(s))", project_id, run_id, len(bindings))
-        self._publish("lab.state", lab, status="running")
         return lab
 
     def stop(self, status: str = "stopped", *, run_id: int | None = None) -> ActiveLab | None:
