@@ -1,7 +1,7 @@
 """`labkit models …`: fetch, list, verify, info, export, import, bench, quantize.
 
 Plain English output for the IT teacher's terminal; every failure is a ModelError, which the
-top-level group prints as one line with the fix and exit code 2.
+top-level `labkit` group (LabkitGroup) prints as one line with the fix and exit code 2.
 """
 
 from __future__ import annotations
@@ -14,18 +14,6 @@ from typing import Any
 import click
 
 from labkit.config import Settings
-from labkit.errors import LabkitError
-
-
-class _Group(click.Group):
-    """Also turns LabkitError into one line + exit 2 when this group runs on its own."""
-
-    def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except LabkitError as exc:
-            click.echo(f"labkit: error: {exc.one_line()}", err=True)
-            ctx.exit(exc.exit_code)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -45,7 +33,7 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB" if n >= 100_000 else f"{n / 1e3:.0f} kB"
 
 
-@click.group(cls=_Group)
+@click.group()
 def models() -> None:
     """Models: fetch them once, then list, verify, move and benchmark them offline."""
 
