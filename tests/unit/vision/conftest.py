@@ -53,3 +53,13 @@ def models_data_dir(model_store: Any, tmp_path: Path, monkeypatch: pytest.Monkey
     (data / "models").symlink_to(model_store.models_dir, target_is_directory=True)
     monkeypatch.setenv("LABKIT_DATA", str(data))
     return data
+
+
+@pytest.fixture(scope="session")
+def hand_tracker(model_store: Any) -> Any:
+    """Static-image mode (like the oracle): palms are detected on every frame."""
+    from labkit.vision import HandTracker
+
+    det = HandTracker(store=model_store, track=False)
+    yield det
+    det.close()
