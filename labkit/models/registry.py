@@ -163,6 +163,15 @@ def writer_lock(models_dir: Path) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+def clean_leftovers(models_dir: Path) -> None:
+    """Remove temp folders a crash (a pulled plug) left behind. Call with writer_lock held."""
+    import shutil
+
+    for p in models_dir.glob(".*"):
+        if p.is_dir() and p.name.startswith((".fetch-", ".old-", ".import-")):
+            shutil.rmtree(p, ignore_errors=True)
+
+
 def read_manifest(path: Path, *, strict: bool = True) -> dict[str, ModelEntry]:
     """Entries by name. `strict=False` drops broken entries (used by fetch, which rewrites)."""
     try:

