@@ -63,3 +63,13 @@ def hand_tracker(model_store: Any) -> Any:
     det = HandTracker(store=model_store, track=False)
     yield det
     det.close()
+
+
+@pytest.fixture(scope="session")
+def pose_tracker(model_store: Any) -> Any:
+    """Static-image mode (like the oracle): the person detector runs on every frame."""
+    from labkit.vision import PoseTracker
+
+    det = PoseTracker(store=model_store, track=False)
+    yield det
+    det.close()

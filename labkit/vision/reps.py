@@ -1,0 +1,164 @@
+"""Counting exercise repetitions from body pose — squats, jumping jacks, arm raises — for
+AI + PE lessons.
+
+    pose = PoseTracker(Camera())
+    squats = RepCounter(pose, "squat")
+    squats.when_rep = buzzer.beep          # a beep for every squat
+    print(squats.value)                    # reps so far
+
+A rep is one full cycle *rest → active → rest* (standing → squatting → standing). The two
+states have separate thresholds with a gap between them (hysteresis), and a state must hold for
+`min_frames` frames before it counts, so a jittery knee angle near one threshold cannot count
+twice. Frames where the needed joints are not visible change nothing.
+
+Everything runs on a dict of measures (`knee`, `shoulder`, `elbow`, `hip` angles in degrees,
+both sides averaged, and `spread` = ankle distance / shoulder width), so the logic is tested on
+synthetic angle sequences and works from any source of those numbers.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import numpy as np
+from gpiozero.internal_devices import InternalDevice
+
+from labkit.vision.device import ensure_pin_factory
+
+Measures = Mapping[str, float | None]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """An exercise: when a frame is 'active' (e.g. squatting) and when it is 'rest'.
+
+    Each test returns True/False, or None when the measures it needs are missing."""
+
+    name: str
+    needs: tuple[str, ...]
+    active: Callable[[Measures], bool]
+    rest: Callable[[Measures], bool]
+
+
+EXERCISES: dict[str, Exercise] = {
+    # knees bent below 100° = down; straight above 155° = up
+    "squat": Exercise("squat", ("knee",), lambda m: m["knee"] < 100.0,
+                      lambda m: m["knee"] > 155.0),
+    # arms up past 140° at the shoulder; back down below 45°
+    "arm_raise": Exercise("arm_raise", ("shoulder",), lambda m: m["shoulder"] > 140.0,
+                          lambda m: m["shoulder"] < 45.0),
+    # arms up and feet apart; arms down and feet together
+    "jumping_jack": Exercise(
+        "jumping_jack", ("shoulder", "spread"),
+        lambda m: m["shoulder"] > 120.0 and m["spread"] > 1.6,
+        lambda m: m["shoulder"] < 50.0 and m["spread"] < 1.25),
+}
+
+
+def measures(pose: Any) -> dict[str, float | None]:
+    """A Pose → the numbers the exercises use (None where joints are not visible)."""
+    out: dict[str, float | None] = {}
+    for joint in ("knee", "shoulder", "elbow", "hip"):
+        values = [pose.angles.get(f"{side}_{joint}") for side in ("left", "right")]
+        values = [v for v in values if v is not None]
+        out[joint] = float(np.mean(values)) if values else None
+    names = ("left_ankle", "right_ankle", "left_shoulder", "right_shoulder")
+    if all(pose.visible(n) for n in names):
+        ankles = np.subtract(pose.point("left_ankle"), pose.point("right_ankle"))
+        shoulders = np.subtract(pose.point("left_shoulder"), pose.point("right_shoulder"))
+        width = float(np.linalg.norm(shoulders))
+        out["spread"] = float(np.linalg.norm(ankles)) / width if width > 1e-6 else None
+    else:
+        out["spread"] = None
+    return out
+
+
+class RepCounter(InternalDevice):
+    """Counts reps of an exercise. `value` = reps so far; `is_active` while in the active
+    phase (e.g. down in a squat), so `when_activated` fires at each squat's bottom; `when_rep`
+    (a plain callable) is called when a rep completes.
+
+    tracker     a PoseTracker to follow (its every result updates the count), or None and
+                call `update(measures)` / `update_pose(pose)` yourself
+    exercise    "squat", "jumping_jack", "arm_raise" or an Exercise
+    min_frames  frames a new state must hold before it counts (debounce)
+    """
+
+    def __init__(self, tracker: Any = None, exercise: str | Exercise = "squat", *,
+                 min_frames: int = 2, pin_factory: Any = None) -> None:
+        if isinstance(exercise, str):
+            if exercise not in EXERCISES:
+                raise ValueError(f"unknown exercise {exercise!r}; known: {', '.join(EXERCISES)}")
+            exercise = EXERCISES[exercise]
+        ensure_pin_factory()
+        self.exercise = exercise
+        self.min_frames = max(1, int(min_frames))
+        self.reps = 0
+        self.state = "rest"
+        self._pending: str | None = None
+        self._pending_n = 0
+        self._lock = threading.Lock()
+        self.when_rep: Callable[[], Any] | None = None
+        self.tracker = tracker
+        super().__init__(pin_factory=pin_factory)
+        self._fire_events(self.pin_factory.ticks(), False)
+        if tracker is not None:
+            self._sig = tracker.signal(f"reps:{id(self)}", self._follow)
+
+    @property
+    def value(self) -> float:
+        self._check_open()
+        return float(self.reps)
+
+    @property
+    def is_active(self) -> bool:
+        return self.state == "active"
+
+    def _follow(self, result: Any) -> int:
+        # called by the tracker after each result (through a sub-signal), once per frame
+        if result is not None and getattr(result, "best", None) is not None:
+            self.update_pose(result.best)
+        return self.reps
+
+    def update_pose(self, pose: Any) -> int:
+        return self.update(measures(pose))
+
+    def update(self, m: Measures) -> int:
+        """Feed one frame's measures; returns the rep count."""
+        if any(m.get(k) is None for k in self.exercise.needs):
+            return self.reps
+        with self._lock:
+            if self.exercise.active(m):
+                seen = "active"
+            elif self.exercise.rest(m):
+                seen = "rest"
+            else:
+                seen = None   # in the gap between thresholds: keep the current state
+            if seen is None or seen == self.state:
+                self._pending, self._pending_n = None, 0
+                return self.reps
+            if seen != self._pending:
+                self._pending, self._pending_n = seen, 0
+            self._pending_n += 1
+            if self._pending_n < self.min_frames:
+                return self.reps
+            self.state, self._pending, self._pending_n = seen, None, 0
+            completed = seen == "rest"
+            if completed:
+                self.reps += 1
+        self._fire_events(self.pin_factory.ticks(), self.state == "active")
+        if completed and self.when_rep is not None:
+            self.when_rep()
+        return self.reps
+
+    def reset(self) -> None:
+        with self._lock:
+            self.reps, self.state, self._pending, self._pending_n = 0, "rest", None, 0
+
+    def close(self) -> None:
+        sig = getattr(self, "_sig", None)
+        if sig is not None:
+            sig.close()
+        super().close()
