@@ -115,6 +115,7 @@ class LabRunner:
         self._stop = threading.Event()
         self._sub: Any = None
         if store is not None:
+            store.before_close(self.close)  # end the active run while the database is open
             n = store.runs.interrupt_dangling()
             if n:
                 log.info("%d lab run(s) cut off by a restart marked as interrupted", n)

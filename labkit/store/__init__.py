@@ -35,6 +35,8 @@ class Store:
         self.runs = Runs(self.db)
         self.artefacts = Artefacts(self.db, self.data_dir / "portfolio")
         self.pin = TeacherPin(self.db)
+        self._before_close: list[Any] = []
+        self._closed = False
 
     @classmethod
     def for_runtime(cls, runtime: Any) -> "Store":
@@ -52,5 +54,19 @@ class Store:
         for student in students:
             self.artefacts.remove_files_of_student(student.id)
 
+    def before_close(self, hook: Any) -> None:
+        """Call `hook()` before the database closes (the lab runner ends its run first)."""
+        self._before_close.append(hook)
+
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for hook in self._before_close:
+            try:
+                hook()
+            except Exception:  # closing must finish whatever a hook does
+                import logging
+
+                logging.getLogger(__name__).exception("a store close hook failed")
         self.db.close()

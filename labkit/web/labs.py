@@ -127,6 +127,10 @@ def register_problem_handler(app: Any) -> None:
 def _setup(state: Any) -> None:
     register_problem_handler(state.app)
     state.app.jinja_env.globals.update(lab_tr=tr)
+    # Open the store and the runner now, not on the first request: the runner marks runs
+    # cut off by a crash or power cut as interrupted before anyone looks at a portfolio.
+    rt = state.app.extensions["labkit"]
+    LabRunner.for_runtime(rt, Store.for_runtime(rt))
 
 
 @bp.app_context_processor

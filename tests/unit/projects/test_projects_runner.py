@@ -148,3 +148,17 @@ def test_device_signal_picks_the_meaningful_value() -> None:
     assert device_signal({"type": "MCP3008", "value": 0.2, "celsius": 22.0}) == 22.0
     assert device_signal({"type": "TonalBuzzer", "value": 0.5, "frequency": 440}) == 440
     assert device_signal({"type": "TonalBuzzer", "value": 0, "frequency": 440}) == 0
+
+
+def test_closing_the_store_ends_the_active_run_first(runtime: Any, data_dir: Any, labs: Any) -> None:
+    from labkit.store import Store
+
+    store = Store(data_dir)
+    kid = store.roster.add_student(store.roster.add_class("一班").id, "王芳")
+    runner = LabRunner(runtime, store, labs)
+    lab = runner.start("button_led_test", student_id=kid.id)
+    store.close()
+    assert runner.active is None
+    again = Store(data_dir)
+    assert again.runs.get(lab.run_id).status == "stopped"
+    again.close()
