@@ -108,18 +108,23 @@ def frame_energy_db(samples: np.ndarray, rate: int = RATE) -> np.ndarray:
 
 
 def speech_bounds(samples: np.ndarray, rate: int = RATE, *, margin_db: float = 30.0,
-                  floor_dbfs: float = -55.0, pad_frames: int = 3) -> tuple[int, int] | None:
+                  floor_dbfs: float = -55.0, over_noise_db: float = 10.0,
+                  pad_frames: int = 3) -> tuple[int, int] | None:
     """Sample range [start, end) of the loud part of a clip, or None if it is all quiet.
 
-    A frame counts as sound when it is within `margin_db` of the loudest frame and above
-    `floor_dbfs`; the span runs from the first to the last such frame (so the pause inside
-    "开 灯" stays in), padded by a few frames.
+    A frame counts as sound when it is within `margin_db` of the loudest frame, above
+    `floor_dbfs`, and — in a noisy room — `over_noise_db` above the noise floor (the quietest
+    tenth of the frames; never demanding more than 15 dB under the peak, so a clip that is all
+    speech is not cut). The span runs from the first to the last such frame (so the pause
+    inside "开 灯" stays in), padded by a few frames.
     """
     db = frame_energy_db(samples, rate)
     if db.size == 0:
         return None
     peak = float(db.max())
-    loud = np.flatnonzero(db >= max(peak - margin_db, floor_dbfs))
+    noise = float(np.percentile(db, 10))
+    threshold = max(peak - margin_db, floor_dbfs, min(noise + over_noise_db, peak - 15.0))
+    loud = np.flatnonzero(db >= threshold)
     if loud.size == 0:
         return None
     win, hop, _ = frame_params(rate)

@@ -1,0 +1,291 @@
+"""CommandWords: the teachable command-word recogniser (Chinese first, any language).
+
+No offline Chinese speech recogniser ships on the registry, so the class *teaches* the kit its
+words: record 10–20 examples of each word ("开灯", "关灯", "前进", "后退", "停止" …) plus some
+background ("other": room noise, chatter, other words), press train, and within seconds the
+kit knows them. Each example becomes one fixed-length picture of the word
+(`features.clip_features`: energy-trimmed 40-band log-mel, resized to 32 frames, standardised)
+and the learn layer's one classifier trainer (`labkit.models.trainable`) fits a small model.
+
+Listening live, the stream is cut into utterances (`segment.Segmenter`); each utterance is
+classified, and a word is *heard* only if it is not the background class and its probability
+reaches `threshold`. Then `when_heard(word, confidence)` runs and `label_is(word)` sub-devices
+go active for `hold` seconds, so actuators follow:
+
+    words = CommandWords(mic)
+    words.add_example("开灯", samples) ...; words.train()
+    words.label_is("开灯").when_activated = lamp.on
+    words.label_is("关灯").when_activated = lamp.off
+
+Recordings stay in memory; nothing is written unless `save()` is called.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from labkit.audio_ai.device import AudioDetector, Signal
+from labkit.audio_ai.features import clip_features, speech_bounds
+from labkit.audio_ai.level import dbfs
+from labkit.audio_ai.segment import EnergyGate, Segmenter, Utterance, VadGate
+from labkit.drivers.wav import RATE
+from labkit.errors import LabkitError
+from labkit.fsutil import atomic_write_bytes, atomic_write_text
+
+log = logging.getLogger(__name__)
+
+BACKGROUND = "_background"
+MIN_CLIP_SECONDS = 0.2
+MAX_CLIP_SECONDS = 3.0
+MAX_EXAMPLES_PER_WORD = 100
+MAX_WORDS = 12
+QUIET_DBFS = -55.0
+AUGMENT_SNR_DB = (20.0, 10.0)
+
+
+def with_noise(samples: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    """The clip with white noise at `snr_db` below the clip's loud part (for augmentation)."""
+    x = np.asarray(samples, dtype=np.float64)
+    bounds = speech_bounds(samples)
+    loud = x[bounds[0]:bounds[1]] if bounds else x
+    power = float(np.mean(loud * loud)) if loud.size else 0.0
+    noise = rng.standard_normal(x.size) * np.sqrt(power / 10 ** (snr_db / 10))
+    return np.clip(np.round(x + noise), -32768, 32767).astype(np.int16)
+
+
+def check_clip(samples: np.ndarray, *, label: str = "") -> np.ndarray:
+    """A recorded example as int16; clear errors for empty, too short, silent or overlong clips."""
+    x = np.asarray(samples).reshape(-1)
+    if x.size == 0:
+        raise LabkitError("the recording is empty", code="bad_audio",
+                          fix="record again and speak while the red dot is on")
+    if x.size < MIN_CLIP_SECONDS * RATE:
+        raise LabkitError(f"the recording is too short ({x.size / RATE:.2f} s)", code="bad_audio",
+                          fix=f"record at least {MIN_CLIP_SECONDS} s")
+    if x.size > MAX_CLIP_SECONDS * RATE * 4:
+        raise LabkitError(f"the recording is too long ({x.size / RATE:.1f} s)", code="bad_audio",
+                          fix="say just the word, then stop")
+    if x.dtype != np.int16:
+        x = np.clip(np.round(x), -32768, 32767).astype(np.int16)
+    if label != BACKGROUND and dbfs(x) < QUIET_DBFS:
+        raise LabkitError("the recording is silent", code="bad_audio",
+                          fix="speak closer to the microphone")
+    return x
+
+
+class CommandWords(AudioDetector):
+    """`value` is 1.0 for `hold` seconds after any command word is heard."""
+
+    def __init__(self, mic: Any = None, *, threshold: float = 0.6, hold: float = 1.0,
+                 kind: str = "logistic", vad: Any = None, pin_factory: Any = None) -> None:
+        self.threshold = float(threshold)
+        self.hold = float(hold)
+        self.kind = kind
+        self.examples: dict[str, list[np.ndarray]] = {}
+        self._features: dict[str, list[np.ndarray]] = {}
+        self.classifier: Any = None       # TrainedClassifier or OnnxClassifier
+        self.metrics: dict[str, Any] | None = None
+        self.last: dict[str, Any] | None = None    # the latest result, heard or not
+        self.history: deque[dict[str, Any]] = deque(maxlen=20)
+        self.when_heard: Callable[[str, float], Any] | None = None
+        self._heard_word: str | None = None
+        self._heard_until = -1.0
+        self._word_signals: dict[str, Signal] = {}
+        self._segmenter = Segmenter(self._on_utterance,
+                                    gate=VadGate(vad) if vad is not None else EnergyGate(),
+                                    max_seconds=MAX_CLIP_SECONDS)
+        super().__init__(mic, pin_factory=pin_factory)
+
+    # -- teaching -----------------------------------------------------------------------------
+    @property
+    def words(self) -> list[str]:
+        """The taught words (without the background class)."""
+        return [w for w in self.examples if w != BACKGROUND]
+
+    def counts(self) -> dict[str, int]:
+        return {w: len(v) for w, v in self.examples.items()}
+
+    def add_example(self, word: str, samples: np.ndarray) -> int:
+        """Keep one recorded example of `word` (in memory); returns how many it now has."""
+        word = (word or "").strip()
+        if not word:
+            raise LabkitError("the word has no name", code="bad_input", fix="type the word first")
+        if len(word) > 20:
+            raise LabkitError("the word name is too long", code="bad_input",
+                              fix="use at most 20 characters")
+        if word not in self.examples and len(self.words) >= MAX_WORDS and word != BACKGROUND:
+            raise LabkitError(f"the kit can learn at most {MAX_WORDS} words at once",
+                              code="bad_input", fix="delete a word first")
+        clip = check_clip(samples, label=word)
+        if word == BACKGROUND and clip.size > 1.5 * RATE:
+            # a long background recording becomes several 1 s examples
+            pieces = [clip[i:i + RATE] for i in range(0, clip.size - RATE // 2, RATE)]
+        else:
+            pieces = [clip]
+        bucket = self.examples.setdefault(word, [])
+        feats = self._features.setdefault(word, [])
+        for piece in pieces:
+            if len(bucket) >= MAX_EXAMPLES_PER_WORD:
+                raise LabkitError(f"{word} already has {MAX_EXAMPLES_PER_WORD} examples",
+                                  code="bad_input", fix="delete some, or train now")
+            bucket.append(piece)
+            feats.append(clip_features(piece))
+        return len(bucket)
+
+    def remove_word(self, word: str) -> None:
+        self.examples.pop(word, None)
+        self._features.pop(word, None)
+
+    def remove_example(self, word: str, index: int) -> None:
+        try:
+            del self.examples[word][index]
+            del self._features[word][index]
+        except (KeyError, IndexError):
+            raise LabkitError("there is no such example", code="not_found",
+                              fix="reload the page") from None
+
+    def train(self, kind: str | None = None, seed: int = 0) -> dict[str, Any]:
+        """Fit the classifier on every example; returns held-out metrics (seconds on the kit)."""
+        from labkit.models.trainable import train_classifier
+
+        if not self.words:
+            raise LabkitError("there are no words to learn yet", code="too_few_classes",
+                              fix="record examples of at least one word and of the background")
+        X, y = [], []
+        rng = np.random.default_rng(seed)
+        for word, feats in self._features.items():
+            X.extend(feats)
+            y.extend([word] * len(feats))
+            if word == BACKGROUND:
+                continue
+            # noisy copies teach the model that a word in a noisy room is still the word
+            for clip in self.examples[word]:
+                for snr in AUGMENT_SNR_DB:
+                    X.append(clip_features(with_noise(clip, snr, rng)))
+                    y.append(word)
+        t0 = time.perf_counter()
+        clf = train_classifier(np.stack(X), y, kind=kind or self.kind, seed=seed)
+        # the held-out split measured the model; the kit then keeps one trained on everything
+        final = train_classifier(np.stack(X), y, kind=kind or self.kind, seed=seed,
+                                 test_size=0.05) if len(y) >= 40 else clf
+        self.classifier = final
+        self.metrics = {"accuracy": clf.metrics["accuracy"], "classes": clf.classes,
+                        "confusion": clf.confusion.tolist(), "n_examples": len(y),
+                        "seconds": round(time.perf_counter() - t0, 3),
+                        "kind": kind or self.kind}
+        return self.metrics
+
+    @property
+    def trained(self) -> bool:
+        return self.classifier is not None
+
+    # -- recognising --------------------------------------------------------------------------
+    def classify(self, samples: np.ndarray) -> tuple[str, float, dict[str, float]]:
+        """(best class, its probability, all probabilities) for one utterance."""
+        if self.classifier is None:
+            raise LabkitError("the command words are not trained yet", code="not_trained",
+                              fix="record examples and press Train")
+        x = np.asarray(samples).reshape(-1)
+        if x.size == 0:
+            raise LabkitError("the clip is empty", code="bad_audio", fix="record again")
+        proba = self.classifier.predict_proba(clip_features(x)[None, :])[0]
+        classes = list(self.classifier.classes)
+        best = int(np.argmax(proba))
+        return classes[best], float(proba[best]), {c: round(float(p), 4)
+                                                   for c, p in zip(classes, proba)}
+
+    def recognise(self, samples: np.ndarray) -> str | None:
+        """The command word in a clip, or None (background, unsure, or not trained)."""
+        word, conf, _ = self.classify(samples)
+        return word if word != BACKGROUND and conf >= self.threshold else None
+
+    def _process(self, block: np.ndarray) -> None:
+        self._segmenter.feed(block)
+        now = (self.samples_seen + block.size) / RATE
+        if self._heard_word is not None and now > self._heard_until:
+            self._heard_word = None
+        self._set_value(1.0 if self._heard_word is not None else 0.0)
+
+    def flush(self) -> None:
+        """End of a file: classify the utterance still open."""
+        with self._lock:
+            self._segmenter.flush()
+            self._set_value(1.0 if self._heard_word is not None else 0.0)
+            for child in self._children:
+                child._refresh()
+
+    def _on_utterance(self, utt: Utterance) -> None:
+        if self.classifier is None:
+            return
+        t0 = time.perf_counter()
+        word, conf, probs = self.classify(utt.samples)
+        heard = word != BACKGROUND and conf >= self.threshold
+        result = {"word": word if heard else None, "best": word, "confidence": round(conf, 3),
+                  "probabilities": probs, "start": round(utt.start, 3), "end": round(utt.end, 3),
+                  "ms": round((time.perf_counter() - t0) * 1000, 1)}
+        self.last = result
+        self.history.append(result)
+        if heard:
+            self._heard_word = word
+            self._heard_until = utt.end + self.hold + 0.4
+            self._set_value(1.0)
+            for child in self._children:
+                child._refresh()
+            if self.when_heard is not None:
+                self.when_heard(word, conf)
+
+    def label_is(self, word: str) -> Signal:
+        """A sub-device active for `hold` seconds after `word` is heard."""
+        if word not in self._word_signals:
+            self._word_signals[word] = self._signal(
+                lambda: 1.0 if self._heard_word == word else 0.0, f"label_is({word!r})")
+        return self._word_signals[word]
+
+    def bind(self, actions: dict[str, Callable[[], Any]]) -> None:
+        """Run an action per word: `words.bind({"开灯": lamp.on, "关灯": lamp.off})`."""
+        def run(word: str, _conf: float) -> None:
+            action = actions.get(word)
+            if action is not None:
+                action()
+        self.when_heard = run
+
+    # -- keeping a trained model ---------------------------------------------------------------
+    def save(self, folder: str | Path) -> Path:
+        """Write the trained model (ONNX + labels + metrics); never the recordings."""
+        if self.classifier is None or not hasattr(self.classifier, "to_onnx"):
+            raise LabkitError("there is no newly trained model to save", code="not_trained",
+                              fix="train first")
+        folder = Path(folder)
+        atomic_write_bytes(folder / "commands.onnx", self.classifier.to_onnx())
+        atomic_write_text(folder / "commands.json", json.dumps(
+            {"classes": list(self.classifier.classes), "threshold": self.threshold,
+             "metrics": self.metrics, "features": "labkit.audio_ai.features.clip_features/1"},
+            ensure_ascii=False, indent=1))
+        return folder / "commands.onnx"
+
+    def load(self, folder: str | Path) -> None:
+        """Use a model saved with `save()` (runs with ONNX Runtime; no pickle)."""
+        from labkit.models.trainable import OnnxClassifier
+
+        folder = Path(folder)
+        try:
+            meta = json.loads((folder / "commands.json").read_text())
+            data = (folder / "commands.onnx").read_bytes()
+        except (OSError, ValueError):
+            raise LabkitError(f"no saved command words in {folder}", code="not_found",
+                              fix="train and save them first") from None
+        self.classifier = OnnxClassifier(data, meta["classes"])
+        self.metrics = meta.get("metrics")
+        self.threshold = float(meta.get("threshold", self.threshold))
+
+    def reading(self) -> dict[str, Any]:
+        return {"trained": self.trained, "heard": self._heard_word, "last": self.last,
+                "counts": self.counts(), "threshold": self.threshold,
+                "listening": self._segmenter.active}
