@@ -73,6 +73,12 @@ def run_view(run: Run) -> dict[str, Any]:
                         "text": texts[score.level - 1] if score.level <= len(texts) else ""})
         return out
 
+    # every step of the lesson in its order, passed or not (the process, not just the score)
+    passed_at = {s.step_id: s.passed_at for s in run.steps}
+    step_order = [s["id"] for s in lesson.steps] if lesson else []
+    step_order += [s.step_id for s in run.steps if s.step_id not in step_order]
+    steps = [{"id": sid, "text": step_text.get(sid, sid), "at": when(passed_at.get(sid))}
+             for sid in step_order]
     self_scores, teacher_scores = scores("self"), scores("teacher")
     order = [c["id"] for c in criteria]
     ids = sorted({s["criterion"] for s in self_scores + teacher_scores},
@@ -88,8 +94,7 @@ def run_view(run: Run) -> dict[str, Any]:
         "started": when(run.started_at), "ended": when(run.ended_at),
         "status": run.status, "status_text": status_text.get(run.status, run.status),
         "steps_passed": run.steps_passed, "steps_total": run.steps_total,
-        "steps": [{"id": s.step_id, "text": step_text.get(s.step_id, s.step_id),
-                   "at": when(s.passed_at)} for s in run.steps],
+        "steps": steps,
         "minutes": minutes(run.seconds), "self": self_scores, "teacher": teacher_scores,
         "rubric": rubric,
         "criteria": criteria, "question": run.reflection_question, "reflection": run.reflection,
