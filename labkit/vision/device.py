@@ -177,6 +177,8 @@ class VisionDetector(InternalDevice, Generic[R]):
 
     def stop(self) -> None:
         """Stop following the camera (the device stays usable with detect())."""
+        if "_stop" not in self.__dict__:   # __init__ failed early; gpiozero still closes
+            return
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=3)
@@ -228,7 +230,7 @@ class VisionDetector(InternalDevice, Generic[R]):
 
     def close(self) -> None:
         self.stop()
-        for child in list(self._children):
+        for child in list(self.__dict__.get("_children", ())):
             child.close()
         super().close()
 

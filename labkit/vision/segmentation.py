@@ -1,0 +1,136 @@
+"""Person segmentation (mediapipe's selfie segmentation, 256×256): which pixels are a person.
+
+    seg = Segmenter(Camera())
+    private = seg.blur(frame)                          # blur the room behind the student
+    beach = seg.replace_background(frame, picture)     # or put a picture behind them
+
+Uses: privacy (the kit can show the class a live picture without showing the classroom or
+home behind a child), a green-screen effect, and a lesson on what "pixel classification" means.
+The mask stays in memory like every frame; nothing is saved unless a student saves a picture.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import cv2
+import numpy as np
+
+from labkit.vision.device import VisionDetector, default_store
+from labkit.vision.frames import Prepared, to_bgr
+from labkit.vision.roi import Roi, crop
+
+MODEL = "selfie_segmentation"
+GRID = (32, 24)   # the coarse mask sent to the web page (width, height)
+
+
+@dataclass(frozen=True)
+class SegmentationResult:
+    """`mask`: float32 (height, width) in 0–1, 1 = person, at the frame's size. `coverage`:
+    the share of the frame that is person. `grid`: a coarse 0/1 mask, rows of '0'/'1' text,
+    for the page's overlay (the full mask is not sent)."""
+
+    mask: np.ndarray = field(repr=False, compare=False)
+    coverage: float
+    width: int
+    height: int
+    grid: tuple[str, ...] = ()
+
+    def binary(self, threshold: float = 0.5) -> np.ndarray:
+        return self.mask >= threshold
+
+
+class Segmenter(VisionDetector[SegmentationResult]):
+    """Finds the person pixels. `value` is 1 while at least `min_coverage` of the frame is a
+    person; `score` is the coverage (0–1), so `bar.source = seg.score` shows it."""
+
+    topic = "vision.segmentation"
+
+    def __init__(self, camera: Any = None, *, min_coverage: float = 0.02, store: Any = None,
+                 **kwargs: Any) -> None:
+        self.store = store if store is not None else default_store()
+        self.model = self.store.load(MODEL)
+        self._in = self.model.inputs[0].name
+        self._out = self.model.outputs[0].name
+        _, self._h, self._w, _ = self.model.inputs[0].shape
+        self.min_coverage = min_coverage
+        super().__init__(camera, **kwargs)
+
+    def mask(self, frame: Any) -> np.ndarray:
+        """The person mask for a frame without touching the device state."""
+        from labkit.vision.frames import prepare
+
+        return self._mask(prepare(frame))
+
+    def _mask(self, frame: Prepared) -> np.ndarray:
+        rgb = frame.rgb
+        h, w = rgb.shape[:2]
+        # mediapipe stretches the whole frame to 256×256 (no letterbox) for this model
+        tensor, _, _ = crop(rgb, Roi.whole(w, h), self._w, self._h, keep_aspect=False,
+                            value_range=(0.0, 1.0), border="zero")
+        out = self.model.run({self._in: tensor})[self._out][0, :, :, 0]
+        ow, oh = frame.size
+        return cv2.resize(out.astype(np.float32), (ow, oh), interpolation=cv2.INTER_LINEAR)
+
+    def _detect(self, frame: Prepared) -> SegmentationResult:
+        mask = self._mask(frame)
+        small = cv2.resize(mask, GRID, interpolation=cv2.INTER_AREA) >= 0.5
+        grid = tuple("".join("1" if v else "0" for v in row) for row in small)
+        return SegmentationResult(mask, float((mask >= 0.5).mean()), frame.size[0],
+                                  frame.size[1], grid)
+
+    def summary(self, result: SegmentationResult) -> tuple[int, str, float]:
+        present = result.coverage >= self.min_coverage
+        return (1 if present else 0, "person" if present else "", result.coverage)
+
+    def to_json(self, result: SegmentationResult) -> dict[str, Any]:
+        return {"coverage": round(result.coverage, 4), "width": result.width,
+                "height": result.height, "grid": list(result.grid), "seq": self.last_seq,
+                "ms": round(self.last_latency * 1000, 2)}
+
+    # -- effects ------------------------------------------------------------------------------
+    def _result_for(self, frame: Any, result: SegmentationResult | None) -> SegmentationResult:
+        return result if result is not None else self.detect(frame)
+
+    def blur(self, frame: Any, result: SegmentationResult | None = None, *,
+             target: str = "background", strength: int = 31) -> np.ndarray:
+        """Privacy blur: blur the background (default) or the person (`target="person"`)."""
+        if target not in ("background", "person"):
+            raise ValueError("target must be 'background' or 'person'")
+        image = to_bgr(frame)
+        result = self._result_for(frame, result)
+        k = max(3, int(strength) | 1)
+        blurred = cv2.GaussianBlur(image, (k, k), 0)
+        alpha = result.mask if target == "person" else 1.0 - result.mask
+        return _blend(blurred, image, alpha)
+
+    def replace_background(self, frame: Any, background: Any,
+                           result: SegmentationResult | None = None) -> np.ndarray:
+        """The person in front of another picture (any size: it is resized) or a BGR colour."""
+        image = to_bgr(frame)
+        result = self._result_for(frame, result)
+        h, w = image.shape[:2]
+        if isinstance(background, tuple):
+            back = np.empty_like(image)
+            back[:] = np.array(background, np.uint8)
+        else:
+            back = cv2.resize(to_bgr(background), (w, h), interpolation=cv2.INTER_AREA)
+        return _blend(image, back, result.mask)
+
+    @staticmethod
+    def draw(frame: Any, result: SegmentationResult) -> np.ndarray:
+        """The frame with the person tinted green (for saved pictures and headless use)."""
+        image = to_bgr(frame)
+        tint = image.copy()
+        tint[:] = (60, 200, 60)
+        return _blend(cv2.addWeighted(image, 0.5, tint, 0.5, 0), image, result.mask)
+
+
+def _blend(front: np.ndarray, back: np.ndarray, alpha: np.ndarray | float) -> np.ndarray:
+    """front where alpha = 1, back where alpha = 0 (alpha per pixel, 0–1)."""
+    a = np.asarray(alpha, np.float32)
+    if a.ndim == 2:
+        a = a[:, :, None]
+    out = front.astype(np.float32) * a + back.astype(np.float32) * (1.0 - a)
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
