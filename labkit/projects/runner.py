@@ -297,15 +297,15 @@ class LabRunner:
             lab.log.record_state("hw", name, device_signal(dev), ts)
 
     def _deliver(self, lab: ActiveLab, event: Event) -> None:
-        try:
-            lab.project.on_event(lab.ctx, event)
-            lab.errors = 0
-        except Exception as exc:
-            self._failed(lab, exc)
+        self._call(lab, lab.project.on_event, event)
 
     def _step(self, lab: ActiveLab, frame: Any) -> None:
+        self._call(lab, lab.project.step, frame)
+
+    def _call(self, lab: ActiveLab, method: Any, arg: Any) -> None:
+        """Run a lab's own code; its exceptions are counted and shown, never fatal here."""
         try:
-            lab.project.step(lab.ctx, frame)
+            method(lab.ctx, arg)
             lab.errors = 0
         except Exception as exc:
             self._failed(lab, exc)

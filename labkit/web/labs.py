@@ -158,9 +158,10 @@ def _no_store(response: Response) -> Response:
 
 
 # ---- picking your name ---------------------------------------------------------------------
-def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/") or target.startswith("//"):
-        return url_for("home.index")
+def safe_next(target: str | None, *, inside: str = "/", fallback: str = "home.index") -> str:
+    """A local path under `inside` to go back to, so a link cannot send a child elsewhere."""
+    if not target or not target.startswith(inside) or target.startswith("//"):
+        return url_for(fallback)
     return target
 
 
@@ -168,7 +169,7 @@ def _safe_next(target: str | None) -> str:
 def pick_class() -> str:
     classes = store().roster.classes()
     return render_template("labs/pick_class.html", classes=classes,
-                           next=_safe_next(request.args.get("next")))
+                           next=safe_next(request.args.get("next")))
 
 
 @bp.get("/student/classes/<int:class_id>")
@@ -176,7 +177,7 @@ def pick_name(class_id: int) -> str:
     school_class = store().roster.get_class(class_id)
     students = store().roster.students(class_id)
     return render_template("labs/pick_name.html", school_class=school_class, students=students,
-                           next=_safe_next(request.args.get("next")))
+                           next=safe_next(request.args.get("next")))
 
 
 @bp.post("/student/classes/<int:class_id>/students/<int:student_id>")
@@ -184,7 +185,7 @@ def pick_student(class_id: int, student_id: int) -> WerkzeugResponse:
     student = store().roster.student(class_id, student_id)  # other class → 404, nothing set
     session["student_id"] = student.id
     session["class_id"] = student.class_id
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/student/leave")

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Iterator
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -19,7 +21,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit.errors import LabkitError
 from labkit.store import N_, Problem, RosterImportError
-from labkit.web.labs import is_teacher, store, teacher_required, translate
+from labkit.web.labs import is_teacher, safe_next, store, teacher_required, translate
 
 bp = Blueprint("teacher", __name__, url_prefix="/teacher")
 
@@ -83,12 +85,6 @@ def _flash_error(exc: LabkitError) -> None:
             flash(_("Line %(line)s: %(message)s", line=line, message=msg), "error-line")
 
 
-def _safe_next(target: str | None) -> str:
-    if not target or not target.startswith("/teacher") or target.startswith("//"):
-        return url_for("teacher.index")
-    return target
-
-
 # ---- PIN ------------------------------------------------------------------------------------
 @bp.get("")
 def index() -> str:
@@ -130,7 +126,7 @@ def login() -> WerkzeugResponse | tuple[str, int]:
         return render_template("labs/teacher_login.html", error=error, next=nxt), 403
     guard.succeeded(who)
     session["teacher_until"] = time.time() + TEACHER_SESSION_SECONDS
-    return redirect(_safe_next(nxt))
+    return redirect(safe_next(nxt, inside="/teacher", fallback="teacher.index"))
 
 
 @bp.post("/logout")
@@ -140,6 +136,18 @@ def logout() -> WerkzeugResponse:
 
 
 # ---- roster --------------------------------------------------------------------------------
+@contextmanager
+def _back_to_roster(class_id: int) -> Iterator[WerkzeugResponse]:
+    """Run a roster change; a bad name becomes a message on the roster page. A class or
+    student that is not there (e.g. another class's student id) stays a 404."""
+    try:
+        yield redirect(url_for("teacher.roster", class_id=class_id))
+    except Problem as exc:
+        if exc.code == "not_found":
+            raise
+        _flash_error(exc)
+
+
 @bp.post("/classes")
 @teacher_required
 def add_class() -> WerkzeugResponse:
@@ -175,27 +183,19 @@ def delete_class(class_id: int) -> WerkzeugResponse:
 @bp.post("/classes/<int:class_id>/students")
 @teacher_required
 def add_student(class_id: int) -> WerkzeugResponse:
-    try:
+    with _back_to_roster(class_id) as back:
         student = store().roster.add_student(class_id, request.form.get("name", ""))
         flash(_("%(name)s added.", name=student.name), "ok")
-    except Problem as exc:
-        if exc.code == "not_found":
-            raise
-        _flash_error(exc)
-    return redirect(url_for("teacher.roster", class_id=class_id))
+    return back
 
 
 @bp.post("/classes/<int:class_id>/students/<int:student_id>/rename")
 @teacher_required
 def rename_student(class_id: int, student_id: int) -> WerkzeugResponse:
-    try:
+    with _back_to_roster(class_id) as back:
         student = store().roster.rename_student(class_id, student_id, request.form.get("name", ""))
         flash(_("Renamed to %(name)s.", name=student.name), "ok")
-    except Problem as exc:
-        if exc.code == "not_found":
-            raise
-        _flash_error(exc)
-    return redirect(url_for("teacher.roster", class_id=class_id))
+    return back
 
 
 @bp.post("/classes/<int:class_id>/students/<int:student_id>/delete")
