@@ -227,11 +227,9 @@ def lab_page(lesson_id: str) -> Any:
     mine = None
     if active is not None and active.student_id == student.id and active.lesson_id == lesson.id:
         mine = active.snapshot()
-    cls = runner().labs.get(lesson.project)
     response = Response(render_template(
         "labs/lab.html", lesson=lesson, student=student, wiring=wiring_rows(lesson),
-        active=mine, other_active=active is not None and mine is None,
-        check_descriptions={cid: spec.description for cid, spec in cls.checks.items()}))
+        active=mine, other_active=active is not None and mine is None))
     return _no_store(response)
 
 
