@@ -77,12 +77,13 @@ class VisionDetector(InternalDevice, Generic[R]):
     every       run the model on every n-th new frame only (frame skipping)
     max_fps     cap on model runs per second from the camera thread (None: as fast as frames)
     bus, topic  publish each result's JSON to an EventBus (the web page's SSE stream)
+    start       follow the camera at once (False: call start() later)
     """
 
     topic = "vision"
 
     def __init__(self, camera: Any = None, *, every: int = 1, max_fps: float | None = None,
-                 bus: Any = None, pin_factory: Any = None) -> None:
+                 bus: Any = None, pin_factory: Any = None, start: bool = True) -> None:
         ensure_pin_factory()
         self._result: R | None = None
         self._value = 0.0
@@ -100,9 +101,14 @@ class VisionDetector(InternalDevice, Generic[R]):
         self.last_seq: int | None = None
         self.last_latency = 0.0
         self.last_error: str | None = None
+        #: callables whose dicts are merged into each published result (e.g. a rep count)
+        self.json_extras: list[Callable[[], dict[str, Any]]] = []
+        #: helpers attached to this detector by whoever runs it (gpiozero devices refuse new
+        #: attributes after construction, so they live here)
+        self.attached: dict[str, Any] = {}
         super().__init__(pin_factory=pin_factory)
         self._fire_events(self.pin_factory.ticks(), False)
-        if camera is not None:
+        if camera is not None and start:
             self.start()
 
     # -- gpiozero device surface -------------------------------------------------------------
@@ -161,6 +167,8 @@ class VisionDetector(InternalDevice, Generic[R]):
             data = {"result": data}
         data["seq"] = self.last_seq
         data["ms"] = round(self.last_latency * 1000, 2)
+        for extra in self.json_extras:
+            data.update(extra())
         return data
 
     # -- the camera thread -----------------------------------------------------------------

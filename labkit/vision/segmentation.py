@@ -85,9 +85,12 @@ class Segmenter(VisionDetector[SegmentationResult]):
         return (1 if present else 0, "person" if present else "", result.coverage)
 
     def to_json(self, result: SegmentationResult) -> dict[str, Any]:
-        return {"coverage": round(result.coverage, 4), "width": result.width,
+        data = {"coverage": round(result.coverage, 4), "width": result.width,
                 "height": result.height, "grid": list(result.grid), "seq": self.last_seq,
                 "ms": round(self.last_latency * 1000, 2)}
+        for extra in self.json_extras:
+            data.update(extra())
+        return data
 
     # -- effects ------------------------------------------------------------------------------
     def _result_for(self, frame: Any, result: SegmentationResult | None) -> SegmentationResult:
