@@ -67,6 +67,7 @@ def kit_data(tmp_path: Path, model_store: Any) -> Path:
     return data
 
 
+@pytest.mark.slow
 def test_kill_9_during_a_lab_run_keeps_every_committed_step(kit_data: Path) -> None:
     server = start_server(kit_data)
     try:
@@ -133,7 +134,6 @@ def test_labkit_run_face_led_headless_passes_on_the_synthetic_camera(kit_data: P
         assert line in out, line
 
 
-@pytest.mark.slow
 def test_labkit_run_gives_up_after_its_time_limit(kit_data: Path) -> None:
     r = subprocess.run(LABKIT + ["run", "face_led", "--seconds", "2"], capture_output=True,
                        text=True, env=labkit_env(kit_data), cwd=REPO, timeout=60)
