@@ -31,6 +31,7 @@
     if (!text) return;
     const pad = 4, m = ctx.measureText(text), h = parseInt(ctx.font, 10) + 2 * pad;
     const top = Math.max(0, y - h);
+    x = Math.max(0, Math.min(x, canvas.width - m.width - 2 * pad));   // keep it in the picture
     ctx.fillStyle = COLOURS.shade;
     ctx.fillRect(x, top, m.width + 2 * pad, h);
     ctx.fillStyle = colour || COLOURS.text;
