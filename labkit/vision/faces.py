@@ -97,11 +97,11 @@ class FaceDetector(VisionDetector[FaceResult]):
         return (len(result.faces), "face" if best else "", best.score if best else 0.0)
 
     def _detect(self, frame: Prepared) -> FaceResult:
-        image = frame.rgb
+        image = frame.image
         h, w = image.shape[:2]
         size = self.spec.input_size
         tensor, _, letterbox = crop(image, Roi.whole(w, h), size, size, keep_aspect=True,
-                                    value_range=(-1.0, 1.0), border="zero")
+                                    value_range=(-1.0, 1.0), border="zero", swap_rb=True)
         out = self.model.run({self.input_name: tensor})
         dets = ssd.decode(out[self._boxes][0], out[self._scores][0], self.spec, self.min_score)
         dets = ssd.weighted_nms(dets, self.spec.nms_threshold, self.max_faces)

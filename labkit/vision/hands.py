@@ -157,11 +157,11 @@ class HandTracker(VisionDetector[HandResult]):
         super().__init__(camera, **kwargs)
 
     # -- pipeline ---------------------------------------------------------------------------
-    def palms(self, rgb: np.ndarray) -> list[Roi]:
+    def palms(self, bgr: np.ndarray) -> list[Roi]:
         """Palm detections on the whole frame → hand crops, best first (at most max_hands)."""
-        h, w = rgb.shape[:2]
-        tensor, _, letterbox = crop(rgb, Roi.whole(w, h), 192, 192, keep_aspect=True,
-                                    value_range=(0.0, 1.0), border="zero")
+        h, w = bgr.shape[:2]
+        tensor, _, letterbox = crop(bgr, Roi.whole(w, h), 192, 192, keep_aspect=True,
+                                    value_range=(0.0, 1.0), border="zero", swap_rb=True)
         out = self.palm_model.run({self._palm_in: tensor})
         dets = ssd.decode(out[self._palm_boxes][0], out[self._palm_scores][0], ssd.PALM,
                           self.min_detection)
@@ -172,11 +172,11 @@ class HandTracker(VisionDetector[HandResult]):
             rois.append(palm_roi(box, remove_letterbox(kps, letterbox), w, h))
         return rois
 
-    def landmarks(self, rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, float, float] | None:
+    def landmarks(self, bgr: np.ndarray, roi: Roi) -> tuple[np.ndarray, float, float] | None:
         """21 landmarks (pixels, with z) in the crop `roi`, its presence and "Left" score;
         None when the model says no hand is there."""
-        tensor, used, letterbox = crop(rgb, roi, LANDMARK_SIZE, LANDMARK_SIZE, keep_aspect=True,
-                                       value_range=(0.0, 1.0), border="replicate")
+        tensor, used, letterbox = crop(bgr, roi, LANDMARK_SIZE, LANDMARK_SIZE, keep_aspect=True,
+                                       value_range=(0.0, 1.0), border="replicate", swap_rb=True)
         out = self.landmark_model.run({self._lm_in: tensor})
         presence = float(out[self._lm_presence].reshape(-1)[0])
         if presence < self.min_presence:
@@ -192,8 +192,8 @@ class HandTracker(VisionDetector[HandResult]):
         self._tracked = []
 
     def _detect(self, frame: Prepared) -> HandResult:
-        rgb = frame.rgb
-        h, w = rgb.shape[:2]
+        bgr = frame.image
+        h, w = bgr.shape[:2]
         if self._tracked_size != (w, h) or not self.track:
             self._tracked = []
             self._tracked_size = (w, h)
@@ -203,12 +203,12 @@ class HandTracker(VisionDetector[HandResult]):
         if len(rois) < self.max_hands and (not rois or self._since_detect >= self.redetect_every):
             detected = True
             self._since_detect = 0
-            rois = associate(self.palms(rgb), rois)
+            rois = associate(self.palms(bgr), rois)
         sx, sy = frame.size[0] / w, frame.size[1] / h
         hands: list[Hand] = []
         next_rois: list[Roi] = []
         for roi in rois:
-            found = self.landmarks(rgb, roi)
+            found = self.landmarks(bgr, roi)
             if found is None:
                 continue
             points, presence, left = found

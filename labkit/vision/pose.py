@@ -167,11 +167,11 @@ class PoseTracker(VisionDetector[PoseResult]):
         self._tracked_size: tuple[int, int] | None = None
         super().__init__(camera, **kwargs)
 
-    def person(self, rgb: np.ndarray) -> Roi | None:
+    def person(self, bgr: np.ndarray) -> Roi | None:
         """The pose detector on the whole frame → the best person's crop (or None)."""
-        h, w = rgb.shape[:2]
-        tensor, _, letterbox = crop(rgb, Roi.whole(w, h), 224, 224, keep_aspect=True,
-                                    value_range=(-1.0, 1.0), border="zero")
+        h, w = bgr.shape[:2]
+        tensor, _, letterbox = crop(bgr, Roi.whole(w, h), 224, 224, keep_aspect=True,
+                                    value_range=(-1.0, 1.0), border="zero", swap_rb=True)
         out = self.det_model.run({self._det_in: tensor})
         dets = ssd.decode(out[self._det_boxes][0], out[self._det_scores][0], ssd.POSE,
                           self.min_detection)
@@ -181,11 +181,12 @@ class PoseTracker(VisionDetector[PoseResult]):
         kps = remove_letterbox(dets.keypoints[0], letterbox) * (w, h)
         return alignment_roi(kps[0], kps[1])
 
-    def landmarks(self, rgb: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
+    def landmarks(self, bgr: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:
         """39 landmarks (x, y, z pixels, visibility, presence) in the crop, and the pose score;
         None when the model says nobody is there."""
-        tensor, used, letterbox = crop(rgb, roi, LANDMARK_SIZE, LANDMARK_SIZE, keep_aspect=True,
-                                       value_range=(0.0, 1.0), border="replicate")
+        tensor, used, letterbox = crop(bgr, roi, LANDMARK_SIZE, LANDMARK_SIZE, keep_aspect=True,
+                                       value_range=(0.0, 1.0), border="replicate",
+                                       swap_rb=True)
         out = self.lm_model.run({self._lm_in: tensor})
         flag = float(out[self._lm_flag].reshape(-1)[0])
         if flag < self.min_presence:
@@ -200,15 +201,15 @@ class PoseTracker(VisionDetector[PoseResult]):
         self._tracked = None
 
     def _detect(self, frame: Prepared) -> PoseResult:
-        rgb = frame.rgb
-        h, w = rgb.shape[:2]
+        bgr = frame.image
+        h, w = bgr.shape[:2]
         if self._tracked_size != (w, h) or not self.track:
             self._tracked = None
             self._tracked_size = (w, h)
         roi, detected = self._tracked, False
         if roi is None:
-            roi, detected = self.person(rgb), True
-        found = self.landmarks(rgb, roi) if roi is not None else None
+            roi, detected = self.person(bgr), True
+        found = self.landmarks(bgr, roi) if roi is not None else None
         if found is None:
             self._tracked = None
             return PoseResult((), frame.size[0], frame.size[1], detected)

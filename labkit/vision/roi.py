@@ -65,25 +65,36 @@ def crop_matrix(roi: Roi, out_w: int, out_h: int) -> np.ndarray:
                      [sin * sx, cos * sy, tl[1]]], dtype=np.float64)
 
 
+def crop_pixels(image: np.ndarray, roi: Roi, out_w: int, out_h: int, *,
+                border: str = "zero") -> np.ndarray:
+    """The ROI resampled to out_w × out_h uint8 pixels (same channels as `image`)."""
+    matrix = crop_matrix(roi, out_w, out_h)
+    mode = cv2.BORDER_CONSTANT if border == "zero" else cv2.BORDER_REPLICATE
+    return cv2.warpAffine(image, matrix, (out_w, out_h),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=mode,
+                          borderValue=(0, 0, 0))
+
+
 def crop(image: np.ndarray, roi: Roi, out_w: int, out_h: int, *, keep_aspect: bool = True,
          value_range: tuple[float, float] = (0.0, 1.0), border: str = "zero",
-         ) -> tuple[np.ndarray, Roi, tuple[float, float, float, float]]:
-    """Sample the ROI of an RGB uint8 image into a float32 (1, out_h, out_w, 3) tensor.
+         swap_rb: bool = False) -> tuple[np.ndarray, Roi, tuple[float, float, float, float]]:
+    """Sample the ROI of a uint8 image into a float32 (1, out_h, out_w, channels) tensor.
 
+    `swap_rb` turns a BGR frame into the RGB the models want *after* cropping: converting the
+    small patch instead of the whole frame saves a frame-sized copy on every run.
     Returns the tensor, the ROI actually sampled (padded when `keep_aspect`) and the letterbox.
     """
     letterbox = (0.0, 0.0, 0.0, 0.0)
     if keep_aspect:
         roi, letterbox = pad_to_aspect(roi, out_w, out_h)
-    matrix = crop_matrix(roi, out_w, out_h)
-    mode = cv2.BORDER_CONSTANT if border == "zero" else cv2.BORDER_REPLICATE
-    patch = cv2.warpAffine(image, matrix, (out_w, out_h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                           borderMode=mode, borderValue=(0, 0, 0))
+    patch = crop_pixels(image, roi, out_w, out_h, border=border)
+    if swap_rb and patch.ndim == 3:
+        patch = cv2.cvtColor(patch, cv2.COLOR_BGR2RGB)
     lo, hi = value_range
-    tensor = patch.astype(np.float32)
-    tensor *= (hi - lo) / 255.0
-    if lo:
-        tensor += lo
+    # one SIMD pass: pixel * scale + offset, straight to float32
+    tensor = cv2.addWeighted(patch, (hi - lo) / 255.0, patch, 0.0, lo, dtype=cv2.CV_32F)
+    if tensor.ndim == 2 and patch.ndim == 3:   # OpenCV drops a trailing 1-channel axis
+        tensor = tensor[:, :, None]
     return tensor[None], roi, letterbox
 
 

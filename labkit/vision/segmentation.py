@@ -12,6 +12,7 @@ The mask stays in memory like every frame; nothing is saved unless a student sav
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import cv2
@@ -27,15 +28,21 @@ GRID = (32, 24)   # the coarse mask sent to the web page (width, height)
 
 @dataclass(frozen=True)
 class SegmentationResult:
-    """`mask`: float32 (height, width) in 0–1, 1 = person, at the frame's size. `coverage`:
-    the share of the frame that is person. `grid`: a coarse 0/1 mask, rows of '0'/'1' text,
-    for the page's overlay (the full mask is not sent)."""
+    """`small`: the model's float32 person mask (0–1, 1 = person) at its own 256×256 size,
+    stretched over the frame; `mask`: the same at the frame's size (made on first use, so a
+    live page that only needs `coverage` and `grid` never pays for it). `coverage`: the share
+    of the frame that is person. `grid`: a coarse 0/1 mask, rows of '0'/'1' text, for the
+    page's overlay (the mask itself is not sent)."""
 
-    mask: np.ndarray = field(repr=False, compare=False)
+    small: np.ndarray = field(repr=False, compare=False)
     coverage: float
     width: int
     height: int
     grid: tuple[str, ...] = ()
+
+    @cached_property
+    def mask(self) -> np.ndarray:
+        return cv2.resize(self.small, (self.width, self.height), interpolation=cv2.INTER_LINEAR)
 
     def binary(self, threshold: float = 0.5) -> np.ndarray:
         return self.mask >= threshold
@@ -58,27 +65,27 @@ class Segmenter(VisionDetector[SegmentationResult]):
         super().__init__(camera, **kwargs)
 
     def mask(self, frame: Any) -> np.ndarray:
-        """The person mask for a frame without touching the device state."""
+        """The person mask for a frame, at its size, without touching the device state."""
         from labkit.vision.frames import prepare
 
-        return self._mask(prepare(frame))
+        prepared = prepare(frame)
+        w, h = prepared.size
+        return cv2.resize(self._small(prepared), (w, h), interpolation=cv2.INTER_LINEAR)
 
-    def _mask(self, frame: Prepared) -> np.ndarray:
-        rgb = frame.rgb
-        h, w = rgb.shape[:2]
+    def _small(self, frame: Prepared) -> np.ndarray:
+        image = frame.image
+        h, w = image.shape[:2]
         # mediapipe stretches the whole frame to 256×256 (no letterbox) for this model
-        tensor, _, _ = crop(rgb, Roi.whole(w, h), self._w, self._h, keep_aspect=False,
-                            value_range=(0.0, 1.0), border="zero")
-        out = self.model.run({self._in: tensor})[self._out][0, :, :, 0]
-        ow, oh = frame.size
-        return cv2.resize(out.astype(np.float32), (ow, oh), interpolation=cv2.INTER_LINEAR)
+        tensor, _, _ = crop(image, Roi.whole(w, h), self._w, self._h, keep_aspect=False,
+                            value_range=(0.0, 1.0), border="zero", swap_rb=True)
+        return self.model.run({self._in: tensor})[self._out][0, :, :, 0].astype(np.float32)
 
     def _detect(self, frame: Prepared) -> SegmentationResult:
-        mask = self._mask(frame)
-        small = cv2.resize(mask, GRID, interpolation=cv2.INTER_AREA) >= 0.5
-        grid = tuple("".join("1" if v else "0" for v in row) for row in small)
-        return SegmentationResult(mask, float((mask >= 0.5).mean()), frame.size[0],
-                                  frame.size[1], grid)
+        small = self._small(frame)
+        grid = cv2.resize(small, GRID, interpolation=cv2.INTER_AREA) >= 0.5
+        rows = tuple("".join("1" if v else "0" for v in row) for row in grid)
+        return SegmentationResult(small, float((small >= 0.5).mean()), frame.size[0],
+                                  frame.size[1], rows)
 
     def summary(self, result: SegmentationResult) -> tuple[int, str, float]:
         present = result.coverage >= self.min_coverage

@@ -10,6 +10,7 @@ than plain NMS). Vectorised with numpy: ~0.1 ms for 2000 anchors.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -85,25 +86,35 @@ class Detections:
 def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, spec: SsdSpec,
            min_score: float | None = None) -> Detections:
     """Raw model outputs → detections above `min_score` (sigmoid of the clipped logit)."""
-    raw_boxes = raw_boxes.reshape(-1, raw_boxes.shape[-1])
-    logits = np.clip(raw_scores.reshape(-1), -spec.score_clipping, spec.score_clipping)
-    scores = 1.0 / (1.0 + np.exp(-logits.astype(np.float64)))
-    keep = np.nonzero(scores >= (spec.min_score if min_score is None else min_score))[0]
+    threshold = spec.min_score if min_score is None else min_score
+    logits = raw_scores.reshape(-1)
+    # compare logits with the threshold's logit, so the sigmoid is only needed for the few kept
+    if 0.0 < threshold < 1.0:
+        keep = np.flatnonzero(logits >= math.log(threshold / (1.0 - threshold)))
+    else:
+        keep = np.arange(logits.size) if threshold <= 0.0 else np.zeros(0, np.int64)
+    k = spec.num_keypoints
+    if keep.size == 0:   # the usual frame: nothing there
+        return Detections(np.zeros((0, 4)), np.zeros((0, k, 2)), np.zeros(0))
+    x = np.clip(logits[keep].astype(np.float64), -spec.score_clipping, spec.score_clipping)
+    scores = 1.0 / (1.0 + np.exp(-x))
+    ok = scores >= threshold
+    keep, scores = keep[ok], scores[ok]
     anchor = anchors(spec)[keep]
-    raw = raw_boxes[keep].astype(np.float64) / spec.scale
-    cx = raw[:, 0] + anchor[:, 0]
-    cy = raw[:, 1] + anchor[:, 1]
-    w, h = raw[:, 2], raw[:, 3]
-    boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], -1)
-    kp = raw[:, 4:4 + 2 * spec.num_keypoints].reshape(-1, spec.num_keypoints, 2) + anchor[:, None, :]
-    valid = (w >= 0) & (h >= 0)
-    return Detections(boxes[valid], kp[valid], scores[keep][valid])
+    raw = raw_boxes.reshape(-1, raw_boxes.shape[-1])[keep, :4 + 2 * k].astype(np.float64)
+    raw /= spec.scale
+    half = raw[:, 2:4] / 2
+    centre = raw[:, :2] + anchor
+    boxes = np.concatenate([centre - half, centre + half], axis=1)
+    kp = raw[:, 4:].reshape(-1, k, 2) + anchor[:, None, :]
+    valid = (half >= 0).all(axis=1)
+    return Detections(boxes[valid], kp[valid], scores[valid])
 
 
 def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     """Intersection over union of one box against many (xmin, ymin, xmax, ymax)."""
-    ix = np.clip(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0, None)
-    iy = np.clip(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0, None)
+    ix = np.maximum(np.minimum(box[2], boxes[:, 2]) - np.maximum(box[0], boxes[:, 0]), 0.0)
+    iy = np.maximum(np.minimum(box[3], boxes[:, 3]) - np.maximum(box[1], boxes[:, 1]), 0.0)
     inter = ix * iy
     union = ((box[2] - box[0]) * (box[3] - box[1])
              + (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1]) - inter)
