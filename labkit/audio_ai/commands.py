@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+from flask_babel import gettext as _
 
 from labkit.audio_ai.device import AudioDetector, Signal
 from labkit.audio_ai.features import clip_features, speech_bounds
@@ -64,19 +65,20 @@ def check_clip(samples: np.ndarray, *, label: str = "") -> np.ndarray:
     """A recorded example as int16; clear errors for empty, too short, silent or overlong clips."""
     x = np.asarray(samples).reshape(-1)
     if x.size == 0:
-        raise LabkitError("the recording is empty", code="bad_audio",
-                          fix="record again and speak while the red dot is on")
+        raise LabkitError(_("The recording is empty."), code="bad_audio",
+                          fix=_("Record again and say the word while the red dot is on."))
     if x.size < MIN_CLIP_SECONDS * RATE:
-        raise LabkitError(f"the recording is too short ({x.size / RATE:.2f} s)", code="bad_audio",
-                          fix=f"record at least {MIN_CLIP_SECONDS} s")
+        raise LabkitError(_("The recording is too short (%(s)s s).", s=f"{x.size / RATE:.2f}"),
+                          code="bad_audio",
+                          fix=_("Record at least %(s)s s.", s=MIN_CLIP_SECONDS))
     if x.size > MAX_CLIP_SECONDS * RATE * 4:
-        raise LabkitError(f"the recording is too long ({x.size / RATE:.1f} s)", code="bad_audio",
-                          fix="say just the word, then stop")
+        raise LabkitError(_("The recording is too long (%(s)s s).", s=f"{x.size / RATE:.1f}"),
+                          code="bad_audio", fix=_("Say just the word, then stop."))
     if x.dtype != np.int16:
         x = np.clip(np.round(x), -32768, 32767).astype(np.int16)
     if label != BACKGROUND and dbfs(x) < QUIET_DBFS:
-        raise LabkitError("the recording is silent", code="bad_audio",
-                          fix="speak closer to the microphone")
+        raise LabkitError(_("The recording is silent: nobody spoke."), code="bad_audio",
+                          fix=_("Speak closer to the microphone."))
     return x
 
 
@@ -84,7 +86,8 @@ class CommandWords(AudioDetector):
     """`value` is 1.0 for `hold` seconds after any command word is heard."""
 
     def __init__(self, mic: Any = None, *, threshold: float = 0.6, hold: float = 1.0,
-                 kind: str = "logistic", vad: Any = None, pin_factory: Any = None) -> None:
+                 kind: str = "logistic", vad: Any = None, gate: Any = None,
+                 pin_factory: Any = None) -> None:
         self.threshold = float(threshold)
         self.hold = float(hold)
         self.kind = kind
@@ -99,7 +102,8 @@ class CommandWords(AudioDetector):
         self._heard_until = -1.0
         self._word_signals: dict[str, Signal] = {}
         self._segmenter = Segmenter(self._on_utterance,
-                                    gate=VadGate(vad) if vad is not None else EnergyGate(),
+                                    gate=gate or (VadGate(vad) if vad is not None
+                                                  else EnergyGate()),
                                     max_seconds=MAX_CLIP_SECONDS)
         super().__init__(mic, pin_factory=pin_factory)
 
@@ -116,13 +120,14 @@ class CommandWords(AudioDetector):
         """Keep one recorded example of `word` (in memory); returns how many it now has."""
         word = (word or "").strip()
         if not word:
-            raise LabkitError("the word has no name", code="bad_input", fix="type the word first")
+            raise LabkitError(_("Type the word first."), code="bad_input",
+                              fix=_("For example 开灯."))
         if len(word) > 20:
-            raise LabkitError("the word name is too long", code="bad_input",
-                              fix="use at most 20 characters")
+            raise LabkitError(_("The word is too long."), code="bad_input",
+                              fix=_("Use at most 20 characters."))
         if word not in self.examples and len(self.words) >= MAX_WORDS and word != BACKGROUND:
-            raise LabkitError(f"the kit can learn at most {MAX_WORDS} words at once",
-                              code="bad_input", fix="delete a word first")
+            raise LabkitError(_("The kit can learn at most %(n)s words at once.", n=MAX_WORDS),
+                              code="bad_input", fix=_("Delete a word first."))
         clip = check_clip(samples, label=word)
         if word == BACKGROUND and clip.size > 1.5 * RATE:
             # a long background recording becomes several 1 s examples
@@ -133,8 +138,9 @@ class CommandWords(AudioDetector):
         feats = self._features.setdefault(word, [])
         for piece in pieces:
             if len(bucket) >= MAX_EXAMPLES_PER_WORD:
-                raise LabkitError(f"{word} already has {MAX_EXAMPLES_PER_WORD} examples",
-                                  code="bad_input", fix="delete some, or train now")
+                raise LabkitError(_("%(word)s already has %(n)s examples.", word=word,
+                                    n=MAX_EXAMPLES_PER_WORD),
+                                  code="bad_input", fix=_("Delete some, or train now."))
             bucket.append(piece)
             feats.append(clip_features(piece))
         return len(bucket)
@@ -148,16 +154,17 @@ class CommandWords(AudioDetector):
             del self.examples[word][index]
             del self._features[word][index]
         except (KeyError, IndexError):
-            raise LabkitError("there is no such example", code="not_found",
-                              fix="reload the page") from None
+            raise LabkitError(_("There is no such example."), code="not_found",
+                              fix=_("Reload the page and try again.")) from None
 
     def train(self, kind: str | None = None, seed: int = 0) -> dict[str, Any]:
         """Fit the classifier on every example; returns held-out metrics (seconds on the kit)."""
         from labkit.models.trainable import train_classifier
 
         if not self.words:
-            raise LabkitError("there are no words to learn yet", code="too_few_classes",
-                              fix="record examples of at least one word and of the background")
+            raise LabkitError(_("There are no words to learn yet."), code="too_few_classes",
+                              fix=_("Record examples of at least one word and of the "
+                                    "background."))
         X, y = [], []
         rng = np.random.default_rng(seed)
         for word, feats in self._features.items():
@@ -190,11 +197,12 @@ class CommandWords(AudioDetector):
     def classify(self, samples: np.ndarray) -> tuple[str, float, dict[str, float]]:
         """(best class, its probability, all probabilities) for one utterance."""
         if self.classifier is None:
-            raise LabkitError("the command words are not trained yet", code="not_trained",
-                              fix="record examples and press Train")
+            raise LabkitError(_("The command words are not trained yet."), code="not_trained",
+                              fix=_("Record examples and press Train."))
         x = np.asarray(samples).reshape(-1)
         if x.size == 0:
-            raise LabkitError("the clip is empty", code="bad_audio", fix="record again")
+            raise LabkitError(_("The recording is empty."), code="bad_audio",
+                              fix=_("Record again and say the word clearly."))
         proba = self.classifier.predict_proba(clip_features(x)[None, :])[0]
         classes = list(self.classifier.classes)
         best = int(np.argmax(proba))
@@ -260,8 +268,8 @@ class CommandWords(AudioDetector):
     def save(self, folder: str | Path) -> Path:
         """Write the trained model (ONNX + labels + metrics); never the recordings."""
         if self.classifier is None or not hasattr(self.classifier, "to_onnx"):
-            raise LabkitError("there is no newly trained model to save", code="not_trained",
-                              fix="train first")
+            raise LabkitError(_("There is no newly trained model to save."), code="not_trained",
+                              fix=_("Record examples and press Train."))
         folder = Path(folder)
         atomic_write_bytes(folder / "commands.onnx", self.classifier.to_onnx())
         atomic_write_text(folder / "commands.json", json.dumps(
@@ -279,8 +287,8 @@ class CommandWords(AudioDetector):
             meta = json.loads((folder / "commands.json").read_text())
             data = (folder / "commands.onnx").read_bytes()
         except (OSError, ValueError):
-            raise LabkitError(f"no saved command words in {folder}", code="not_found",
-                              fix="train and save them first") from None
+            raise LabkitError(_("No saved command words were found."), code="not_found",
+                              fix=_("Train and save them first.")) from None
         self.classifier = OnnxClassifier(data, meta["classes"])
         self.metrics = meta.get("metrics")
         self.threshold = float(meta.get("threshold", self.threshold))

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable, Sequence
 
 import numpy as np
+from flask_babel import gettext as _
 
 from labkit.audio_ai.device import AudioDetector, Signal
 from labkit.audio_ai.features import frame_energy_db
@@ -42,6 +43,8 @@ DEFAULT_COMMANDS = ("lights on", "lights off", "red", "green", "blue", "stop", "
                     "back", "left", "right")
 MAX_COMMANDS = 30
 SLOW_FRAMES_PER_PHONE = 16.0
+FLOOR_NOISE = 30.0    # ≈ -58 dBFS
+CMN_MODE = "batch"   # cepstral mean per utterance: a result never depends on the one before
 _WORD = re.compile(r"^[a-z']+$")
 
 
@@ -74,16 +77,17 @@ class VoiceCommands(AudioDetector):
 
     def __init__(self, mic: Any = None, *, commands: Sequence[str] = DEFAULT_COMMANDS,
                  threshold: float = 0.5, max_speech: float = 1.2, hold: float = 1.0,
-                 vad: Any = None, pin_factory: Any = None) -> None:
+                 vad: Any = None, gate: Any = None,
+                 pin_factory: Any = None) -> None:
         try:
             from pocketsphinx import Decoder  # type: ignore[import-untyped]
         except ImportError:
-            raise LabkitError("pocketsphinx is not installed", code="no_kws",
-                              fix="make run (it installs pocketsphinx)") from None
+            raise LabkitError(_("English voice commands need pocketsphinx, which is not installed."),
+                              code="no_kws", fix=_("Install pocketsphinx: make run")) from None
         self.threshold = float(threshold)
         self.max_speech = float(max_speech)
         self.hold = float(hold)
-        self._decoder = Decoder(samprate=RATE, loglevel="FATAL")
+        self._decoder = Decoder(samprate=RATE, loglevel="FATAL", cmn=CMN_MODE)
         self._search = 0
         self.commands: list[str] = []
         self.set_commands(commands)
@@ -94,7 +98,8 @@ class VoiceCommands(AudioDetector):
         self._heard_until = -1.0
         self._word_signals: dict[str, Signal] = {}
         self._segmenter = Segmenter(self._on_utterance,
-                                    gate=VadGate(vad) if vad is not None else EnergyGate(),
+                                    gate=gate or (VadGate(vad) if vad is not None
+                                                  else EnergyGate()),
                                     max_seconds=3.0)
         super().__init__(mic, pin_factory=pin_factory)
 
@@ -108,17 +113,17 @@ class VoiceCommands(AudioDetector):
                 continue
             for word in cmd.split():
                 if not _WORD.match(word) or self._decoder.lookup_word(word) is None:
-                    raise LabkitError(f"'{word}' is not in the English dictionary",
+                    raise LabkitError(_("'%(word)s' is not in the English dictionary.", word=word),
                                       code="bad_command",
-                                      fix="use common English words (letters only)")
+                                      fix=_("Use common English words (letters only)."))
             if cmd not in cleaned:
                 cleaned.append(cmd)
         if not cleaned:
-            raise LabkitError("there are no commands", code="bad_command",
-                              fix="give at least one command, e.g. 'lights on'")
+            raise LabkitError(_("There are no commands."), code="bad_command",
+                              fix=_("Give at least one command, e.g. 'lights on'."))
         if len(cleaned) > MAX_COMMANDS:
-            raise LabkitError(f"at most {MAX_COMMANDS} commands", code="bad_command",
-                              fix="grammar mode works best with a short list")
+            raise LabkitError(_("At most %(n)s commands.", n=MAX_COMMANDS), code="bad_command",
+                              fix=_("Grammar mode works best with a short list."))
         grammar = ("#JSGF V1.0;\ngrammar labkit;\npublic <command> = "
                    + " | ".join(cleaned) + ";\n")
         with getattr(self, "_lock", _NoLock()):
@@ -150,6 +155,10 @@ class VoiceCommands(AudioDetector):
         speech_seconds = float(np.count_nonzero(loud)) / 100.0
         if x.size < RATE // 10 or not np.any(loud):
             return KwsResult(None, "", 0.0, speech_seconds, "no_hypothesis")
+        # Digital silence (a synthetic WAV) is not what the acoustic model was trained on: give
+        # it the faint noise floor every real microphone has (seeded, so results repeat).
+        floor = np.random.default_rng(x.size).standard_normal(x.size) * FLOOR_NOISE
+        x = np.clip(x.astype(np.float64) + floor, -32768, 32767).astype(np.int16)
         d = self._decoder
         d.start_utt()
         d.process_raw(x.tobytes(), False, True)

@@ -53,13 +53,16 @@ class EnergyGate:
 
 
 class VadGate:
-    """Sound if silero says speech (uses a VoiceActivity fed with the same blocks)."""
+    """Sound if silero says speech. With `feed=False` the VoiceActivity is fed elsewhere (one
+    VAD shared by several recognisers, fed once per block before them)."""
 
-    def __init__(self, vad: Any) -> None:
+    def __init__(self, vad: Any, feed: bool = True) -> None:
         self.vad = vad
+        self.feed = feed
 
     def __call__(self, block: np.ndarray) -> bool:
-        self.vad.feed(block)
+        if self.feed:
+            self.vad.feed(block)
         return bool(self.vad.speaking)
 
 
@@ -67,12 +70,14 @@ class Segmenter:
     """Feed blocks; `on_utterance(utt)` is called for each utterance after its pause."""
 
     def __init__(self, on_utterance: Callable[[Utterance], Any], *, gate: Any = None,
-                 preroll: float = 0.25, hangover: float = 0.3, min_seconds: float = 0.15,
+                 preroll: float = 0.25, hangover: float | None = None, min_seconds: float = 0.15,
                  max_seconds: float = 3.0) -> None:
         self.on_utterance = on_utterance
         self.gate = gate if gate is not None else EnergyGate()
         self.preroll = preroll
-        self.hangover = hangover
+        # silero already waits out short pauses; the energy gate needs its own patience
+        self.hangover = hangover if hangover is not None else (
+            0.1 if isinstance(self.gate, VadGate) else 0.3)
         self.min_seconds = min_seconds
         self.max_seconds = max_seconds
         self._pre: deque[np.ndarray] = deque()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
+from flask_babel import gettext as _
 
 from labkit.audio_ai.device import AudioDetector
 from labkit.drivers.wav import RATE
@@ -62,8 +63,8 @@ class _OnnxFile:
             self._session = ort.InferenceSession(str(path), opts,
                                                  providers=["CPUExecutionProvider"])
         except Exception as exc:
-            raise LabkitError(f"the voice activity model {path} cannot be loaded ({exc})",
-                              code="bad_model", fix="run: labkit models fetch") from None
+            raise LabkitError(_("The voice activity model cannot be loaded."),
+                              code="bad_model", fix=_("Run: labkit models fetch")) from exc
         self._outputs = [o.name for o in self._session.get_outputs()]
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:

@@ -18,7 +18,7 @@ from labkit import __version__
 from labkit.config import LANGUAGES, Settings
 from labkit.fsutil import atomic_write_text
 from labkit.runtime import KitRuntime
-from labkit.web import bench, events, home, labs, portfolio, stream, teacher, vision
+from labkit.web import audio, bench, events, home, labs, learn, portfolio, stream, teacher, vision
 from labkit.web.errors import register_error_handlers
 from labkit.i18n import catalogue_dirs
 
@@ -75,7 +75,7 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     register_error_handlers(app)
-    for module in (home, bench, stream, events, labs, portfolio, teacher, vision):
+    for module in (home, bench, stream, events, labs, portfolio, teacher, learn, audio, vision):
         app.register_blueprint(module.bp)
 
     @app.context_processor

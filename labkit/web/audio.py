@@ -1,0 +1,328 @@
+"""The sound page: live meter, waveform/spectrogram with speech, claps, voice commands, and the
+teachable command words (record examples, train in seconds, trigger the kit's devices).
+
+All sound detectors run in one `AudioMonitor` service per kit process, fed by the shared
+microphone; the page gets `audio.*` events over SSE. With no microphone the page says so
+plainly and everything else (upload a WAV, the bench, the other labs) keeps working.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any, Callable
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask_babel import gettext as _
+
+from labkit.drivers.wav import read_wav
+from labkit.errors import LabkitError
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("audio", __name__)
+
+RECORD_SECONDS = (0.5, 3.0)
+ACTIONS = ("none", "led_on", "led_off", "led_toggle", "fan_on", "fan_off")
+DEFAULT_ACTIONS = {"开灯": "led_on", "关灯": "led_off", "lights on": "led_on",
+                   "lights off": "led_off", "double_clap": "none"}
+
+
+def runtime() -> Any:
+    return current_app.extensions["labkit"]
+
+
+def model_store() -> Any:
+    """The kit's model store, shared with the other pages (None if it cannot be opened)."""
+    rt = runtime()
+
+    def make() -> Any:
+        try:
+            from labkit.models import ModelStore
+
+            return ModelStore(rt.settings)
+        except Exception:
+            return None
+
+    return rt.service("model_store", make)
+
+
+def models_dir() -> Path:
+    return Path(runtime().settings.data_dir) / "audio" / "commands"
+
+
+class AudioPage:
+    """The monitor plus the page's choices (which word drives which device)."""
+
+    def __init__(self, rt: Any, store: Any, mic: Any) -> None:
+        from labkit.audio_ai.monitor import AudioMonitor
+
+        self.rt = rt
+        self.mic = mic
+        self.monitor = AudioMonitor(self.mic, bus=rt.bus, store=store,
+                                    pin_factory=rt.factory)
+        self.bindings: dict[str, str] = dict(DEFAULT_ACTIONS)
+        if (models_dir_for(rt) / "commands.onnx").exists():
+            try:
+                self.monitor.commands.load(models_dir_for(rt))
+            except LabkitError as exc:
+                log.warning("saved command words not loaded: %s", exc.one_line())
+        self._apply_bindings()
+        self.monitor.start()
+
+    def _action(self, name: str) -> Callable[[], Any] | None:
+        if name == "none":
+            return None
+        device, verb = name.split("_", 1)
+        if device not in self.rt.wiring:
+            return None
+
+        def act() -> None:
+            self.rt.stop_idle_demo()
+            getattr(self.rt.kit.device(device), verb)()
+        return act
+
+    def _apply_bindings(self) -> None:
+        self.monitor.actions = {k: a for k, v in self.bindings.items()
+                                if k != "double_clap" and (a := self._action(v)) is not None}
+        self.monitor.clap_action = self._action(self.bindings.get("double_clap", "none"))
+
+    def bind(self, trigger: str, action: str) -> None:
+        if action not in ACTIONS:
+            raise LabkitError(_("Unknown action %(a)s.", a=action), code="bad_input",
+                              fix=_("Pick an action from the list."))
+        trigger = " ".join(str(trigger).split())[:40]
+        if not trigger:
+            raise LabkitError(_("Say which word or sound should trigger the action."),
+                              code="bad_input", fix=_("Pick a word from the list."))
+        self.bindings[trigger] = action
+        self._apply_bindings()
+
+    def close(self) -> None:
+        self.monitor.close()
+
+
+def models_dir_for(rt: Any) -> Path:
+    return Path(rt.settings.data_dir) / "audio" / "commands"
+
+
+def page() -> AudioPage:
+    rt = runtime()
+    existing = rt.services.get("audio")
+    if existing is not None:
+        return existing
+    # resolve the microphone and the store first: KitRuntime.service holds the runtime's
+    # lock while the factory runs, and both of these take it too
+    mic = rt.microphone
+    store = model_store()
+    return rt.service("audio", lambda: AudioPage(rt, store, mic))
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise LabkitError(_("The request must be a JSON object."), code="bad_input",
+                          fix=_("Reload the page and try again."))
+    return data
+
+
+def _mic_message() -> str | None:
+    rt = runtime()
+    if rt.microphone is not None:
+        return None
+    return _("No microphone was found. Plug in a USB microphone and restart the kit; meanwhile "
+             "you can test with a WAV file, and the rest of the kit keeps working.")
+
+
+def _uploaded_wav() -> Any:
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        raise LabkitError(_("Choose a WAV file first."), code="bad_audio",
+                          fix=_("Pick a .wav recording on your computer."))
+    data = upload.read()
+    if not data:
+        raise LabkitError(_("The file is empty."), code="bad_audio",
+                          fix=_("Record or export it again as a WAV file."))
+    try:
+        return read_wav(data)
+    except LabkitError as exc:
+        raise LabkitError(_("This file is not a WAV recording the kit can read."),
+                          code="bad_audio",
+                          fix=_("Save it as a PCM WAV file (any rate, mono or stereo).")) from exc
+
+
+def _state() -> dict[str, Any]:
+    p = page()
+    rt = runtime()
+    out = p.monitor.state()
+    out.update(microphone={"name": p.mic.name if p.mic else None,
+                           "connected": bool(p.mic and p.mic.connected),
+                           "simulated": bool(p.mic and rt.hardware == "sim"),
+                           "message": _mic_message()},
+               bindings=p.bindings, actions=list(ACTIONS))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# page
+# ---------------------------------------------------------------------------------------------
+
+@bp.get("/audio")
+def index() -> str:
+    p = page()
+    return render_template("audio/index.html", state=_state(), mic_message=_mic_message(),
+                           vad_error=p.monitor.vad_error, kws_error=p.monitor.kws_error,
+                           actions=ACTIONS)
+
+
+@bp.get("/api/audio/state")
+def state() -> Response:
+    return jsonify(_state())
+
+
+# ---------------------------------------------------------------------------------------------
+# settings, test clips, speech out
+# ---------------------------------------------------------------------------------------------
+
+def _number(data: dict[str, Any], key: str, lo: float, hi: float) -> float | None:
+    if key not in data or data[key] is None:
+        return None
+    try:
+        value = float(data[key])
+    except (TypeError, ValueError):
+        raise LabkitError(_("%(key)s must be a number.", key=key), code="bad_input",
+                          fix=_("Move the slider again.")) from None
+    if not lo <= value <= hi:
+        raise LabkitError(_("%(key)s must be between %(lo)s and %(hi)s.", key=key, lo=lo, hi=hi),
+                          code="bad_input", fix=_("Move the slider again."))
+    return value
+
+
+@bp.post("/api/audio/settings")
+def settings() -> Response:
+    data = _body()
+    m = page().monitor
+    if (v := _number(data, "kws_threshold", 0.0, 1.0)) is not None and m.kws is not None:
+        m.kws.threshold = v
+    if (v := _number(data, "words_threshold", 0.0, 1.0)) is not None:
+        m.commands.threshold = v
+    if (v := _number(data, "level_threshold_db", 30.0, 120.0)) is not None:
+        m.level.threshold_db = v
+    if (v := _number(data, "clap_threshold_db", 6.0, 40.0)) is not None:
+        m.clap.threshold_db = v
+    return jsonify(_state())
+
+
+@bp.post("/api/audio/bind")
+def bind() -> Response:
+    data = _body()
+    page().bind(str(data.get("trigger", "")), str(data.get("action", "")))
+    return jsonify({"bindings": page().bindings})
+
+
+@bp.post("/api/audio/upload")
+def upload() -> Response:
+    """Test with a WAV: analysed at once, and played into the simulated microphone."""
+    samples = _uploaded_wav()
+    p = page()
+    result = p.monitor.analyse(samples)
+    injected = False
+    if p.mic is not None and runtime().hardware == "sim":
+        p.mic.inject(samples)
+        injected = True
+    result["injected"] = injected
+    return jsonify(result)
+
+
+@bp.post("/api/audio/say")
+def say() -> Response:
+    data = _body()
+    text = str(data.get("text", "")).strip()
+    lang = str(data.get("lang", "zh_CN"))
+    runtime().speaker.say(text, lang, wait=False)
+    return jsonify({"said": text, "lang": lang})
+
+
+# ---------------------------------------------------------------------------------------------
+# English commands (pocketsphinx grammar)
+# ---------------------------------------------------------------------------------------------
+
+@bp.post("/api/audio/kws/commands")
+def kws_commands() -> Response:
+    m = page().monitor
+    if m.kws is None:
+        raise LabkitError(_("English voice commands are not available on this kit."),
+                          code="no_kws", fix=_("Install pocketsphinx: make run"))
+    data = _body()
+    commands = data.get("commands")
+    if isinstance(commands, str):
+        commands = [c for c in commands.replace("，", ",").split(",")]
+    if not isinstance(commands, list):
+        raise LabkitError(_("Give the commands as a list."), code="bad_input",
+                          fix=_("Separate commands with commas."))
+    m.kws.set_commands([str(c) for c in commands])
+    return jsonify({"commands": m.kws.commands})
+
+
+# ---------------------------------------------------------------------------------------------
+# teachable command words
+# ---------------------------------------------------------------------------------------------
+
+def _word(data: dict[str, Any]) -> str:
+    word = " ".join(str(data.get("word", "")).split())
+    if not word:
+        raise LabkitError(_("Type the word first."), code="bad_input",
+                          fix=_("For example 开灯."))
+    return word
+
+
+def _add(word: str, samples: Any) -> Response:
+    words = page().monitor.commands
+    n = words.add_example(word, samples)
+    return jsonify({"word": word, "count": n, "counts": words.counts()})
+
+
+@bp.post("/api/audio/words/record")
+def record_example() -> Response:
+    data = _body()
+    word = _word(data)
+    mic = page().mic
+    if mic is None:
+        raise LabkitError(_mic_message() or "", code="no_microphone",
+                          fix=_("Upload WAV examples instead."))
+    seconds = _number(data, "seconds", *RECORD_SECONDS) or 1.5
+    return _add(word, mic.record(seconds))
+
+
+@bp.post("/api/audio/words/example")
+def upload_example() -> Response:
+    word = _word(request.form)
+    return _add(word, _uploaded_wav())
+
+
+@bp.post("/api/audio/words/delete")
+def delete_word() -> Response:
+    data = _body()
+    words = page().monitor.commands
+    words.remove_word(_word(data))
+    return jsonify({"counts": words.counts()})
+
+
+@bp.post("/api/audio/words/train")
+def train() -> Response:
+    data = request.get_json(silent=True) or {}
+    kind = str(data.get("kind", "logistic"))
+    words = page().monitor.commands
+    if "_background" not in words.examples:
+        raise LabkitError(_("Record some background first (room noise, other talk)."),
+                          code="too_few_classes",
+                          fix=_("Press 'Record background' and stay quiet or chat for 2 seconds."))
+    metrics = words.train(kind=kind)
+    return jsonify({"metrics": metrics, "counts": words.counts()})
+
+
+@bp.post("/api/audio/words/save")
+def save() -> Response:
+    words = page().monitor.commands
+    path = words.save(models_dir())
+    return jsonify({"saved": True, "file": path.name})
