@@ -35,6 +35,7 @@ import cv2
 import numpy as np
 
 from bench.common import write_result
+from bench.models import _store as models_store   # the same store as bench/models.py
 
 REPO = Path(__file__).resolve().parent.parent
 ORACLE_DIR = REPO / "tests" / "fixtures" / "oracle"
@@ -53,18 +54,6 @@ PI4_METHOD = (f"pi4_fps = 1000 / (ours_ms_on_this_machine * {PI4_FACTOR}); {PI4_
               "(single-core benchmark ratio 4–5.5, slow end taken), same 2 threads; "
               "an estimate to check on a real Pi, not a measurement")
 PI4_GOALS = {"face": 15.0, "hands_tracking": 8.0}
-
-
-def _store() -> Any:
-    from labkit.models import ModelStore
-    from labkit.models.fetch import fetch
-
-    models_dir = Path(os.environ.get("LABKIT_TEST_MODELS")
-                      or REPO / ".cache" / "test-data" / "models")
-    cache = Path(os.environ.get("LABKIT_MODEL_CACHE") or REPO / ".cache" / "wheels")
-    store = ModelStore(models_dir=models_dir, threads=THREADS)
-    fetch(store, cache, if_missing=True)
-    return store
 
 
 # -- the frames (RGB; the same arrays go to mediapipe) ----------------------------------------
@@ -260,7 +249,7 @@ def measure_mediapipe(clips: dict[str, list[np.ndarray]]) -> dict[str, Any]:
 
 
 def main() -> None:
-    store = _store()
+    store = models_store()
     clips = frames()
     ours = measure_ours(store, clips)
     mp = measure_mediapipe(clips)

@@ -16,10 +16,9 @@ TASKS = ("face", "hands", "pose", "segmentation", "emotion", "ocr", "colour", "s
 @pytest.fixture
 def data_dir(tmp_path: Path, model_store: Any) -> Path:
     """The kit's data dir with the session's models in it (the runtime builds its own store)."""
-    path = tmp_path / "data"
-    path.mkdir(exist_ok=True)
-    (path / "models").symlink_to(model_store.models_dir, target_is_directory=True)
-    return path
+    from tests.unit.vision.conftest import with_models
+
+    return with_models(tmp_path / "data", model_store)
 
 
 def overlay_pixels(page: Any) -> int:

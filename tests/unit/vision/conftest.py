@@ -44,13 +44,26 @@ def face_detector(model_store: Any) -> Any:
     det.close()
 
 
+def with_models(data: Path, model_store: Any) -> Path:
+    """Make `data` a kit data dir whose models/ is the session's model store."""
+    data.mkdir(exist_ok=True)
+    if not (data / "models").exists():
+        (data / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    return data
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, model_store: Any) -> Path:
+    """The shared `data_dir` fixture, with the models in it (the runtime and the web app
+    build their own ModelStore from the settings)."""
+    return with_models(tmp_path / "data", model_store)
+
+
 @pytest.fixture
 def models_data_dir(model_store: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A LABKIT_DATA whose models/ is the session's model store, so code that builds its own
     `ModelStore()` from the environment (a student program, a lab) finds the models."""
-    data = tmp_path / "kitdata"
-    data.mkdir()
-    (data / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    data = with_models(tmp_path / "kitdata", model_store)
     monkeypatch.setenv("LABKIT_DATA", str(data))
     return data
 

@@ -178,3 +178,12 @@ def test_bad_frames_never_kill_the_thread(model_store: Any) -> None:
         assert faces.running
     finally:
         faces.close()
+
+
+def test_every_export_imports() -> None:
+    import labkit.vision as vision
+
+    for name in vision.__all__:
+        assert getattr(vision, name).__name__ == name
+    with pytest.raises(AttributeError):
+        vision.NoSuchDetector  # noqa: B018

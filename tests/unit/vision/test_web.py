@@ -9,14 +9,6 @@ from typing import Any
 import pytest
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, model_store: Any) -> Path:
-    path = tmp_path / "data"
-    path.mkdir(exist_ok=True)
-    (path / "models").symlink_to(model_store.models_dir, target_is_directory=True)
-    return path
-
-
 def test_pages_and_unknown_task(csrf_client: Any) -> None:
     assert csrf_client.get("/vision").status_code == 200
     assert csrf_client.get("/vision/face").status_code == 200
