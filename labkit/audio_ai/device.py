@@ -122,6 +122,8 @@ class AudioDetector(InternalDevice):
                     log.exception("%s failed on a block", type(self).__name__)
 
     def close(self) -> None:
+        if not hasattr(self, "_stop"):   # the constructor failed half-way (gpiozero's __del__)
+            return
         self._stop.set()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=2)

@@ -1,0 +1,66 @@
+"""ClapDetector: synthesised claps counted exactly, doubles toggle, speech is not a clap."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from gpiozero import LED
+
+from labkit.audio_ai.clap import ClapDetector
+from tests.unit.audio.conftest import clap, scene
+
+
+@pytest.mark.parametrize("times, count, doubles, singles", [
+    ([1.0], 1, 0, 1),
+    ([1.0, 1.35], 2, 1, 0),
+    ([0.8, 2.5], 2, 0, 2),
+    ([0.5, 0.9, 3.0], 3, 1, 1),
+    ([0.5, 0.8, 2.0, 2.4], 4, 2, 0),
+])
+def test_claps_are_counted_exactly(times: list[float], count: int, doubles: int,
+                                   singles: int) -> None:
+    det = ClapDetector()
+    det.process(scene([(t, clap(i, amp=0.4 + 0.1 * (i % 3))) for i, t in enumerate(times)],
+                      seconds=max(times) + 1.5))
+    assert (det.count, det.doubles, det.singles) == (count, doubles, singles)
+    for t, heard in zip(times, det.clap_times):
+        assert abs(heard - t) < 0.1
+    assert det.is_toggled == bool(doubles % 2)
+    det.close()
+
+
+def test_speech_and_a_long_noise_are_not_claps(speech) -> None:  # type: ignore[no-untyped-def]
+    import numpy as np
+
+    words = speech("lights on, please turn the lights on now").astype(float)
+    hiss = np.random.default_rng(3).standard_normal(16000) * 8000   # 1 s of loud noise
+    det = ClapDetector()
+    det.process(scene([(0.5, words), (5.0, hiss)], seconds=7.0))
+    assert det.count == 0
+    det.close()
+
+
+def test_claps_in_a_noisy_room() -> None:
+    det = ClapDetector()
+    det.process(scene([(1.0, clap(1)), (1.4, clap(2))], seconds=3.0, noise_dbfs=-35))
+    assert (det.count, det.doubles) == (2, 1)
+    det.close()
+
+
+def test_double_clap_toggles_an_led_through_source() -> None:
+    det = ClapDetector()
+    led = LED(17)
+    led.source = det.toggled.values
+    fired: list[int] = []
+    det.when_activated = lambda: fired.append(1)
+    det.process(scene([(0.5, clap(1)), (0.85, clap(2))], seconds=1.5))
+    time.sleep(0.1)
+    assert det.toggled.is_active and led.is_lit
+    det.process(scene([(0.5, clap(3)), (0.85, clap(4))], seconds=1.5, seed=2))
+    time.sleep(0.1)
+    assert not det.toggled.is_active and not led.is_lit
+    assert len(fired) == 4 and det.count == 4
+    led.source = None
+    led.close()
+    det.close()
