@@ -129,7 +129,7 @@ class CommandWords(AudioDetector):
             raise LabkitError(_("The kit can learn at most %(n)s words at once.", n=MAX_WORDS),
                               code="bad_input", fix=_("Delete a word first."))
         clip = check_clip(samples, label=word)
-        if word == BACKGROUND and clip.size > 1.5 * RATE:
+        if word == BACKGROUND and clip.size > 2.5 * RATE:
             # a long background recording becomes several 1 s examples
             pieces = [clip[i:i + RATE] for i in range(0, clip.size - RATE // 2, RATE)]
         else:

@@ -23,7 +23,7 @@ N_MELS = 40
 WIN_SECONDS = 0.025
 HOP_SECONDS = 0.010
 N_FRAMES = 32          # every clip is resized to this many frames for the classifier
-LOG_FLOOR = 1e-6      # ≈ -80 dB re a full-scale bin: digital silence is a floor, not -inf
+LOG_FLOOR = 1e-4      # about a quiet microphone's noise (-60 dBFS): digital silence looks like a room
 
 
 def _hz_to_mel(hz: np.ndarray | float) -> np.ndarray:
@@ -107,15 +107,15 @@ def frame_energy_db(samples: np.ndarray, rate: int = RATE) -> np.ndarray:
     return (20.0 * np.log10(np.maximum(rms * np.sqrt(2.0), 1e-9))).astype(np.float32)
 
 
-def speech_bounds(samples: np.ndarray, rate: int = RATE, *, margin_db: float = 30.0,
-                  floor_dbfs: float = -55.0, over_noise_db: float = 10.0,
+def speech_bounds(samples: np.ndarray, rate: int = RATE, *, margin_db: float = 25.0,
+                  floor_dbfs: float = -55.0, over_noise_db: float = 8.0,
                   pad_frames: int = 3) -> tuple[int, int] | None:
     """Sample range [start, end) of the loud part of a clip, or None if it is all quiet.
 
     A frame counts as sound when it is within `margin_db` of the loudest frame, above
     `floor_dbfs`, and — in a noisy room — `over_noise_db` above the noise floor (the quietest
-    tenth of the frames; never demanding more than 15 dB under the peak, so a clip that is all
-    speech is not cut). The span runs from the first to the last such frame (so the pause
+    tenth of the frames; never demanding more than 6 dB under the peak, so a clip that is all
+    speech keeps its loud part). The span runs from the first to the last such frame (so the pause
     inside "开 灯" stays in), padded by a few frames.
     """
     db = frame_energy_db(samples, rate)
@@ -123,7 +123,7 @@ def speech_bounds(samples: np.ndarray, rate: int = RATE, *, margin_db: float = 3
         return None
     peak = float(db.max())
     noise = float(np.percentile(db, 10))
-    threshold = max(peak - margin_db, floor_dbfs, min(noise + over_noise_db, peak - 15.0))
+    threshold = max(peak - margin_db, floor_dbfs, min(noise + over_noise_db, peak - 6.0))
     loud = np.flatnonzero(db >= threshold)
     if loud.size == 0:
         return None
