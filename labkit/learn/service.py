@@ -1,0 +1,338 @@
+"""The learn page's engine on a running kit: capture, train in the background, predict live,
+drive the bench from predictions.
+
+One `LearnService` per kit process (`runtime.service("learn", ...)`). It takes hardware from
+the runtime (camera, microphone, bench readings, named devices, speaker) and never stores a
+frame or a recording unless `capture` is called for a class — the student's explicit action.
+
+Events on the bus:
+    learn.progress    {"project", "state": running|done|error, "stage", "fraction", "message"}
+    learn.prediction  {"project", "label", "confidence", "probabilities"}
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+from flask_babel import gettext as _
+
+from labkit.errors import LabkitError
+from labkit.learn.dataset import IMAGE_KINDS, SENSOR_CHANNELS, Project, ProjectStore
+from labkit.learn.features import Extractor, extractor_for, vision_tracker
+from labkit.learn.model import Predictor, TrainReport, train_project
+from labkit.learn.names import clean_name
+
+log = logging.getLogger(__name__)
+
+SENSOR_RATE = 10.0           # readings per second
+SENSOR_WINDOW_S = 1.0        # one sensor sample = this many seconds of readings
+MIN_CONFIDENCE = 0.6         # actions fire only for a prediction at least this sure
+CLASSIFIERS = ("logistic", "knn", "mlp")
+
+COLOURS = {"red": (1, 0, 0), "green": (0, 1, 0), "blue": (0, 0, 1), "yellow": (1, 1, 0),
+           "purple": (1, 0, 1), "cyan": (0, 1, 1), "white": (1, 1, 1), "off": (0, 0, 0)}
+NOTES = ("C4", "D4", "E4", "F4", "G4", "A4", "B4", "C5")
+ANGLES = (-90, -45, 0, 45, 90)
+ACTION_TYPES = ("none", "led", "rgb", "buzzer", "servo", "say")
+
+
+def check_action(action: Any) -> dict[str, Any]:
+    """A binding from the page → a clean dict, or a clear error."""
+    if not isinstance(action, dict) or action.get("type") not in ACTION_TYPES:
+        raise LabkitError(_("Unknown action."), code="bad_action",
+                          fix=_("Choose an action from the list."))
+    kind = action["type"]
+    value = action.get("value")
+    if kind == "none":
+        return {"type": "none"}
+    if kind == "led":
+        return {"type": "led", "value": "on" if value in ("on", True, 1) else "off"}
+    if kind == "rgb":
+        if value not in COLOURS:
+            raise LabkitError(_("Unknown colour."), code="bad_action",
+                              fix=_("Choose a colour from the list."))
+        return {"type": "rgb", "value": value}
+    if kind == "buzzer":
+        if value not in NOTES and value != "off":
+            raise LabkitError(_("Unknown note."), code="bad_action",
+                              fix=_("Choose a note from the list."))
+        return {"type": "buzzer", "value": value}
+    if kind == "servo":
+        try:
+            angle = int(value)
+        except (TypeError, ValueError):
+            angle = 999
+        if not -90 <= angle <= 90:
+            raise LabkitError(_("The servo angle must be between -90 and 90."),
+                              code="bad_action", fix=_("Choose an angle from the list."))
+        return {"type": "servo", "value": angle}
+    text = clean_name(value if isinstance(value, str) else "")
+    return {"type": "say", "value": text}
+
+
+class SensorSampler:
+    """Reads the bench's distance and light values at 10 Hz into a short ring buffer.
+
+    Started on first use (only for sensor projects), so an idle kit polls nothing extra.
+    """
+
+    def __init__(self, runtime: Any, channels: tuple[str, ...] = SENSOR_CHANNELS) -> None:
+        self.runtime = runtime
+        self.channels = channels
+        self._buf: deque[list[float]] = deque(maxlen=int(SENSOR_RATE * 10))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="labkit-learn-sensors",
+                                        daemon=True)
+        self._thread.start()
+
+    def read_once(self) -> list[float]:
+        state = self.runtime.bench.state()
+        row = []
+        for name in self.channels:
+            st = state.get(name, {})
+            value = st.get("distance") if "distance" in st else st.get("value")
+            row.append(float(value) if value is not None else 0.0)
+        return row
+
+    def _run(self) -> None:
+        while not self._stop.wait(1.0 / SENSOR_RATE):
+            try:
+                self._buf.append(self.read_once())
+            except Exception:  # a sensor hiccup must not kill the sampler
+                log.debug("sensor read failed", exc_info=True)
+
+    def window(self, seconds: float = SENSOR_WINDOW_S) -> dict[str, Any]:
+        n = max(2, int(round(seconds * SENSOR_RATE)))
+        deadline = time.monotonic() + seconds + 1.0
+        while len(self._buf) < n and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rows = list(self._buf)[-n:]
+        if len(rows) < 2:
+            rows = [self.read_once(), self.read_once()]
+        return {"channels": list(self.channels), "values": rows, "rate": SENSOR_RATE}
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=1)
+
+
+class LearnService:
+    """Projects, background training, live prediction and actions for one kit."""
+
+    def __init__(self, runtime: Any, store: Any = None) -> None:
+        self.runtime = runtime
+        self.store = store
+        self.projects = ProjectStore(runtime.settings.data_dir)
+        self._jobs: dict[str, dict[str, Any]] = {}
+        self._predictors: dict[str, tuple[str, Predictor]] = {}
+        self._trackers: dict[str, Any] = {}
+        self._last_label: dict[str, str | None] = {}
+        self._lock = threading.RLock()
+        self._train_lock = threading.Lock()
+        self._sampler: SensorSampler | None = None
+
+    # ---- helpers ------------------------------------------------------------------------
+    def tracker(self, kind: str) -> Any:
+        with self._lock:
+            if kind not in self._trackers:
+                self._trackers[kind] = vision_tracker(kind, self.store)
+            return self._trackers[kind]
+
+    def extractor(self, project: Project) -> Extractor:
+        tracker = self.tracker(project.kind) if project.kind in ("hand", "pose") else None
+        return extractor_for(project.kind, store=self.store, tracker=tracker,
+                             threads=getattr(self.runtime.settings, "threads", 2))
+
+    def sampler(self) -> SensorSampler:
+        with self._lock:
+            if self._sampler is None:
+                self._sampler = SensorSampler(self.runtime)
+            return self._sampler
+
+    def live_payload(self, project: Project, *, seconds: float = 1.0) -> Any:
+        """What the kit senses right now, in the project's kind (kept in memory only)."""
+        if project.kind in IMAGE_KINDS:
+            frame = self.runtime.camera.read() or self.runtime.camera.wait_for_frame(timeout=2)
+            if frame is None:
+                raise LabkitError(_("The camera has no picture yet."), code="no_camera",
+                                  fix=_("Check the camera and try again."))
+            return frame.image
+        if project.kind == "sound":
+            mic = self.runtime.microphone
+            if mic is None:
+                raise LabkitError(_("There is no microphone."), code="no_microphone",
+                                  fix=_("Plug in a USB microphone."))
+            seconds = float(min(3.0, max(0.5, seconds)))
+            return mic.recent(seconds)
+        return self.sampler().window()
+
+    # ---- capture ------------------------------------------------------------------------
+    def capture(self, project_id: str, class_id: str, *, seconds: float = 1.0
+                ) -> dict[str, Any]:
+        project = self.projects.get(project_id)
+        payload = self.live_payload(project, seconds=seconds)
+        if project.kind == "sound" and np.abs(np.asarray(payload, np.int32)).max(initial=0) < 100:
+            raise LabkitError(_("The recording is silent."), code="bad_audio",
+                              fix=_("Speak closer to the microphone and hold the button."))
+        sample = project.add_sample(class_id, payload, source="live")
+        found = None
+        if project.kind in ("hand", "pose"):
+            tracker = self.tracker(project.kind)
+            found = bool(tracker is not None and tracker(payload) is not None)
+        return {"sample": sample.to_json(), "class": class_id, "found": found,
+                "count": len(project.get_class(class_id).samples), "total": project.total}
+
+    # ---- training -----------------------------------------------------------------------
+    def start_training(self, project_id: str, classifier: str = "logistic") -> dict[str, Any]:
+        project = self.projects.get(project_id)
+        if classifier not in CLASSIFIERS:
+            raise LabkitError(_("Unknown classifier kind %(kind)s.", kind=repr(classifier)),
+                              code="bad_kind", fix=_("Use logistic, knn or mlp."))
+        from labkit.models.trainable import check_class_counts
+
+        check_class_counts(project.counts())     # answer at once, not from the thread
+        if not self._train_lock.acquire(blocking=False):
+            raise LabkitError(_("The kit is already training a model."), code="busy",
+                              fix=_("Wait a few seconds and try again."))
+        job = {"project": project_id, "state": "running", "stage": "start", "fraction": 0.0,
+               "message": "", "started": time.time()}
+        with self._lock:
+            self._jobs[project_id] = job
+        self._publish(job)
+        thread = threading.Thread(target=self._train, args=(project, classifier, job),
+                                  name="labkit-learn-train", daemon=True)
+        thread.start()
+        return dict(job)
+
+    def _train(self, project: Project, classifier: str, job: dict[str, Any]) -> None:
+        last = [0.0]
+
+        def progress(stage: str, fraction: float, message: str) -> None:
+            job.update(stage=stage, fraction=round(fraction, 3), message=message)
+            now = time.monotonic()
+            if now - last[0] > 0.1 or stage == "done":
+                last[0] = now
+                self._publish(job)
+
+        try:
+            report = train_project(project, self.extractor(project), classifier=classifier,
+                                   progress=progress)
+            job.update(state="done", fraction=1.0, stage="done", report=report.to_json())
+        except LabkitError as exc:
+            job.update(state="error", message=exc.message, fix=exc.fix, code=exc.code)
+        except Exception as exc:  # a bug must still end the job visibly
+            log.exception("training %s failed", project.id)
+            job.update(state="error", message=_("Training failed: %(why)s", why=str(exc)),
+                       code="internal")
+        finally:
+            with self._lock:
+                self._predictors.pop(project.id, None)
+            self._train_lock.release()
+            self._publish(job)
+
+    def job(self, project_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            job = self._jobs.get(project_id)
+            return dict(job) if job else None
+
+    def train_now(self, project_id: str, classifier: str = "logistic") -> TrainReport:
+        """Synchronous training (CLI, tests, benchmark)."""
+        project = self.projects.get(project_id)
+        with self._train_lock:
+            report = train_project(project, self.extractor(project), classifier=classifier)
+        with self._lock:
+            self._predictors.pop(project_id, None)
+        return report
+
+    def _publish(self, job: dict[str, Any]) -> None:
+        data = {k: v for k, v in job.items() if k != "report"}
+        self.runtime.bus.publish("learn.progress", data)
+
+    # ---- prediction and actions -----------------------------------------------------------
+    def predictor(self, project: Project) -> Predictor:
+        stamp = (project.model or {}).get("trained_at", "")
+        with self._lock:
+            cached = self._predictors.get(project.id)
+            if cached and cached[0] == stamp:
+                return cached[1]
+        tracker = self.tracker(project.kind) if project.kind in ("hand", "pose") else None
+        predictor = Predictor(project, store=self.store, tracker=tracker)
+        with self._lock:
+            self._predictors[project.id] = (stamp, predictor)
+        return predictor
+
+    def predict_live(self, project_id: str, *, act: bool = True) -> dict[str, Any]:
+        project = self.projects.get(project_id)
+        predictor = self.predictor(project)
+        result = predictor.predict(self.live_payload(project))
+        result["project"] = project_id
+        if act:
+            result["action"] = self.apply_actions(project, result)
+        self.runtime.bus.publish("learn.prediction", result)
+        return result
+
+    def set_action(self, project_id: str, class_id: str, action: Any) -> dict[str, Any]:
+        project = self.projects.get(project_id)
+        with project.lock:
+            project.get_class(class_id)
+            clean = check_action(action)
+            if clean["type"] == "none":
+                project.actions.pop(class_id, None)
+            else:
+                project.actions[class_id] = clean
+            project.save()
+        self._last_label.pop(project_id, None)
+        return clean
+
+    def apply_actions(self, project: Project, result: dict[str, Any]) -> dict[str, Any] | None:
+        """Drive the bound device when the predicted class changes (and is sure enough)."""
+        label = result.get("label") if result.get("confidence", 0) >= MIN_CONFIDENCE else None
+        if label is None or self._last_label.get(project.id) == label:
+            return None
+        self._last_label[project.id] = label
+        class_id = next((c.id for c in project.classes if c.name == label), None)
+        action = project.actions.get(class_id or "")
+        if not action:
+            return None
+        try:
+            self.do_action(action)
+        except Exception as exc:  # a missing device must not stop the predictions
+            log.warning("action %s failed: %s", action, exc)
+            return {**action, "error": str(exc)}
+        return action
+
+    def do_action(self, action: dict[str, Any]) -> None:
+        kit = self.runtime.kit
+        kind, value = action["type"], action.get("value")
+        if kind == "led":
+            kit.led.on() if value == "on" else kit.led.off()
+        elif kind == "rgb":
+            kit.rgb.color = COLOURS[value]
+        elif kind == "buzzer":
+            buzzer = kit.buzzer
+            if value == "off":
+                buzzer.stop()
+            else:
+                from gpiozero.tones import Tone
+
+                buzzer.play(Tone(value))
+        elif kind == "servo":
+            kit.servo.angle = value
+        elif kind == "say":
+            lang = getattr(self.runtime.settings, "lang", "zh_CN")
+            threading.Thread(target=self._say, args=(value, lang), daemon=True).start()
+
+    def _say(self, text: str, lang: str) -> None:
+        try:
+            self.runtime.speaker.say(text, lang)
+        except Exception as exc:
+            log.warning("cannot speak: %s", exc)
+
+    def close(self) -> None:
+        if self._sampler is not None:
+            self._sampler.close()

@@ -1,0 +1,354 @@
+"""The teachable-models page: make a project, record samples, train, try it live, export.
+
+Pages: `/learn` (projects) and `/learn/<id>` (one project). JSON under `/api/learn/...`
+(errors as `{"error": {"code", "message"}}` with 4xx, uploads over 20 MB → 413). Thumbnails
+are made from the saved samples only; live frames never leave memory unless recorded.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from typing import Any
+
+import numpy as np
+from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
+                   send_file)
+from flask_babel import gettext as _
+
+from labkit.errors import LabkitError
+from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL,
+                                  ProjectStore)
+from labkit.learn.model import export_zip, import_zip, model_dir
+from labkit.learn.names import MAX_CLASSES
+from labkit.learn.service import ANGLES, CLASSIFIERS, COLOURS, NOTES, LearnService
+
+bp = Blueprint("learn", __name__)
+
+MAX_FILES_PER_UPLOAD = 100
+THUMB_SIDE = 96
+
+
+def runtime() -> Any:
+    return current_app.extensions["labkit"]
+
+
+def model_store() -> Any:
+    """The kit's model store if the models package is installed (else the HOG fallback)."""
+    rt = runtime()
+
+    def make() -> Any:
+        try:
+            from labkit.models import ModelStore
+
+            return ModelStore(rt.settings)
+        except Exception:  # no store, unreadable manifest: learn still works with fallbacks
+            return None
+
+    return rt.service("model_store", make)
+
+
+def service() -> LearnService:
+    rt = runtime()
+    existing = rt.services.get("learn")
+    if existing is not None:
+        return existing
+    store = model_store()   # outside the factory: runtime.service() holds a plain lock
+    return rt.service("learn", lambda: LearnService(rt, store=store))
+
+
+def projects() -> ProjectStore:
+    return service().projects
+
+
+def _body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise LabkitError(_("The request must be a JSON object."), code="bad_input",
+                          fix=_("Reload the page and try again."))
+    return data
+
+
+# ---------------------------------------------------------------------------------------------
+# pages
+# ---------------------------------------------------------------------------------------------
+
+def _kind_names() -> dict[str, str]:
+    return {"image": _("Image"), "hand": _("Hand gesture"), "pose": _("Body pose"),
+            "sound": _("Sound"), "sensor": _("Sensor")}
+
+
+@bp.get("/learn")
+def index() -> str:
+    return render_template("learn/index.html", kinds=_kind_names(),
+                           projects=projects().list(), max_classes=MAX_CLASSES)
+
+
+@bp.get("/learn/<project_id>")
+def project_page(project_id: str) -> str:
+    project = projects().get(project_id)
+    return render_template(
+        "learn/project.html", project=project, summary=project.summary(),
+        kinds=_kind_names(), classifiers=CLASSIFIERS, colours=list(COLOURS), notes=NOTES,
+        colour_names=_colour_names(),
+        angles=ANGLES, image_kind=project.kind in IMAGE_KINDS, max_classes=MAX_CLASSES,
+        embedder=bool(project.kind != "image" or _has_embedder()))
+
+
+def _colour_names() -> dict[str, str]:
+    names = {"red": _("red"), "green": _("green"), "blue": _("blue"), "yellow": _("yellow"),
+             "purple": _("purple"), "cyan": _("cyan"), "white": _("white"), "off": _("off")}
+    return {c: names.get(c, c) for c in COLOURS}
+
+
+def _has_embedder() -> bool:
+    store = model_store()
+    try:
+        return bool(store is not None and store.has("efficientnet_lite0_features"))
+    except Exception:
+        return False
+
+
+# ---------------------------------------------------------------------------------------------
+# projects and classes
+# ---------------------------------------------------------------------------------------------
+
+@bp.get("/api/learn/projects")
+def list_projects() -> Response:
+    return jsonify({"projects": projects().list(),
+                    "limits": {"per_class": MAX_PER_CLASS, "total": MAX_TOTAL,
+                               "classes": MAX_CLASSES}, "kinds": list(KINDS)})
+
+
+@bp.post("/api/learn/projects")
+def create_project() -> Response:
+    body = _body()
+    classes = body.get("classes")
+    if not isinstance(classes, list):
+        raise LabkitError(_("Name the classes as a list."), code="bad_input",
+                          fix=_("Add two to six class names."))
+    project = projects().create(body.get("name", ""), body.get("kind", ""), classes)
+    response = jsonify(project.summary())
+    response.status_code = 201
+    return response
+
+
+def _summary(project_id: str) -> dict[str, Any]:
+    project = projects().get(project_id)
+    data = project.summary()
+    data["job"] = service().job(project_id)
+    if data["job"]:
+        data["job"].pop("report", None)
+    return data
+
+
+@bp.get("/api/learn/projects/<project_id>")
+def get_project(project_id: str) -> Response:
+    return jsonify(_summary(project_id))
+
+
+@bp.delete("/api/learn/projects/<project_id>")
+def delete_project(project_id: str) -> Response:
+    projects().delete(project_id)
+    return jsonify({"deleted": project_id})
+
+
+@bp.post("/api/learn/projects/<project_id>/repair")
+def repair_project(project_id: str) -> Response:
+    return jsonify(projects().repair(project_id).summary())
+
+
+@bp.post("/api/learn/projects/<project_id>/classes")
+def add_class(project_id: str) -> Response:
+    info = projects().get(project_id).add_class(_body().get("name", ""))
+    return jsonify({"id": info.id, "name": info.name, "summary": _summary(project_id)})
+
+
+@bp.post("/api/learn/projects/<project_id>/classes/<class_id>/rename")
+def rename_class(project_id: str, class_id: str) -> Response:
+    info = projects().get(project_id).rename_class(class_id, _body().get("name", ""))
+    return jsonify({"id": info.id, "name": info.name})
+
+
+@bp.delete("/api/learn/projects/<project_id>/classes/<class_id>")
+def remove_class(project_id: str, class_id: str) -> Response:
+    projects().get(project_id).remove_class(class_id)
+    return jsonify(_summary(project_id))
+
+
+# ---------------------------------------------------------------------------------------------
+# samples
+# ---------------------------------------------------------------------------------------------
+
+@bp.post("/api/learn/projects/<project_id>/classes/<class_id>/capture")
+def capture(project_id: str, class_id: str) -> Response:
+    body = request.get_json(silent=True) or {}
+    try:
+        seconds = float(body.get("seconds", 1.0))
+    except (TypeError, ValueError):
+        seconds = 1.0
+    return jsonify(service().capture(project_id, class_id, seconds=seconds))
+
+
+@bp.post("/api/learn/projects/<project_id>/classes/<class_id>/upload")
+def upload(project_id: str, class_id: str) -> Response:
+    project = projects().get(project_id)
+    project.get_class(class_id)
+    files = request.files.getlist("files")
+    if not files:
+        raise LabkitError(_("No file was chosen."), code="bad_input",
+                          fix=_("Choose one or more files to upload."))
+    if len(files) > MAX_FILES_PER_UPLOAD:
+        raise LabkitError(_("Upload at most %(n)s files at once.", n=MAX_FILES_PER_UPLOAD),
+                          code="too_many_samples", fix=_("Upload them in smaller groups."))
+    added, errors = [], []
+    for f in files:
+        try:
+            sample = project.add_upload(class_id, f.read(), f.filename or "")
+            added.append(sample.to_json())
+        except LabkitError as exc:
+            errors.append({"file": f.filename, "code": exc.code, "message": exc.message})
+            if exc.code == "too_many_samples":
+                break
+    if not added and errors:
+        first = errors[0]
+        status = 413 if first["code"] == "too_large" else 400
+        response = jsonify({"error": {"code": first["code"], "message": first["message"],
+                                      "files": errors}})
+        response.status_code = status
+        return response
+    return jsonify({"added": added, "errors": errors,
+                    "count": len(project.get_class(class_id).samples), "total": project.total})
+
+
+@bp.delete("/api/learn/projects/<project_id>/samples/<sample_id>")
+def delete_sample(project_id: str, sample_id: str) -> Response:
+    project = projects().get(project_id)
+    project.delete_sample(sample_id)
+    return jsonify(_summary(project_id))
+
+
+@bp.get("/api/learn/projects/<project_id>/samples/<sample_id>/thumb")
+def thumbnail(project_id: str, sample_id: str) -> Response:
+    import cv2
+
+    project = projects().get(project_id)
+    info, sample = project.find_sample(sample_id)
+    payload = project.read_sample(info, sample)
+    if project.kind in IMAGE_KINDS:
+        img = payload
+        h, w = img.shape[:2]
+        scale = THUMB_SIDE / max(h, w)
+        img = cv2.resize(img, (max(1, int(w * scale)), max(1, int(h * scale))),
+                         interpolation=cv2.INTER_AREA)
+    elif project.kind == "sound":
+        from labkit.audio_ai.features import log_mel
+
+        mel = log_mel(payload).T[::-1]
+        mel = (255 * (mel - mel.min()) / max(1e-6, float(np.ptp(mel)))).astype(np.uint8)
+        img = cv2.applyColorMap(cv2.resize(mel, (THUMB_SIDE, THUMB_SIDE // 2)),
+                                cv2.COLORMAP_VIRIDIS)
+    else:
+        values = np.asarray(payload["values"], dtype=np.float64)
+        img = np.full((THUMB_SIDE // 2, THUMB_SIDE, 3), 255, np.uint8)
+        colours = [(200, 80, 30), (30, 140, 230), (60, 160, 60)]
+        for c in range(values.shape[1]):
+            v = values[:, c]
+            span = float(np.ptp(v)) or 1.0
+            ys = (THUMB_SIDE // 2 - 4) * (1 - (v - v.min()) / span) + 2
+            xs = np.linspace(2, THUMB_SIDE - 2, len(v))
+            pts = np.stack([xs, ys], 1).astype(np.int32)
+            cv2.polylines(img, [pts], False, colours[c % 3], 1, cv2.LINE_AA)
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    response = Response(buf.tobytes(), mimetype="image/jpeg")
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# training, prediction, actions
+# ---------------------------------------------------------------------------------------------
+
+@bp.post("/api/learn/projects/<project_id>/train")
+def train(project_id: str) -> Response:
+    body = request.get_json(silent=True) or {}
+    job = service().start_training(project_id, str(body.get("classifier", "logistic")))
+    response = jsonify(job)
+    response.status_code = 202
+    return response
+
+
+@bp.get("/api/learn/projects/<project_id>/train")
+def train_status(project_id: str) -> Response:
+    job = service().job(project_id)
+    project = projects().get(project_id)
+    return jsonify({"job": job, "model": project.model})
+
+
+@bp.get("/api/learn/projects/<project_id>/predict")
+def predict(project_id: str) -> Response:
+    act = request.args.get("act", "1") != "0"
+    return jsonify(service().predict_live(project_id, act=act))
+
+
+@bp.post("/api/learn/projects/<project_id>/actions/<class_id>")
+def set_action(project_id: str, class_id: str) -> Response:
+    return jsonify(service().set_action(project_id, class_id, _body()))
+
+
+# ---------------------------------------------------------------------------------------------
+# export, import, portfolio
+# ---------------------------------------------------------------------------------------------
+
+def _safe_filename(name: str) -> str:
+    ascii_name = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")
+    return ascii_name or "model"
+
+
+@bp.get("/api/learn/projects/<project_id>/export")
+def export(project_id: str) -> Response:
+    project = projects().get(project_id)
+    int8 = request.args.get("int8", "1") != "0"
+    svc = service()
+    tracker = svc.tracker(project.kind) if project.kind in ("hand", "pose") else None
+    data = export_zip(project, int8=int8, store=svc.store, tracker=tracker)
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+                     download_name=f"labkit-{_safe_filename(project.name)}-{project.id}.zip")
+
+
+@bp.post("/api/learn/import")
+def import_model() -> Response:
+    upload = request.files.get("file")
+    if upload is None:
+        raise LabkitError(_("No file was chosen."), code="bad_input",
+                          fix=_("Choose a model .zip exported from a kit."))
+    project = import_zip(projects(), upload.read(), store=service().store)
+    response = jsonify(project.summary())
+    response.status_code = 201
+    return response
+
+
+@bp.post("/api/learn/projects/<project_id>/portfolio")
+def save_to_portfolio(project_id: str) -> Response:
+    """Keep the trained model (ONNX + card) in the picked student's portfolio."""
+    from labkit.store import Store
+    from labkit.web.labs import need_student
+
+    project = projects().get(project_id)
+    if not project.model:
+        raise LabkitError(_("This project has no trained model yet."), code="not_trained",
+                          fix=_("Press Train first."))
+    student = need_student()
+    store = Store.for_runtime(runtime())
+    folder = model_dir(project)
+    card = json.loads((folder / "card.json").read_text("utf-8"))
+    run_id = store.runs.start(student.id, lesson_id="learn", project_id=f"learn:{project.id}",
+                              steps_total=0, title_zh=f"我的分类器：{project.name}",
+                              title_en=f"My classifier: {project.name}")
+    kept = [store.artefacts.save(run_id, "model", project.name,
+                                 (folder / "model.onnx").read_bytes(), ".onnx"),
+            store.artefacts.save(run_id, "model", f"{project.name} card",
+                                 json.dumps(card, ensure_ascii=False).encode("utf-8"), ".json")]
+    store.runs.end(run_id, "finished")
+    return jsonify({"run": run_id, "artefacts": [a.id for a in kept]})
