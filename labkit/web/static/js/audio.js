@@ -184,7 +184,7 @@
   $("train").addEventListener("click", () => {
     $("train").disabled = true;
     Labkit.post("/api/audio/words/train", { kind: "logistic" }).then((r) => {
-      $("train-result").textContent = T.trained.replace("{acc}", Math.round(r.metrics.accuracy * 100))
+      $("train-result").textContent = T.trained.replace("{acc}", Math.round(r.metrics.accuracy * 100) + "%")
         .replace("{s}", r.metrics.seconds);
     }).catch(err).finally(() => { $("train").disabled = false; });
   });
