@@ -140,10 +140,12 @@ class EmbeddingExtractor(Extractor):
 # ---------------------------------------------------------------------------------------------
 
 def normalise_hand(landmarks: Any) -> np.ndarray:
-    """21×(x, y[, z]) hand landmarks → 63 numbers that ignore where the hand is and how big.
+    """21×(x, y[, z]) hand landmarks → 63 numbers that describe the hand's shape only.
 
-    Wrist at the origin, divided by the wrist→middle-knuckle length (so a hand near or far from
-    the camera gives the same vector), z scaled the same way.
+    Wrist at the origin; turned so the wrist→middle-knuckle line points up; mirrored so the
+    index knuckle is always left of the little-finger knuckle (left and right hands, palm or
+    back, look the same); divided by the wrist→middle-knuckle length (near or far, same
+    vector). What is left is which fingers are bent and how — the gesture.
     """
     lm = np.asarray(landmarks, dtype=np.float64)
     if lm.ndim != 2 or lm.shape[0] != HAND_POINTS or lm.shape[1] < 2:
@@ -151,10 +153,20 @@ def normalise_hand(landmarks: Any) -> np.ndarray:
     if lm.shape[1] == 2:
         lm = np.concatenate([lm, np.zeros((HAND_POINTS, 1))], axis=1)
     lm = lm[:, :3] - lm[0, :3]
-    scale = float(np.linalg.norm(lm[9, :2]))
+    up = lm[9, :2]
+    scale = float(np.linalg.norm(up))
     if scale < 1e-6:
         scale = float(np.abs(lm[:, :2]).max()) or 1.0
-    return (lm / scale).reshape(-1).astype(np.float32)
+        up = np.array([0.0, -scale])
+    # rotate so `up` becomes (0, -1) (image y grows downwards)
+    angle = -np.arctan2(up[0], -up[1])
+    c, s_ = np.cos(angle), np.sin(angle)
+    x = c * lm[:, 0] - s_ * lm[:, 1]
+    y = s_ * lm[:, 0] + c * lm[:, 1]
+    if x[5] > x[17]:
+        x = -x
+    out = np.stack([x, y, lm[:, 2]], axis=1) / scale
+    return out.reshape(-1).astype(np.float32)
 
 
 def normalise_pose(landmarks: Any) -> np.ndarray:
@@ -227,47 +239,32 @@ def vision_tracker(kind: str, store: Any) -> Tracker | None:
     except ImportError:
         return None
     cls_name = "HandTracker" if kind == "hand" else "PoseTracker"
-    cls = getattr(vision, cls_name, None)
-    if cls is None:
+    try:
+        cls = getattr(vision, cls_name)
+    except (AttributeError, ImportError):
         return None
     try:
-        tracker = cls(store=store) if store is not None else cls()
-    except TypeError:
-        try:
-            tracker = cls(store)
-        except Exception as exc:  # a missing model, an older signature
-            log.warning("%s unavailable: %s", cls_name, exc)
-            return None
-    except Exception as exc:
+        # every sample is its own picture: detect on each one, never track across them
+        kwargs: dict[str, Any] = {"track": False}
+        if store is not None:
+            kwargs["store"] = store
+        tracker = cls(**kwargs)
+    except Exception as exc:  # a missing model, an older signature
         log.warning("%s unavailable: %s", cls_name, exc)
         return None
     return _tracker_adapter(tracker, kind)
 
 
 def _tracker_adapter(tracker: Any, kind: str) -> Tracker:
-    """Call whatever the vision object offers and pull out one set of landmarks."""
+    """`labkit.vision` detectors answer `detect(image)` with a result whose `best` hand/pose
+    has `landmarks` (pixels; pose rows carry visibility). Pull out that one set."""
 
     def run(image: np.ndarray) -> Any:
-        for method in ("process", "detect", "track", "__call__"):
-            fn = getattr(tracker, method, None)
-            if callable(fn):
-                result = fn(image)
-                break
-        else:  # pragma: no cover - defensive
+        result = tracker.detect(image)
+        best = getattr(result, "best", None)
+        if best is None:
             return None
-        if result is None:
-            return None
-        if isinstance(result, (list, tuple)):
-            if not result:
-                return None
-            result = result[0]
-        for attr in ("landmarks", "points", "keypoints"):
-            if hasattr(result, attr):
-                result = getattr(result, attr)
-                break
-        arr = np.asarray(result, dtype=np.float64)
-        if arr.ndim == 1:
-            arr = arr.reshape(-1, 3)
+        arr = np.asarray(best.landmarks, dtype=np.float64)
         return arr if arr.size else None
 
     return run
