@@ -134,7 +134,13 @@ def encode_image(img: np.ndarray, side: int = STORE_IMAGE_SIDE) -> bytes:
 def decode_sound(data: bytes) -> np.ndarray:
     from labkit.drivers.wav import read_wav
 
-    samples = read_wav(data)
+    try:
+        samples = read_wav(data)
+    except LabkitError:
+        raise
+    except Exception:  # scipy raises struct.error etc. on a truncated header
+        raise LabkitError(_("The file is not a WAV recording."), code="bad_audio",
+                          fix=_("Record or export it again as a PCM WAV file.")) from None
     if samples.size > MAX_SOUND_SECONDS * 16000:
         raise LabkitError(_("The recording is longer than %(n)s seconds.", n=int(MAX_SOUND_SECONDS)),
                           code="bad_audio", fix=_("Cut it into short clips, one word each."))
@@ -389,9 +395,7 @@ class Project:
         if self.kind in IMAGE_KINDS:
             return decode_image(data)
         if self.kind == "sound":
-            from labkit.drivers.wav import read_wav
-
-            return read_wav(data)
+            return decode_sound(data)
         try:
             return check_sensor_window(json.loads(data.decode("utf-8")))
         except (UnicodeDecodeError, ValueError):
