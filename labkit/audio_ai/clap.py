@@ -19,13 +19,12 @@ longer, so they are not claps. The detector works on 10 ms frames:
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from typing import Any, Callable
 
 import numpy as np
 
-from labkit.audio_ai.device import AudioDetector, Signal
+from labkit.audio_ai.device import AudioDetector
 from labkit.audio_ai.level import SILENCE_DBFS, _ms_to_dbfs
 from labkit.drivers.wav import RATE
 

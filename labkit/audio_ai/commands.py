@@ -27,12 +27,12 @@ import logging
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from flask_babel import gettext as _
 
-from labkit.audio_ai.device import AudioDetector, Signal
+from labkit.audio_ai.device import UtteranceDetector
 from labkit.audio_ai.features import clip_features, speech_bounds
 from labkit.audio_ai.level import dbfs
 from labkit.audio_ai.segment import EnergyGate, Segmenter, Utterance, VadGate
@@ -82,14 +82,13 @@ def check_clip(samples: np.ndarray, *, label: str = "") -> np.ndarray:
     return x
 
 
-class CommandWords(AudioDetector):
+class CommandWords(UtteranceDetector):
     """`value` is 1.0 for `hold` seconds after any command word is heard."""
 
     def __init__(self, mic: Any = None, *, threshold: float = 0.6, hold: float = 1.0,
                  kind: str = "logistic", vad: Any = None, gate: Any = None,
                  pin_factory: Any = None) -> None:
         self.threshold = float(threshold)
-        self.hold = float(hold)
         self.kind = kind
         self.examples: dict[str, list[np.ndarray]] = {}
         self._features: dict[str, list[np.ndarray]] = {}
@@ -97,15 +96,11 @@ class CommandWords(AudioDetector):
         self.metrics: dict[str, Any] | None = None
         self.last: dict[str, Any] | None = None    # the latest result, heard or not
         self.history: deque[dict[str, Any]] = deque(maxlen=20)
-        self.when_heard: Callable[[str, float], Any] | None = None
-        self._heard_word: str | None = None
-        self._heard_until = -1.0
-        self._word_signals: dict[str, Signal] = {}
         self._segmenter = Segmenter(self._on_utterance,
                                     gate=gate or (VadGate(vad) if vad is not None
                                                   else EnergyGate()),
                                     max_seconds=MAX_CLIP_SECONDS)
-        super().__init__(mic, pin_factory=pin_factory)
+        super().__init__(mic, hold=hold, pin_factory=pin_factory)
 
     # -- teaching -----------------------------------------------------------------------------
     @property
@@ -207,27 +202,12 @@ class CommandWords(AudioDetector):
         classes = list(self.classifier.classes)
         best = int(np.argmax(proba))
         return classes[best], float(proba[best]), {c: round(float(p), 4)
-                                                   for c, p in zip(classes, proba)}
+                                                   for c, p in zip(classes, proba, strict=True)}
 
     def recognise(self, samples: np.ndarray) -> str | None:
         """The command word in a clip, or None (background, unsure, or not trained)."""
         word, conf, _ = self.classify(samples)
         return word if word != BACKGROUND and conf >= self.threshold else None
-
-    def _process(self, block: np.ndarray) -> None:
-        self._segmenter.feed(block)
-        now = (self.samples_seen + block.size) / RATE
-        if self._heard_word is not None and now > self._heard_until:
-            self._heard_word = None
-        self._set_value(1.0 if self._heard_word is not None else 0.0)
-
-    def flush(self) -> None:
-        """End of a file: classify the utterance still open."""
-        with self._lock:
-            self._segmenter.flush()
-            self._set_value(1.0 if self._heard_word is not None else 0.0)
-            for child in self._children:
-                child._refresh()
 
     def _on_utterance(self, utt: Utterance) -> None:
         if self.classifier is None:
@@ -241,28 +221,7 @@ class CommandWords(AudioDetector):
         self.last = result
         self.history.append(result)
         if heard:
-            self._heard_word = word
-            self._heard_until = utt.end + self.hold + 0.4
-            self._set_value(1.0)
-            for child in self._children:
-                child._refresh()
-            if self.when_heard is not None:
-                self.when_heard(word, conf)
-
-    def label_is(self, word: str) -> Signal:
-        """A sub-device active for `hold` seconds after `word` is heard."""
-        if word not in self._word_signals:
-            self._word_signals[word] = self._signal(
-                lambda: 1.0 if self._heard_word == word else 0.0, f"label_is({word!r})")
-        return self._word_signals[word]
-
-    def bind(self, actions: dict[str, Callable[[], Any]]) -> None:
-        """Run an action per word: `words.bind({"开灯": lamp.on, "关灯": lamp.off})`."""
-        def run(word: str, _conf: float) -> None:
-            action = actions.get(word)
-            if action is not None:
-                action()
-        self.when_heard = run
+            self._heard_word(word, conf, utt.end)
 
     # -- keeping a trained model ---------------------------------------------------------------
     def save(self, folder: str | Path) -> Path:
@@ -294,6 +253,6 @@ class CommandWords(AudioDetector):
         self.threshold = float(meta.get("threshold", self.threshold))
 
     def reading(self) -> dict[str, Any]:
-        return {"trained": self.trained, "heard": self._heard_word, "last": self.last,
+        return {"trained": self.trained, "heard": self.heard, "last": self.last,
                 "counts": self.counts(), "threshold": self.threshold,
                 "listening": self._segmenter.active}

@@ -139,6 +139,70 @@ class AudioDetector(InternalDevice):
         return sig
 
 
+class UtteranceDetector(AudioDetector):
+    """A detector that cuts the stream into utterances and may *hear* a word in each one.
+
+    Shared by the English commands and the teachable command words: `value` is 1.0 for `hold`
+    seconds after a word is heard, `when_heard(word, confidence)` runs, `label_is(word)` is a
+    sub-device for one word, `bind({word: action})` wires actions. Subclasses create
+    `self._segmenter` (a `segment.Segmenter`) and call `_heard_word(word, conf, end)`.
+    """
+
+    _segmenter: Any
+
+    def __init__(self, mic: Any = None, *, hold: float = 1.0, pin_factory: Any = None) -> None:
+        self.hold = float(hold)
+        self.when_heard: Callable[[str, float], Any] | None = None
+        self.heard: str | None = None
+        self._heard_until = -1.0
+        self._word_signals: dict[str, Signal] = {}
+        super().__init__(mic, pin_factory=pin_factory)
+
+    def _normalise(self, word: str) -> str:
+        return word
+
+    def _process(self, block: np.ndarray) -> None:
+        self._segmenter.feed(block)
+        now = (self.samples_seen + block.size) / RATE
+        if self.heard is not None and now > self._heard_until:
+            self.heard = None
+        self._set_value(1.0 if self.heard is not None else 0.0)
+
+    def flush(self) -> None:
+        """End of the audio (a file): decide on the utterance still open."""
+        with self._lock:
+            self._segmenter.flush()
+            self._set_value(1.0 if self.heard is not None else 0.0)
+            for child in self._children:
+                child._refresh()
+
+    def _heard_word(self, word: str, confidence: float, end: float) -> None:
+        self.heard = word
+        # audio time runs on past the utterance's end while the hangover is waited out
+        self._heard_until = end + self.hold + 0.4
+        self._set_value(1.0)
+        for child in self._children:
+            child._refresh()
+        if self.when_heard is not None:
+            self.when_heard(word, confidence)
+
+    def label_is(self, word: str) -> "Signal":
+        """A sub-device active for `hold` seconds after `word` is heard."""
+        word = self._normalise(word)
+        if word not in self._word_signals:
+            self._word_signals[word] = self._signal(
+                lambda: 1.0 if self.heard == word else 0.0, f"label_is({word!r})")
+        return self._word_signals[word]
+
+    def bind(self, actions: dict[str, Callable[[], Any]]) -> None:
+        """Run an action per word: `words.bind({"开灯": lamp.on, "关灯": lamp.off})`."""
+        def run(word: str, _conf: float) -> None:
+            action = actions.get(word)
+            if action is not None:
+                action()
+        self.when_heard = run
+
+
 class Signal(InternalDevice):
     """A small device that follows one aspect of a detector (`clap.toggled`, `kws.heard("red")`).
 

@@ -26,12 +26,12 @@ import re
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 from flask_babel import gettext as _
 
-from labkit.audio_ai.device import AudioDetector, Signal
+from labkit.audio_ai.device import UtteranceDetector
 from labkit.audio_ai.features import frame_energy_db
 from labkit.audio_ai.segment import EnergyGate, Segmenter, Utterance, VadGate
 from labkit.drivers.wav import RATE
@@ -72,7 +72,7 @@ def _model_dir() -> str:
     return str(get_model_path())
 
 
-class VoiceCommands(AudioDetector):
+class VoiceCommands(UtteranceDetector):
     """`value` is 1.0 for `hold` seconds after any command is accepted."""
 
     def __init__(self, mic: Any = None, *, commands: Sequence[str] = DEFAULT_COMMANDS,
@@ -86,22 +86,17 @@ class VoiceCommands(AudioDetector):
                               code="no_kws", fix=_("Install pocketsphinx: make run")) from None
         self.threshold = float(threshold)
         self.max_speech = float(max_speech)
-        self.hold = float(hold)
         self._decoder = Decoder(samprate=RATE, loglevel="FATAL", cmn=CMN_MODE)
         self._search = 0
         self.commands: list[str] = []
         self.set_commands(commands)
         self.last: KwsResult | None = None
         self.history: deque[dict[str, Any]] = deque(maxlen=20)
-        self.when_heard: Callable[[str, float], Any] | None = None
-        self._heard: str | None = None
-        self._heard_until = -1.0
-        self._word_signals: dict[str, Signal] = {}
         self._segmenter = Segmenter(self._on_utterance,
                                     gate=gate or (VadGate(vad) if vad is not None
                                                   else EnergyGate()),
                                     max_seconds=3.0)
-        super().__init__(mic, pin_factory=pin_factory)
+        super().__init__(mic, hold=hold, pin_factory=pin_factory)
 
     # -- the grammar --------------------------------------------------------------------------
     def set_commands(self, commands: Sequence[str]) -> list[str]:
@@ -184,18 +179,8 @@ class VoiceCommands(AudioDetector):
             return KwsResult(None, text, confidence, speech_seconds, "low_confidence")
         return KwsResult(text, text, confidence, speech_seconds, "ok")
 
-    def _process(self, block: np.ndarray) -> None:
-        self._segmenter.feed(block)
-        now = (self.samples_seen + block.size) / RATE
-        if self._heard is not None and now > self._heard_until:
-            self._heard = None
-        self._set_value(1.0 if self._heard is not None else 0.0)
-
-    def flush(self) -> None:
-        with self._lock:
-            self._segmenter.flush()
-            for child in self._children:
-                child._refresh()
+    def _normalise(self, word: str) -> str:
+        return " ".join(word.lower().split())
 
     def _on_utterance(self, utt: Utterance) -> None:
         t0 = time.perf_counter()
@@ -206,33 +191,11 @@ class VoiceCommands(AudioDetector):
         entry.update(start=round(utt.start, 3), end=round(utt.end, 3))
         self.history.append(entry)
         if result.command is not None:
-            self._heard = result.command
-            self._heard_until = utt.end + self.hold + 0.4
-            self._set_value(1.0)
-            for child in self._children:
-                child._refresh()
-            if self.when_heard is not None:
-                self.when_heard(result.command, result.confidence)
-
-    def label_is(self, command: str) -> Signal:
-        """A sub-device active for `hold` seconds after `command` is accepted."""
-        command = " ".join(command.lower().split())
-        if command not in self._word_signals:
-            self._word_signals[command] = self._signal(
-                lambda: 1.0 if self._heard == command else 0.0, f"label_is({command!r})")
-        return self._word_signals[command]
-
-    def bind(self, actions: dict[str, Callable[[], Any]]) -> None:
-        """Run an action per command: `kws.bind({"lights on": lamp.on})`."""
-        def run(command: str, _conf: float) -> None:
-            action = actions.get(command)
-            if action is not None:
-                action()
-        self.when_heard = run
+            self._heard_word(result.command, result.confidence, utt.end)
 
     def reading(self) -> dict[str, Any]:
         return {"commands": self.commands, "threshold": self.threshold,
-                "heard": self._heard, "last": self.last.as_dict() if self.last else None}
+                "heard": self.heard, "last": self.last.as_dict() if self.last else None}
 
 
 class _NoLock:

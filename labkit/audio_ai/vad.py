@@ -68,7 +68,7 @@ class _OnnxFile:
         self._outputs = [o.name for o in self._session.get_outputs()]
 
     def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        return dict(zip(self._outputs, self._session.run(None, feeds)))
+        return dict(zip(self._outputs, self._session.run(None, feeds), strict=True))
 
 
 def load_vad_model(model: Any = None, store: Any = None) -> Any:

@@ -24,7 +24,7 @@ def test_claps_are_counted_exactly(times: list[float], count: int, doubles: int,
     det.process(scene([(t, clap(i, amp=0.4 + 0.1 * (i % 3))) for i, t in enumerate(times)],
                       seconds=max(times) + 1.5))
     assert (det.count, det.doubles, det.singles) == (count, doubles, singles)
-    for t, heard in zip(times, det.clap_times):
+    for t, heard in zip(times, det.clap_times, strict=True):
         assert abs(heard - t) < 0.1
     assert det.is_toggled == bool(doubles % 2)
     det.close()

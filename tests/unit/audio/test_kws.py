@@ -35,10 +35,11 @@ def test_isolated_commands_accuracy(kws: VoiceCommands, speech) -> None:  # type
         clips = [add_noise(pad(speech(c, variant=voice), 0.25, 0.25), 30, seed=i)
                  for i, c in enumerate(COMMANDS)]
         results[voice] = [kws.recognise(x) for x in clips]
-        right = sum(r.command == c for r, c in zip(results[voice], COMMANDS))
+        right = sum(r.command == c for r, c in zip(results[voice], COMMANDS, strict=True))
+        misses = [(c, r.hypothesis, r.reason)
+                  for r, c in zip(results[voice], COMMANDS, strict=True) if r.command != c]
         print(f"grammar mode, voice '{voice or 'default'}': {right}/{len(COMMANDS)} isolated "
-              f"commands right; misses: "
-              f"{[(c, r.hypothesis, r.reason) for r, c in zip(results[voice], COMMANDS) if r.command != c]}")
+              f"commands right; misses: {misses}")
         assert right >= 7
 
 
@@ -46,7 +47,7 @@ def test_false_trigger_rate_on_unrelated_sentences(kws: VoiceCommands, speech) -
     results = [kws.recognise(add_noise(pad(speech(s, variant=VOICES[i % 5]), 0.25, 0.25), 30,
                                        seed=i))
                for i, s in enumerate(SENTENCES)]
-    false = [(s, r.command) for s, r in zip(SENTENCES, results) if r.command is not None]
+    false = [(s, r.command) for s, r in zip(SENTENCES, results, strict=True) if r.command is not None]
     rate = len(false) / len(SENTENCES)
     print(f"false triggers: {len(false)}/{len(SENTENCES)} = {rate:.0%}: {false}")
     assert rate <= 0.2
