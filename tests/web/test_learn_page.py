@@ -190,7 +190,7 @@ def _train_faces(client: Any, runtime: Any) -> tuple[str, list[dict[str, Any]]]:
     pid = p["id"]
     source = runtime.camera.source
     for cls, face in zip(p["classes"], (True, False), strict=True):
-        source.set_scene(face=face, shapes=False)
+        source.set_scene(face=face, shapes=False, face_walks=False)
         time.sleep(0.3)
         for _ in range(6):
             assert client.post(f"/api/learn/projects/{pid}/classes/{cls['id']}/capture",
@@ -216,7 +216,7 @@ def test_export_import_and_portfolio(csrf_client: Any, runtime: Any) -> None:
                            content_type="multipart/form-data")
     assert imp.status_code == 201
     new_id = imp.get_json()["id"]
-    runtime.camera.source.set_scene(face=False, shapes=False)
+    runtime.camera.source.set_scene(face=False, shapes=False, face_walks=False)
     time.sleep(0.3)
     assert csrf_client.get(f"/api/learn/projects/{new_id}/predict?act=0").get_json()["label"] == "没有脸"
     bad = csrf_client.post("/api/learn/import", data={"file": (io.BytesIO(b"PK\x03\x04nope"), "x.zip")},
@@ -250,7 +250,7 @@ def test_browser_teach_train_and_try_live(inproc_server: Any, page: Any, runtime
     page.wait_for_url("**/learn/p*")
     cards = page.locator(".class-card")
     for i, face in enumerate((True, False)):
-        source.set_scene(face=face, shapes=False)
+        source.set_scene(face=face, shapes=False, face_walks=False)
         time.sleep(0.3)
         record = cards.nth(i).locator(".record")
         record.hover()
@@ -266,10 +266,10 @@ def test_browser_teach_train_and_try_live(inproc_server: Any, page: Any, runtime
     assert page.locator("#confusion td.diag").count() == 2
     assert page.locator("#accuracy").inner_text().endswith("%")
     page.click("#live-toggle")
-    source.set_scene(face=True, shapes=False)
+    source.set_scene(face=True, shapes=False, face_walks=False)
     page.wait_for_function("document.getElementById('live-label').textContent === '有脸'",
                            timeout=15000)
-    source.set_scene(face=False, shapes=False)
+    source.set_scene(face=False, shapes=False, face_walks=False)
     page.wait_for_function("document.getElementById('live-label').textContent === '没有脸'",
                            timeout=15000)
     assert page.locator(".bar.top").get_attribute("data-class") == "没有脸"
