@@ -41,7 +41,8 @@ class KitRuntime:
         self.speaker = Speaker(hardware=self.hardware, bus=self.bus)
         self._mic: Microphone | None = None
         self._mic_error: str | None = None
-        self._lock = threading.Lock()
+        # re-entrant: a service's factory may itself ask for the microphone or another service
+        self._lock = threading.RLock()
         self.services: dict[str, Any] = {}
         self._idle_demo = False
         self.start_idle_demo()

@@ -21,24 +21,12 @@ import threading
 from typing import Any, Callable
 
 import numpy as np
-from gpiozero import Device
 from gpiozero.internal_devices import InternalDevice
 
+from labkit.drivers.signals import Signal, ensure_pin_factory
 from labkit.drivers.wav import RATE
 
 log = logging.getLogger(__name__)
-
-
-def ensure_pin_factory() -> None:
-    """gpiozero needs a pin factory even for pinless devices (for `ticks()`); outside the kit
-    runtime (a plain student script on a laptop) install the kit's simulated or real one."""
-    if Device.pin_factory is not None:
-        return
-    from labkit.config import Settings
-    from labkit.drivers.gpio import install_pin_factory, make_pin_factory
-    from labkit.drivers.hardware import resolve_hardware
-
-    install_pin_factory(make_pin_factory(resolve_hardware(Settings.from_env().hardware)))
 
 
 class AudioDetector(InternalDevice):
@@ -201,42 +189,3 @@ class UtteranceDetector(AudioDetector):
             if action is not None:
                 action()
         self.when_heard = run
-
-
-class Signal(InternalDevice):
-    """A small device that follows one aspect of a detector (`clap.toggled`, `kws.heard("red")`).
-
-    Its value is recomputed after every block the parent processes, and its own
-    `when_activated` fires on the edge, so sub-signals compose with gpiozero like any device.
-    """
-
-    def __init__(self, parent: AudioDetector, getter: Callable[[], float], name: str) -> None:
-        self._parent = parent
-        self._getter = getter
-        self.name = name
-        super().__init__(pin_factory=parent.pin_factory)
-        self._value = float(getter())
-        self._fire_events(self.pin_factory.ticks(), bool(self._value))
-
-    @property
-    def value(self) -> float:
-        self._check_open()
-        return self._value
-
-    @property
-    def is_active(self) -> bool:
-        return bool(self.value)
-
-    def _refresh(self) -> None:
-        if self._closed:
-            return
-        self._value = float(self._getter())
-        self._fire_events(self.pin_factory.ticks(), bool(self._value))
-
-    def close(self) -> None:
-        if self in self._parent._children:
-            self._parent._children.remove(self)
-        super().close()
-
-    def __repr__(self) -> str:
-        return f"<labkit {type(self._parent).__name__}.{self.name} value={self._value}>"

@@ -22,26 +22,14 @@ import time
 from dataclasses import asdict, is_dataclass
 from typing import Any, Callable, Generic, TypeVar
 
-from gpiozero import Device
 from gpiozero.internal_devices import InternalDevice
 
+from labkit.drivers.signals import Signal, ensure_pin_factory
 from labkit.vision.frames import Prepared, prepare
 
 log = logging.getLogger(__name__)
 
 R = TypeVar("R")
-
-
-def ensure_pin_factory() -> None:
-    """gpiozero needs a pin factory even for pinless devices (events use its ticks); in a
-    plain student script, install the kit's simulated or real one."""
-    if Device.pin_factory is not None:
-        return
-    from labkit.config import Settings
-    from labkit.drivers.gpio import install_pin_factory, make_pin_factory
-    from labkit.drivers.hardware import resolve_hardware
-
-    install_pin_factory(make_pin_factory(resolve_hardware(Settings.from_env().hardware)))
 
 
 def default_store() -> Any:
@@ -277,46 +265,3 @@ class VisionDetector(InternalDevice, Generic[R]):
         """1 while the best detection's label is `label` (e.g. gestures.label_is('fist'))."""
         return self.signal(f"label_is({label})",
                            lambda r: 1 if r is not None and self.summary(r)[1] == label else 0)
-
-
-class Signal(InternalDevice):
-    """A small device following one aspect of a detector (`faces.count`, `hands.label_is('fist')`).
-
-    Recomputed after every result, with its own edge events, so it composes with gpiozero like
-    any device. Numeric signals give floats; `label` gives the label text.
-    """
-
-    def __init__(self, parent: VisionDetector[Any], getter: Callable[[], Any], name: str) -> None:
-        self._parent = parent
-        self._getter = getter
-        self.name = name
-        super().__init__(pin_factory=parent.pin_factory)
-        self._value = self._read()
-        self._fire_events(self.pin_factory.ticks(), bool(self._value))
-
-    def _read(self) -> Any:
-        v = self._getter()
-        return v if isinstance(v, str) else float(v)
-
-    @property
-    def value(self) -> Any:
-        self._check_open()
-        return self._value
-
-    @property
-    def is_active(self) -> bool:
-        return bool(self.value)
-
-    def _refresh(self) -> None:
-        if self._closed:
-            return
-        self._value = self._read()
-        self._fire_events(self.pin_factory.ticks(), bool(self._value))
-
-    def close(self) -> None:
-        if self in self._parent._children:
-            self._parent._children.remove(self)
-        super().close()
-
-    def __repr__(self) -> str:
-        return f"<labkit {type(self._parent).__name__}.{self.name} value={self._value!r}>"

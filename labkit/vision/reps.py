@@ -25,7 +25,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 from gpiozero.internal_devices import InternalDevice
 
-from labkit.vision.device import ensure_pin_factory
+from labkit.drivers.signals import ensure_pin_factory
 
 Measures = Mapping[str, float | None]
 
