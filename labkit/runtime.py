@@ -45,6 +45,7 @@ class KitRuntime:
         self._lock = threading.RLock()
         self.services: dict[str, Any] = {}
         self._idle_demo = False
+        self.model_store_error: str | None = None
         self.start_idle_demo()
         log.info("kit runtime up: hardware=%s camera=%s", self.hardware, self.camera.name)
 
@@ -84,6 +85,24 @@ class KitRuntime:
     @property
     def microphone_error(self) -> str | None:
         return self._mic_error
+
+    @property
+    def model_store(self) -> Any:
+        """The kit's model store, shared by every page and lab (opened on first use).
+
+        None if it cannot be opened (no models fetched yet): callers fall back or tell the
+        user to run `labkit models fetch`; the reason is in `model_store_error`."""
+        def make() -> Any:
+            from labkit.models import ModelStore
+
+            try:
+                return ModelStore(self.settings)
+            except LabkitError as exc:
+                self.model_store_error = exc.one_line()
+                log.warning("model store unavailable: %s", self.model_store_error)
+                return None
+
+        return self.service("model_store", make)
 
     def service(self, name: str, factory: Any) -> Any:
         """A lazily created shared service (a detector, a model cache) kept for the process."""

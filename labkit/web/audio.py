@@ -34,17 +34,7 @@ def runtime() -> Any:
 
 def model_store() -> Any:
     """The kit's model store, shared with the other pages (None if it cannot be opened)."""
-    rt = runtime()
-
-    def make() -> Any:
-        try:
-            from labkit.models import ModelStore
-
-            return ModelStore(rt.settings)
-        except Exception:
-            return None
-
-    return rt.service("model_store", make)
+    return runtime().model_store
 
 
 def models_dir() -> Path:

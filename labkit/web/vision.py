@@ -133,7 +133,8 @@ class LiveVision:
         if self._store is None:
             from labkit.models import ModelStore
 
-            self._store = ModelStore(self.runtime.settings)
+            # the kit's shared store; a fresh one only if it could not be opened (clear error)
+            self._store = self.runtime.model_store or ModelStore(self.runtime.settings)
         return self._store
 
     def watch(self, slug: str) -> Any:
