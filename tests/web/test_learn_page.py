@@ -44,6 +44,21 @@ def png(colour: tuple[int, int, int] = (200, 40, 40), size: tuple[int, int] = (6
     return buf.getvalue()
 
 
+def show_face(runtime: Any, face: bool, timeout: float = 5.0) -> None:
+    """Set the synthetic scene and wait until the camera's newest frame shows it."""
+    runtime.camera.source.set_scene(face=face, shapes=False, face_walks=False)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = runtime.camera.read()
+        if frame is not None:
+            skin = (np.abs(frame.image.astype(int) - (140, 170, 220)).sum(2) < 30).sum()
+            if (skin > 1000) == face:
+                time.sleep(0.1)
+                return
+        time.sleep(0.05)
+    raise AssertionError(f"the synthetic camera did not show face={face}")
+
+
 def wait_trained(client: Any, pid: str, timeout: float = 60) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -188,10 +203,8 @@ def test_sound_capture_uses_what_the_mic_just_heard(csrf_client: Any, runtime: A
 def _train_faces(client: Any, runtime: Any) -> tuple[str, list[dict[str, Any]]]:
     p = create(client, "image", ["有脸", "没有脸"]).get_json()
     pid = p["id"]
-    source = runtime.camera.source
     for cls, face in zip(p["classes"], (True, False), strict=True):
-        source.set_scene(face=face, shapes=False, face_walks=False)
-        time.sleep(0.3)
+        show_face(runtime, face)
         for _ in range(6):
             assert client.post(f"/api/learn/projects/{pid}/classes/{cls['id']}/capture",
                                json={}).status_code == 200
@@ -216,9 +229,10 @@ def test_export_import_and_portfolio(csrf_client: Any, runtime: Any) -> None:
                            content_type="multipart/form-data")
     assert imp.status_code == 201
     new_id = imp.get_json()["id"]
-    runtime.camera.source.set_scene(face=False, shapes=False, face_walks=False)
-    time.sleep(0.3)
-    assert csrf_client.get(f"/api/learn/projects/{new_id}/predict?act=0").get_json()["label"] == "没有脸"
+    show_face(runtime, False)
+    got = csrf_client.get(f"/api/learn/projects/{new_id}/predict?act=0").get_json()
+    orig = csrf_client.get(f"/api/learn/projects/{pid}/predict?act=0").get_json()
+    assert got["label"] == "没有脸", (got, orig, card["confusion"], card["sample_counts"])
     bad = csrf_client.post("/api/learn/import", data={"file": (io.BytesIO(b"PK\x03\x04nope"), "x.zip")},
                            content_type="multipart/form-data")
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_model"
@@ -240,7 +254,6 @@ def test_export_import_and_portfolio(csrf_client: Any, runtime: Any) -> None:
 
 @pytest.mark.browser
 def test_browser_teach_train_and_try_live(inproc_server: Any, page: Any, runtime: Any) -> None:
-    source = runtime.camera.source
     page.goto(inproc_server.url + "/learn")
     page.fill("#new-name", "脸的分类器")
     rows = page.locator("#class-rows .class-name")
@@ -250,8 +263,7 @@ def test_browser_teach_train_and_try_live(inproc_server: Any, page: Any, runtime
     page.wait_for_url("**/learn/p*")
     cards = page.locator(".class-card")
     for i, face in enumerate((True, False)):
-        source.set_scene(face=face, shapes=False, face_walks=False)
-        time.sleep(0.3)
+        show_face(runtime, face)
         record = cards.nth(i).locator(".record")
         record.hover()
         page.mouse.down()
@@ -266,10 +278,10 @@ def test_browser_teach_train_and_try_live(inproc_server: Any, page: Any, runtime
     assert page.locator("#confusion td.diag").count() == 2
     assert page.locator("#accuracy").inner_text().endswith("%")
     page.click("#live-toggle")
-    source.set_scene(face=True, shapes=False, face_walks=False)
+    show_face(runtime, True)
     page.wait_for_function("document.getElementById('live-label').textContent === '有脸'",
                            timeout=15000)
-    source.set_scene(face=False, shapes=False, face_walks=False)
+    show_face(runtime, False)
     page.wait_for_function("document.getElementById('live-label').textContent === '没有脸'",
                            timeout=15000)
     assert page.locator(".bar.top").get_attribute("data-class") == "没有脸"
