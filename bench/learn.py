@@ -1,0 +1,167 @@
+"""Teachable-model benchmark: how long a class waits for "Train", and how fast "Try it live" is.
+
+Dataset: 4 generated shape classes × 50 pictures (labkit.learn.synthetic), saved into a real
+project on disk as the page would. Everything below is measured in this run:
+
+* `train`: `train_project` wall time with the EfficientNet-Lite0 embedder — reading the saved
+  samples, feature extraction, fit + held-out evaluation, ONNX export + check (goal ≤ 5 s) —
+  against the HOG + colour fallback on the same project (baseline).
+* `embedding`: per-sample embedding time inside training (batches of 16) and for a single
+  frame, against the bare ONNX Runtime call on an already prepared tensor (baseline: our
+  resize/colour/normalise overhead is the ratio).
+* `predict`: `Predictor.predict(frame)` on a 640×480 camera-sized frame (what the live page
+  calls per frame) against the bare ORT run of the same merged graph.
+* `int8`: float vs int8 exported model — file size, per-frame latency, held-out accuracy.
+
+Run: `python -m bench learn` → bench/results/learn.json.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from bench.common import write_result
+from bench.models import _store as models_store
+
+GOAL_TRAIN_S = 5.0
+REPEATS = 3
+
+
+def _median_ms(fn: Callable[[], Any], n: int = 30, warm: int = 3) -> float:
+    for _ in range(warm):
+        fn()
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1000 * statistics.median(times)
+
+
+def main() -> None:
+    import onnxruntime as ort
+
+    from labkit.learn.dataset import ProjectStore
+    from labkit.learn.features import EmbeddingExtractor, HogColourExtractor
+    from labkit.learn.model import INT8_FILE, MODEL_FILE, Predictor, make_int8, model_dir, \
+        train_project
+    from labkit.learn.synthetic import SHAPES, shapes_dataset
+    from labkit.models.efficientnet import preprocess
+
+    store = models_store()
+    embedder = EmbeddingExtractor.from_store(store)
+    if embedder is None:
+        raise RuntimeError("efficientnet_lite0_features is not in the model store")
+    images, labels = shapes_dataset(50, SHAPES, seed=0)
+    rng = np.random.default_rng(1)
+    frame = np.ascontiguousarray(
+        np.kron(images[0], np.ones((2, 2, 1), np.uint8))[:480, :640])       # camera-sized
+
+    with tempfile.TemporaryDirectory() as tmp:
+        projects = ProjectStore(Path(tmp))
+        project = projects.create("bench", "image", list(SHAPES))
+        ids = {c.name: c.id for c in project.classes}
+        t0 = time.perf_counter()
+        for img, lbl in zip(images, labels, strict=True):
+            project.add_sample(ids[lbl], img)
+        add_s = time.perf_counter() - t0
+
+        runs = []
+        for _ in range(REPEATS):
+            t0 = time.perf_counter()
+            report = train_project(project, embedder)
+            runs.append((time.perf_counter() - t0, report))
+        train_s, report = sorted(runs, key=lambda r: r[0])[len(runs) // 2]
+        hog_runs = []
+        for _ in range(REPEATS):
+            t0 = time.perf_counter()
+            hog_report = train_project(project, HogColourExtractor())
+            hog_runs.append(time.perf_counter() - t0)
+        hog_s = statistics.median(hog_runs)
+        # back to the embedder model for prediction and int8
+        report = train_project(project, embedder)
+
+        # embedding: inside training (batched) and one frame, against the bare ORT call
+        per_sample_train_ms = report.timings["per_sample_features_ms"]
+        tensor1 = preprocess([frame])
+        emb_one_ms = _median_ms(lambda: embedder.extract([frame]))
+        emb_raw_ms = _median_ms(lambda: embedder.session.run(None, {"image": tensor1}))
+
+        # live prediction per frame vs the bare merged graph
+        predictor = Predictor(project)
+        graph = predictor.runner.session
+        predict_ms = _median_ms(lambda: predictor.predict(frame))
+        predict_raw_ms = _median_ms(lambda: graph.run(None, {"image": tensor1}))
+
+        # float vs int8
+        t0 = time.perf_counter()
+        int8 = make_int8(project)
+        int8_s = time.perf_counter() - t0
+        folder = model_dir(project)
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = 2
+        q_sess = ort.InferenceSession(str(folder / INT8_FILE), opts,
+                                      providers=["CPUExecutionProvider"])
+        f_sess = ort.InferenceSession(str(folder / MODEL_FILE), opts,
+                                      providers=["CPUExecutionProvider"])
+        float_ms = _median_ms(lambda: f_sess.run(None, {"image": tensor1}))
+        int8_ms = _median_ms(lambda: q_sess.run(None, {"image": tensor1}))
+        del rng
+
+    card = report.card
+    result = {
+        "dataset": {"classes": list(SHAPES), "per_class": 50, "generator":
+                    "labkit.learn.synthetic.shapes_dataset(seed=0)", "held_out": card["n_test"]},
+        "add_samples_s": round(add_s, 3),
+        "train": {
+            "embedder_s": round(train_s, 3), "goal_s": GOAL_TRAIN_S,
+            "meets_goal": train_s <= GOAL_TRAIN_S,
+            "breakdown_s": {k: v for k, v in report.timings.items() if k.endswith("_s")},
+            "hog_baseline_s": round(hog_s, 3),
+            "ratio_vs_hog": round(train_s / hog_s, 2),
+            "accuracy_embedder": card["accuracy"],
+            "accuracy_hog": hog_report.card["accuracy"],
+        },
+        "embedding": {
+            "per_sample_in_training_ms": per_sample_train_ms,
+            "single_frame_ms": round(emb_one_ms, 2),
+            "raw_ort_ms": round(emb_raw_ms, 2),
+            "overhead_ratio": round(emb_one_ms / emb_raw_ms, 2),
+        },
+        "predict": {
+            "per_frame_ms": round(predict_ms, 2), "raw_graph_ms": round(predict_raw_ms, 2),
+            "ratio_vs_raw": round(predict_ms / predict_raw_ms, 2),
+            "fps": round(1000 / predict_ms, 1),
+        },
+        "int8": {
+            "quantize_s": round(int8_s, 2),
+            "float_bytes": int8["float_bytes"], "int8_bytes": int8["bytes"],
+            "size_ratio": round(int8["bytes"] / int8["float_bytes"], 3),
+            "float_ms": round(float_ms, 2), "int8_ms": round(int8_ms, 2),
+            "latency_ratio": round(int8_ms / float_ms, 2),
+            "float_accuracy": int8["float_accuracy"], "int8_accuracy": int8["int8_accuracy"],
+            "agreement": int8["agreement"],
+        },
+    }
+    t, e, p, q = result["train"], result["embedding"], result["predict"], result["int8"]
+    print(f"train 4x50 with embedder: {t['embedder_s']} s (goal {GOAL_TRAIN_S} s) = "
+          f"{t['ratio_vs_hog']}x the HOG fallback ({t['hog_baseline_s']} s); accuracy "
+          f"{t['accuracy_embedder']:.3f} vs {t['accuracy_hog']:.3f}")
+    print(f"embedding: {e['per_sample_in_training_ms']} ms/sample in training, one frame "
+          f"{e['single_frame_ms']} ms = {e['overhead_ratio']}x bare ORT ({e['raw_ort_ms']} ms)")
+    print(f"live predict: {p['per_frame_ms']} ms/frame = {p['ratio_vs_raw']}x bare graph "
+          f"({p['raw_graph_ms']} ms), {p['fps']} fps")
+    print(f"int8: size {q['size_ratio']}x, latency {q['latency_ratio']}x "
+          f"({q['int8_ms']} vs {q['float_ms']} ms), accuracy {q['int8_accuracy']:.3f} vs "
+          f"{q['float_accuracy']:.3f}")
+    write_result("learn", result)
+
+
+if __name__ == "__main__":
+    main()
