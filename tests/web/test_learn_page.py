@@ -156,9 +156,18 @@ def test_sensor_project_capture_train_and_act(csrf_client: Any, runtime: Any) ->
                                  json={})
             assert r.status_code == 200, r.get_json()
             time.sleep(0.15)
+    progress = runtime.bus.subscribe("learn.progress")
     assert csrf_client.post(f"/api/learn/projects/{pid}/train", json={"classifier": "knn"}
                             ).status_code == 202
     assert wait_trained(csrf_client, pid)["job"]["state"] == "done"
+    events = []
+    while (event := progress.get(timeout=0.5)) is not None:
+        events.append(event.data)
+    progress.close()
+    assert events[0]["state"] == "running" and events[-1]["state"] == "done"
+    assert events[-1]["fraction"] == 1.0 and all(e["project"] == pid for e in events)
+    fractions = [e["fraction"] for e in events]
+    assert fractions == sorted(fractions)
     r = csrf_client.post(f"/api/learn/projects/{pid}/actions/{near['id']}",
                          json={"type": "servo", "value": 45})
     assert r.get_json() == {"type": "servo", "value": 45}
