@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import struct
 import warnings
 import wave
 from math import gcd
@@ -60,7 +61,7 @@ def read_wav(source: str | os.PathLike[str] | bytes, target_rate: int = RATE) ->
     except FileNotFoundError:
         raise LabkitError(f"audio file {name} does not exist", code="bad_audio",
                           fix="check the path") from None
-    except (ValueError, EOFError, OSError) as exc:
+    except (ValueError, EOFError, OSError, struct.error) as exc:
         raise LabkitError(f"{name} is not a readable WAV file ({exc})", code="bad_audio",
                           fix="record or export it again as a PCM WAV file") from None
     if rate <= 0 or data.size == 0:

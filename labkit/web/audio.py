@@ -12,11 +12,12 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 
 from labkit.drivers.wav import read_wav
 from labkit.errors import LabkitError
+from labkit.web.common import json_body, kit_runtime as runtime
 
 log = logging.getLogger(__name__)
 
@@ -27,9 +28,6 @@ ACTIONS = ("none", "led_on", "led_off", "led_toggle", "fan_on", "fan_off")
 DEFAULT_ACTIONS = {"开灯": "led_on", "关灯": "led_off", "lights on": "led_on",
                    "lights off": "led_off", "double_clap": "none"}
 
-
-def runtime() -> Any:
-    return current_app.extensions["labkit"]
 
 
 def model_store() -> Any:
@@ -108,13 +106,6 @@ def page() -> AudioPage:
     return rt.service("audio", lambda: AudioPage(rt, store, mic))
 
 
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise LabkitError(_("The request must be a JSON object."), code="bad_input",
-                          fix=_("Reload the page and try again."))
-    return data
-
 
 def _mic_message() -> str | None:
     rt = runtime()
@@ -190,7 +181,7 @@ def _number(data: dict[str, Any], key: str, lo: float, hi: float) -> float | Non
 
 @bp.post("/api/audio/settings")
 def settings() -> Response:
-    data = _body()
+    data = json_body()
     m = page().monitor
     if (v := _number(data, "kws_threshold", 0.0, 1.0)) is not None and m.kws is not None:
         m.kws.threshold = v
@@ -205,7 +196,7 @@ def settings() -> Response:
 
 @bp.post("/api/audio/bind")
 def bind() -> Response:
-    data = _body()
+    data = json_body()
     page().bind(str(data.get("trigger", "")), str(data.get("action", "")))
     return jsonify({"bindings": page().bindings})
 
@@ -226,7 +217,7 @@ def upload() -> Response:
 
 @bp.post("/api/audio/say")
 def say() -> Response:
-    data = _body()
+    data = json_body()
     text = str(data.get("text", "")).strip()
     lang = str(data.get("lang", "zh_CN"))
     runtime().speaker.say(text, lang, wait=False)
@@ -243,7 +234,7 @@ def kws_commands() -> Response:
     if m.kws is None:
         raise LabkitError(_("English voice commands are not available on this kit."),
                           code="no_kws", fix=_("Install pocketsphinx: make run"))
-    data = _body()
+    data = json_body()
     commands = data.get("commands")
     if isinstance(commands, str):
         commands = [c for c in commands.replace("，", ",").split(",")]
@@ -274,7 +265,7 @@ def _add(word: str, samples: Any) -> Response:
 
 @bp.post("/api/audio/words/record")
 def record_example() -> Response:
-    data = _body()
+    data = json_body()
     word = _word(data)
     mic = page().mic
     if mic is None:
@@ -292,7 +283,7 @@ def upload_example() -> Response:
 
 @bp.post("/api/audio/words/delete")
 def delete_word() -> Response:
-    data = _body()
+    data = json_body()
     words = page().monitor.commands
     words.remove_word(_word(data))
     return jsonify({"counts": words.counts()})

@@ -27,6 +27,7 @@ from labkit.projects.registry import known_projects
 from labkit.projects.runner import LabRunner, StepBinding
 from labkit.store import N_, Problem, Store, Student
 from labkit.web.errors import STATUS_FOR_CODE, json_error, wants_json
+from labkit.web.common import kit_runtime as runtime
 
 bp = Blueprint("labs", __name__)
 
@@ -38,9 +39,6 @@ GROUND_PINS = (6, 9, 14, 20, 25, 30, 34, 39)
 
 
 # ---- shared helpers (portfolio and teacher pages use them too) ---------------------------
-def runtime() -> Any:
-    return current_app.extensions["labkit"]
-
 
 def store() -> Store:
     return Store.for_runtime(runtime())
@@ -100,7 +98,7 @@ def is_teacher() -> bool:
     return isinstance(until, (int, float)) and until > time.time()
 
 
-def json_body() -> dict[str, Any]:
+def jsonjson_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if data is None and request.content_length:
         raise Problem(N_("The request must be JSON."), code="bad_input")
@@ -248,7 +246,7 @@ def _own_run(run_id: int) -> tuple[Student, Any]:
 def api_start(lesson_id: str) -> Response:
     student = need_student()
     lesson = curriculum().lesson(lesson_id)
-    body = json_body()
+    body = jsonjson_body()
     lab = runner().start(lesson.project, steps=[StepBinding(s, c) for s, c in lesson.bindings()],
                          student_id=student.id, lesson_id=lesson.id,
                          titles=(lesson.t("title", "zh_CN"), lesson.t("title", "en")),
@@ -290,7 +288,7 @@ def api_finish(run_id: int) -> Response:
     """Save the reflection and self-assessment, end the run, point to the portfolio."""
     student, run = _own_run(run_id)
     lesson = curriculum().lesson(run.lesson_id)
-    body = json_body()
+    body = jsonjson_body()
     levels = body.get("self") or {}
     if not isinstance(levels, dict):
         raise Problem(N_("The self-assessment must be one level per question."), code="bad_input")

@@ -13,7 +13,7 @@ import re
 from typing import Any
 
 import numpy as np
-from flask import (Blueprint, Response, current_app, jsonify, render_template, request,
+from flask import (Blueprint, Response, jsonify, render_template, request,
                    send_file)
 from flask_babel import gettext as _
 
@@ -23,6 +23,7 @@ from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL,
 from labkit.learn.model import export_zip, import_zip, model_dir
 from labkit.learn.names import MAX_CLASSES
 from labkit.learn.service import ANGLES, CLASSIFIERS, COLOURS, NOTES, LearnService
+from labkit.web.common import json_body, kit_runtime as runtime
 
 bp = Blueprint("learn", __name__)
 
@@ -30,23 +31,10 @@ MAX_FILES_PER_UPLOAD = 100
 THUMB_SIDE = 96
 
 
-def runtime() -> Any:
-    return current_app.extensions["labkit"]
-
 
 def model_store() -> Any:
-    """The kit's model store if the models package is installed (else the HOG fallback)."""
-    rt = runtime()
-
-    def make() -> Any:
-        try:
-            from labkit.models import ModelStore
-
-            return ModelStore(rt.settings)
-        except Exception:  # no store, unreadable manifest: learn still works with fallbacks
-            return None
-
-    return rt.service("model_store", make)
+    """The kit's shared model store (None if it cannot be opened: learn falls back to HOG)."""
+    return runtime().model_store
 
 
 def service() -> LearnService:
@@ -61,13 +49,6 @@ def service() -> LearnService:
 def projects() -> ProjectStore:
     return service().projects
 
-
-def _body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise LabkitError(_("The request must be a JSON object."), code="bad_input",
-                          fix=_("Reload the page and try again."))
-    return data
 
 
 # ---------------------------------------------------------------------------------------------
@@ -123,7 +104,7 @@ def list_projects() -> Response:
 
 @bp.post("/api/learn/projects")
 def create_project() -> Response:
-    body = _body()
+    body = json_body()
     classes = body.get("classes")
     if not isinstance(classes, list):
         raise LabkitError(_("Name the classes as a list."), code="bad_input",
@@ -161,13 +142,13 @@ def repair_project(project_id: str) -> Response:
 
 @bp.post("/api/learn/projects/<project_id>/classes")
 def add_class(project_id: str) -> Response:
-    info = projects().get(project_id).add_class(_body().get("name", ""))
+    info = projects().get(project_id).add_class(json_body().get("name", ""))
     return jsonify({"id": info.id, "name": info.name, "summary": _summary(project_id)})
 
 
 @bp.post("/api/learn/projects/<project_id>/classes/<class_id>/rename")
 def rename_class(project_id: str, class_id: str) -> Response:
-    info = projects().get(project_id).rename_class(class_id, _body().get("name", ""))
+    info = projects().get(project_id).rename_class(class_id, json_body().get("name", ""))
     return jsonify({"id": info.id, "name": info.name})
 
 
@@ -294,7 +275,7 @@ def predict(project_id: str) -> Response:
 
 @bp.post("/api/learn/projects/<project_id>/actions/<class_id>")
 def set_action(project_id: str, class_id: str) -> Response:
-    return jsonify(service().set_action(project_id, class_id, _body()))
+    return jsonify(service().set_action(project_id, class_id, json_body()))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -56,6 +56,14 @@ def test_garbage_wav_is_a_clear_error(data):
     assert err.value.code == "bad_audio" and err.value.fix
 
 
+def test_truncated_wav_header_is_a_clear_error():
+    whole = wav_bytes(np.ones(1600, np.int16))
+    for cut in (12, 30, 40):
+        with pytest.raises(LabkitError) as err:
+            read_wav(whole[:cut])
+        assert err.value.code == "bad_audio"
+
+
 def test_empty_wav_is_a_clear_error():
     with pytest.raises(LabkitError, match="no audio"):
         read_wav(wav_bytes(np.zeros(0, np.int16)))
