@@ -21,10 +21,13 @@ from labkit.store import Store
 PIN = "24681357"
 
 
-def counts(store: Store) -> dict[str, int]:
-    return {t: store.db.one(f"SELECT COUNT(*) AS n FROM {t}")["n"]
-            for t in ("classes", "students", "runs", "step_results", "reflections", "scores",
-                      "artefacts")}
+def counts(store: Store, *, live_run: bool = False) -> dict[str, int]:
+    """Rows per table. With a lab running, its own step results may legitimately be written
+    meanwhile (the synthetic face keeps walking), so they are left out of the comparison."""
+    tables = ["classes", "students", "runs", "reflections", "scores", "artefacts"]
+    if not live_run:
+        tables.append("step_results")
+    return {t: store.db.one(f"SELECT COUNT(*) AS n FROM {t}")["n"] for t in tables}
 
 
 @pytest.fixture
@@ -252,14 +255,14 @@ def test_another_students_run_and_portfolio_are_refused(web: Any, school: dict[s
     as_student_only(web, school["wang"])
     run_id = web.post("/api/labs/face_led/start", json={}).json["run_id"]
     pick(web, school["li"])
-    before = counts(web.store)
+    before = counts(web.store, live_run=True)
     r = web.post(f"/api/labs/runs/{run_id}/finish",
                  json={"answer": "mine now", "self": {"observe": 1, "rule": 1, "care": 1}})
     assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
     assert web.post(f"/api/labs/runs/{run_id}/stop", json={}).status_code == 403
     r = web.get(f"/portfolio/classes/{school['a'].id}/students/{school['wang'].id}")
     assert r.status_code == 403 and "only open your own portfolio" in r.get_data(as_text=True)
-    assert counts(web.store) == before
+    assert counts(web.store, live_run=True) == before
     # a student id from another class in the URL: 404 whoever asks
     url = f"/portfolio/classes/{school['a'].id}/students/{school['zhang'].id}"
     assert web.get(url).status_code == 404
@@ -268,7 +271,7 @@ def test_another_students_run_and_portfolio_are_refused(web: Any, school: dict[s
     r = web.get(url)
     assert r.status_code == 404 and "no student number" in r.get_data(as_text=True)
     r = web.post(url + f"/runs/{run_id}/scores", data={"level-observe": "2"})
-    assert r.status_code == 404 and counts(web.store) == before
+    assert r.status_code == 404 and counts(web.store, live_run=True) == before
 
 
 def test_teacher_scores_and_class_exports(web: Any, school: dict[str, Any]) -> None:
