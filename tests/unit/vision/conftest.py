@@ -4,7 +4,6 @@ the oracle (mediapipe 0.10.14's outputs, made by tests/fixtures/oracle/make_orac
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,12 +11,10 @@ import cv2
 import numpy as np
 import pytest
 
-ORACLE = Path(__file__).resolve().parents[2] / "fixtures" / "oracle"
-if str(ORACLE) not in sys.path:
-    sys.path.insert(0, str(ORACLE))
+from tests.fixtures.oracle import hands_images
+from tests.fixtures.oracle import images as oracle_images
 
-import hands_images  # noqa: E402
-import images as oracle_images  # noqa: E402
+ORACLE = Path(__file__).resolve().parents[2] / "fixtures" / "oracle"
 
 
 def load_oracle(task: str) -> dict[str, Any]:
