@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
@@ -52,6 +53,19 @@ def _with_default_opset(src: Path, dst: Path) -> Path:
     model.opset_import.extend(onnx.helper.make_opsetid(d, v) for d, v in versions.items())
     onnx.save(model, str(dst))
     return dst
+
+
+@contextmanager
+def _quiet_root_logger() -> Iterator[None]:
+    """onnxruntime.quantization logs an INFO line per tensor on the root logger; keep the
+    terminal of `labkit models fetch` readable (warnings still show)."""
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))
+    try:
+        yield
+    finally:
+        root.setLevel(level)
 
 
 def _quantized_op_count(path: Path) -> int:
@@ -240,15 +254,16 @@ def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mappi
             prepped = base
         out = Path(tmp) / "int8.onnx"
         try:
-            if mode == "static":
-                q.quantize_static(str(prepped), str(out), _Reader(feeds),
-                                  quant_format=q.QuantFormat.QDQ,
-                                  activation_type=q.QuantType.QInt8,
-                                  weight_type=q.QuantType.QInt8, per_channel=per_channel,
-                                  calibrate_method=q.CalibrationMethod.MinMax)
-            else:
-                q.quantize_dynamic(str(prepped), str(out), weight_type=q.QuantType.QInt8,
-                                   per_channel=per_channel)
+            with _quiet_root_logger():
+                if mode == "static":
+                    q.quantize_static(str(prepped), str(out), _Reader(feeds),
+                                      quant_format=q.QuantFormat.QDQ,
+                                      activation_type=q.QuantType.QInt8,
+                                      weight_type=q.QuantType.QInt8, per_channel=per_channel,
+                                      calibrate_method=q.CalibrationMethod.MinMax)
+                else:
+                    q.quantize_dynamic(str(prepped), str(out), weight_type=q.QuantType.QInt8,
+                                       per_channel=per_channel)
         except Exception as exc:
             raise ModelError(f"onnxruntime could not quantize {src.name}: {exc}",
                              code="quantize_failed",
