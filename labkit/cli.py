@@ -147,6 +147,10 @@ from labkit.projects.cli import curriculum as _curriculum_group, run as _run_com
 main.add_command(_run_command)
 main.add_command(_curriculum_group)
 
+from labkit.store.cli import teacher as _teacher_group  # noqa: E402
+
+main.add_command(_teacher_group)
+
 
 if __name__ == "__main__":
     main()

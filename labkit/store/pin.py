@@ -72,6 +72,18 @@ class TeacherPin:
                               fix=N_("Sign in with it instead."), code="conflict")
             tx.execute("INSERT INTO kit_settings (key, value) VALUES (?, ?)", (KEY, hashed))
 
+    def replace(self, pin: object, confirm: object) -> None:
+        """Set or replace the PIN. Only for `labkit teacher set-pin`, which needs a shell on
+        the kit (the IT teacher): the way back in when a teacher forgets the PIN."""
+        pin = check_pin_format(pin)
+        if pin != confirm:
+            raise Problem(N_("The two PINs are not the same."), fix=N_("Type the same PIN twice."),
+                          code="bad_pin")
+        hashed = hash_pin(pin)
+        with self.db.transaction() as tx:
+            tx.execute("INSERT OR REPLACE INTO kit_settings (key, value) VALUES (?, ?)",
+                       (KEY, hashed))
+
     def verify(self, pin: object) -> bool:
         stored = self._stored()
         return bool(stored and isinstance(pin, str) and verify_pin(pin, stored))

@@ -1,6 +1,7 @@
 """The minimal teacher area: the PIN, and the class roster (add, rename, remove, import CSV).
 
-The PIN is set on the kit's first visit to /teacher and stored only as a scrypt hash. Wrong
+The PIN is set on the kit's first visit to /teacher — from the kit itself (loopback) only — or
+with `labkit teacher set-pin` in a shell on the kit, and stored only as a scrypt hash. Wrong
 PINs are rate-limited per browser address: after a few tries the next one must wait, and the
 wait doubles, so guessing a 4-digit PIN takes days instead of minutes. A signed-in teacher
 stays signed in for a school day in that browser. (The full teacher console — labs on/off,
@@ -9,6 +10,7 @@ reset, packs — is a later issue.)
 
 from __future__ import annotations
 
+import ipaddress
 import threading
 import time
 from contextlib import contextmanager
@@ -86,9 +88,18 @@ def _flash_error(exc: LabkitError) -> None:
 
 
 # ---- PIN ------------------------------------------------------------------------------------
+def _on_the_kit() -> bool:
+    """Is this request from the kit itself (its own screen/kiosk browser)? The first PIN may
+    only be chosen there, so a student on the classroom network cannot claim the kit."""
+    addr = request.remote_addr or ""
+    return ipaddress.ip_address(addr).is_loopback if addr else False
+
+
 @bp.get("")
-def index() -> str:
+def index() -> str | tuple[str, int]:
     if not store().pin.is_set:
+        if not _on_the_kit():
+            return render_template("labs/teacher_setup.html", remote=True), 403
         return render_template("labs/teacher_setup.html")
     if not is_teacher():
         return render_template("labs/teacher_login.html", next=request.args.get("next", ""))
@@ -97,6 +108,8 @@ def index() -> str:
 
 @bp.post("/setup")
 def setup() -> WerkzeugResponse | tuple[str, int]:
+    if not _on_the_kit():
+        return render_template("labs/teacher_setup.html", remote=True), 403
     try:
         store().pin.set_first(request.form.get("pin", ""), request.form.get("confirm", ""))
     except Problem as exc:
