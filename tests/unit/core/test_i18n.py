@@ -23,6 +23,7 @@ def test_translations_are_really_chinese():
     (single tokens such as units — dBFS, Hz — may stay as they are)."""
     zh = i18n.merged("zh_CN")
     assert zh["Virtual bench"] == "虚拟实验台"
+    phrase, chinese = re.compile("[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}"), re.compile("[\u4e00-\u9fff]")
     not_chinese = {mid: text for mid, text in zh.items()
-                   if text and re.search("[A-Za-z]{2,}[ ,]+[A-Za-z]{2,}", mid) and not re.search("[\u4e00-\u9fff]", text)}
+                   if text and phrase.search(mid) and not chinese.search(text)}
     assert not not_chinese, not_chinese
