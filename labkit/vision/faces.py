@@ -106,12 +106,16 @@ class FaceDetector(VisionDetector[FaceResult]):
         dets = ssd.decode(out[self._boxes][0], out[self._scores][0], self.spec, self.min_score)
         dets = ssd.weighted_nms(dets, self.spec.nms_threshold, self.max_faces)
         ow, oh = frame.size
-        faces = []
-        for box, kps, score in zip(dets.boxes, dets.keypoints, dets.scores, strict=False):
-            corners = remove_letterbox(box.reshape(2, 2), letterbox) * (ow, oh)
-            points = remove_letterbox(kps, letterbox) * (ow, oh)
-            faces.append(Face(Box.from_xyxy(*corners.reshape(-1)), float(score),
-                              tuple((float(x), float(y)) for x, y in points)))
+        n = len(dets.scores)
+        if not n:
+            return FaceResult((), ow, oh)
+        # all faces at once, then plain floats via tolist(): per-face numpy calls and
+        # float() on numpy scalars cost more than the maths on a handful of numbers
+        corners = (remove_letterbox(dets.boxes.reshape(n, 2, 2), letterbox)
+                   * (ow, oh)).reshape(n, 4).tolist()
+        points = (remove_letterbox(dets.keypoints, letterbox) * (ow, oh)).tolist()
+        faces = [Face(Box(x0, y0, x1 - x0, y1 - y0), score, tuple(map(tuple, kps)))
+                 for (x0, y0, x1, y1), kps, score in zip(corners, points, dets.scores.tolist())]
         return FaceResult(tuple(faces), ow, oh)
 
     @staticmethod

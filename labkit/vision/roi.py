@@ -12,7 +12,7 @@ colour-range slip moves landmarks visibly.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -50,19 +50,24 @@ def pad_to_aspect(roi: Roi, out_w: int, out_h: int) -> tuple[Roi, tuple[float, f
     roi_aspect = roi.h / roi.w
     if tensor_aspect > roi_aspect:
         pad_v = (1.0 - roi_aspect / tensor_aspect) / 2.0
-        return replace(roi, h=roi.w * tensor_aspect), (0.0, pad_v, 0.0, pad_v)
+        # Roi(...) rather than dataclasses.replace: replace() costs ~4 µs per frame
+        return (Roi(roi.cx, roi.cy, roi.w, roi.w * tensor_aspect, roi.rotation),
+                (0.0, pad_v, 0.0, pad_v))
     pad_h = (1.0 - tensor_aspect / roi_aspect) / 2.0
-    return replace(roi, w=roi.h / tensor_aspect), (pad_h, 0.0, pad_h, 0.0)
+    return Roi(roi.cx, roi.cy, roi.h / tensor_aspect, roi.h, roi.rotation), (pad_h, 0.0, pad_h, 0.0)
 
 
 def crop_matrix(roi: Roi, out_w: int, out_h: int) -> np.ndarray:
     """The 2×3 affine matrix taking tensor pixel coordinates to frame pixel coordinates."""
     cos, sin = math.cos(roi.rotation), math.sin(roi.rotation)
-    sx, sy = roi.w / out_w, roi.h / out_h
-    tl = np.array([roi.cx, roi.cy]) - np.array([cos, sin]) * roi.w / 2 \
-        - np.array([-sin, cos]) * roi.h / 2
-    return np.array([[cos * sx, -sin * sy, tl[0]],
-                     [sin * sx, cos * sy, tl[1]]], dtype=np.float64)
+    w, h = roi.w, roi.h
+    sx, sy = w / out_w, h / out_h
+    # the top-left corner, centre - (cos, sin)·w/2 - (-sin, cos)·h/2, in plain floats (the
+    # same IEEE operations as the numpy form, without four tiny arrays per frame)
+    left = roi.cx - cos * w / 2 - -sin * h / 2
+    top = roi.cy - sin * w / 2 - cos * h / 2
+    return np.array([[cos * sx, -sin * sy, left],
+                     [sin * sx, cos * sy, top]], dtype=np.float64)
 
 
 def crop_pixels(image: np.ndarray, roi: Roi, out_w: int, out_h: int, *,
