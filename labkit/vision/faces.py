@@ -114,8 +114,9 @@ class FaceDetector(VisionDetector[FaceResult]):
         corners = (remove_letterbox(dets.boxes.reshape(n, 2, 2), letterbox)
                    * (ow, oh)).reshape(n, 4).tolist()
         points = (remove_letterbox(dets.keypoints, letterbox) * (ow, oh)).tolist()
+        scores = dets.scores.tolist()
         faces = [Face(Box(x0, y0, x1 - x0, y1 - y0), score, tuple(map(tuple, kps)))
-                 for (x0, y0, x1, y1), kps, score in zip(corners, points, dets.scores.tolist())]
+                 for (x0, y0, x1, y1), kps, score in zip(corners, points, scores, strict=True)]
         return FaceResult(tuple(faces), ow, oh)
 
     @staticmethod

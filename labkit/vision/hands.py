@@ -232,7 +232,7 @@ class HandTracker(VisionDetector[HandResult]):
         label = "Left" if left > 0.5 else "Right"
         xy = pts[:, :2]
         return Hand(
-            landmarks=tuple((float(x), float(y), float(z)) for x, y, z in pts),
+            landmarks=tuple(map(tuple, pts.tolist())),   # tolist: plain floats, fast
             score=presence, handedness=label, handedness_score=max(left, 1.0 - left),
             box=Box.from_xyxy(lo[0], lo[1], hi[0], hi[1]),
             gesture=gestures.classify(xy), fingers=gestures.count_fingers(xy),

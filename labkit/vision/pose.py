@@ -224,7 +224,7 @@ class PoseTracker(VisionDetector[PoseResult]):
         shown = pts[vis >= MIN_VISIBILITY, :2] if (vis >= MIN_VISIBILITY).any() else pts[:, :2]
         lo, hi = shown.min(0), shown.max(0)
         pose = Pose(
-            landmarks=tuple((float(x), float(y), float(z), float(v)) for x, y, z, v, _ in pts),
+            landmarks=tuple(tuple(p[:4]) for p in pts.tolist()),   # tolist: plain floats, fast
             score=flag, box=Box.from_xyxy(lo[0], lo[1], hi[0], hi[1]),
             angles=angles(pts[:, :2], vis),
             roi=(roi.cx * sx, roi.cy * sy, roi.w * sx, roi.h * sy, roi.rotation))

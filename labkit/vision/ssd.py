@@ -149,33 +149,66 @@ def _iou_row(b: list[float], boxes: list[list[float]], members: list[int]) -> li
     return out
 
 
+def _weighted_mean(boxes: list[list[float]], kps: list[list[list[float]]], scores: list[float],
+                   members: list[int]) -> tuple[list[float], list[list[float]]]:
+    """The score-weighted mean of a cluster's boxes and keypoints, in Python floats with the
+    same operations in the same order as numpy's `(x * w).sum(0) / w.sum()` for fewer than
+    8 members (numpy adds up to 7 terms one after another), so the values are identical."""
+    w0 = scores[members[0]]
+    total = w0
+    b = [v * w0 for v in boxes[members[0]]]
+    k = [[x * w0, y * w0] for x, y in kps[members[0]]]
+    for j in members[1:]:
+        w = scores[j]
+        total += w
+        row = boxes[j]
+        for i in range(4):
+            b[i] += row[i] * w
+        for pt, (x, y) in zip(k, kps[j], strict=True):
+            pt[0] += x * w
+            pt[1] += y * w
+    return [v / total for v in b], [[x / total, y / total] for x, y in k]
+
+
 def weighted_nms(dets: Detections, threshold: float, max_detections: int = 0) -> Detections:
     """mediapipe's WEIGHTED non-max suppression: each cluster (IoU > threshold with the best
     remaining box, the best included) becomes the score-weighted mean of its boxes and
     keypoints, with the best box's score.
 
-    Clustering runs on Python floats (few candidates per frame); the weighted means stay in
-    numpy exactly as before, so results are bit-for-bit those of the all-numpy version."""
+    Runs on Python floats (a frame has a handful of candidates, and each numpy call costs
+    more than its arithmetic); every value is bit-for-bit what the all-numpy version gave."""
     kps_in = dets.keypoints
     if len(dets.scores) == 0:
         return Detections(np.zeros((0, 4)), np.zeros((0, kps_in.shape[1], 2)), np.zeros(0))
-    order = np.argsort(-dets.scores, kind="stable")
-    boxes, kps, scores = dets.boxes[order], kps_in[order], dets.scores[order]
-    box_list = boxes.tolist()
-    out_b, out_k, out_s = [], [], []
-    remaining = list(range(len(scores)))
+    # best first; sorted() is stable like np.argsort(-scores, kind="stable")
+    all_scores = dets.scores.tolist()
+    order = sorted(range(len(all_scores)), key=lambda i: -all_scores[i])
+    all_boxes, all_kps = dets.boxes.tolist(), kps_in.tolist()
+    box_list = [all_boxes[i] for i in order]
+    kp_lists = [all_kps[i] for i in order]
+    score_list = [all_scores[i] for i in order]
+    out_b: list = []
+    out_k: list = []
+    out_s: list[float] = []
+    remaining = list(range(len(order)))
     while remaining:
         best = remaining[0]
         sim = _iou_row(box_list[best], box_list, remaining)
-        members = [j for j, v in zip(remaining, sim) if v > threshold]
+        members = [j for j, v in zip(remaining, sim, strict=True) if v > threshold]
         if not members:  # a degenerate best box: keep it as is
             members = [best]
-        weights = scores[members][:, None]
-        total = weights.sum()
-        out_b.append((boxes[members] * weights).sum(0) / total)
-        out_k.append((kps[members] * weights[:, :, None]).sum(0) / total)
-        out_s.append(scores[best])
-        remaining = [j for j, v in zip(remaining, sim) if v <= threshold and j != best]
+        if len(members) < 8:
+            b, k = _weighted_mean(box_list, kp_lists, score_list, members)
+        else:   # numpy's pairwise summation starts at 8 terms: let numpy add those itself
+            picked = [order[j] for j in members]
+            weights = dets.scores[picked][:, None]
+            total = weights.sum()
+            b = (dets.boxes[picked] * weights).sum(0) / total
+            k = (kps_in[picked] * weights[:, :, None]).sum(0) / total
+        out_b.append(b)
+        out_k.append(k)
+        out_s.append(score_list[best])
+        remaining = [j for j, v in zip(remaining, sim, strict=True) if v <= threshold and j != best]
         if max_detections and len(out_s) >= max_detections:
             break
     return Detections(np.array(out_b), np.array(out_k), np.array(out_s))

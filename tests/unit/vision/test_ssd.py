@@ -1,0 +1,111 @@
+"""ssd.decode / ssd.weighted_nms are hand-tuned for speed (Python floats for the few candidates
+a frame has). These tests pin them to the straightforward all-numpy formulation they replaced:
+the values must be *identical*, not merely close, so the oracle comparisons cannot drift."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from labkit.vision import ssd
+
+
+def reference_decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, spec: ssd.SsdSpec,
+                     threshold: float) -> ssd.Detections:
+    logits = raw_scores.reshape(-1)
+    keep = np.flatnonzero(logits >= math.log(threshold / (1.0 - threshold)))
+    k = spec.num_keypoints
+    x = np.clip(logits[keep].astype(np.float64), -spec.score_clipping, spec.score_clipping)
+    scores = 1.0 / (1.0 + np.exp(-x))
+    ok = scores >= threshold
+    keep, scores = keep[ok], scores[ok]
+    anchor = ssd.anchors(spec)[keep]
+    raw = raw_boxes.reshape(-1, raw_boxes.shape[-1])[keep, :4 + 2 * k].astype(np.float64)
+    raw /= spec.scale
+    half = raw[:, 2:4] / 2
+    centre = raw[:, :2] + anchor
+    boxes = np.concatenate([centre - half, centre + half], axis=1)
+    kp = raw[:, 4:].reshape(-1, k, 2) + anchor[:, None, :]
+    valid = (half >= 0).all(axis=1)
+    return ssd.Detections(boxes[valid], kp[valid], scores[valid])
+
+
+def reference_nms(dets: ssd.Detections, threshold: float, max_detections: int = 0) -> ssd.Detections:
+    order = np.argsort(-dets.scores, kind="stable")
+    boxes, kps, scores = dets.boxes[order], dets.keypoints[order], dets.scores[order]
+    out_b, out_k, out_s = [], [], []
+    remaining = np.arange(len(scores))
+    while remaining.size:
+        best = remaining[0]
+        b, bs = boxes[best], boxes[remaining]
+        ix = np.maximum(np.minimum(b[2], bs[:, 2]) - np.maximum(b[0], bs[:, 0]), 0.0)
+        iy = np.maximum(np.minimum(b[3], bs[:, 3]) - np.maximum(b[1], bs[:, 1]), 0.0)
+        inter = ix * iy
+        union = (b[2] - b[0]) * (b[3] - b[1]) + (bs[:, 2] - bs[:, 0]) * (bs[:, 3] - bs[:, 1]) - inter
+        with np.errstate(divide="ignore", invalid="ignore"):
+            sim = np.where(union > 0, inter / union, 0.0)
+        members = remaining[sim > threshold]
+        if members.size == 0:
+            members = remaining[:1]
+        weights = scores[members][:, None]
+        total = weights.sum()
+        out_b.append((boxes[members] * weights).sum(0) / total)
+        out_k.append((kps[members] * weights[:, :, None]).sum(0) / total)
+        out_s.append(scores[best])
+        remaining = remaining[sim <= threshold]
+        remaining = remaining[remaining != best]
+        if max_detections and len(out_s) >= max_detections:
+            break
+    if not out_s:
+        return ssd.Detections(np.zeros((0, 4)), np.zeros((0, kps.shape[1], 2)), np.zeros(0))
+    return ssd.Detections(np.array(out_b), np.array(out_k), np.array(out_s))
+
+
+def same(a: ssd.Detections, b: ssd.Detections) -> bool:
+    return all(x.shape == y.shape and x.tobytes() == y.tobytes()
+               for x, y in ((a.boxes, b.boxes), (a.keypoints, b.keypoints), (a.scores, b.scores)))
+
+
+def fake_outputs(rng: np.random.Generator, spec: ssd.SsdSpec, faces: int) -> tuple[np.ndarray, np.ndarray]:
+    """Model-like outputs: a few objects, each firing several neighbouring anchors (clusters
+    from 1 to ~15 members), plus the odd negative-size box."""
+    n = len(ssd.anchors(spec))
+    width = 4 + 2 * spec.num_keypoints
+    boxes = rng.normal(0, 4, (1, n, width)).astype(np.float32)
+    boxes[..., 2:4] = np.abs(boxes[..., 2:4]) + 20
+    scores = rng.normal(-8, 2, (1, n, 1)).astype(np.float32)
+    anchors = ssd.anchors(spec)
+    for _ in range(faces):
+        centre = rng.random(2)
+        near = np.argsort(((anchors - centre) ** 2).sum(1))[:rng.integers(1, 16)]
+        scores[0, near, 0] = rng.normal(2, 1.5, near.size)
+        boxes[0, near, 2:4] = rng.uniform(15, 40, (near.size, 1))
+    if rng.random() < 0.3:
+        boxes[0, rng.integers(n), 2] = -5.0
+    return boxes, scores
+
+
+@pytest.mark.parametrize("spec", [ssd.FACE_SHORT, ssd.PALM], ids=["face", "palm"])
+def test_decode_and_nms_match_the_plain_numpy_version_bit_for_bit(spec: ssd.SsdSpec) -> None:
+    rng = np.random.default_rng(5)
+    sizes = set()
+    for trial in range(300):
+        raw_boxes, raw_scores = fake_outputs(rng, spec, faces=int(rng.integers(0, 4)))
+        threshold = float(rng.choice([0.3, 0.5, 0.75]))
+        got = ssd.decode(raw_boxes[0], raw_scores[0], spec, threshold)
+        want = reference_decode(raw_boxes[0], raw_scores[0], spec, threshold)
+        assert same(got, want), f"decode differs in trial {trial}"
+        sizes.add(len(want))
+        for limit in (0, 1):
+            assert same(ssd.weighted_nms(got, 0.3, limit), reference_nms(want, 0.3, limit)), \
+                f"weighted_nms differs in trial {trial} (max_detections={limit})"
+    # the trials covered empty frames and clusters past numpy's 8-term pairwise summation
+    assert 0 in sizes and max(sizes) >= 8
+
+
+def test_iou_has_no_warnings_for_empty_boxes() -> None:
+    box = np.array([0.2, 0.2, 0.2, 0.2])
+    with np.errstate(all="raise"):
+        assert ssd.iou(box, np.array([box, [0.1, 0.1, 0.3, 0.3]])).tolist() == [0.0, 0.0]
