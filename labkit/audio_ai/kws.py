@@ -12,14 +12,7 @@ the grammar makes the search seconds slow, so rejection uses three cheap checks 
 3. a confidence in 0–1 must reach `threshold` (the page's slider). It is the share of the
    utterance's loud frames that the decoder explains with the command's words (the rest it
    had to call silence), lowered when the command had to be stretched unnaturally slowly
-   (more than 16 frames = 160 ms per phone) to cover the sound;
-4. a likelihood ratio against a free phone loop: the same utterance is decoded a second time
-   in pocketsphinx's allphone mode (any English phone after any other, the en-us phone LM).
-   The phone loop explains any speech; when the command grammar's acoustic score per frame is
-   far below the phone loop's (`min_phone_ratio`, pocketsphinx log units per 10 ms frame), the
-   sound is some other word ("hello", a Chinese 开灯) that the grammar merely forced into a
-   command. Measured on espeak-ng voices (tests/unit/audio/test_kws.py): it cut false triggers
-   on short non-command words from ~75% to ~20% for a loss of about 1 command in 20.
+   (more than 16 frames = 160 ms per phone) to cover the sound.
 
     kws = VoiceCommands(mic, commands=["lights on", "lights off"])
     kws.label_is("lights on").when_activated = lamp.on
@@ -29,8 +22,6 @@ the grammar makes the search seconds slow, so rejection uses three cheap checks 
 from __future__ import annotations
 
 import logging
-import math
-import os
 import re
 import time
 from collections import deque
@@ -53,10 +44,6 @@ DEFAULT_COMMANDS = ("lights on", "lights off", "red", "green", "blue", "stop", "
 MAX_COMMANDS = 30
 SLOW_FRAMES_PER_PHONE = 16.0
 FLOOR_NOISE = 30.0    # ≈ -58 dBFS
-MIN_PHONE_RATIO = -17.0   # grammar minus phone-loop acoustic score per frame (tuned on
-                          # espeak voices m2 m4 m5 m6 f1 f3 f5; checked on "", m1 m3 f2 f4)
-_LOG_BASE = math.log(1.0001)   # pocketsphinx's logmath base; the bindings hand out exp(score)
-_SENSCR_SHIFT = 1024           # grammar segment scores come unshifted, allphone ones shifted
 CMN_MODE = "batch"   # cepstral mean per utterance: a result never depends on the one before
 _WORD = re.compile(r"^[a-z']+$")
 
@@ -69,22 +56,14 @@ class KwsResult:
     hypothesis: str            # what grammar mode answered
     confidence: float
     speech_seconds: float
-    reason: str                # "ok", "no_hypothesis", "partial", "too_long", "low_confidence",
-                               # "unlike_command" (the free phone loop explains it far better)
+    reason: str                # "ok", "no_hypothesis", "partial", "too_long", "low_confidence"
     ms: float = 0.0
-    phone_ratio: float = 0.0   # grammar minus phone-loop log score per frame (0 = as good)
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["confidence"] = round(self.confidence, 3)
         d["speech_seconds"] = round(self.speech_seconds, 2)
-        d["phone_ratio"] = round(self.phone_ratio, 1)
         return d
-
-
-def _log(p: float) -> float:
-    """Back from the bindings' exp(score) to pocketsphinx log units (underflow = hopeless)."""
-    return math.log(p) / _LOG_BASE if p > 0 else -1e9
 
 
 def _model_dir() -> str:
@@ -98,7 +77,6 @@ class VoiceCommands(UtteranceDetector):
 
     def __init__(self, mic: Any = None, *, commands: Sequence[str] = DEFAULT_COMMANDS,
                  threshold: float = 0.5, max_speech: float = 1.2, hold: float = 1.0,
-                 min_phone_ratio: float = MIN_PHONE_RATIO,
                  vad: Any = None, gate: Any = None,
                  pin_factory: Any = None) -> None:
         try:
@@ -108,10 +86,7 @@ class VoiceCommands(UtteranceDetector):
                               code="no_kws", fix=_("Install pocketsphinx: make run")) from None
         self.threshold = float(threshold)
         self.max_speech = float(max_speech)
-        self.min_phone_ratio = float(min_phone_ratio)
         self._decoder = Decoder(samprate=RATE, loglevel="FATAL", cmn=CMN_MODE)
-        self._decoder.add_allphone_file(
-            "phones", os.path.join(_model_dir(), "en-us", "en-us-phone.lm.bin"))
         self._search = 0
         self.commands: list[str] = []
         self.set_commands(commands)
@@ -151,7 +126,6 @@ class VoiceCommands(UtteranceDetector):
             name = f"commands{self._search}"
             self._decoder.add_jsgf_string(name, grammar)
             self._decoder.activate_search(name)
-            self._grammar = name
             self.commands = cleaned
             self._words = {w for c in cleaned for w in c.split()}
             self._phones = {c: sum(len(self._decoder.lookup_word(w).split()) for w in c.split())
@@ -192,9 +166,7 @@ class VoiceCommands(UtteranceDetector):
             return KwsResult(None, text, 0.0, speech_seconds, "partial")
         mask = np.zeros(loud.size, dtype=bool)
         frames = 0
-        segs = list(d.seg())
-        grammar_score = sum(_log(s.ascore) for s in segs if s.word != "</s>") / _SENSCR_SHIFT
-        for seg in segs:
+        for seg in d.seg():
             if seg.word in self._words:
                 mask[seg.start_frame:seg.end_frame + 1] = True
                 frames += seg.end_frame - seg.start_frame + 1
@@ -205,24 +177,7 @@ class VoiceCommands(UtteranceDetector):
             return KwsResult(None, text, confidence, speech_seconds, "too_long")
         if confidence < self.threshold:
             return KwsResult(None, text, confidence, speech_seconds, "low_confidence")
-        ratio = self._phone_ratio(x, grammar_score, d.n_frames())
-        if ratio < self.min_phone_ratio:
-            return KwsResult(None, text, confidence, speech_seconds, "unlike_command",
-                             phone_ratio=ratio)
-        return KwsResult(text, text, confidence, speech_seconds, "ok", phone_ratio=ratio)
-
-    def _phone_ratio(self, x: np.ndarray, grammar_score: float, frames: int) -> float:
-        """Grammar path's acoustic log score minus the free phone loop's, per frame (≤ ~0)."""
-        d = self._decoder
-        d.activate_search("phones")
-        try:
-            d.start_utt()
-            d.process_raw(x.tobytes(), False, True)
-            d.end_utt()
-            phone_score = sum(_log(s.ascore) for s in (d.seg() or []))
-        finally:
-            d.activate_search(self._grammar)
-        return (grammar_score - phone_score) / max(1, frames)
+        return KwsResult(text, text, confidence, speech_seconds, "ok")
 
     def _normalise(self, word: str) -> str:
         return " ".join(word.lower().split())

@@ -52,7 +52,7 @@ def test_false_trigger_rate_on_unrelated_sentences(kws: VoiceCommands, speech) -
     print(f"false triggers: {len(false)}/{len(SENTENCES)} = {rate:.0%}: {false}")
     assert rate <= 0.2
     assert {r.reason for r in results} - {"ok"} <= {"too_long", "low_confidence", "partial",
-                                                    "no_hypothesis", "unlike_command"}
+                                                    "no_hypothesis"}
 
 
 def test_threshold_is_the_rejection_knob(kws: VoiceCommands, speech) -> None:  # type: ignore[no-untyped-def]
@@ -95,27 +95,3 @@ def test_bad_commands_and_clips(kws: VoiceCommands) -> None:
     # clipped noise (a shout into the microphone) is not a command
     loud = np.clip(np.random.default_rng(0).standard_normal(8000) * 40000, -32768, 32767)
     assert kws.recognise(pad(loud.astype(np.int16), 0.25, 0.25)).command is None
-
-
-# Short things that are not commands: the Chinese command words (taught to CommandWords, not to
-# this English grammar) and short English words. Grammar mode forces each into some command;
-# the phone-loop likelihood ratio must reject them. MIN_PHONE_RATIO was tuned on voices
-# m2 m4 m5 m6 f1 f3 f5; these five voices are held out.
-ZH_WORDS = ["开灯", "关灯", "前进", "后退", "停止"]
-SHORT_WORDS = ["hello", "table", "seven", "window", "water", "apple", "yellow", "happy",
-               "music", "pencil"]
-
-
-def test_short_non_command_words_are_rejected(kws: VoiceCommands, speech) -> None:  # type: ignore[no-untyped-def]
-    clips = [(w, speech(w, lang="zh_CN", variant=v)) for w in ZH_WORDS for v in VOICES]
-    clips += [(w, speech(w, variant=v)) for w in SHORT_WORDS for v in VOICES]
-    results = [(w, kws.recognise(add_noise(pad(x, 0.25, 0.25), 30, seed=i)))
-               for i, (w, x) in enumerate(clips)]
-    false = [(w, r.command) for w, r in results if r.command is not None]
-    by_ratio = sum(r.reason == "unlike_command" for _, r in results)
-    rate = len(false) / len(results)
-    print(f"short non-command words: {len(false)}/{len(results)} = {rate:.0%} false triggers "
-          f"({by_ratio} rejected by the phone-loop ratio): {false}")
-    assert rate <= 0.2
-    # the likelihood ratio is what rejects most of them (the older checks pass ~75%)
-    assert by_ratio >= len(results) // 3
