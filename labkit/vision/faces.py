@@ -22,7 +22,7 @@ import numpy as np
 from labkit.vision import ssd
 from labkit.vision.device import VisionDetector, default_store
 from labkit.vision.frames import Prepared, to_bgr
-from labkit.vision.roi import Roi, crop, remove_letterbox
+from labkit.vision.roi import Roi, crop
 from labkit.vision.types import Box
 
 KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth_center", "right_ear", "left_ear")
@@ -106,17 +106,24 @@ class FaceDetector(VisionDetector[FaceResult]):
         dets = ssd.decode(out[self._boxes][0], out[self._scores][0], self.spec, self.min_score)
         dets = ssd.weighted_nms(dets, self.spec.nms_threshold, self.max_faces)
         ow, oh = frame.size
-        n = len(dets.scores)
-        if not n:
-            return FaceResult((), ow, oh)
-        # all faces at once, then plain floats via tolist(): per-face numpy calls and
-        # float() on numpy scalars cost more than the maths on a handful of numbers
-        corners = (remove_letterbox(dets.boxes.reshape(n, 2, 2), letterbox)
-                   * (ow, oh)).reshape(n, 4).tolist()
-        points = (remove_letterbox(dets.keypoints, letterbox) * (ow, oh)).tolist()
-        scores = dets.scores.tolist()
-        faces = [Face(Box(x0, y0, x1 - x0, y1 - y0), score, tuple(map(tuple, kps)))
-                 for (x0, y0, x1, y1), kps, score in zip(corners, points, scores, strict=True)]
+        boxes, keypoints, scores = dets.as_lists()
+        # letterbox removal and scaling to pixels in plain floats (the same operations as
+        # roi.remove_letterbox and `* (ow, oh)` on arrays): a handful of numbers per face
+        left, top, right, bottom = letterbox
+        padded = any(letterbox)
+        dx, dy = 1.0 - left - right, 1.0 - top - bottom
+
+        def px(x: float, y: float) -> tuple[float, float]:
+            if padded:
+                return (x - left) / dx * ow, (y - top) / dy * oh
+            return x * ow, y * oh
+
+        faces = []
+        for (bx0, by0, bx1, by1), kps, score in zip(boxes, keypoints, scores, strict=True):
+            x0, y0 = px(bx0, by0)
+            x1, y1 = px(bx1, by1)
+            faces.append(Face(Box(x0, y0, x1 - x0, y1 - y0), score,
+                              tuple(px(x, y) for x, y in kps)))
         return FaceResult(tuple(faces), ow, oh)
 
     @staticmethod

@@ -71,16 +71,61 @@ def anchors(spec: SsdSpec) -> np.ndarray:
     return np.concatenate(centres).astype(np.float64)
 
 
-@dataclass
 class Detections:
-    """Decoded detections in normalised tensor coordinates."""
+    """Decoded detections in normalised tensor coordinates.
 
-    boxes: np.ndarray       # (N, 4) xmin, ymin, xmax, ymax
-    keypoints: np.ndarray   # (N, K, 2) x, y
-    scores: np.ndarray      # (N,)
+    boxes (N, 4) xmin, ymin, xmax, ymax; keypoints (N, K, 2) x, y; scores (N,). Held either
+    as numpy arrays or as plain Python lists (what decode/NMS produce: a frame has a handful
+    of candidates, and right after a model run every numpy call costs several µs of cold
+    caches); each form is made from the other on first use, with identical values."""
+
+    __slots__ = ("_arrays", "_lists", "_k")
+
+    def __init__(self, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> None:
+        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = (boxes, keypoints, scores)
+        self._lists: tuple[list, list, list] | None = None
+        self._k = keypoints.shape[1] if keypoints.ndim == 3 else 0
+
+    @classmethod
+    def from_lists(cls, boxes: list, keypoints: list, scores: list, k: int) -> "Detections":
+        dets = cls.__new__(cls)
+        dets._arrays, dets._lists, dets._k = None, (boxes, keypoints, scores), k
+        return dets
+
+    def _get_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._arrays is None:
+            b, kp, s = self._lists  # type: ignore[misc]
+            self._arrays = (np.array(b, np.float64).reshape(-1, 4),
+                            np.array(kp, np.float64).reshape(-1, self._k, 2),
+                            np.array(s, np.float64).reshape(-1))
+        return self._arrays
+
+    @property
+    def boxes(self) -> np.ndarray:
+        return self._get_arrays()[0]
+
+    @property
+    def keypoints(self) -> np.ndarray:
+        return self._get_arrays()[1]
+
+    @property
+    def scores(self) -> np.ndarray:
+        return self._get_arrays()[2]
+
+    def as_lists(self) -> tuple[list, list, list]:
+        """(boxes, keypoints, scores) as nested lists of Python floats."""
+        if self._lists is None:
+            b, kp, s = self._arrays  # type: ignore[misc]
+            self._lists = (b.tolist(), kp.tolist(), s.tolist())
+        return self._lists
 
     def __len__(self) -> int:
-        return len(self.scores)
+        return len(self._lists[2]) if self._lists is not None else len(self._arrays[2])  # type: ignore[index]
+
+
+@lru_cache(maxsize=None)
+def _anchor_list(spec: SsdSpec) -> list[list[float]]:
+    return anchors(spec).tolist()
 
 
 def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, spec: SsdSpec,
@@ -99,27 +144,30 @@ def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, spec: SsdSpec,
         keep = np.arange(logits.size) if threshold <= 0.0 else np.zeros(0, np.int64)
     k = spec.num_keypoints
     if keep.size == 0:   # the usual frame: nothing there
-        return Detections(np.zeros((0, 4)), np.zeros((0, k, 2)), np.zeros(0))
+        return Detections.from_lists([], [], [], k)
     clip = spec.score_clipping
-    x = np.minimum(np.maximum(logits[keep].astype(np.float64), -clip), clip)
-    scores = 1.0 / (1.0 + np.exp(-x))
-    ok = scores >= threshold
-    if not ok.all():
-        keep, scores = keep[ok], scores[ok]
-    anchor = anchors(spec)[keep]
-    raw = raw_boxes.reshape(-1, raw_boxes.shape[-1])[keep, :4 + 2 * k].astype(np.float64)
-    raw /= spec.scale
-    half = raw[:, 2:4] / 2
-    centre = raw[:, :2] + anchor
-    boxes = np.empty((len(keep), 4))
-    np.subtract(centre, half, out=boxes[:, :2])
-    np.add(centre, half, out=boxes[:, 2:])
-    kp = raw[:, 4:].reshape(-1, k, 2) + anchor[:, None, :]
-    positive = half >= 0
-    if positive.all():
-        return Detections(boxes, kp, scores)
-    valid = positive.all(axis=1)
-    return Detections(boxes[valid], kp[valid], scores[valid])
+    # clip in Python floats (min/max are exact), one numpy exp (its SIMD exp, as before)
+    negated = [-min(max(v, -clip), clip) for v in logits[keep].tolist()]
+    scores = [1.0 / (1.0 + e) for e in np.exp(np.array(negated, np.float64)).tolist()]
+    rows = raw_boxes.reshape(-1, raw_boxes.shape[-1])[keep, :4 + 2 * k].tolist()
+    grid = _anchor_list(spec)
+    scale = spec.scale
+    out_b, out_k, out_s = [], [], []
+    # per candidate, the same float64 operations as the vectorised form: raw / scale, half
+    # size / 2, centre = offset + anchor, corners = centre ∓ half, keypoints = offset + anchor
+    for i, score, row in zip(keep.tolist(), scores, rows, strict=True):
+        if not score >= threshold:
+            continue
+        ax, ay = grid[i]
+        r = [v / scale for v in row]
+        hw, hh = r[2] / 2, r[3] / 2
+        if not (hw >= 0 and hh >= 0):
+            continue
+        cx, cy = r[0] + ax, r[1] + ay
+        out_b.append([cx - hw, cy - hh, cx + hw, cy + hh])
+        out_k.append([[r[j] + ax, r[j + 1] + ay] for j in range(4, 4 + 2 * k, 2)])
+        out_s.append(score)
+    return Detections.from_lists(out_b, out_k, out_s, k)
 
 
 def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -177,13 +225,11 @@ def weighted_nms(dets: Detections, threshold: float, max_detections: int = 0) ->
 
     Runs on Python floats (a frame has a handful of candidates, and each numpy call costs
     more than its arithmetic); every value is bit-for-bit what the all-numpy version gave."""
-    kps_in = dets.keypoints
-    if len(dets.scores) == 0:
-        return Detections(np.zeros((0, 4)), np.zeros((0, kps_in.shape[1], 2)), np.zeros(0))
+    all_boxes, all_kps, all_scores = dets.as_lists()
+    if not all_scores:
+        return Detections.from_lists([], [], [], dets._k)
     # best first; sorted() is stable like np.argsort(-scores, kind="stable")
-    all_scores = dets.scores.tolist()
     order = sorted(range(len(all_scores)), key=lambda i: -all_scores[i])
-    all_boxes, all_kps = dets.boxes.tolist(), kps_in.tolist()
     box_list = [all_boxes[i] for i in order]
     kp_lists = [all_kps[i] for i in order]
     score_list = [all_scores[i] for i in order]
@@ -203,12 +249,12 @@ def weighted_nms(dets: Detections, threshold: float, max_detections: int = 0) ->
             picked = [order[j] for j in members]
             weights = dets.scores[picked][:, None]
             total = weights.sum()
-            b = (dets.boxes[picked] * weights).sum(0) / total
-            k = (kps_in[picked] * weights[:, :, None]).sum(0) / total
+            b = ((dets.boxes[picked] * weights).sum(0) / total).tolist()
+            k = ((dets.keypoints[picked] * weights[:, :, None]).sum(0) / total).tolist()
         out_b.append(b)
         out_k.append(k)
         out_s.append(score_list[best])
         remaining = [j for j, v in zip(remaining, sim, strict=True) if v <= threshold and j != best]
         if max_detections and len(out_s) >= max_detections:
             break
-    return Detections(np.array(out_b), np.array(out_k), np.array(out_s))
+    return Detections.from_lists(out_b, out_k, out_s, dets._k)
