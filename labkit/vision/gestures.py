@@ -98,13 +98,14 @@ def count_fingers(landmarks: np.ndarray | list) -> int:
     return finger_state(landmarks).count
 
 
-def classify(landmarks: np.ndarray | list) -> str:
+def classify(landmarks: np.ndarray | list, state: FingerState | None = None) -> str:
     """The gesture name (one of GESTURES), or "" when the hand matches none of them.
 
-    Image y grows downwards, so "up" means a smaller y.
+    Image y grows downwards, so "up" means a smaller y. `state`: this hand's finger_state,
+    when the caller has it already (it costs ~18 angle/length computations per hand).
     """
     pts = _pts(landmarks)
-    s = finger_state(pts)
+    s = state if state is not None else finger_state(pts)
     size = palm_size(pts)
     thumb_tip, index_tip = pts[THUMB[3]], pts[INDEX[3]]
     if (np.linalg.norm(thumb_tip - index_tip) < 0.35 * size
@@ -127,10 +128,10 @@ def classify(landmarks: np.ndarray | list) -> str:
     return ""
 
 
-def rock_paper_scissors(landmarks: np.ndarray | list) -> str:
+def rock_paper_scissors(landmarks: np.ndarray | list, state: FingerState | None = None) -> str:
     """'rock' (fist), 'paper' (open hand, four fingers are enough), 'scissors' (index and
-    middle), or '' for anything else."""
-    s = finger_state(landmarks)
+    middle), or '' for anything else. `state` as for classify."""
+    s = state if state is not None else finger_state(landmarks)
     fingers = (s.index, s.middle, s.ring, s.pinky)
     if not any(fingers):
         return "rock"

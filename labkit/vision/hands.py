@@ -231,12 +231,13 @@ class HandTracker(VisionDetector[HandResult]):
         # selfie-style picture)
         label = "Left" if left > 0.5 else "Right"
         xy = pts[:, :2]
+        state = gestures.finger_state(xy)   # once, for the gesture, the count and RPS
         return Hand(
             landmarks=tuple(map(tuple, pts.tolist())),   # tolist: plain floats, fast
             score=presence, handedness=label, handedness_score=max(left, 1.0 - left),
             box=Box.from_xyxy(lo[0], lo[1], hi[0], hi[1]),
-            gesture=gestures.classify(xy), fingers=gestures.count_fingers(xy),
-            rps=gestures.rock_paper_scissors(xy),
+            gesture=gestures.classify(xy, state), fingers=state.count,
+            rps=gestures.rock_paper_scissors(xy, state),
             roi=(roi.cx * scale[0], roi.cy * scale[1], roi.w * scale[0], roi.h * scale[1],
                  roi.rotation))
 

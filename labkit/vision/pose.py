@@ -15,6 +15,7 @@ the person is lost. One person at a time, as in mediapipe's Pose solution.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import cv2
@@ -112,6 +113,15 @@ def alignment_roi(centre: np.ndarray, scale_point: np.ndarray) -> Roi:
     return transform_rect(rect, scale=1.25)
 
 
+@lru_cache(maxsize=4)
+def _index_grid(h: int, w: int) -> np.ndarray:
+    """Row and column indices of a heatmap (np.indices), made once instead of an np.mgrid
+    per landmark per frame."""
+    grid = np.indices((h, w))
+    grid.flags.writeable = False
+    return grid
+
+
 def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray, kernel: int = 7,
                         min_confidence: float = 0.5) -> np.ndarray:
     """mediapipe's RefineLandmarksFromHeatmap: move each landmark (normalised in the crop) to
@@ -119,6 +129,7 @@ def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray, kernel: int = 7
     hm_h, hm_w, channels = heatmap.shape
     out = points.copy()
     offset = (kernel - 1) // 2
+    grid = _index_grid(hm_h, hm_w)
     for i in range(min(channels, len(points))):
         col, row = int(points[i, 0] * hm_w), int(points[i, 1] * hm_h)
         if col < 0 or col >= hm_w or row < 0 or row >= hm_h:
@@ -128,7 +139,7 @@ def refine_from_heatmap(points: np.ndarray, heatmap: np.ndarray, kernel: int = 7
         conf = 1.0 / (1.0 + np.exp(-heatmap[r0:r1, c0:c1, i].astype(np.float64)))
         total = conf.sum()
         if conf.max() >= min_confidence and total > 0:
-            rows, cols = np.mgrid[r0:r1, c0:c1]
+            rows, cols = grid[0, r0:r1, c0:c1], grid[1, r0:r1, c0:c1]   # = np.mgrid[r0:r1, c0:c1]
             out[i, 0] = (cols * conf).sum() / hm_w / total
             out[i, 1] = (rows * conf).sum() / hm_h / total
     return out
