@@ -21,15 +21,14 @@ import threading
 from typing import Any, Callable
 
 import numpy as np
-from gpiozero.internal_devices import InternalDevice
 
-from labkit.drivers.signals import Signal, ensure_pin_factory
+from labkit.drivers.signals import Signal, ValueDevice, ensure_pin_factory
 from labkit.drivers.wav import RATE
 
 log = logging.getLogger(__name__)
 
 
-class AudioDetector(InternalDevice):
+class AudioDetector(ValueDevice):
     """A pinless gpiozero device whose value comes from processing audio blocks.
 
     Subclasses implement `_process(block)` (int16 samples, any length) and set the value with
@@ -52,16 +51,7 @@ class AudioDetector(InternalDevice):
                                             daemon=True)
             self._thread.start()
 
-    # -- gpiozero device surface -------------------------------------------------------------
-    @property
-    def value(self) -> float:
-        self._check_open()
-        return self._value
-
-    @property
-    def is_active(self) -> bool:
-        return bool(self.value)
-
+    # -- gpiozero device surface (value / is_active come from ValueDevice) ---------------------
     @property
     def seconds(self) -> float:
         """Audio time processed so far (samples / 16 kHz)."""

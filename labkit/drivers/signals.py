@@ -26,7 +26,22 @@ def ensure_pin_factory() -> None:
     install_pin_factory(make_pin_factory(resolve_hardware(Settings.from_env().hardware)))
 
 
-class Signal(InternalDevice):
+class ValueDevice(InternalDevice):
+    """A pinless device whose `value` is whatever its owner last stored in `_value`."""
+
+    _value: Any
+
+    @property
+    def value(self) -> Any:
+        self._check_open()
+        return self._value
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.value)
+
+
+class Signal(ValueDevice):
     """A small device following one aspect of a parent detector.
 
     The parent must have `pin_factory` and a `_children` list and call `_refresh()` on each
@@ -44,15 +59,6 @@ class Signal(InternalDevice):
     def _read(self) -> Any:
         v = self._getter()
         return v if isinstance(v, str) else float(v)
-
-    @property
-    def value(self) -> Any:
-        self._check_open()
-        return self._value
-
-    @property
-    def is_active(self) -> bool:
-        return bool(self.value)
 
     def _refresh(self) -> None:
         if self._closed:

@@ -59,13 +59,17 @@ class TeacherPin:
     def is_set(self) -> bool:
         return self._stored() is not None
 
-    def set_first(self, pin: object, confirm: object) -> None:
-        """Set the PIN on first run; refused once one exists."""
+    @staticmethod
+    def _hash_checked(pin: object, confirm: object) -> str:
         pin = check_pin_format(pin)
         if pin != confirm:
             raise Problem(N_("The two PINs are not the same."), fix=N_("Type the same PIN twice."),
                           code="bad_pin")
-        hashed = hash_pin(pin)
+        return hash_pin(pin)
+
+    def set_first(self, pin: object, confirm: object) -> None:
+        """Set the PIN on first run; refused once one exists."""
+        hashed = self._hash_checked(pin, confirm)
         with self.db.transaction() as tx:
             if tx.execute("SELECT 1 FROM kit_settings WHERE key = ?", (KEY,)).fetchone():
                 raise Problem(N_("The teacher PIN is already set."),
@@ -75,11 +79,7 @@ class TeacherPin:
     def replace(self, pin: object, confirm: object) -> None:
         """Set or replace the PIN. Only for `labkit teacher set-pin`, which needs a shell on
         the kit (the IT teacher): the way back in when a teacher forgets the PIN."""
-        pin = check_pin_format(pin)
-        if pin != confirm:
-            raise Problem(N_("The two PINs are not the same."), fix=N_("Type the same PIN twice."),
-                          code="bad_pin")
-        hashed = hash_pin(pin)
+        hashed = self._hash_checked(pin, confirm)
         with self.db.transaction() as tx:
             tx.execute("INSERT OR REPLACE INTO kit_settings (key, value) VALUES (?, ?)",
                        (KEY, hashed))

@@ -22,9 +22,7 @@ import time
 from dataclasses import asdict, is_dataclass
 from typing import Any, Callable, Generic, TypeVar
 
-from gpiozero.internal_devices import InternalDevice
-
-from labkit.drivers.signals import Signal, ensure_pin_factory
+from labkit.drivers.signals import Signal, ValueDevice, ensure_pin_factory
 from labkit.vision.frames import Prepared, prepare
 
 log = logging.getLogger(__name__)
@@ -54,7 +52,7 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
-class VisionDetector(InternalDevice, Generic[R]):
+class VisionDetector(ValueDevice, Generic[R]):
     """Base class: subclasses implement `_detect(prepared) -> result` and `summary(result)`.
 
     `summary` returns (count, label, score) for the generic sub-signals. `value` is 1.0 while
@@ -99,16 +97,7 @@ class VisionDetector(InternalDevice, Generic[R]):
         if camera is not None and start:
             self.start()
 
-    # -- gpiozero device surface -------------------------------------------------------------
-    @property
-    def value(self) -> float:
-        self._check_open()
-        return self._value
-
-    @property
-    def is_active(self) -> bool:
-        return bool(self.value)
-
+    # -- gpiozero device surface (value / is_active come from ValueDevice) ---------------------
     def _value_of(self, result: R) -> float:
         return 1.0 if self.summary(result)[0] > 0 else 0.0
 
