@@ -13,17 +13,15 @@ the pin going high is measured (median of several runs).
 
 from __future__ import annotations
 
-import os
 import statistics
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from bench.common import write_result
+from tests.helpers import standard_model_store
 
-REPO = Path(__file__).resolve().parent.parent
 RATE = 16000
 SECONDS = 60
 GOAL_RTF = 0.1
@@ -35,15 +33,7 @@ SENTENCES = ["the weather is nice today", "我们去公园吧", "where is the li
 
 
 def _store() -> Any:
-    from labkit.models import ModelStore
-    from labkit.models.fetch import fetch
-
-    models_dir = Path(os.environ.get("LABKIT_TEST_MODELS")
-                      or REPO / ".cache" / "test-data" / "models")
-    cache = Path(os.environ.get("LABKIT_MODEL_CACHE") or REPO / ".cache" / "wheels")
-    store = ModelStore(models_dir=models_dir, threads=2)
-    fetch(store, cache, if_missing=True)
-    return store
+    return standard_model_store(threads=2)
 
 
 def _noisy(x: np.ndarray, rng: np.random.Generator, noise: float = 30.0) -> np.ndarray:

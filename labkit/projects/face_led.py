@@ -25,10 +25,9 @@ class FaceLed(Project):
     title = "Face → LED"
 
     def setup(self, ctx: LabContext) -> None:
-        from labkit.models import ModelStore  # imported here: discovery stays model-free
-        from labkit.vision import FaceDetector
+        from labkit.vision import FaceDetector  # imported here: discovery stays model-free
 
-        models = ctx.service("model_store", lambda: ModelStore(ctx.settings))
+        models = ctx.runtime.model_store  # the kit's one shared store
         # bus=: the page draws the face boxes over the live view from `vision.face` events
         self.faces: Any = FaceDetector(ctx.camera, store=models, bus=ctx.bus)
         ctx.kit.led.source = self.faces.present

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -84,15 +83,6 @@ def labs() -> Registry:
     for cls in (ButtonLed, NeedsPump, BrokenSetup, CrashingStep):
         reg.projects[cls.id] = cls
     return reg
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Any]:
-    from labkit.store import Store
-
-    s = Store(data_dir)
-    yield s
-    s.close()
 
 
 @pytest.fixture

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-
-
-@pytest.fixture
-def store(data_dir: Path) -> Iterator[Any]:
-    from labkit.store import Store
-
-    s = Store(data_dir)
-    yield s
-    s.close()
 
 
 @pytest.fixture
