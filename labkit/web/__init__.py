@@ -19,6 +19,7 @@ from labkit.config import LANGUAGES, Settings
 from labkit.fsutil import atomic_write_text
 from labkit.runtime import KitRuntime
 from labkit.web import audio, bench, events, home, labs, learn, portfolio, stream, teacher, vision
+from labkit.web.access import STUDENT, TEACHER, install_access_control, register_role_check
 from labkit.web.errors import register_error_handlers
 from labkit.i18n import catalogue_dirs
 
@@ -77,6 +78,9 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     register_error_handlers(app)
     for module in (home, bench, stream, events, labs, portfolio, teacher, learn, audio, vision):
         app.register_blueprint(module.bp)
+    register_role_check(STUDENT, lambda: session.get("student_id") is not None)
+    register_role_check(TEACHER, labs.is_teacher)
+    install_access_control(app, labs.refuse_access)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:

@@ -334,6 +334,26 @@ def api_snapshot(run_id: int) -> Response:
     return jsonify({"id": art.id, "name": art.name, "bytes": art.bytes})
 
 
+def refuse_access(roles: frozenset[str]) -> Any:
+    """The answer to a caller who holds none of a route's roles (see web/access.py)."""
+    from labkit.web.access import KIT_LOCAL, STUDENT, TEACHER
+
+    if TEACHER in roles and STUDENT not in roles:
+        if wants_json() or request.method != "GET":
+            raise Problem(N_("Teachers only: sign in with the PIN first."),
+                          fix=N_("Open the Teacher page."), code="need_teacher")
+        flash(_("Sign in with the teacher PIN first."), "error")
+        return redirect(url_for("teacher.index", next=request.path))
+    if STUDENT in roles:
+        if wants_json() or request.method != "GET":
+            raise Problem(N_("Pick your name first."), fix=N_("Open the Student page."),
+                          code="need_student")
+        return redirect(url_for("labs.pick_class", next=request.path))
+    if KIT_LOCAL in roles:
+        raise Problem(N_("This can only be done on the kit itself."), code="forbidden")
+    raise Problem(N_("This action is not open to anyone."), code="forbidden")
+
+
 def teacher_required(view: Callable[..., Any]) -> Callable[..., Any]:
     """Pages and actions behind the teacher PIN."""
 
