@@ -10,22 +10,33 @@ LABKIT := $(VENV)/bin/labkit
 # On a Raspberry Pi, picamera2/gpiozero/lgpio come from apt, so the venv must see them.
 IS_PI  := $(shell grep -qs "Raspberry Pi" /proc/device-tree/model && echo yes)
 VENV_FLAGS := $(if $(IS_PI),--system-site-packages,)
-EXTRAS := $(if $(IS_PI),pi,)
-comma := ,
-RUNTIME_SPEC := .$(if $(EXTRAS),[$(EXTRAS)],)
-DEV_SPEC := .[dev$(if $(EXTRAS),$(comma)$(EXTRAS),)]
 PYTEST_ARGS ?=
+
+# Every Python package comes from the lock for this CPU and Python (scripts/lock.sh writes
+# them): exactly the versions CI tested, each checked against its sha256.
+ARCH  := $(shell uname -m)
+PYTAG := $(shell $(PYTHON) -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)
+LOCK  := requirements/lock-$(ARCH)-$(PYTAG).txt
 
 .PHONY: run test bench lint clean venv dev-venv catalogues models test-models system-test-deps
 
-$(VENV)/.runtime-installed: setup.cfg pyproject.toml
+requirements/lock-%.txt:
+	@echo "No lock file for this machine ($(ARCH), Python $(or $(PYTAG),? — $(PYTHON) did not run)): $@ does not exist." >&2
+	@echo "Locks exist for: $(patsubst requirements/lock-%.txt,%,$(wildcard requirements/lock-*.txt))." >&2
+	@echo "Use one of those Pythons (e.g. make PYTHON=python3.11 ...), or add the platform to" >&2
+	@echo "scripts/lock.sh and run it." >&2
+	@exit 1
+
+$(VENV)/.runtime-installed: $(LOCK) setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
-	$(PIP) install --quiet --upgrade pip
-	$(PIP) install --quiet -e "$(RUNTIME_SPEC)"
+	$(PIP) install --quiet --require-hashes -r $(LOCK)
+	$(PIP) install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
+# The x86-64 lock holds the test tools too; the Pi locks hold what a kit runs.
 $(VENV)/.dev-installed: $(VENV)/.runtime-installed
-	$(PIP) install --quiet -e "$(DEV_SPEC)"
+	@grep -q '^pytest==' $(LOCK) || { echo "$(LOCK) holds the kit's runtime only, not the" \
+		"test tools: run the tests on x86-64 (requirements/lock-x86_64-cp311.txt)." >&2; exit 1; }
 	touch $@
 
 venv: $(VENV)/.runtime-installed

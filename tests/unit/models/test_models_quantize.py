@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +60,25 @@ def test_dynamic_quantization_of_sklearn_mlp(mlp: tuple[Path, np.ndarray],
           ).astype(np.float32)
     agree = np.mean(f.run({"X": Xt})["label"] == q.run({"X": Xt})["label"])
     assert agree >= 0.99
+    assert _widest_int8_weight(tmp_path / "mlp.int8.onnx") <= SATURATION_FREE
+
+
+# |w| <= 64 keeps VPMADDUBSW's int16 pair sums (2 * 255 * |w|) from saturating on x86 CPUs
+# without VNNI, so the int8 model computes the same on every CPU (see labkit.models.quantize).
+SATURATION_FREE = 64
+
+
+def _widest_int8_weight(path: Path) -> int:
+    """The largest |w| over the int8 weight tensors (not zero points, which may be -128)."""
+    model = onnx.load(str(path))
+    weight_inputs = {"DequantizeLinear": 0, "MatMulInteger": 1, "ConvInteger": 1,
+                     "DynamicQuantizeMatMul": 1}
+    names = {n.input[weight_inputs[n.op_type]] for n in model.graph.node
+             if n.op_type in weight_inputs}
+    weights = [numpy_helper.to_array(t) for t in model.graph.initializer
+               if t.data_type == TensorProto.INT8 and t.name in names]
+    assert weights, "no int8 weights in the quantized model"
+    return max(int(np.abs(w.astype(np.int32)).max()) for w in weights)
 
 
 def _conv_model(path: Path) -> Path:
@@ -91,6 +116,41 @@ def test_static_qdq_for_conv_models(tmp_path: Path) -> None:
     assert report.agreement >= 0.9
     assert report.max_abs_error < 0.5
     assert report.dst_bytes < report.src_bytes
+    assert _widest_int8_weight(tmp_path / "cnn.int8.onnx") <= SATURATION_FREE
+
+
+_ON_OLD_X86 = """
+import json, sys
+from pathlib import Path
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+from test_models_quantize import _conv_model
+from labkit.models.quantize import quantize_onnx
+tmp = Path(sys.argv[1])
+src = _conv_model(tmp / "cnn.onnx")
+(tmp / "calib").mkdir()
+np.save(tmp / "calib" / "x.npy",
+        np.random.default_rng(1).uniform(0, 1, (64, 1, 8, 8)).astype(np.float32))
+print(json.dumps(quantize_onnx(src, tmp / "cnn.int8.onnx", tmp / "calib").to_dict()))
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(platform.machine() != "x86_64" or not shutil.which("qemu-x86_64-static"),
+                    reason="needs an x86-64 host with qemu-user-static (Debian package)")
+def test_static_qdq_agrees_on_a_cpu_without_vnni(tmp_path: Path) -> None:
+    """The same conv model quantized and run on an emulated Haswell (AVX2, no VNNI), where
+    full-range int8 weights made max |float - int8| 0.95 through VPMADDUBSW saturation."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(Path(__file__).resolve().parents[3]), os.environ.get("PYTHONPATH", "")])}
+    res = subprocess.run(
+        ["qemu-x86_64-static", "-cpu", "Haswell", sys.executable, "-c", _ON_OLD_X86,
+         str(tmp_path), str(Path(__file__).parent)],
+        capture_output=True, text=True, timeout=600, env=env, check=False)
+    assert res.returncode == 0, res.stderr[-2000:]
+    report = json.loads(res.stdout.strip().splitlines()[-1])
+    assert report["agreement"] >= 0.9
+    assert report["max_abs_error"] < 0.2
 
 
 def test_bad_calibration_folders(mlp: tuple[Path, np.ndarray], tmp_path: Path) -> None:
