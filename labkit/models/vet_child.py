@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+
 def _limit_self(cpu_seconds: int, memory_bytes: int) -> None:
     import resource
 
@@ -53,8 +54,17 @@ def _child_onnx(data: bytes) -> dict[str, Any]:
                                    for o, v in zip(outputs, values, strict=True)}
         answer["ran"] = True
     except Exception as exc:
-        answer["run_error"] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        _run_failed(answer, exc)
     return answer
+
+
+def _run_failed(answer: dict[str, Any], exc: BaseException) -> None:
+    """A run that failed for want of memory is a refusal (it would fail in the server too);
+    any other failure on zeros is only noted (a model may need real input shapes)."""
+    text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    answer["run_error"] = text
+    if isinstance(exc, MemoryError) or "alloc" in text.lower():
+        answer.update(ok=False, reason="memory")
 
 
 def _child_tflite(data: bytes) -> dict[str, Any]:
@@ -81,7 +91,7 @@ def _child_tflite(data: bytes) -> dict[str, Any]:
                                    for d in outs}
         answer["ran"] = True
     except Exception as exc:
-        answer["run_error"] = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+        _run_failed(answer, exc)
     return answer
 
 

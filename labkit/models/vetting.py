@@ -65,7 +65,7 @@ class Limits:
 
 
 # a classifier exported by another kit (EfficientNet front + classifier is ~18 MB)
-LEARN_LIMITS = Limits(max_bytes=60 * MB, max_initializer_bytes=60 * MB)
+LEARN_LIMITS = Limits(max_bytes=60 * MB, max_initializer_bytes=60 * MB, wall_seconds=10.0)
 # the store's models (OCR recogniser, embedders, LiteRT pose); a Pi loads them more slowly
 PACK_LIMITS = Limits(max_bytes=256 * MB, max_initializer_bytes=256 * MB, cpu_seconds=20,
                      wall_seconds=40.0, memory_bytes=2048 * MB)
@@ -233,6 +233,9 @@ def vet_model(data: bytes, kind: str = "onnx", *, limits: Limits = LEARN_LIMITS,
         reason = answer.get("reason", "")
         if reason == "not_onnx":
             raise ModelRefused("not_onnx", N_("The file is not an ONNX model."))
+        if reason == "memory":
+            raise ModelRefused("memory", N_("The model needs more memory than the kit allows "
+                                            "(%(mb)s MB)."), mb=limits.memory_bytes // MB)
         if reason == "not_tflite":
             raise ModelRefused("not_tflite", N_("The file is not a TensorFlow Lite model."))
         raise ModelRefused("does_not_load", N_("The model does not load on this kit."))
