@@ -11,8 +11,9 @@ import os
 import secrets
 import stat
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterator
 
 
 def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
@@ -54,36 +55,48 @@ def private_secret(path: str | os.PathLike[str], make: Callable[[], str],
                    min_length: int = 32) -> str:
     """Read a secret file, or create it readable by the owner only from its first byte.
 
-    The secret is written to a temp file opened with O_CREAT|O_EXCL and mode 0600 (never a
-    moment with group/other bits), then hard-linked into place so two processes starting at
-    once agree on one secret; a damaged (too short) one is replaced. An existing file with
-    looser permissions is tightened, since a copied data dir may have lost them.
+    A new secret goes to a temp file opened with O_CREAT|O_EXCL and mode 0600 (never a moment
+    with group/other bits), fsynced, then renamed into place; a damaged (too short) one is
+    replaced. Creation holds a lock on the folder so processes starting at once agree on one
+    secret. An existing file with looser permissions is tightened (a copied data dir may have
+    lost them).
     """
     path = Path(path)
     existing = _read_secret(path, min_length)
     if existing is not None:
         return existing
     path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(value)
-            f.flush()
-            os.fsync(f.fileno())
+    with _folder_lock(path.parent):
+        existing = _read_secret(path, min_length)
+        if existing is not None:
+            return existing
+        value = make()
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                     0o600)
         try:
-            os.link(tmp, path)
-        except FileExistsError:
-            existing = _read_secret(path, min_length)
-            if existing is not None:
-                return existing
-            os.replace(tmp, path)          # the old one was damaged: take ours
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(value)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        _fsync_dir(path.parent)
+        return value
+
+
+@contextmanager
+def _folder_lock(folder: Path) -> Iterator[None]:
+    import fcntl
+
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
     finally:
-        Path(tmp).unlink(missing_ok=True)
-    _fsync_dir(path.parent)
-    return value
+        os.close(fd)
 
 
 def _read_secret(path: Path, min_length: int) -> str | None:
