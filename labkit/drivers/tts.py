@@ -21,6 +21,7 @@ from labkit.errors import LabkitError
 
 VOICES = {"zh_CN": "cmn-latn-pinyin", "zh": "cmn-latn-pinyin", "en": "en"}
 MAX_CHARS = 500
+MAX_SPEECH_SECONDS = 180    # 500 characters spoken slowly
 VARIANT_PATTERN = re.compile(r"[A-Za-z0-9_]{1,20}")
 # control characters other than tab/newline: espeak-ng treats some of them as commands
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -65,4 +66,4 @@ def synthesize(text: str, lang: str = "zh_CN", *, variant: str = "", speed: int 
     except subprocess.TimeoutExpired:
         raise LabkitError("espeak-ng took too long", code="tts_failed",
                           fix="say a shorter text") from None
-    return read_wav(out.stdout, target_rate=rate)
+    return read_wav(out.stdout, target_rate=rate, max_seconds=MAX_SPEECH_SECONDS)
