@@ -85,6 +85,25 @@ def _addresses(port: int) -> list[str]:
     return urls
 
 
+def _leave_start_dir(settings: Settings) -> Settings:
+    """Pin every path in `settings` down, then work from `<data dir>/run`.
+
+    Relative paths inside libraries (a model's external data, lgpio's notify files) would
+    otherwise resolve against wherever the service was started — often `$HOME`, the data
+    dir's parent.
+    """
+    import os
+
+    from labkit.fsutil import neutral_workdir
+
+    settings = settings.with_(data_dir=settings.data_dir.absolute(),
+                              model_cache=settings.model_cache.absolute())
+    settings.ensure_data_dir()
+    run = neutral_workdir(settings.data_dir)
+    os.environ.setdefault("LG_WD", str(run))
+    return settings
+
+
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (LABKIT_HOST).")
 @click.option("--port", type=int, default=None, help="Port (LABKIT_PORT, default 8080).")
@@ -105,6 +124,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
         "host": host, "port": port, "hardware": hardware, "camera": camera}.items()
         if v is not None})
     _check_port_free(settings.host, settings.port)
+    settings = _leave_start_dir(settings)
     app = create_app(settings)
     server = create_server(app, host=settings.host, port=settings.port, threads=threads,
                            channel_timeout=30, ident="labkit")

@@ -54,14 +54,10 @@ class _OnnxFile:
     (for a model a school imported by hand; the kit's own comes from the store)."""
 
     def __init__(self, path: str | Path, threads: int = 1) -> None:
-        import onnxruntime as ort
+        from labkit.models.runtime import onnx_session
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
         try:
-            self._session = ort.InferenceSession(str(path), opts,
-                                                 providers=["CPUExecutionProvider"])
+            self._session = onnx_session(path, threads=threads)
         except Exception as exc:
             raise LabkitError(_("The voice activity model cannot be loaded."),
                               code="bad_model", fix=_("Run: labkit models fetch")) from exc

@@ -22,6 +22,7 @@ import secrets
 import shutil
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
@@ -38,7 +39,11 @@ KINDS = ("image", "hand", "pose", "sound", "sensor")
 IMAGE_KINDS = ("image", "hand", "pose")
 MAX_PER_CLASS = 500
 MAX_TOTAL = 1000
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_DECODED_PIXELS = 4_000_000     # what is ever decoded into memory (12 MB as BGR)
+MAX_IMAGE_PIXELS = 40_000_000      # what a JPEG may declare: decoded at 1/2, 1/4 or 1/8 scale
+REDUCED_JPEG_FLAGS = ((2, "IMREAD_REDUCED_COLOR_2"), (4, "IMREAD_REDUCED_COLOR_4"),
+                      (8, "IMREAD_REDUCED_COLOR_8"))
+IMAGE_FORMATS = ("JPEG", "MPO", "PNG", "BMP", "WEBP")
 STORE_IMAGE_SIDE = 320
 MAX_SOUND_SECONDS = 5.0
 MAX_SENSOR_READINGS = 2000
@@ -92,27 +97,60 @@ def corrupt(project_dir: Path, why: str) -> LabkitError:
 # ---------------------------------------------------------------------------------------------
 
 def decode_image(data: bytes) -> np.ndarray:
-    """Uploaded or saved bytes → BGR uint8 image; a clear error for anything else."""
-    import cv2
+    """Uploaded or saved bytes → BGR uint8 image; a clear error for anything else.
+
+    The size comes from the header (Pillow reads no pixels to get it) and decides what is
+    decoded: at most MAX_DECODED_PIXELS, a larger JPEG at a reduced scale (the DCT makes that
+    cheap; samples are stored at 320 px anyway), anything else refused — a 40-megapixel PNG
+    costs 120 MB and seconds of CPU to decode. Decoding runs in the bounded worker pool.
+    """
     from PIL import Image, UnidentifiedImageError
 
+    Image.MAX_IMAGE_PIXELS = MAX_IMAGE_PIXELS
     if not data:
         raise LabkitError(_("The file is empty."), code="bad_image",
                           fix=_("Choose a JPEG or PNG photo."))
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            width, height = probe.size
+        with warnings.catch_warnings():
+            # over MAX_IMAGE_PIXELS Pillow warns; such an image is refused below anyway
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as probe:
+                width, height = probe.size
+                fmt = probe.format
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise LabkitError(_("The file is not an image."), code="bad_image",
                           fix=_("Choose a JPEG or PNG photo.")) from None
-    if width * height > MAX_IMAGE_PIXELS:
-        raise LabkitError(_("The image is too large (%(w)s × %(h)s pixels).", w=width, h=height),
-                          code="too_large", fix=_("Use a photo smaller than 40 megapixels."))
-    img = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
+    if fmt not in IMAGE_FORMATS:
+        raise LabkitError(_("The file is not an image."), code="bad_image",
+                          fix=_("Choose a JPEG or PNG photo."))
+    pixels = width * height
+    scale = 1
+    if pixels > MAX_DECODED_PIXELS:
+        scale = next((r for r, _flag in REDUCED_JPEG_FLAGS
+                      if pixels / (r * r) <= MAX_DECODED_PIXELS), 0)
+        if fmt not in ("JPEG", "MPO") or pixels > MAX_IMAGE_PIXELS or not scale:
+            raise LabkitError(_("The image is too large (%(w)s × %(h)s pixels).", w=width,
+                                h=height),
+                              code="too_large", fix=_("Use a photo of at most 4 megapixels, "
+                                                      "or a JPEG photo."))
+    from labkit.workers import heavy_work
+
+    img = heavy_work(_decode_pixels, data, scale)
     if img is None or img.ndim != 3 or min(img.shape[:2]) < 8:
         raise LabkitError(_("The image could not be read."), code="bad_image",
                           fix=_("Choose a JPEG or PNG photo."))
+    if img.shape[0] * img.shape[1] > MAX_DECODED_PIXELS:      # the header lied
+        raise LabkitError(_("The image could not be read."), code="bad_image",
+                          fix=_("Choose a JPEG or PNG photo."))
     return img
+
+
+def _decode_pixels(data: bytes, scale: int) -> np.ndarray | None:
+    import cv2
+
+    flag = dict(REDUCED_JPEG_FLAGS).get(scale)
+    mode = getattr(cv2, flag) if flag else cv2.IMREAD_COLOR
+    return cv2.imdecode(np.frombuffer(data, np.uint8), mode)
 
 
 def encode_image(img: np.ndarray, side: int = STORE_IMAGE_SIDE) -> bytes:
@@ -132,10 +170,13 @@ def encode_image(img: np.ndarray, side: int = STORE_IMAGE_SIDE) -> bytes:
 
 
 def decode_sound(data: bytes) -> np.ndarray:
-    from labkit.drivers.wav import read_wav
+    from labkit.drivers.wav import WavRefused, read_wav
 
     try:
-        samples = read_wav(data)
+        samples = read_wav(data, max_seconds=MAX_SOUND_SECONDS)
+    except WavRefused as exc:
+        raise LabkitError(_(exc.msgid, **exc.params), code=exc.code,
+                          fix=_(exc.fix_msgid, max=int(MAX_SOUND_SECONDS))) from None
     except LabkitError:
         raise
     except Exception:  # scipy raises struct.error etc. on a truncated header

@@ -97,16 +97,12 @@ class EmbeddingExtractor(Extractor):
     batch = 16
 
     def __init__(self, onnx_bytes: bytes, threads: int = 2, model_name: str = EMBEDDER_MODEL):
-        import onnxruntime as ort
-
         from labkit.models.efficientnet import INPUT_NAME, OUTPUT_NAME
+        from labkit.models.runtime import onnx_session
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
         self.onnx_bytes = onnx_bytes
         self.model_name = model_name
-        self.session = ort.InferenceSession(onnx_bytes, opts, providers=["CPUExecutionProvider"])
+        self.session = onnx_session(onnx_bytes, threads=threads)
         self.input_name, self.output_name = INPUT_NAME, OUTPUT_NAME
 
     @classmethod

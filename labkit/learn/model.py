@@ -15,6 +15,8 @@ features (input `features`); the card names the feature extractor the runtime ch
 An exported zip holds those four files. Import checks everything before it keeps anything:
 zip members, card schema, labels vs the graph's outputs, that ONNX Runtime loads the graph and
 answers a test input with the declared shape, and that the feature extractor is known here.
+The graph itself is vetted by labkit.models.vetting (no external data, allowed operators only,
+loaded and run first in a child process with CPU, memory and time limits).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from labkit.learn.features import EmbeddingExtractor, Extractor, extractor_by_na
 from labkit.learn.names import check_class_names
 from labkit.models.trainable import (CLASSES_METADATA_KEY, ONNX_INPUT, ONNX_PROBABILITIES,
                                      OnnxClassifier, check_class_counts, train_classifier)
+from labkit.models.vetting import LEARN_LIMITS, VettedModel, vet_model
 
 log = logging.getLogger(__name__)
 
@@ -438,33 +441,41 @@ def validate_export(data: bytes) -> tuple[dict[str, Any], bytes, bytes | None]:
         if member not in names:
             continue
         blob = zf.read(member)
-        runner = OnnxClassifier(blob, card["classes"])     # loads, checks the output width
-        meta_classes = runner.session.get_modelmeta().custom_metadata_map.get(
-            CLASSES_METADATA_KEY)
-        if meta_classes is not None and json.loads(meta_classes) != card["classes"]:
-            raise _bad_import(_("the model's own class list differs from labels.json"))
-        _check_runs(runner, card)
+        # static checks, then load + one run on zeros in a limited child process: the graph
+        # is never loaded in the server before it has passed both
+        vetted = vet_model(blob, "onnx", limits=LEARN_LIMITS, must_run=True)
+        _check_vetted(vetted, card)
         graphs[member] = blob
     return card, graphs[MODEL_FILE], graphs.get(INT8_FILE)
 
 
-def _check_runs(runner: OnnxClassifier, card: dict[str, Any]) -> None:
-    """Feed a zero input of the declared shape and check the answer's shape."""
-    inp = runner.session.get_inputs()[0]
+def _check_vetted(vetted: VettedModel, card: dict[str, Any]) -> None:
+    """The vetted graph is a labkit classifier for this card: one input of the declared
+    shape, a probabilities output with one column per class, the same class list."""
+    outputs = {o["name"]: o for o in vetted.outputs}
+    if len(vetted.inputs) != 1 or ONNX_PROBABILITIES not in outputs:
+        raise _bad_import(_("it is not a labkit classifier"))
+    meta_classes = vetted.metadata.get(CLASSES_METADATA_KEY)
+    if meta_classes is not None:
+        try:
+            same = json.loads(meta_classes) == card["classes"]
+        except ValueError:
+            same = False
+        if not same:
+            raise _bad_import(_("the model's own class list differs from labels.json"))
+    shape = vetted.inputs[0]["shape"]
     if card["input"]["type"] == "image":
-        if list(inp.shape[1:]) != [3, 224, 224]:
+        if list(shape[1:]) != [3, 224, 224]:
             raise _bad_import(_("the image model has an unexpected input shape"))
-        x = np.zeros((1, 3, 224, 224), np.float32)
     else:
-        dim = card["input"].get("dim")
-        if runner.n_features is None or dim != runner.n_features:
+        n_features = shape[1] if len(shape) == 2 and isinstance(shape[1], int) else None
+        if n_features is None or card["input"].get("dim") != n_features:
             raise _bad_import(_("the feature size does not match the card"))
-        x = np.zeros((1, dim), np.float32)
-    try:
-        (proba,) = runner.session.run([ONNX_PROBABILITIES], {runner.input_name: x})
-    except Exception:
-        raise _bad_import(_("the model does not run")) from None
-    if np.asarray(proba).shape != (1, len(card["classes"])):
+    declared = outputs[ONNX_PROBABILITIES]["shape"]
+    if (len(declared) == 2 and isinstance(declared[1], int)
+            and declared[1] != len(card["classes"])):
+        raise _bad_import(_("the model answers with the wrong number of classes"))
+    if vetted.output_shapes.get(ONNX_PROBABILITIES) != [1, len(card["classes"])]:
         raise _bad_import(_("the model answers with the wrong number of classes"))
 
 

@@ -94,9 +94,9 @@ def pip_download(cache: Path, specs: list[tuple[str, str, bool]], *, machine: st
     if wheels:
         plat = [a for tag in PLATFORMS[machine] for a in ("--platform", tag)]
         cmds.append([*base, "--only-binary=:all:", *plat, "--python-version", python_version,
-                     "--implementation", "cp", *wheels])
+                     "--implementation", "cp", "--", *wheels])
     if sdists:
-        cmds.append([*base, *sdists])
+        cmds.append([*base, "--", *sdists])
     for cmd in cmds:
         log.info("running: %s", " ".join(cmd))
         proc = subprocess.run(cmd, capture_output=True, text=True)

@@ -8,10 +8,11 @@ A pack is one plain tar file, `*.labkit-models.tar`::
 Why so strict on import: a pack comes from a stick that went through many hands. Before a
 single byte is written, every member is checked (relative path, no `..`, regular files only —
 no symlinks, hard links or device files — total size capped), the manifest is validated, every
-file it names must be in the pack and every file in the pack must be named by it, and every
-sha256 must match. Only then are the files written to a temp folder inside the models dir
-(hashed again while writing), swapped into place by rename, and the manifest rewritten
-atomically — all models of the pack or none.
+file it names must be in the pack and every file in the pack must be named by it, every
+sha256 must match, and every ONNX/TFLite file must pass labkit.models.vetting (self-contained,
+allowed operators, loads and runs under limits in a child process). Only then are the files
+written to a temp folder inside the models dir (hashed again while writing), swapped into
+place by rename, and the manifest rewritten atomically — all models of the pack or none.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Iterable
 
 from labkit.models.errors import ModelError
+from labkit.models.vetting import PACK_LIMITS, ModelRefused, vet_model
 from labkit.models.registry import (
     MANIFEST_FORMAT, MANIFEST_NAME, ModelEntry, clean_leftovers, ModelStore, manifest_text, read_manifest,
     tree_digest, write_manifest, writer_lock,
@@ -215,7 +217,29 @@ def read_pack(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
                 if _hash_member(tf, members[rel], path) != rec.sha256:
                     raise _bad_pack(path, f"{rel} does not match its sha256 (damaged or "
                                           "altered)", code="model_hash")
+        for entry in entries.values():
+            for rec in entry.files:
+                kind = runnable_kind(entry, rec.path)
+                if kind is None:
+                    continue
+                rel = f"{entry.name}/{rec.path}"
+                try:
+                    vet_model(_read_member(tf, members[rel], path), kind, limits=PACK_LIMITS,
+                              must_run=False)
+                except ModelRefused as exc:
+                    raise _bad_pack(path, f"{rel} was refused: {exc.message}",
+                                    code="bad_model") from None
     return entries, members
+
+
+def runnable_kind(entry: ModelEntry, relpath: str) -> str | None:
+    """'onnx' / 'tflite' for a file a runtime will load (vetted on import), else None."""
+    lower = relpath.lower()
+    if lower.endswith(".onnx") or (relpath == entry.file and entry.backend == "onnx"):
+        return "onnx"
+    if lower.endswith(".tflite") or (relpath == entry.file and entry.backend == "litert"):
+        return "tflite"
+    return None
 
 
 def _read_member(tf: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> bytes:

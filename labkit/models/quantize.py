@@ -229,6 +229,9 @@ def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mappi
     checked: it must load in ONNX Runtime, and its agreement with the float model on the
     calibration feeds is reported.
     """
+    from labkit.models.runtime import onnxruntime_module
+
+    onnxruntime_module()        # its calibration sessions: telemetry off first
     from onnxruntime import quantization as q
 
     src, dst = Path(src), Path(dst)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
 import threading
 import time
 from collections import OrderedDict
@@ -51,6 +53,52 @@ class TensorInfo:
         if self.quantization:
             d["quantization"] = list(self.quantization)
         return d
+
+
+_telemetry_lock = threading.Lock()
+_telemetry_off = False
+
+
+def onnxruntime_module() -> Any:
+    """`onnxruntime`, imported with its telemetry switched off (once per process).
+
+    ONNX Runtime's telemetry client resolves and connects to a Microsoft endpoint from its own
+    threads: on a school network that sends data out of a classroom. The environment variable
+    works only if it is set before the first import (labkit/__init__.py sets it too); the API
+    call covers events that a process which imported onnxruntime earlier would still send.
+    """
+    global _telemetry_off
+    if "onnxruntime" not in sys.modules:
+        os.environ["ORT_DISABLE_TELEMETRY"] = "1"
+    elif os.environ.get("ORT_DISABLE_TELEMETRY") != "1" and not _telemetry_off:
+        log.warning("onnxruntime was imported before labkit; its telemetry may still run")
+    try:
+        import onnxruntime as ort
+    except ImportError as exc:
+        raise ModelError(f"ONNX Runtime is not installed ({exc})", code="no_runtime",
+                         fix="pip install onnxruntime") from None
+    if not _telemetry_off:
+        with _telemetry_lock:
+            if not _telemetry_off:
+                ort.disable_telemetry_events()
+                _telemetry_off = True
+    return ort
+
+
+def onnx_session(model: str | os.PathLike[str] | bytes, *, threads: int = 2,
+                 log_severity_level: int | None = None) -> Any:
+    """The one place an `onnxruntime.InferenceSession` is made (CPU, telemetry off).
+
+    Raises whatever ONNX Runtime raises for a bad model; callers turn it into their own error.
+    """
+    ort = onnxruntime_module()
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = max(1, int(threads))
+    opts.inter_op_num_threads = 1
+    if log_severity_level is not None:
+        opts.log_severity_level = log_severity_level
+    source = model if isinstance(model, (bytes, bytearray)) else os.fspath(model)
+    return ort.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
 class Model:
@@ -197,19 +245,10 @@ class OnnxModel(Model):
 
     def __init__(self, path: Path, *, threads: int = 2, name: str = "") -> None:
         super().__init__(path, name)
-        try:
-            import onnxruntime as ort
-        except ImportError as exc:
-            raise ModelError(f"ONNX Runtime is not installed ({exc})", code="no_runtime",
-                             fix="pip install onnxruntime") from None
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = max(1, threads)
-        opts.inter_op_num_threads = 1
-        opts.log_severity_level = 3
+        onnxruntime_module()            # ModelError if it is not installed
         t0 = time.perf_counter()
         try:
-            self.session = ort.InferenceSession(str(path), sess_options=opts,
-                                                providers=["CPUExecutionProvider"])
+            self.session = onnx_session(path, threads=threads, log_severity_level=3)
         except Exception as exc:  # ORT raises its own pybind exception types
             first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             raise ModelError(f"model {self.name}: {path.name} is not a valid ONNX model "

@@ -332,14 +332,10 @@ class OnnxClassifier:
 
     def __init__(self, onnx_bytes: bytes, classes: Sequence[str] | None = None,
                  threads: int = 2) -> None:
-        import onnxruntime as ort
+        from labkit.models.runtime import onnx_session
 
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
         try:
-            self.session = ort.InferenceSession(onnx_bytes, opts,
-                                                providers=["CPUExecutionProvider"])
+            self.session = onnx_session(onnx_bytes, threads=threads)
         except Exception as exc:  # onnxruntime raises its own exception types
             raise LabkitError(_("The model file is not a valid ONNX model."),
                               code="bad_model", fix=_("Export the model again.")) from exc

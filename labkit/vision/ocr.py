@@ -68,6 +68,9 @@ def reading_order(lines: list[TextLine]) -> list[TextLine]:
 
 def make_engine(store: Any, threads: int = 2) -> Any:
     """A RapidOCR engine over the store's model files (PP-OCRv4 det/cls/rec + keys)."""
+    from labkit.models.runtime import onnxruntime_module
+
+    onnxruntime_module()        # rapidocr makes its own sessions: telemetry off first
     try:
         from rapidocr import EngineType, OCRVersion, RapidOCR
     except ImportError as exc:

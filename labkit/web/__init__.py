@@ -6,7 +6,6 @@ picked with the page's switch, else the kit's `LABKIT_LANG` (zh_CN by default).
 
 from __future__ import annotations
 
-import os
 import secrets
 from typing import Any
 
@@ -16,7 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from labkit import __version__
 from labkit.config import LANGUAGES, Settings
-from labkit.fsutil import atomic_write_text
+from labkit.fsutil import private_secret
 from labkit.runtime import KitRuntime
 from labkit.web import audio, bench, events, home, labs, learn, portfolio, stream, teacher, vision
 from labkit.web.access import STUDENT, TEACHER, install_access_control, register_role_check
@@ -31,17 +30,7 @@ babel = Babel()
 
 def _secret_key(settings: Settings) -> str:
     """A per-kit secret kept in the data dir so sessions survive a restart."""
-    path = settings.data_dir / "secret_key"
-    try:
-        key = path.read_text().strip()
-        if len(key) >= 32:
-            return key
-    except OSError:
-        pass
-    key = secrets.token_hex(32)
-    atomic_write_text(path, key)
-    os.chmod(path, 0o600)
-    return key
+    return private_secret(settings.data_dir / "secret_key", lambda: secrets.token_hex(32))
 
 
 def _select_locale() -> str:

@@ -15,7 +15,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 
-from labkit.drivers.wav import read_wav
+from labkit.drivers.wav import WavRefused, read_wav
 from labkit.errors import LabkitError
 from labkit.web.common import json_body, kit_runtime as runtime
 
@@ -126,10 +126,13 @@ def _uploaded_wav() -> Any:
                           fix=_("Record or export it again as a WAV file."))
     try:
         return read_wav(data)
+    except WavRefused as exc:
+        raise LabkitError(_(exc.msgid, **exc.params), code="bad_audio",
+                          fix=_(exc.fix_msgid, max=exc.params["max"])) from exc
     except LabkitError as exc:
         raise LabkitError(_("This file is not a WAV recording the kit can read."),
                           code="bad_audio",
-                          fix=_("Save it as a PCM WAV file (any rate, mono or stereo).")) from exc
+                          fix=_("Save it as a PCM WAV file (8 to 48 kHz, mono or stereo).")) from exc
 
 
 def _state() -> dict[str, Any]:

@@ -34,7 +34,7 @@ def wav(rate: int, data: np.ndarray) -> bytes:
     (48000, lambda x: (x * 32767).astype(np.int16)),                        # 48 kHz
     (22050, lambda x: ((x * 127) + 128).astype(np.uint8)),                  # 8-bit
     (8000, lambda x: (x * 2147483647).astype(np.int32)),                    # 32-bit, 8 kHz
-    (16000, lambda x: np.stack([x * 32767] * 6, axis=1).astype(np.int16)),  # 6 channels
+    (16000, lambda x: np.stack([x * 32767] * 2, axis=1).astype(np.int16)),  # stereo
 ])
 def test_other_formats_are_converted(rate, make) -> None:  # type: ignore[no-untyped-def]
     samples = read_wav(wav(rate, make(tone(rate))))
@@ -43,6 +43,13 @@ def test_other_formats_are_converted(rate, make) -> None:  # type: ignore[no-unt
     assert dbfs(samples) == pytest.approx(20 * np.log10(0.5), abs=0.6)
     spectrum = log_mel(samples).mean(axis=0)
     assert 3 <= int(np.argmax(spectrum)) <= 12              # 440 Hz stays 440 Hz
+
+
+def test_more_than_two_channels_are_refused_from_the_header() -> None:
+    six = np.stack([tone(RATE) * 32767] * 6, axis=1).astype(np.int16)
+    with pytest.raises(LabkitError) as info:
+        read_wav(wav(RATE, six))
+    assert info.value.code == "bad_audio" and "6 channels" in info.value.message
 
 
 @pytest.mark.parametrize("data", [b"", b"RIFF1234WAVEjunk", b"not a wav at all" * 10,
