@@ -13,11 +13,13 @@ The blueprint has no routes: it only registers those globals.
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Iterable
 
 from flask import Blueprint
 from flask_babel import gettext as _
 
+log = logging.getLogger(__name__)
 bp = Blueprint("overlay", __name__)
 
 #: overlay kind → the event topic its detector publishes (the `topic` of labkit.vision classes)
@@ -45,11 +47,20 @@ def overlay_kind(name: str) -> str:
 
 
 @bp.app_template_global()
-def overlay_kinds(names: Iterable[str] | None) -> list[str]:
-    """Normalise a declared overlay list (aliases resolved, duplicates dropped, in order)."""
+def overlay_kinds(names: Iterable[str] | None, *, strict: bool = False) -> list[str]:
+    """Normalise a declared overlay list (aliases resolved, duplicates dropped, in order).
+
+    A page must not fail over one bad declaration, so an unknown name is logged and left out
+    (`strict=True` raises instead, for a checker that reports it by name)."""
     out: list[str] = []
     for name in names or ():
-        kind = overlay_kind(str(name).strip())
+        try:
+            kind = overlay_kind(str(name).strip())
+        except ValueError as exc:
+            if strict:
+                raise
+            log.warning("overlay left out: %s", exc)
+            continue
         if kind not in out:
             out.append(kind)
     return out
