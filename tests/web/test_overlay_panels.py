@@ -25,6 +25,7 @@ PANELS_PAGE = """{% extends "base.html" %}{% from "_speak.html" import speak_but
 <div id="page-error" class="page-error" hidden></div>
 <p id="say-me" data-speak>你好，小朋友</p>
 <p id="step-two">第二步 {{ speak_button("第二步：挥挥手", id="speak-two") }}</p>
+<p>结果：<span id="live-result" data-speak data-speak-after></span></p>
 <div class="kit-layout">
   <section class="card">{% with overlays=overlays %}{% include "_camera.html" %}{% endwith %}</section>
   {% with devices=devices %}{% include "_bench.html" %}{% endwith %}
@@ -316,6 +317,16 @@ def test_read_aloud_buttons_ask_the_kit_to_speak(panels_server: Any, page: Any) 
     page.wait_for_function(
         "document.querySelector('#say-me .speak-btn').dataset.spoken === '1'", timeout=20000)
     assert speaker.played[-1]["text"] == "你好，小朋友"
+    # a result a script writes later: its button shows once there is text, and reads it
+    live = page.locator("#live-result + .speak-btn")
+    assert live.is_hidden()
+    page.evaluate("document.getElementById('live-result').textContent = '三次都做对了！'")
+    live.wait_for(state="visible", timeout=5000)
+    live.click()
+    page.wait_for_function(
+        "document.querySelector('#live-result + .speak-btn').dataset.spoken === '1'",
+        timeout=20000)
+    assert speaker.played[-1]["text"] == "三次都做对了！"
     assert page.locator("#page-error").is_hidden()
     # in English the page asks for the English voice
     said = page.evaluate("LabkitSpeak.say('hello', 'en')")

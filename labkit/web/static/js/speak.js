@@ -1,7 +1,7 @@
 /* Read-aloud: a speaker button asks the kit to say a text with its own voice (espeak-ng on the
    kit, POST /api/audio/say), so a child who cannot read yet hears every step and result.
-   Buttons come from the speak_button macro (_speak.html), or are added here after any
-   element marked `data-speak` (its value, or else the element's own text, is read).
+   Buttons come from the speak_button macro (_speak.html), or are added here to any element
+   marked `data-speak` (its value, or else the element's own text when pressed, is read).
    LabkitSpeak.scan(root) does the same for content a script adds later. */
 (function () {
   "use strict";
@@ -22,7 +22,7 @@
     const b = document.createElement("button");
     b.type = "button";
     b.className = "speak-btn";
-    b.dataset.speak = text;
+    if (text) b.dataset.speak = text;
     if (lang) b.dataset.speakLang = lang;
     b.setAttribute("aria-label", T.read || "");
     b.title = T.read || "";
@@ -36,15 +36,29 @@
     return b;
   }
 
-  /* add a button to every marked element under `root` that has none yet */
+  /* add a button to every marked element under `root` that has none yet. The button goes
+     at the end of the element, or right after it with `data-speak-after` (for text a script
+     rewrites: setting textContent would remove a button inside). With an empty data-speak
+     the element's text is read as it is when pressed, and the button hides while it is empty. */
+  const sources = new WeakMap();   // button → the element whose text it reads
+  function textFor(btn) {
+    const el = sources.get(btn);
+    return clean(btn.dataset.speak || (el ? el.textContent : ""));
+  }
   function scan(root) {
     (root || document).querySelectorAll("[data-speak]:not(.speak-btn):not([data-speak-ready])")
       .forEach((el) => {
-        const text = clean(el.dataset.speak || el.textContent);
         el.dataset.speakReady = "1";
-        if (!text) return;
-        el.appendChild(document.createTextNode(" "));
-        el.appendChild(makeButton(text, el.dataset.speakLang));
+        const fixed = clean(el.dataset.speak);
+        const btn = makeButton(fixed, el.dataset.speakLang);
+        if (!fixed) sources.set(btn, el);
+        if ("speakAfter" in el.dataset) el.after(btn);
+        else { el.appendChild(document.createTextNode(" ")); el.appendChild(btn); }
+        if (!fixed) {
+          const sync = () => { btn.hidden = !clean(el.textContent); };
+          new MutationObserver(sync).observe(el, { childList: true, characterData: true, subtree: true });
+          sync();
+        }
       });
   }
 
@@ -55,7 +69,7 @@
     btn.classList.add("is-speaking");
     btn.setAttribute("aria-busy", "true");
     try {
-      await say(btn.dataset.speak, btn.dataset.speakLang);
+      await say(textFor(btn), btn.dataset.speakLang);
       btn.dataset.spoken = String(Number(btn.dataset.spoken || 0) + 1);
       setTimeout(() => { btn.classList.remove("is-speaking"); btn.removeAttribute("aria-busy"); },
                  SPEAKING_MS);
