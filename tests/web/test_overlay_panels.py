@@ -178,6 +178,13 @@ def test_camera_partial_attaches_declared_overlays_and_draws_each_kind(panels_se
                                "window.LabkitOverlay.lastDrawn.faces > 0", timeout=10000)
         assert painted(page, 0.33, 0.35, 0.67, 0.75) > 200        # the hand
         assert painted(page, 0.05, 0.07, 0.26, 0.35) > 100        # the face box at (40, 40)
+    # a kind attached after the page's event stream opened still gets its events
+    page.evaluate("""() => LabkitOverlay.attach(document.getElementById('camera-overlay'),
+        document.getElementById('camera-view'), ['segmentation'])""")
+    seg = {"grid": ["1111", "1111", "1111"], "coverage": 1.0, "width": 640, "height": 480}
+    with Publisher(bus, "vision.segmentation", seg):
+        page.wait_for_function("window.LabkitOverlay.lastDrawn.segmentation > 0", timeout=10000)
+        assert painted(page, 0.0, 0.0, 0.2, 0.2) > 100        # the whole picture is tinted
     # results go stale: the overlay clears itself when the detectors stop publishing
     page.wait_for_function("""() => { const c = document.getElementById('camera-overlay');
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

@@ -40,6 +40,7 @@
                      left_hip: 23, right_hip: 24, left_knee: 25, right_knee: 26 };
 
   let pageLabels = null;
+  let cellCanvas = null;   // the segmentation grid, one pixel per cell, reused every frame
   function defaultLabels() {
     if (pageLabels === null) {
       const el = document.getElementById("overlay-strings");
@@ -167,7 +168,7 @@
       const privacy = typeof p.options.privacy === "function" ? p.options.privacy()
         : !!p.options.privacy;
       const [cr, cg, cb, ca] = privacy ? COLOURS.privacy : COLOURS.mask;
-      const cells = document.createElement("canvas");
+      const cells = cellCanvas || (cellCanvas = document.createElement("canvas"));
       cells.width = gw; cells.height = gh;
       const cctx = cells.getContext("2d");
       const img = cctx.createImageData(gw, gh);
@@ -276,6 +277,10 @@
   }
 
   const handles = new WeakMap();
+  /* Labkit opens the page's one event stream on DOMContentLoaded with the topics added so far;
+     a kind attached after that needs the stream reopened with its topic */
+  let streamOpened = false;
+  document.addEventListener("DOMContentLoaded", () => { streamOpened = true; });
 
   /** Subscribe `canvas` to the detectors of `kinds` and keep drawing their newest results.
       `events`: the page's Labkit (default) or an EventSource. Calling it again for the same
@@ -287,6 +292,7 @@
     if (existing && options) Object.assign(handle.options, options);
     if (media && !handle.media) handle.media = media;
     const source = events || window.Labkit;
+    let added = false;
     [].concat(kinds || []).forEach((name) => {
       const k = kindOf(String(name).trim());
       if (!k || handle.kinds.includes(k)) return;
@@ -294,12 +300,13 @@
       const topic = TOPICS[k];
       const onData = (d) => handle.update(k, d);
       if (source && typeof source.on === "function") {
-        if (source.topics) source.topics.add(topic);
+        if (source.topics && !source.topics.has(topic)) { source.topics.add(topic); added = true; }
         source.on(topic, onData);
       } else if (source && typeof source.addEventListener === "function") {
         source.addEventListener(topic, (ev) => onData(JSON.parse(ev.data)));
       }
     });
+    if (added && streamOpened && typeof source.listen === "function") source.listen([...source.topics]);
     canvas.dataset.overlays = handle.kinds.join(",");
     return handle;
   }
