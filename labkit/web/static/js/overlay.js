@@ -236,9 +236,13 @@
           ctx.fillRect(x, y, w, lh - 2 * p.unit);
           ctx.fillStyle = COLOURS.bar;
           ctx.fillRect(x, y, w * Math.max(0, Math.min(1, v)), lh - 2 * p.unit);
-          ctx.fillStyle = COLOURS.text;
+          const text = `${pick(L.emotions, key, key)} ${pct(v)}`;
           ctx.textBaseline = "middle";
-          ctx.fillText(`${pick(L.emotions, key, key)} ${pct(v)}`, x + 4 * p.unit, y + (lh - 2 * p.unit) / 2);
+          ctx.lineWidth = 3 * p.unit;                       // a dark rim: readable over the bar
+          ctx.strokeStyle = COLOURS.shade;
+          ctx.strokeText(text, x + 4 * p.unit, y + (lh - 2 * p.unit) / 2);
+          ctx.fillStyle = COLOURS.text;
+          ctx.fillText(text, x + 4 * p.unit, y + (lh - 2 * p.unit) / 2);
           y += lh;
         });
         ctx.textBaseline = "alphabetic";
