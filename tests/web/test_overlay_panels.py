@@ -30,7 +30,7 @@ PANELS_PAGE = """{% extends "base.html" %}{% from "_speak.html" import speak_but
   <section class="card">{% with overlays=overlays %}{% include "_camera.html" %}{% endwith %}</section>
   {% with devices=devices %}{% include "_bench.html" %}{% endwith %}
 </div>
-{% with mic_claps=true %}{% include "_microphone.html" %}{% endwith %}
+{% with mic_claps=true, mic_start=mic_start %}{% include "_microphone.html" %}{% endwith %}
 {% endblock %}
 {% block scripts %}<script src="{{ url_for('static', filename='js/bench.js') }}"></script>{% endblock %}
 """
@@ -50,7 +50,8 @@ def add_panels_page(app: Any) -> None:
     def panels() -> str:
         devices = [d for d in request.args.get("devices", "button,led").split(",") if d]
         overlays = [k for k in request.args.get("overlays", "hands,faces").split(",") if k]
-        return render_template_string(PANELS_PAGE, devices=devices, overlays=overlays)
+        return render_template_string(PANELS_PAGE, devices=devices, overlays=overlays,
+                                      mic_start=request.args.get("mic_start") != "0")
 
     app.add_url_rule("/test/panels", "test_panels", panels)
 
@@ -330,6 +331,23 @@ def test_microphone_partial_shows_the_live_level_big(panels_server: Any, page: A
     size = page.locator("#mic-word").evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
     assert size >= 32
     assert page.watch.console_errors == [] and page.watch.page_errors == []
+
+
+def test_microphone_partial_reads_level_events_from_elsewhere(panels_server: Any,
+                                                              page: Any) -> None:
+    """With mic_start=false the panel starts nothing and shows `audio.level` readings (what a
+    lab's own sound detector publishes)."""
+    runtime = panels_server.runtime
+    page.goto(panels_server.url + "/test/panels?mic_start=0")
+    page.wait_for_selector("#mic-panel[data-start='false']")
+    reading = {"db": 88.4, "dbfs": -11.6, "peak_dbfs": -3.0, "value": 0.83, "loud": True,
+               "clipping": False, "threshold_db": 70.0}
+    with Publisher(runtime.bus, "audio.level", reading):
+        page.wait_for_function("document.getElementById('mic-db').textContent === '88'",
+                               timeout=10000)
+    assert page.locator("#mic-word").get_attribute("data-state") == "loud"
+    assert page.locator("#mic-meter").get_attribute("aria-valuenow") == "83"
+    assert "audio" not in runtime.services          # the sound page's monitor never started
 
 
 def test_read_aloud_buttons_ask_the_kit_to_speak(panels_server: Any, page: Any) -> None:

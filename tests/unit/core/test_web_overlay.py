@@ -84,8 +84,11 @@ def test_bench_partial_lists_its_devices_and_offers_show_all(app: Any) -> None:
 def test_microphone_partial_and_speak_button(app: Any) -> None:
     html = render(app, '{% include "_microphone.html" %}')
     assert 'id="mic-meter"' in html and "声音有多大" in html and 'id="mic-claps"' not in html
+    assert 'data-start="true"' in html
     assert 'id="mic-claps"' in render(
         app, '{% with mic_claps=true %}{% include "_microphone.html" %}{% endwith %}')
+    assert 'data-start="false"' in render(
+        app, '{% with mic_start=false %}{% include "_microphone.html" %}{% endwith %}')
     button = render(app, '{% from "_speak.html" import speak_button %}'
                          '{{ speak_button(text, id="s1") }}', text='小灯<亮>了 "好"')
     assert 'data-speak="小灯&lt;亮&gt;了 &#34;好&#34;"' in button

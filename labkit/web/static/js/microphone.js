@@ -1,6 +1,7 @@
 /* The sound meter panel (_microphone.html): a big bar, a word and a number for how loud it is,
    from the kit's `audio.meter` events (their `level` reading) or `audio.level` events (the
-   reading itself). Asks for the sound state once so the kit's listener is running. */
+   reading itself). Unless told not to (data-start="false"), asks for the sound state once so
+   the kit's sound monitor is running. */
 (function () {
   "use strict";
   const panel = document.getElementById("mic-panel");
@@ -34,7 +35,9 @@
   Labkit.topics.add("audio.meter");
   Labkit.topics.add("audio.level");
   Labkit.topics.add("audio.clap");
-  Labkit.get("/api/audio/state")
-    .then((s) => { showLevel(s.level); showClaps(s.clap); })
-    .catch(() => {});   // no sound service: the panel says so (no microphone) or stays at --
+  if (panel.dataset.start !== "false") {
+    Labkit.get("/api/audio/state")
+      .then((s) => { showLevel(s.level); showClaps(s.clap); })
+      .catch(() => {});   // no sound service: the panel says so (no microphone) or stays at --
+  }
 })();
