@@ -17,7 +17,8 @@ from labkit import __version__
 from labkit.config import LANGUAGES, Settings
 from labkit.fsutil import private_secret
 from labkit.runtime import KitRuntime
-from labkit.web import audio, bench, events, home, labs, learn, portfolio, stream, teacher, vision
+from labkit.web import (audio, bench, events, home, labs, learn, overlay, portfolio, stream,
+                        teacher, vision)
 from labkit.web.access import STUDENT, TEACHER, install_access_control, register_role_check
 from labkit.web.errors import register_error_handlers
 from labkit.i18n import catalogue_dirs
@@ -65,7 +66,8 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     register_error_handlers(app)
-    for module in (home, bench, stream, events, labs, portfolio, teacher, learn, audio, vision):
+    for module in (home, bench, stream, events, labs, portfolio, teacher, learn, audio, vision,
+                   overlay):
         app.register_blueprint(module.bp)
     register_role_check(STUDENT, lambda: session.get("student_id") is not None)
     register_role_check(TEACHER, labs.is_teacher)

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from labkit.errors import LabkitError
+from labkit.web.overlay import overlay_labels
 
 log = logging.getLogger(__name__)
 bp = Blueprint("vision", __name__)
@@ -192,32 +193,13 @@ def _task(slug: str) -> Task:
 
 
 def _labels() -> dict[str, Any]:
-    """Every label the overlays show, translated here (JS holds no user-visible strings)."""
+    """Every label the page shows: the overlay's own (web/overlay.py) and the side panels'
+    (JS holds no user-visible strings)."""
     return {
-        "face": _("face"), "person": _("person"), "none": _("nothing seen"),
-        "left": _("left hand"), "right": _("right hand"),
-        "gestures": {"open_palm": _("open palm"), "fist": _("fist"), "point": _("pointing"),
-                     "victory": _("victory"), "thumbs_up": _("thumbs up"), "ok": _("OK"),
-                     "": _("no gesture")},
+        **overlay_labels(),
+        "none": _("nothing seen"),
         "rps": {"rock": _("rock"), "paper": _("paper"), "scissors": _("scissors"), "": ""},
         "fingers": _("fingers"),
-        "emotions": {"angry": _("angry"), "disgust": _("disgusted"), "fear": _("afraid"),
-                     "happy": _("happy"), "sad": _("sad"), "surprise": _("surprised"),
-                     "neutral": _("neutral")},
-        "maybe": _("maybe %(label)s", label="{label}"),
-        "colours": {"red": _("red"), "orange": _("orange"), "yellow": _("yellow"),
-                    "green": _("green"), "blue": _("blue"), "purple": _("purple"),
-                    "pink": _("pink"), "white": _("white"), "grey": _("grey"),
-                    "black": _("black"), "custom": _("my colour")},
-        "shapes": {"triangle": _("triangle"), "square": _("square"),
-                   "rectangle": _("rectangle"), "pentagon": _("pentagon"),
-                   "hexagon": _("hexagon"), "circle": _("circle"), "": _("other shape")},
-        "joints": {"left_elbow": _("left elbow"), "right_elbow": _("right elbow"),
-                   "left_shoulder": _("left shoulder"), "right_shoulder": _("right shoulder"),
-                   "left_hip": _("left hip"), "right_hip": _("right hip"),
-                   "left_knee": _("left knee"), "right_knee": _("right knee")},
-        "exercises": {"squat": _("squats"), "arm_raise": _("arm raises"),
-                      "jumping_jack": _("jumping jacks")},
         "reps_state": {"rest": _("ready"), "active": _("hold…")},
         "coverage": _("person covers %(pct)s of the picture", pct="{pct}"),
         "count": _("%(n)s found", n="{n}"),

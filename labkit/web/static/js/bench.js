@@ -1,4 +1,6 @@
-/* The virtual bench panel: draws one card per wired device from live `bench.state` events. */
+/* The virtual bench panel: draws one card per wired device from live `bench.state` events.
+   When the page names the devices it needs (_bench.html `devices` → data-devices), only
+   those show, in that order; "show all devices" reveals the rest. */
 (function () {
   "use strict";
   const grid = document.getElementById("bench-grid");
@@ -6,6 +8,47 @@
   const T = Labkit.strings("bench-i18n");
   const simulated = document.body.dataset.hardware === "sim";
   const cards = {};
+  const panel = document.getElementById("bench");
+  const wanted = ((panel && panel.dataset.devices) || "").split(",").filter(Boolean);
+  const showAll = document.getElementById("bench-show-all");
+  const hiddenCount = document.getElementById("bench-hidden-count");
+  const sprite = (panel && panel.dataset.icons) || "";
+  /* an icon per device: by its wiring name, else by its gpiozero class */
+  const ICON_NAMES = ["led", "rgb", "buzzer", "servo", "button", "motion", "distance", "light",
+                      "soil", "temperature", "fan", "pump"];
+  const ICON_TYPES = { LED: "led", PWMLED: "led", RGBLED: "rgb", Buzzer: "buzzer",
+    TonalBuzzer: "buzzer", AngularServo: "servo", Servo: "servo", Button: "button",
+    MotionSensor: "motion", DistanceSensor: "distance", LightSensor: "light",
+    DigitalOutputDevice: "device" };
+  const iconFor = (name, type) => (ICON_NAMES.includes(name) ? name : (ICON_TYPES[type] || "device"));
+  const SVG = "http://www.w3.org/2000/svg";
+
+  function icon(name, type) {
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("class", "device-icon");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("viewBox", "0 0 48 48");
+    const use = document.createElementNS(SVG, "use");
+    use.setAttribute("href", sprite + "#" + iconFor(name, type));
+    svg.appendChild(use);
+    return svg;
+  }
+
+  /* only the page's devices (in its order) unless "show all" is ticked */
+  function applyFilter() {
+    if (!wanted.length) return;
+    const all = showAll && showAll.checked;
+    let hidden = 0;
+    Object.entries(cards).forEach(([name, c]) => {
+      const pos = wanted.indexOf(name);
+      c.card.style.order = pos >= 0 ? pos : wanted.length;
+      c.card.classList.toggle("device-extra", pos < 0);
+      c.card.hidden = pos < 0 && !all;
+      if (pos < 0) hidden++;
+    });
+    if (hiddenCount) hiddenCount.textContent = hidden ? (T.more || "").replace("{n}", hidden) : "";
+  }
+  if (showAll) showAll.addEventListener("change", applyFilter);
 
   const label = (name) => T[name] || name;
   const fmt = (v, digits) => (v === null || v === undefined) ? T.unknown : Number(v).toFixed(digits);
@@ -27,6 +70,7 @@
     card.id = "device-" + name;
     card.dataset.device = name;
     const head = el("div", "device-head");
+    head.appendChild(icon(name, st.type));
     head.appendChild(el("span", "device-name", label(name)));
     const pins = Object.values(st.pins || {});
     const where = pins.length ? T.pin + " " + pins.join("/")
@@ -39,7 +83,9 @@
     card.appendChild(val);
     if (simulated && st.role !== "output") card.appendChild(makeControl(name, st));
     grid.appendChild(card);
-    return { card, vis, val };
+    cards[name] = { card, vis, val };
+    applyFilter();
+    return cards[name];
   }
 
   function makeControl(name, st) {
@@ -83,7 +129,7 @@
   }
 
   function render(name, st) {
-    const c = cards[name] || (cards[name] = makeCard(name, st));
+    const c = cards[name] || makeCard(name, st);
     const { card, vis, val } = c;
     let text = "";
     card.classList.remove("is-on");

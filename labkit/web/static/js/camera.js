@@ -1,7 +1,9 @@
 /* Shows a notice over the live view while the camera is unplugged or reconnecting, and
-   restarts the MJPEG stream when it comes back. */
+   restarts the MJPEG stream when it comes back. Also attaches the overlays _camera.html
+   declared (runs deferred: after labkit.js, before the page's event stream opens). */
 (function () {
   "use strict";
+  if (window.LabkitOverlay) window.LabkitOverlay.autoAttach();
   const img = document.getElementById("camera-view");
   const notice = document.getElementById("camera-status");
   if (!img || !notice) return;

@@ -141,22 +141,11 @@
     li.textContent = label + ": " + (typeof d.value === "boolean" ? (d.value ? T.yes : T.no) : d.value);
   });
   onLab("lab.error", (d) => Labkit.showError({ message: d.message }));
-  // face boxes (or any detector result with boxes) over the live view, while our lab runs
+  // detector results over the live view (shared overlay module), while our lab runs
   const overlay = document.getElementById("camera-overlay");
-  let clearTimer = null;
-  Labkit.on("vision.face", (d) => {
-    if (!overlay || runId === null) return;
-    const ctx = overlay.getContext("2d");
-    ctx.clearRect(0, 0, overlay.width, overlay.height);
-    const sx = overlay.width / (d.width || overlay.width), sy = overlay.height / (d.height || overlay.height);
-    ctx.lineWidth = 3;
-    ctx.strokeStyle = "#ffcc33";
-    (d.faces || []).forEach((f) => ctx.strokeRect(f.box.x * sx, f.box.y * sy, f.box.w * sx, f.box.h * sy));
-    clearTimeout(clearTimer);
-    clearTimer = setTimeout(() => ctx.clearRect(0, 0, overlay.width, overlay.height), 1000);
-  });
+  if (overlay) LabkitOverlay.attach(overlay, document.getElementById("camera-view"), ["faces"],
+                                    Labkit, { active: () => runId !== null });
   Labkit.topics.add("lab");
-  Labkit.topics.add("vision.face");
 
   if (cfg.active) apply(cfg.active);
 })();
