@@ -21,9 +21,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit import curriculum as curriculum_mod
-from labkit.curriculum import BANDS, Curriculum, Lesson
+from labkit.bands import BANDS
+from labkit.curriculum import Curriculum, Lesson
 from labkit.errors import LabkitError
-from labkit.projects.registry import known_projects
 from labkit.projects.runner import LabRunner, StepBinding
 from labkit.store import N_, Problem, Store, Student
 from labkit.web.errors import STATUS_FOR_CODE, json_error, wants_json
@@ -49,7 +49,8 @@ def runner() -> LabRunner:
 
 
 def curriculum() -> Curriculum:
-    return curriculum_mod.cached(current_app.config.get("LABKIT_CURRICULUM"), known_projects())
+    return curriculum_mod.cached(current_app.config.get("LABKIT_CURRICULUM"),
+                                 data_dir=runtime().settings.data_dir)
 
 
 def lang() -> str:
