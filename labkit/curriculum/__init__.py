@@ -119,8 +119,11 @@ class Lesson:
         return any(s != "it" for s in self.data.get("subjects", ()))
 
     def bindings(self) -> list[tuple[str, str]]:
-        """(step id, check id) for each step, in order."""
-        return [(s["id"], s["check"]) for s in self.data["steps"]]
+        """(step id, check id) for each step, in order (an inline check has the step's id)."""
+        from labkit.projects.base import ID_PATTERN
+
+        return [(s["id"], s["check"] if ID_PATTERN.fullmatch(str(s["check"])) else s["id"])
+                for s in self.data["steps"]]
 
     def criterion(self, criterion_id: str) -> dict[str, Any] | None:
         return next((c for c in self.criteria if c["id"] == criterion_id), None)

@@ -113,8 +113,17 @@ class LabSpec:
     def steps(self) -> list[dict[str, Any]]:
         return list(self.data.get("steps") or [])
 
-    def bindings_of_steps(self) -> list[tuple[str, str]]:
-        return [(s["id"], s["check"]) for s in self.steps()]
+    def step_bindings(self) -> list[tuple[str, str]]:
+        """(step id, check id) per step; a step with an inline check has the step's id."""
+        return [(s["id"], step_check_id(s)) for s in self.steps()]
+
+
+def step_check_id(step: dict[str, Any]) -> str:
+    """The check id a lab.yaml step names: itself, or the step's id for an inline call."""
+    from labkit.projects.base import ID_PATTERN
+
+    ref = str(step["check"])
+    return ref if ID_PATTERN.fullmatch(ref) else str(step["id"])
 
 
 class LabProject(Project):

@@ -166,8 +166,13 @@ class LabRunner:
         """
         cls = self.labs.get(project_id)
         scenario = self._scenario(cls) if demo else None
-        bindings = list(steps) if steps is not None else [StepBinding(c, c)
-                                                            for c in cls.check_ids()]
+        spec = getattr(cls, "spec", None)
+        if steps is not None:
+            bindings = list(steps)
+        elif spec is not None and spec.steps():
+            bindings = [StepBinding(s, c) for s, c in spec.step_bindings()]
+        else:
+            bindings = [StepBinding(c, c) for c in cls.check_ids()]
         for b in bindings:
             if b.check_id not in cls.checks:
                 raise Problem(N_("The lesson step \"%(step)s\" needs the check \"%(check)s\", "
