@@ -36,6 +36,7 @@ log = logging.getLogger("labkit.run")
 def run(ctx: click.Context, project: str, seconds: float, keep_going: bool,
         camera: str | None, demo: bool, realtime: bool) -> None:
     """Run one lab headless from the terminal, logging what the kit observes."""
+    from labkit.drivers.hardware import resolve_hardware
     from labkit.errors import LabkitError
     from labkit.projects.clock import RealClock, SimClock
     from labkit.projects.registry import registry
@@ -48,12 +49,11 @@ def run(ctx: click.Context, project: str, seconds: float, keep_going: bool,
     labs = registry(settings.data_dir)
     cls = labs.get(project)  # unknown lab: one clear line, exit 2
     logging.getLogger("labkit.projects").setLevel(logging.INFO)
-    runtime = KitRuntime(settings, start_camera=cls.uses_camera() and not (demo and
-                                                                           not realtime))
-    if demo and runtime.hardware != "sim":
-        runtime.close()
+    if demo and (settings.hardware == "real" or resolve_hardware(settings.hardware) != "sim"):
         raise LabkitError("a demo plays simulated inputs, so it runs only in simulation",
                           code="real_hardware", fix="run it with LABKIT_HARDWARE=sim")
+    runtime = KitRuntime(settings, start_camera=cls.uses_camera() and not (demo and
+                                                                           not realtime))
     done = threading.Event()
     sub = runtime.bus.subscribe("lab")
     try:
