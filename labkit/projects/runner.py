@@ -31,9 +31,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from labkit.drivers.pins import Holder, PinsBusy
 from labkit.events import Event
 from labkit.projects.base import CheckResult, LabContext, Project
 from labkit.projects.clock import RealClock, SimClock
@@ -97,6 +99,9 @@ class ActiveLab:
     fast: bool = False         # played on a simulated clock (frames rendered by the runner)
     demo_done: bool = False
     demo_started: float = 0.0
+    holder_name: str = ""       # who runs it (a roster name) — shown to the other pages
+    token: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # names this run's events
+    lease: Any = None           # the pin lease this run holds
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -113,6 +118,7 @@ class ActiveLab:
             "run_id": self.run_id, "project": self.project.id, "lesson": self.lesson_id,
             "status": self.status, "complete": self.complete, "started_at": self.started_at,
             "demo": self.demo is not None, "demo_done": self.demo_done,
+            "token": self.token,
             "checks": {cid: r.as_dict() for cid, r in self.results.items()},
             "steps": [{"step": s.step_id, "check": s.check_id, "passed": s.step_id in self.passed,
                        "passed_at": self.passed.get(s.step_id)} for s in self.steps],
@@ -133,6 +139,7 @@ class LabRunner:
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._sub: Any = None
+        self._runs = 0
         if store is not None:
             store.before_close(self.close)  # end the active run while the database is open
             n = store.runs.interrupt_dangling()
@@ -158,11 +165,13 @@ class LabRunner:
     # ---- start / stop ---------------------------------------------------------------------
     def start(self, project_id: str, *, steps: Sequence[StepBinding] | None = None,
               student_id: int | None = None, lesson_id: str = "", titles: tuple[str, str] = ("", ""),
-              takeover: bool = False, demo: bool = False) -> ActiveLab:
+              takeover: bool = False, demo: bool = False, holder_name: str = "") -> ActiveLab:
         """Start a lab. With a student, the run is recorded in their portfolio.
 
         Another lab already running is an error (`busy`) unless `takeover` — then it is
-        stopped first (its run is kept as 'stopped'). `demo` plays the lab's demo scenario.
+        stopped first (its run is kept as 'stopped'); the same for whoever else holds the
+        kit's pin lease (drivers/pins.py). `demo` plays the lab's demo scenario;
+        `holder_name` (a roster name) is what other pages are told holds the kit.
         """
         cls = self.labs.get(project_id)
         scenario = self._scenario(cls) if demo else None
@@ -192,6 +201,14 @@ class LabRunner:
                     raise Problem(N_("Another lab is running on this kit."),
                                   fix=N_("Stop it first, then start this one."), code="busy")
                 self._stop_locked("stopped")
+            holder = self._holder(cls.id, demo, holder_name)
+            try:
+                lease = self.runtime.pins.acquire(holder, takeover=takeover,
+                                                  on_preempt=self._preempted)
+            except PinsBusy as exc:
+                raise Problem(N_("The kit is in use: %(holder)s."),
+                              fix=N_("Wait until it has finished, or take over."), code="busy",
+                              holder=exc.holder.name or exc.holder.kind) from None
             run_id = None
             if student_id is not None and self.store is not None:
                 run_id = self.store.runs.start(student_id, lesson_id=lesson_id or project_id,
@@ -202,6 +219,7 @@ class LabRunner:
             lab = ActiveLab(cls(), bindings, lab_log, ctx, run_id, student_id,
                             lesson_id or project_id, started_at=self.clock.now())
             lab.demo, lab.fast = scenario, scenario is not None and self.clock.simulated
+            lab.holder_name, lab.lease = holder_name, lease
             lab_log.subscribe(lambda entry: self._on_log(lab, entry))
             self._prepare_hardware()
             if not lab.fast:  # on a simulated clock the runner reads the bench itself
@@ -212,6 +230,7 @@ class LabRunner:
                 lab.project.setup(ctx)
             except Exception as exc:
                 log.exception("lab %s failed to start", project_id)
+                lease.release()
                 if self._sub is not None:
                     self._sub.close()
                 self._sub = None
@@ -235,6 +254,24 @@ class LabRunner:
                                             name=f"labkit-lab-{project_id}", daemon=True)
             self._thread.start()
         return lab
+
+    def _holder(self, project_id: str, demo: bool, name: str) -> Holder:
+        def progress() -> dict[str, Any]:
+            lab = self._active
+            if lab is None:
+                return {"project": project_id}
+            return {"project": project_id, "lesson": lab.lesson_id, "done": len(lab.passed),
+                    "total": len(lab.steps)}
+        self._runs += 1
+        return Holder(f"lab:{self._runs}", "demo" if demo else "lab", name, progress=progress)
+
+    def _preempted(self) -> None:
+        """Someone took the kit over (after confirming): stop the lab, keep its run."""
+        lab = self._active
+        if lab is not None:
+            lab.lease = None   # no longer ours to release
+            threading.Thread(target=self.stop, kwargs={"run_id": lab.run_id}, daemon=True,
+                             name="labkit-lab-preempted").start()
 
     @staticmethod
     def _scenario(cls: type[Project]) -> Any:
@@ -306,6 +343,9 @@ class LabRunner:
             self.runtime.kit.reset_outputs()
         except Exception:
             log.exception("resetting outputs after lab %s failed", lab.project_id)
+        if lab.lease is not None:
+            lab.lease.release()
+            lab.lease = None
         start_demo = getattr(self.runtime, "start_idle_demo", None)
         if callable(start_demo):
             start_demo()
@@ -516,5 +556,6 @@ class LabRunner:
             self._publish("lab.signal", lab, name=entry.name, value=entry.value)
 
     def _publish(self, topic: str, lab: ActiveLab, **data: Any) -> None:
-        self.runtime.bus.publish(topic, {"run_id": lab.run_id, "project": lab.project_id,
-                                         "lesson": lab.lesson_id, **data})
+        self.runtime.bus.publish(topic, {"run_id": lab.run_id, "token": lab.token,
+                                         "project": lab.project_id, "lesson": lab.lesson_id,
+                                         **data})

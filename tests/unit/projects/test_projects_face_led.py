@@ -97,7 +97,7 @@ def test_face_led_goes_green_by_itself_on_the_synthetic_camera(
             time.sleep(0.2)
         assert lab.complete, lab.snapshot()
         run = store.runs.get(lab.run_id)
-        assert {s.step_id for s in run.steps} == set(FaceLed.check_ids())
+        assert {s.check_id for s in run.steps} == set(FaceLed.check_ids())
         # the log really holds the face coming and going, and the LED following it
         assert len(lab.log.rises("face")) >= 3 and len(lab.log.rises("led")) >= 3
     finally:
@@ -131,7 +131,7 @@ def test_face_led_demo_goes_green_on_a_simulated_clock(
         while not lab.demo_done and time.monotonic() < deadline:
             time.sleep(0.05)
         assert lab.complete, lab.snapshot()
-        assert {s.step_id for s in store.runs.get(lab.run_id).steps} == set(FaceLed.check_ids())
+        assert {s.check_id for s in store.runs.get(lab.run_id).steps} == set(FaceLed.check_ids())
         # scenario time: the face came at 0, 6 and 12 s, and the LED followed each time
         rises = [round(t - 1_000_000.0, 1) for t in lab.log.rises("face")]
         assert rises[:3] == [0.0, 6.0, 12.0], rises
