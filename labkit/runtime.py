@@ -18,6 +18,7 @@ from labkit.drivers.camera import Camera
 from labkit.drivers.gpio import install_pin_factory, make_pin_factory
 from labkit.drivers.hardware import resolve_hardware
 from labkit.drivers.kit import Kit
+from labkit.drivers.pins import Holder, Lease, Pins
 from labkit.drivers.wiring import load_wiring
 from labkit.errors import LabkitError
 from labkit.events import EventBus
@@ -36,6 +37,7 @@ class KitRuntime:
         self.wiring = load_wiring(settings.wiring_file)
         self.factory = install_pin_factory(make_pin_factory(self.hardware, settings.data_dir))
         self.kit = Kit(self.wiring, self.factory, self.hardware)
+        self.pins = Pins(self.bus)   # who may drive the outputs now (drivers/pins.py)
         self.bench = VirtualBench(self.kit, self.bus).start()
         self.camera = Camera(settings.camera, hardware=self.hardware, start=start_camera)
         self.speaker = Speaker(hardware=self.hardware, bus=self.bus)
@@ -45,6 +47,7 @@ class KitRuntime:
         self._lock = threading.RLock()
         self.services: dict[str, Any] = {}
         self._idle_demo = False
+        self._idle_lease: Lease | None = None
         self.model_store_error: str | None = None
         self.start_idle_demo()
         log.info("kit runtime up: hardware=%s camera=%s", self.hardware, self.camera.name)
@@ -54,16 +57,27 @@ class KitRuntime:
         so a teacher unpacking a kit sees at once that pins and page are alive."""
         if self._idle_demo or "led" not in self.wiring or "button" not in self.wiring:
             return
+        if self.pins.holder is not None:
+            return   # someone drives the outputs; the demo waits for the next hand-back
+        # a soft holder: whoever asks for the pins next gets them, and the demo stops
+        self._idle_lease = self.pins.acquire(Holder("idle", "idle", soft=True),
+                                             on_preempt=self._idle_off)
         self.kit.led.source = self.kit.button
         self._idle_demo = True
 
-    def stop_idle_demo(self) -> None:
-        """Hand the pins back (a lab or a student program is about to use them)."""
+    def _idle_off(self) -> None:
         if not self._idle_demo:
             return
         self.kit.led.source = None
         self.kit.led.off()
         self._idle_demo = False
+
+    def stop_idle_demo(self) -> None:
+        """Hand the pins back (a lab or a student program is about to use them)."""
+        self._idle_off()
+        lease, self._idle_lease = self._idle_lease, None
+        if lease is not None:
+            lease.release()
 
     @property
     def idle_demo_running(self) -> bool:

@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Protocol
+from typing import Callable, Iterator, Protocol
 
 import cv2
 import numpy as np
@@ -126,22 +126,11 @@ class SyntheticSource:
         return (n % period) < round(self.FACE_IN_SECONDS * self.fps)
 
     def _draw_face(self, img: np.ndarray, n: int) -> None:
+        from labkit.drivers.scenes import draw_face
+
         h, w = img.shape[:2]
         sway = int(w * 0.05 * np.sin(n / self.fps * 1.3))
-        cx, cy, r = w // 2 + sway, int(h * 0.42), int(h * 0.2)
-        skin = (140, 170, 220)
-        cv2.ellipse(img, (cx, cy), (int(r * 0.8), r), 0, 0, 360, skin, -1)
-        eye_dy, eye_dx = int(r * 0.2), int(r * 0.32)
-        for dx in (-eye_dx, eye_dx):
-            cv2.ellipse(img, (cx + dx, cy - eye_dy), (int(r * 0.14), int(r * 0.08)), 0, 0, 360,
-                        (255, 255, 255), -1)
-            cv2.circle(img, (cx + dx, cy - eye_dy), int(r * 0.06), (40, 30, 20), -1)
-            cv2.line(img, (cx + dx - int(r * 0.15), cy - eye_dy - int(r * 0.2)),
-                     (cx + dx + int(r * 0.15), cy - eye_dy - int(r * 0.22)), (40, 40, 60), 3)
-        cv2.ellipse(img, (cx, cy + int(r * 0.05)), (int(r * 0.07), int(r * 0.15)), 0, 0, 360,
-                    (110, 140, 200), -1)
-        cv2.ellipse(img, (cx, cy + int(r * 0.45)), (int(r * 0.3), int(r * 0.1)), 0, 0, 180,
-                    (60, 60, 170), 4)
+        draw_face(img, w // 2 + sway, int(h * 0.42), int(h * 0.2))
 
     def close(self) -> None:
         pass
@@ -324,8 +313,23 @@ class Camera:
         self.connected = False
         self.reconnects = 0
         self.last_error: str | None = None
+        self._play: Callable[[float], np.ndarray] | None = None
+        self._play_start = 0.0
+        self._play_fps = 15.0
         if start:
             self.start()
+
+    def play(self, render: Callable[[float], np.ndarray] | None, fps: float = 15.0) -> None:
+        """Show `render(seconds since play began)` instead of the device (a lab's demo
+        scenario on the page); `play(None)` goes back to the device."""
+        with self._cond:
+            self._play = render
+            self._play_start = time.monotonic()
+            self._play_fps = fps
+
+    @property
+    def playing(self) -> bool:
+        return self._play is not None
 
     @property
     def name(self) -> str:
@@ -349,11 +353,21 @@ class Camera:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            try:
-                image = self.source.grab()
-            except OSError as exc:
-                self._lost(exc)
-                continue
+            render = self._play
+            if render is not None:
+                self._stop.wait(1.0 / self._play_fps)
+                try:
+                    image = render(time.monotonic() - self._play_start)
+                except Exception:  # a broken scene must not kill the capture thread
+                    log.exception("camera: the played scene failed")
+                    self._play = None
+                    continue
+            else:
+                try:
+                    image = self.source.grab()
+                except OSError as exc:
+                    self._lost(exc)
+                    continue
             with self._cond:
                 self._seq += 1
                 self._frame = Frame(image, self._seq, time.time())

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from flask_babel import gettext as _
 
+from labkit.drivers.pins import Holder, PinsBusy
 from labkit.errors import LabkitError
 from labkit.learn.dataset import IMAGE_KINDS, SENSOR_CHANNELS, Project, ProjectStore
 from labkit.learn.features import Extractor, extractor_for, vision_tracker
@@ -294,19 +295,32 @@ class LearnService:
         label = result.get("label") if result.get("confidence", 0) >= MIN_CONFIDENCE else None
         if label is None or self._last_label.get(project.id) == label:
             return None
-        self._last_label[project.id] = label
         class_id = next((c.id for c in project.classes if c.name == label), None)
         action = project.actions.get(class_id or "")
         if not action:
+            self._last_label[project.id] = label
             return None
         try:
-            self.do_action(action)
+            self.do_action(action, project.name)
+        except PinsBusy:
+            raise   # a lab (or someone else) holds the outputs: the page says who (409)
         except Exception as exc:  # a missing device must not stop the predictions
             log.warning("action %s failed: %s", action, exc)
+            self._last_label[project.id] = label
             return {**action, "error": str(exc)}
+        self._last_label[project.id] = label
         return action
 
-    def do_action(self, action: dict[str, Any]) -> None:
+    def do_action(self, action: dict[str, Any], project_name: str = "") -> None:
+        """Drive one device, holding the kit's pin lease for it (PinsBusy if a lab runs)."""
+        pins = getattr(self.runtime, "pins", None)
+        if pins is None or action["type"] == "say":
+            self._drive(action)
+            return
+        with pins.lease(Holder("learn", "learn", project_name)):
+            self._drive(action)
+
+    def _drive(self, action: dict[str, Any]) -> None:
         kit = self.runtime.kit
         kind, value = action["type"], action.get("value")
         if kind == "led":

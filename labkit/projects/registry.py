@@ -1,36 +1,42 @@
-"""Finding the labs: every module in `labkit/projects/` that defines a Project with an id.
+"""Finding the labs: every lab folder in the package and in `<data dir>/labs/` (packs).
 
-Band issues add a lab by adding one module; nothing else has to be registered. A lab module
-that fails to import (a typo, a missing optional package) is reported by name with its error —
-it does not take the other labs or the web page down with it.
+Band issues add a lab by adding one folder; nothing else has to be registered. A folder that
+cannot be used (bad YAML, a schema error, a check that does not exist, a checks.py that raises)
+is reported by name and path as a `LabProblem` — it does not take the other labs or the page
+down with it. Hand-written `Project` subclasses (tests, experiments) can be added to a
+`Registry` directly.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
 import logging
-import pkgutil
 import threading
 from dataclasses import dataclass, field
-from types import ModuleType
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterable
 
 from labkit.projects.base import Project
+from labkit.projects.discovery import PACKAGE_LABS, LabProblem, discover_labs
+from labkit.projects.lab import LabSpec, make_project
 from labkit.store.problems import N_, Problem
 
 if TYPE_CHECKING:
     from labkit.curriculum import KnownProject
+    from labkit.drivers.wiring import Wiring
 
 log = logging.getLogger(__name__)
-
-FRAMEWORK_MODULES = {"base", "registry", "eventlog", "runner", "cli"}
 
 
 @dataclass
 class Registry:
     projects: dict[str, type[Project]] = field(default_factory=dict)
-    broken: dict[str, str] = field(default_factory=dict)  # module name → why it failed
+    specs: dict[str, LabSpec] = field(default_factory=dict)
+    problems: list[LabProblem] = field(default_factory=list)
+
+    @property
+    def broken(self) -> dict[str, str]:
+        """path → why, for every lab folder that could not be loaded."""
+        return {p.path: p.message for p in self.problems}
 
     def get(self, project_id: str) -> type[Project]:
         try:
@@ -42,57 +48,67 @@ class Registry:
                           known=", ".join(sorted(self.projects)) or "-") from None
 
     def check_ids(self) -> dict[str, list[str]]:
-        """project id → its check ids (what `curriculum check` validates lessons against)."""
+        """project id → its check ids."""
         return {pid: cls.check_ids() for pid, cls in self.projects.items()}
 
-    def add_module(self, module: ModuleType) -> None:
-        for _name, obj in inspect.getmembers(module, inspect.isclass):
-            if not issubclass(obj, Project) or obj is Project or not obj.id:
-                continue
-            if obj.__module__ != module.__name__:
-                continue  # imported from elsewhere, registered by its own module
-            other = self.projects.get(obj.id)
-            if other is not None and other is not obj:
-                self.broken[module.__name__] = (f"lab id {obj.id!r} is also used by "
-                                                f"{other.__module__}.{other.__name__}")
-                continue
-            self.projects[obj.id] = obj
+    def add_spec(self, spec: LabSpec) -> None:
+        self.specs[spec.id] = spec
+        self.projects[spec.id] = make_project(spec)
 
 
-def discover(package: str = "labkit.projects") -> Registry:
-    """Import every lab module in `package` and collect its Project classes."""
+def lab_roots(data_dir: Path | None) -> list[tuple[Path, str]]:
+    """Where labs are found: the package first, then the data dir's installed packs."""
+    roots = [(PACKAGE_LABS, "package")]
+    if data_dir is not None:
+        roots.append((Path(data_dir) / "labs", "data"))
+    return roots
+
+
+def discover(roots: Iterable[tuple[Path, str]] | None = None, *, data_dir: Path | None = None,
+             wiring: "Wiring | None" = None) -> Registry:
+    """Read every lab folder under `roots` (default: the package and `data_dir`)."""
     registry = Registry()
-    pkg = importlib.import_module(package)
-    for info in sorted(pkgutil.iter_modules(pkg.__path__), key=lambda i: i.name):
-        if info.name in FRAMEWORK_MODULES or info.name.startswith("_"):
-            continue
-        name = f"{package}.{info.name}"
+    specs, problems = discover_labs(list(roots) if roots is not None else lab_roots(data_dir),
+                                    wiring)
+    registry.problems.extend(problems)
+    for spec in specs.values():
         try:
-            module = importlib.import_module(name)
-        except Exception as exc:  # one broken lab must not hide the others
-            registry.broken[name] = f"{type(exc).__name__}: {exc}"
-            log.warning("lab module %s cannot be loaded: %s", name, exc)
-            continue
-        registry.add_module(module)
+            registry.add_spec(spec)
+        except Exception as exc:  # e.g. a check id the Project API refuses
+            registry.problems.append(LabProblem(spec.id, str(spec.folder / "lab.yaml"),
+                                                f"{type(exc).__name__}: {exc}"))
     return registry
 
 
-_cached: Registry | None = None
+_cached: dict[str, Registry] = {}
 _lock = threading.Lock()
 
 
-def known_projects() -> dict[str, "KnownProject"]:
-    """What the registry knows, in the shape `labkit.curriculum` validates lessons against."""
+def _default_data_dir() -> Path:
+    from labkit.config import Settings
+
+    return Settings.from_env().data_dir
+
+
+def registry(data_dir: Path | None = None) -> Registry:
+    """The labs of this installation and data dir (discovered once per process)."""
+    data_dir = Path(data_dir) if data_dir is not None else _default_data_dir()
+    key = str(data_dir)
+    with _lock:
+        if key not in _cached:
+            _cached[key] = discover(data_dir=data_dir)
+        return _cached[key]
+
+
+def forget() -> None:
+    """Drop the cached registries (after a lab pack was installed or removed)."""
+    with _lock:
+        _cached.clear()
+
+
+def known_projects(data_dir: Path | None = None) -> dict[str, "KnownProject"]:
+    """What the registry knows, in the shape `labkit.curriculum` validates plans against."""
     from labkit.curriculum import KnownProject
 
     return {pid: KnownProject(frozenset(cls.check_ids()), frozenset(cls.devices()))
-            for pid, cls in registry().projects.items()}
-
-
-def registry() -> Registry:
-    """The labs of this installation (discovered once per process)."""
-    global _cached
-    with _lock:
-        if _cached is None:
-            _cached = discover()
-        return _cached
+            for pid, cls in registry(data_dir).projects.items()}

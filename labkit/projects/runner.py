@@ -12,8 +12,18 @@ While a lab runs, a thread:
    and stays green ("latched"), is written to the portfolio in its own transaction, and is
    announced on the bus as `lab.step` (the page turns it green live over SSE).
 
+Labs that use the microphone get every audio block handed to `hear()` before `step()`.
+
+A run can play the lab's demo scenario (`demo=True`, see demo.py). On the real clock (the
+page's Demo button) the camera shows the scenario's scenes, its sounds go into the simulated
+microphone and its bench inputs are applied on time. On a simulated clock (`LabRunner(...,
+clock=SimClock())`: tests and `labkit run LAB --demo`) the runner renders each frame itself,
+runs the real detectors on it, and moves the clock on by one frame: a 20 s scenario takes the
+few seconds the detectors need, and every timestamp in the log is scenario time.
+
 Bus topics: `lab.state` (started/complete/stopped), `lab.check` (a check's progress changed),
-`lab.step` (a step passed), `lab.signal` (a model signal changed, e.g. face visible).
+`lab.step` (a step passed), `lab.signal` (a model signal changed, e.g. face visible),
+`lab.demo` (the demo scenario finished playing).
 """
 
 from __future__ import annotations
@@ -21,11 +31,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from labkit.drivers.pins import Holder, PinsBusy
 from labkit.events import Event
 from labkit.projects.base import CheckResult, LabContext, Project
+from labkit.projects.clock import RealClock, SimClock
 from labkit.projects.eventlog import EventLog, LogEntry
 from labkit.projects.registry import Registry, registry as default_registry
 from labkit.store.problems import N_, Problem
@@ -34,6 +47,7 @@ log = logging.getLogger(__name__)
 
 EVAL_INTERVAL = 0.25       # seconds between check evaluations when nothing changed
 MAX_STEP_ERRORS = 25       # consecutive step() failures before the lab is stopped
+DEMO_GRACE_S = 2.0         # simulated seconds the checks get after the scenario's end
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,13 @@ class ActiveLab:
     errors: int = 0
     last_error: str = ""
     complete: bool = False
+    demo: Any = None           # the Scenario being played, if any
+    fast: bool = False         # played on a simulated clock (frames rendered by the runner)
+    demo_done: bool = False
+    demo_started: float = 0.0
+    holder_name: str = ""       # who runs it (a roster name) — shown to the other pages
+    token: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # names this run's events
+    lease: Any = None           # the pin lease this run holds
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -96,6 +117,8 @@ class ActiveLab:
         return {
             "run_id": self.run_id, "project": self.project.id, "lesson": self.lesson_id,
             "status": self.status, "complete": self.complete, "started_at": self.started_at,
+            "demo": self.demo is not None, "demo_done": self.demo_done,
+            "token": self.token,
             "checks": {cid: r.as_dict() for cid, r in self.results.items()},
             "steps": [{"step": s.step_id, "check": s.check_id, "passed": s.step_id in self.passed,
                        "passed_at": self.passed.get(s.step_id)} for s in self.steps],
@@ -105,15 +128,18 @@ class ActiveLab:
 class LabRunner:
     """Starts and stops labs; at most one runs at a time on a kit."""
 
-    def __init__(self, runtime: Any, store: Any = None, labs: Registry | None = None) -> None:
+    def __init__(self, runtime: Any, store: Any = None, labs: Registry | None = None, *,
+                 clock: RealClock | SimClock | None = None) -> None:
         self.runtime = runtime
         self.store = store
-        self.labs = labs or default_registry()
+        self._labs = labs
+        self.clock = clock or RealClock()
         self._lock = threading.RLock()
         self._active: ActiveLab | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._sub: Any = None
+        self._runs = 0
         if store is not None:
             store.before_close(self.close)  # end the active run while the database is open
             n = store.runs.interrupt_dangling()
@@ -129,18 +155,33 @@ class LabRunner:
     def active(self) -> ActiveLab | None:
         return self._active
 
+    @property
+    def labs(self) -> Registry:
+        """The labs given, else the installation's (rediscovered after a pack changed)."""
+        if self._labs is not None:
+            return self._labs
+        return default_registry(getattr(self.runtime.settings, "data_dir", None))
+
     # ---- start / stop ---------------------------------------------------------------------
     def start(self, project_id: str, *, steps: Sequence[StepBinding] | None = None,
               student_id: int | None = None, lesson_id: str = "", titles: tuple[str, str] = ("", ""),
-              takeover: bool = False) -> ActiveLab:
+              takeover: bool = False, demo: bool = False, holder_name: str = "") -> ActiveLab:
         """Start a lab. With a student, the run is recorded in their portfolio.
 
         Another lab already running is an error (`busy`) unless `takeover` — then it is
-        stopped first (its run is kept as 'stopped').
+        stopped first (its run is kept as 'stopped'); the same for whoever else holds the
+        kit's pin lease (drivers/pins.py). `demo` plays the lab's demo scenario;
+        `holder_name` (a roster name) is what other pages are told holds the kit.
         """
         cls = self.labs.get(project_id)
-        bindings = list(steps) if steps is not None else [StepBinding(c, c)
-                                                            for c in cls.check_ids()]
+        scenario = self._scenario(cls) if demo else None
+        spec = getattr(cls, "spec", None)
+        if steps is not None:
+            bindings = list(steps)
+        elif spec is not None and spec.steps():
+            bindings = [StepBinding(s, c) for s, c in spec.step_bindings()]
+        else:
+            bindings = [StepBinding(c, c) for c in cls.check_ids()]
         for b in bindings:
             if b.check_id not in cls.checks:
                 raise Problem(N_("The lesson step \"%(step)s\" needs the check \"%(check)s\", "
@@ -160,25 +201,38 @@ class LabRunner:
                     raise Problem(N_("Another lab is running on this kit."),
                                   fix=N_("Stop it first, then start this one."), code="busy")
                 self._stop_locked("stopped")
+            holder = self._holder(cls.id, demo, holder_name)
+            try:
+                lease = self.runtime.pins.acquire(holder, takeover=takeover,
+                                                  on_preempt=self._preempted)
+            except PinsBusy as exc:
+                raise Problem(N_("The kit is in use: %(holder)s."),
+                              fix=N_("Wait until it has finished, or take over."), code="busy",
+                              holder=exc.holder.name or exc.holder.kind) from None
             run_id = None
             if student_id is not None and self.store is not None:
                 run_id = self.store.runs.start(student_id, lesson_id=lesson_id or project_id,
                                                project_id=project_id, steps_total=len(bindings),
                                                title_zh=titles[0], title_en=titles[1])
-            lab_log = EventLog()
+            lab_log = EventLog(clock=self.clock.now)
             ctx = LabContext(self.runtime, lab_log, run_id)
             lab = ActiveLab(cls(), bindings, lab_log, ctx, run_id, student_id,
-                            lesson_id or project_id)
+                            lesson_id or project_id, started_at=self.clock.now())
+            lab.demo, lab.fast = scenario, scenario is not None and self.clock.simulated
+            lab.holder_name, lab.lease = holder_name, lease
             lab_log.subscribe(lambda entry: self._on_log(lab, entry))
             self._prepare_hardware()
-            topics = ("bench.state", *cls.listens)
-            self._sub = self.runtime.bus.subscribe(*topics, maxsize=1024)
-            self._log_bench(lab, self.runtime.bench.state(), time.time())
+            if not lab.fast:  # on a simulated clock the runner reads the bench itself
+                topics = ("bench.state", *cls.listens)
+                self._sub = self.runtime.bus.subscribe(*topics, maxsize=1024)
+            self._log_bench(lab, self.runtime.bench.state(), self.clock.now())
             try:
                 lab.project.setup(ctx)
             except Exception as exc:
                 log.exception("lab %s failed to start", project_id)
-                self._sub.close()
+                lease.release()
+                if self._sub is not None:
+                    self._sub.close()
                 self._sub = None
                 self._release_hardware(lab)
                 if run_id is not None:
@@ -192,11 +246,52 @@ class LabRunner:
             log.info("lab %s started (run %s, %d step(s))", project_id, run_id, len(bindings))
             self._publish("lab.state", lab, status="running")
             self._evaluate(lab)  # the page gets every check's starting point (0 of 3 …)
+            lab.demo_started = self.clock.now()
+            if scenario is not None and not lab.fast:
+                self._show_demo(lab)
             self._stop = threading.Event()
             self._thread = threading.Thread(target=self._loop, args=(lab, self._stop),
                                             name=f"labkit-lab-{project_id}", daemon=True)
             self._thread.start()
         return lab
+
+    def _holder(self, project_id: str, demo: bool, name: str) -> Holder:
+        def progress() -> dict[str, Any]:
+            lab = self._active
+            if lab is None:
+                return {"project": project_id}
+            return {"project": project_id, "lesson": lab.lesson_id, "done": len(lab.passed),
+                    "total": len(lab.steps)}
+        self._runs += 1
+        return Holder(f"lab:{self._runs}", "demo" if demo else "lab", name, progress=progress)
+
+    def _preempted(self) -> None:
+        """Someone took the kit over (after confirming): stop the lab, keep its run."""
+        lab = self._active
+        if lab is not None:
+            lab.lease = None   # no longer ours to release
+            threading.Thread(target=self.stop, kwargs={"run_id": lab.run_id}, daemon=True,
+                             name="labkit-lab-preempted").start()
+
+    @staticmethod
+    def _scenario(cls: type[Project]) -> Any:
+        from labkit.projects.demo import Scenario
+
+        spec = getattr(cls, "spec", None)
+        items = spec.data.get("demo") if spec is not None else None
+        if not items:
+            raise Problem(N_("Lab \"%(project)s\" has no demo."),
+                          fix=N_("Add a demo: scenario to its lab.yaml."), code="no_demo",
+                          project=cls.id)
+        return Scenario(items)
+
+    def _show_demo(self, lab: ActiveLab) -> None:
+        """Real-time demo: the kit's camera shows the scenario's scenes while it plays."""
+        if lab.project.uses_camera():
+            camera = self.runtime.camera
+            camera.play(lambda t: lab.demo.frame_at(t))
+            if getattr(camera, "_thread", None) is None:
+                camera.start()
 
     def stop(self, status: str = "stopped", *, run_id: int | None = None) -> ActiveLab | None:
         """Stop the active lab (only if it is `run_id`, when given). Returns it, or None."""
@@ -218,6 +313,8 @@ class LabRunner:
         if self._sub is not None:
             self._sub.close()
             self._sub = None
+        if lab.demo is not None and not lab.fast and hasattr(self.runtime.camera, "play"):
+            self.runtime.camera.play(None)
         try:
             lab.project.teardown(lab.ctx)
         except Exception:
@@ -246,15 +343,33 @@ class LabRunner:
             self.runtime.kit.reset_outputs()
         except Exception:
             log.exception("resetting outputs after lab %s failed", lab.project_id)
+        if lab.lease is not None:
+            lab.lease.release()
+            lab.lease = None
         start_demo = getattr(self.runtime, "start_idle_demo", None)
         if callable(start_demo):
             start_demo()
 
     # ---- the loop -------------------------------------------------------------------------
     def _loop(self, lab: ActiveLab, stop: threading.Event) -> None:
+        if lab.fast:
+            self._loop_fast(lab, stop)
+            return
+        listener = None
+        if getattr(lab.project, "uses_microphone", lambda: False)():
+            mic = self.runtime.microphone
+            listener = mic.listen() if mic is not None else None
+        try:
+            self._loop_real(lab, stop, listener)
+        finally:
+            if listener is not None:
+                listener.close()
+
+    def _loop_real(self, lab: ActiveLab, stop: threading.Event, listener: Any) -> None:
         seq = 0
         camera = self.runtime.camera if lab.project.uses_camera() else None
         last_eval, last_version = 0.0, -1
+        played = 0.0
         while not stop.is_set():
             frame = None
             if camera is not None:
@@ -265,19 +380,85 @@ class LabRunner:
                 stop.wait(lab.project.tick_seconds)
             if stop.is_set():
                 break
+            if lab.demo is not None and not lab.demo_done:
+                t = self.clock.now() - lab.demo_started
+                self._play_actions(lab, played, t, live=True)
+                played = t
+                if t > lab.demo.duration + DEMO_GRACE_S:
+                    self._demo_finished(lab)
             self._drain(lab)
+            if listener is not None:
+                while (block := listener.get(timeout=0)) is not None:
+                    self._call(lab, lab.project.hear, block)
             if camera is None or frame is not None:
                 self._step(lab, frame)
             now = time.monotonic()
             if lab.log.version != last_version or now - last_eval >= EVAL_INTERVAL:
                 last_eval, last_version = now, lab.log.version
                 self._evaluate(lab)
-            if lab.errors >= MAX_STEP_ERRORS:
-                log.error("lab %s stopped after %d errors: %s", lab.project_id, lab.errors,
-                          lab.last_error)
-                threading.Thread(target=self.stop, kwargs={"run_id": lab.run_id},
-                                 daemon=True).start()
+            if self._too_many_errors(lab):
                 break
+
+    def _loop_fast(self, lab: ActiveLab, stop: threading.Event) -> None:
+        """The demo on a simulated clock: render, detect, log, evaluate, advance one frame."""
+        scenario = lab.demo
+        dt = 1.0 / scenario.fps
+        hears = getattr(lab.project, "uses_microphone", lambda: False)()
+        sees = lab.project.uses_camera()
+        tick, t = 0, 0.0
+        while not stop.is_set():
+            if lab.demo_done:
+                stop.wait(0.1)   # played out: keep the result on show until stopped
+                continue
+            self._play_actions(lab, t, t + dt, live=False)
+            if hears:
+                self._call(lab, lab.project.hear, scenario.audio(t, t + dt))
+            frame = scenario.frame_at(t) if sees else None
+            self._step(lab, frame)
+            self._log_bench(lab, self.runtime.bench.state(), self.clock.now())
+            self._evaluate(lab)
+            if self._too_many_errors(lab):
+                break
+            tick += 1
+            t = round(tick * dt, 6)   # no drift: frame n is at n/fps exactly
+            self.clock.advance(dt)
+            if lab.complete or t > scenario.duration + DEMO_GRACE_S:
+                self._demo_finished(lab)
+
+    def _play_actions(self, lab: ActiveLab, t0: float, t1: float, *, live: bool) -> None:
+        for kind, data in lab.demo.actions(t0, t1):
+            try:
+                if kind == "bench":
+                    self.runtime.bench.apply(data)
+                elif live:
+                    self.runtime.bus.publish(data["topic"], data.get("data") or {})
+                else:
+                    self._deliver(lab, Event(data["topic"], data.get("data") or {},
+                                             self.clock.now()))
+            except Exception as exc:
+                self._failed(lab, exc)
+        if live and getattr(lab.project, "uses_microphone", lambda: False)():
+            mic = self.runtime.microphone
+            for clip in lab.demo.sounds(t0, t1):
+                if mic is not None:
+                    mic.inject(clip)
+
+    def _demo_finished(self, lab: ActiveLab) -> None:
+        if lab.demo_done:
+            return
+        lab.demo_done = True
+        passed = sum(1 for s in lab.steps if s.step_id in lab.passed)
+        log.info("lab %s: demo played, %d/%d step(s) passed", lab.project_id, passed,
+                 len(lab.steps))
+        self._publish("lab.demo", lab, status="done", passed=passed, total=len(lab.steps))
+
+    def _too_many_errors(self, lab: ActiveLab) -> bool:
+        if lab.errors < MAX_STEP_ERRORS:
+            return False
+        log.error("lab %s stopped after %d errors: %s", lab.project_id, lab.errors,
+                  lab.last_error)
+        threading.Thread(target=self.stop, kwargs={"run_id": lab.run_id}, daemon=True).start()
+        return True
 
     def _drain(self, lab: ActiveLab) -> None:
         sub = self._sub
@@ -347,16 +528,17 @@ class LabRunner:
             result = results.get(binding.check_id)
             if result is None or not result.passed or binding.step_id in lab.passed:
                 continue
-            now = time.time()
+            now = self.clock.now()
             if lab.run_id is not None and self.store is not None:
                 try:
                     self.store.runs.record_step(lab.run_id, binding.step_id, binding.check_id,
-                                                result.detail, at=now)
+                                                result.detail, at=time.time())
                 except Exception:  # e.g. a full SD card: keep the step open, retry next time
                     log.exception("lab %s: cannot record step %s", lab.project_id,
                                   binding.step_id)
                     continue
             lab.passed[binding.step_id] = now
+            lab.log.record("note", "step", binding.step_id)   # for in_order()
             log.info("lab %s: step %s passed (check %s: %s)", lab.project_id, binding.step_id,
                      binding.check_id, result.detail)
             events.append(("lab.step", {"step": binding.step_id, "check": binding.check_id,
@@ -374,5 +556,6 @@ class LabRunner:
             self._publish("lab.signal", lab, name=entry.name, value=entry.value)
 
     def _publish(self, topic: str, lab: ActiveLab, **data: Any) -> None:
-        self.runtime.bus.publish(topic, {"run_id": lab.run_id, "project": lab.project_id,
-                                         "lesson": lab.lesson_id, **data})
+        self.runtime.bus.publish(topic, {"run_id": lab.run_id, "token": lab.token,
+                                         "project": lab.project_id, "lesson": lab.lesson_id,
+                                         **data})

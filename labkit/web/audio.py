@@ -15,6 +15,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 
+from labkit.drivers.pins import Holder, PinsBusy
 from labkit.drivers.wav import WavRefused, read_wav
 from labkit.errors import LabkitError
 from labkit.web.common import json_body, kit_runtime as runtime
@@ -66,8 +67,13 @@ class AudioPage:
             return None
 
         def act() -> None:
-            self.rt.stop_idle_demo()
-            getattr(self.rt.kit.device(device), verb)()
+            try:
+                with self.rt.pins.lease(Holder("audio", "audio")):
+                    getattr(self.rt.kit.device(device), verb)()
+            except PinsBusy as exc:   # a lab holds the outputs: heard, not acted on
+                log.info("audio action %s refused: %s", name, exc.one_line())
+                self.rt.bus.publish("pins.refused", {"by": "audio", "action": name,
+                                                     "holder": exc.holder.describe()})
         return act
 
     def _apply_bindings(self) -> None:

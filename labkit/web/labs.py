@@ -21,11 +21,13 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit import curriculum as curriculum_mod
-from labkit.curriculum import BANDS, Curriculum, Lesson
+from labkit.bands import BANDS
+from labkit.curriculum import Curriculum, Lesson
+from labkit.drivers.pins import PinsBusy
 from labkit.errors import LabkitError
-from labkit.projects.registry import known_projects
 from labkit.projects.runner import LabRunner, StepBinding
 from labkit.store import N_, Problem, Store, Student
+from labkit.web.access import TEACHER, allow
 from labkit.web.errors import STATUS_FOR_CODE, json_error, wants_json
 from labkit.web.common import kit_runtime as runtime
 
@@ -49,7 +51,8 @@ def runner() -> LabRunner:
 
 
 def curriculum() -> Curriculum:
-    return curriculum_mod.cached(current_app.config.get("LABKIT_CURRICULUM"), known_projects())
+    return curriculum_mod.cached(current_app.config.get("LABKIT_CURRICULUM"),
+                                 data_dir=runtime().settings.data_dir)
 
 
 def lang() -> str:
@@ -107,8 +110,43 @@ def jsonjson_body() -> dict[str, Any]:
     return data or {}
 
 
+def holder_message(holder: dict[str, Any] | None) -> str:
+    """Who holds the kit's outputs, in the page's language ("李明's lab is running, 3 of 3
+    steps done")."""
+    if not holder:
+        return ""
+    kind, name = holder.get("kind"), holder.get("name") or ""
+    if kind == "lab":
+        done, total = holder.get("done", 0), holder.get("total", 0)
+        if name:
+            return _("%(name)s's lab is running, %(done)s of %(total)s steps done.",
+                     name=name, done=done, total=total)
+        return _("A lab is running, %(done)s of %(total)s steps done.", done=done, total=total)
+    if kind == "demo":
+        return _("A lab demo is running.")
+    if kind == "learn":
+        return _("The Teach the computer page is using the kit's outputs.")
+    if kind == "audio":
+        return _("The Sound page is using the kit's outputs.")
+    if kind == "console":
+        return _("The teacher's console is using the kit.")
+    if kind == "program":
+        return _("%(name)s's program is running.", name=name) if name else \
+            _("A student program is running.")
+    return _("The kit is in use.")
+
+
 def register_problem_handler(app: Any) -> None:
     """Problems (store, runner, roster) are shown translated, as page or JSON."""
+
+    @app.errorhandler(PinsBusy)
+    def _pins_busy(exc: PinsBusy) -> Any:
+        message = holder_message(exc.holder.describe())
+        fix = _("Wait until it has finished. Only the one running it, or a teacher, should "
+                "take it over.")
+        if wants_json():
+            return json_error("pins_busy", message, 409, fix=fix, holder=exc.holder.describe())
+        return render_template("error.html", message=message, fix=fix), 409
 
     @app.errorhandler(Problem)
     def _problem(exc: Problem) -> Any:
@@ -215,19 +253,34 @@ def wiring_rows(lesson: Lesson) -> list[dict[str, Any]]:
     return rows
 
 
+def lab_spec(lesson: Lesson) -> Any:
+    """The lab's declaration (what it uses, its signals) — None for a hand-written Project."""
+    from labkit.projects.registry import registry
+
+    return registry(runtime().settings.data_dir).specs.get(lesson.id)
+
+
+def _is_mine(active: Any, student: Student | None, lesson: Lesson) -> bool:
+    if active is None or active.lesson_id != lesson.id:
+        return False
+    if active.demo is not None:
+        return is_teacher() and active.student_id is None
+    return student is not None and active.student_id == student.id
+
+
 @bp.get("/labs/<lesson_id>")
 def lab_page(lesson_id: str) -> Any:
     lesson = curriculum().lesson(lesson_id)
     student = current_student()
-    if student is None:
+    if student is None and not is_teacher():   # a teacher may preview a lab (Demo)
         return redirect(url_for("labs.pick_class", next=request.path))
     active = runner().active
-    mine = None
-    if active is not None and active.student_id == student.id and active.lesson_id == lesson.id:
-        mine = active.snapshot()
+    mine = active.snapshot() if _is_mine(active, student, lesson) else None
+    holder = runtime().pins.describe()
     response = Response(render_template(
         "labs/lab.html", lesson=lesson, student=student, wiring=wiring_rows(lesson),
-        active=mine, other_active=active is not None and mine is None))
+        active=mine, other_active=holder is not None and mine is None,
+        holder_text=holder_message(holder) if mine is None else "", spec=lab_spec(lesson)))
     return _no_store(response)
 
 
@@ -247,23 +300,76 @@ def api_start(lesson_id: str) -> Response:
     student = need_student()
     lesson = curriculum().lesson(lesson_id)
     body = jsonjson_body()
-    lab = runner().start(lesson.project, steps=[StepBinding(s, c) for s, c in lesson.bindings()],
-                         student_id=student.id, lesson_id=lesson.id,
-                         titles=(lesson.t("title", "zh_CN"), lesson.t("title", "en")),
-                         takeover=bool(body.get("takeover")))
+    try:
+        lab = runner().start(lesson.project,
+                             steps=[StepBinding(s, c) for s, c in lesson.bindings()],
+                             student_id=student.id, lesson_id=lesson.id,
+                             titles=(lesson.t("title", "zh_CN"), lesson.t("title", "en")),
+                             takeover=body.get("takeover") is True, holder_name=student.name)
+    except Problem as exc:
+        return _busy_or_raise(exc)
     return _no_store(jsonify(lab.snapshot()))
+
+
+def _busy_or_raise(exc: Problem) -> Response:
+    """A busy kit is answered with who holds it; taking over needs {"takeover": true},
+    which the page sends only after the user confirmed."""
+    holder = runtime().pins.describe()
+    if exc.code != "busy" or holder is None:
+        raise exc
+    return json_error("busy", holder_message(holder), 409, holder=holder,
+                      fix=_("Ask them first. Taking over stops what they are doing."))
+
+
+@bp.post("/api/labs/<lesson_id>/demo")
+@allow(TEACHER)
+def api_demo(lesson_id: str) -> Response:
+    """A teacher previews the lab: its demo scenario plays in real time (nothing is graded
+    into anyone's portfolio)."""
+    if not is_teacher():
+        raise Problem(N_("Teachers only: sign in with the PIN first."),
+                      fix=N_("Open the Teacher page."), code="need_teacher")
+    if runtime().hardware != "sim":
+        raise Problem(N_("A demo plays simulated inputs, so it runs only in simulation."),
+                      fix=N_("Start the kit with LABKIT_HARDWARE=sim to preview labs."),
+                      code="real_hardware")
+    lesson = curriculum().lesson(lesson_id)
+    body = jsonjson_body()
+    try:
+        lab = runner().start(lesson.project,
+                             steps=[StepBinding(s, c) for s, c in lesson.bindings()],
+                             lesson_id=lesson.id, takeover=body.get("takeover") is True,
+                             demo=True)
+    except Problem as exc:
+        return _busy_or_raise(exc)
+    return _no_store(jsonify(lab.snapshot()))
+
+
+@bp.post("/api/labs/<lesson_id>/demo/stop")
+@allow(TEACHER)
+def api_demo_stop(lesson_id: str) -> Response:
+    if not is_teacher():
+        raise Problem(N_("Teachers only: sign in with the PIN first."),
+                      fix=N_("Open the Teacher page."), code="need_teacher")
+    lab = runner().active
+    stopped = lab is not None and lab.demo is not None and lab.lesson_id == lesson_id
+    if stopped:
+        runner().stop("stopped", run_id=lab.run_id)
+    return jsonify({"stopped": stopped})
 
 
 @bp.get("/api/labs/active")
 def api_active() -> Response:
     lab = runner().active
+    holder = runtime().pins.describe()
+    who = {"holder": holder, "holder_text": holder_message(holder)}
     if lab is None:
-        return _no_store(jsonify({"active": None}))
+        return _no_store(jsonify({"active": None, **who}))
     mine = current_student()
     snap = lab.snapshot()
     if mine is None or lab.student_id != mine.id:
         snap = {k: snap[k] for k in ("project", "lesson", "status")}  # not someone else's run
-    return _no_store(jsonify({"active": snap}))
+    return _no_store(jsonify({"active": snap, **who}))
 
 
 @bp.get("/api/labs/runs/<int:run_id>")

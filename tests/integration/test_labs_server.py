@@ -129,9 +129,25 @@ def test_labkit_run_face_led_headless_passes_on_the_synthetic_camera(kit_data: P
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
     assert "face_led: 3/3 check(s) passed" in out
-    for line in ("signal face = True", "signal face = False", "step led_on_with_face passed",
+    # the lab's own steps (look, follow, dark), each bound to its check
+    for line in ("signal face = True", "signal face = False", "step follow passed",
                  "lab complete"):
         assert line in out, line
+
+
+def test_labkit_run_demo_plays_the_scenario_on_a_simulated_clock(kit_data: Path) -> None:
+    r = subprocess.run(LABKIT + ["run", "face_led", "--demo", "--seconds", "60"],
+                       capture_output=True, text=True, env=labkit_env(kit_data), cwd=REPO,
+                       timeout=90)
+    out = r.stdout + r.stderr
+    assert r.returncode == 0, out
+    assert "face_led: 3/3 check(s) passed" in out and "step dark passed" in out
+
+
+def test_labkit_run_demo_refuses_real_hardware(kit_data: Path) -> None:
+    r = subprocess.run(LABKIT + ["run", "face_led", "--demo"], capture_output=True, text=True,
+                       env=labkit_env(kit_data, LABKIT_HARDWARE="real"), cwd=REPO, timeout=90)
+    assert r.returncode == 2 and "runs only in simulation" in r.stderr
 
 
 def test_labkit_run_gives_up_after_its_time_limit(kit_data: Path) -> None:

@@ -1,4 +1,5 @@
-"""Lessons and plans: the repo's curriculum is valid; each kind of mistake is named clearly."""
+"""Labs as lessons, and plans: the package's curriculum is valid; each kind of mistake in a
+lab.yaml or a plan is named clearly, with the file and the line."""
 
 from __future__ import annotations
 
@@ -11,13 +12,18 @@ from typing import Any, Callable
 import pytest
 
 from labkit import curriculum
-from labkit.projects.registry import known_projects
+from labkit.projects.registry import discover
 from labkit.store import Problem
 from tests.helpers import REPO, labkit_env
 
+LAB_FILE = "labs/experience/face_led/lab.yaml"
+
 
 def load(root: Path | None = None) -> curriculum.Curriculum:
-    return curriculum.load(root, known_projects())
+    """The package's curriculum, or a copy's plans with the labs beside them (tmp/labs)."""
+    if root is None:
+        return curriculum.load(None, discover())
+    return curriculum.load(root, discover([(root.parent / "labs", "package")]))
 
 
 def test_the_repository_curriculum_is_valid() -> None:
@@ -64,7 +70,7 @@ def test_targets_are_met_when_plans_have_enough(curriculum_copy: Path) -> None:
     plan = curriculum_copy / "plans" / "experience.yaml"
     text = plan.read_text(encoding="utf-8")
     # the same 1-hour lesson three times is not allowed, so widen class hours instead
-    lesson = curriculum_copy / "lessons" / "experience" / "face_led.yaml"
+    lesson = curriculum_copy.parent / LAB_FILE
     lesson.write_text(lesson.read_text(encoding="utf-8").replace("class_hours: 1",
                                                                  "class_hours: 3"), "utf-8")
     plan.write_text(text.replace("    lessons: []", "    lessons: [{week: 5, lesson: face_led}]",
@@ -114,12 +120,36 @@ def _zero_hours(d: dict) -> None:
     d["class_hours"] = 0
 
 
-def _missing_project(d: dict) -> None:
-    d["project"] = "face_servo"
+def _unknown_detector_name(d: dict) -> None:
+    d["signals"]["face"]["value"] = "eyes.present"
 
 
 def _unwired_device(d: dict) -> None:
     d["wiring"] = []
+
+
+def _undeclared_signal(d: dict) -> None:
+    d["checks"]["face_seen"] = "rises(smile)"
+
+
+def _not_a_check(d: dict) -> None:
+    d["checks"]["face_seen"] = "blinks(face)"
+
+
+def _bad_check_argument(d: dict) -> None:
+    d["checks"]["face_seen"] = "rises(face, times=0)"
+
+
+def _unknown_detector(d: dict) -> None:
+    d["uses"]["faces"]["detector"] = "mind_reader"
+
+
+def _unknown_scene(d: dict) -> None:
+    d["demo"][0]["do"][0]["camera"] = "unicorn"
+
+
+def _demo_bench_unwired(d: dict) -> None:
+    d["demo"].append({"for": 1, "bench": {"device": "button", "action": "click"}})
 
 
 def _unknown_device(d: dict) -> None:
@@ -158,13 +188,19 @@ def _one_level(d: dict) -> None:
     (_drop_en_summary, "summary: the en text is missing"),
     (_drop_zh_step, "steps[1].text: the zh_CN text is missing"),
     (_blank_en_title, "title.en"),
-    (_unknown_check, "steps[0].check: project 'face_led' has no check 'led_blinks_twice'"),
+    (_unknown_check, "steps[0].check: there is no check 'led_blinks_twice'"),
     (_bad_pin, "wiring[0].pin: pin 40 is not a GPIO pin"),
     (_wrong_pin, "led pin is on pin 17 in the kit wiring, not pin 18"),
     (_negative_hours, "class_hours must be more than 0 (got -1)"),
     (_zero_hours, "class_hours must be more than 0 (got 0)"),
-    (_missing_project, "there is no lab project 'face_servo'"),
-    (_unwired_device, "the lab uses the 'led' but the lesson does not wire it"),
+    (_unknown_detector_name, "signals.face: 'eyes' is not one of the lab's uses"),
+    (_unwired_device, "bindings.led.source: 'led' is not in the lab's wiring"),
+    (_undeclared_signal, "rises reads 'smile', which is not a signal"),
+    (_not_a_check, "there is no check 'blinks'"),
+    (_bad_check_argument, "times must be a whole number"),
+    (_unknown_detector, "give either detector: <name>"),
+    (_unknown_scene, "demo[0].do[0].camera: unknown scene 'unicorn'"),
+    (_demo_bench_unwired, "'button' is not in the lab's wiring"),
     (_unknown_device, "the kit has no device 'laser'"),
     (_spi_on_gpio, "read through the MCP3008 on SPI0"),
     (_rgb_without_lead, "say which with 'lead'"),
@@ -179,26 +215,32 @@ def test_bad_lessons_are_reported_with_file_and_place(
     root = edit_lesson(change)
     cur = load(root)
     assert "face_led" not in cur.lessons
-    assert any(words in e and e.startswith("lessons/experience/face_led.yaml") for e in cur.errors), \
-        cur.errors
+    assert any(words in e and LAB_FILE + ", line " in e for e in cur.errors), cur.errors
     # the plan naming the now-invalid lesson is reported too, not silently emptied
     assert any(e.startswith("plans/experience.yaml") and "face_led" in e for e in cur.errors)
 
 
 def test_yaml_syntax_errors_give_the_line(curriculum_copy: Path) -> None:
-    path = curriculum_copy / "lessons" / "experience" / "face_led.yaml"
-    path.write_text("id: face_led\ntitle: {zh_CN: 看, en: see\n", encoding="utf-8")
+    path = curriculum_copy.parent / LAB_FILE
+    path.write_text("grades: [1, 3]\ntitle: {zh_CN: 看, en: see\n", encoding="utf-8")
     errors = load(curriculum_copy).errors
-    assert any("not valid YAML at line" in e for e in errors), errors
+    assert any(LAB_FILE + ", line 3: not valid YAML" in e for e in errors), errors
 
 
-def test_file_name_and_folder_must_match(curriculum_copy: Path) -> None:
-    src = curriculum_copy / "lessons" / "experience" / "face_led.yaml"
-    (curriculum_copy / "lessons" / "creative").mkdir(exist_ok=True)
-    src.rename(curriculum_copy / "lessons" / "creative" / "face_lamp.yaml")
+def test_id_and_band_are_the_folders(curriculum_copy: Path) -> None:
+    labs = curriculum_copy.parent / "labs"
+    (labs / "creative").mkdir(exist_ok=True)
+    (labs / "experience" / "face_led").rename(labs / "creative" / "face_lamp")
+    path = labs / "creative" / "face_lamp" / "lab.yaml"
+    path.write_text("id: face_led\nband: experience\n" + path.read_text(encoding="utf-8"),
+                    encoding="utf-8")
     errors = load(curriculum_copy).errors
-    assert any("does not match the file name 'face_lamp'" in e for e in errors)
-    assert any("but the file is in lessons/creative/" in e for e in errors)
+    assert any("id 'face_led' does not match the folder name 'face_lamp'" in e for e in errors)
+    assert any("band 'experience' but the folder is in creative/" in e for e in errors)
+    path.write_text("\n".join(path.read_text(encoding="utf-8").splitlines()[2:]),
+                    encoding="utf-8")
+    cur = load(curriculum_copy)
+    assert cur.lesson("face_lamp").band == "creative"   # the folder says so, once
 
 
 def test_bad_plans_are_reported(curriculum_copy: Path) -> None:
@@ -216,19 +258,25 @@ def test_bad_plans_are_reported(curriculum_copy: Path) -> None:
     assert any("grades 1–3, the semester for grades 7–9" in e for e in errors)
 
 
-def test_cached_reload_notices_a_changed_file(curriculum_copy: Path,
-                                              edit_lesson: Callable[..., Path]) -> None:
-    projects = known_projects()
-    first = curriculum.cached(curriculum_copy, projects)
-    assert curriculum.cached(curriculum_copy, projects) is first
+def test_cached_reload_notices_a_changed_lab_in_the_data_dir(data_dir: Path) -> None:
     import os
+    import shutil
     import time
 
-    edit_lesson(_negative_hours)
-    path = curriculum_copy / "lessons" / "experience" / "face_led.yaml"
+    from labkit.projects.discovery import PACKAGE_LABS
+
+    lab = data_dir / "labs" / "experience" / "face_copy"
+    shutil.copytree(PACKAGE_LABS / "experience" / "face_led", lab)
+    first = curriculum.cached(data_dir=data_dir)
+    assert "face_copy" in first.lessons
+    assert curriculum.cached(data_dir=data_dir) is first
+    path = lab / "lab.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("class_hours: 1",
+                                                             "class_hours: -1"), "utf-8")
     os.utime(path, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
-    second = curriculum.cached(curriculum_copy, projects)
-    assert second is not first and "face_led" not in second.lessons
+    second = curriculum.cached(data_dir=data_dir)
+    assert second is not first and "face_copy" not in second.lessons
+    assert any("face_copy/lab.yaml, line" in e for e in second.errors)
 
 
 def test_unknown_lesson_is_a_problem() -> None:
@@ -254,13 +302,20 @@ def test_cli_passes_on_the_repo_and_reports_unmet_targets(tmp_path: Path) -> Non
     assert rep["valid"] and rep["lessons"]["experience"] == ["face_led"]
 
 
-def test_cli_fails_on_a_broken_curriculum_listing_every_problem(
-        edit_lesson: Callable[..., Path], tmp_path: Path) -> None:
-    def two_mistakes(d: dict) -> None:
-        _unknown_check(d)
-        _wrong_pin(d)
-    root = edit_lesson(two_mistakes)
-    result = _cli("--dir", str(root), tmp=tmp_path)
+def test_cli_fails_on_a_broken_lab_pack_listing_every_problem(tmp_path: Path) -> None:
+    import shutil
+
+    import yaml
+
+    from labkit.projects.discovery import PACKAGE_LABS
+
+    lab = tmp_path / "data" / "labs" / "experience" / "face_pack"
+    shutil.copytree(PACKAGE_LABS / "experience" / "face_led", lab)
+    data = yaml.safe_load((lab / "lab.yaml").read_text(encoding="utf-8"))
+    _unknown_check(data)
+    _wrong_pin(data)
+    (lab / "lab.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = _cli(tmp=tmp_path)
     assert result.returncode == 1
     assert "INVALID" in result.stdout and "led_blinks_twice" in result.stdout
-    assert "not pin 18" in result.stdout
+    assert "not pin 18" in result.stdout and "face_pack/lab.yaml" in result.stdout

@@ -1,4 +1,5 @@
-"""The example lab: its checks on hand-made logs, and live on the synthetic camera."""
+"""The example lab (a lab.yaml with no Python): its checks on hand-made logs, live on the
+synthetic camera, and its demo scenario on a simulated clock."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from typing import Any
 import pytest
 
 from labkit.projects.eventlog import EventLog
-from labkit.projects.face_led import FaceLed
+from labkit.projects.registry import discover
+
+FaceLed = discover().get("face_led")   # the package's lab folder, made into a Project
 
 
 class Clock:
@@ -94,9 +97,45 @@ def test_face_led_goes_green_by_itself_on_the_synthetic_camera(
             time.sleep(0.2)
         assert lab.complete, lab.snapshot()
         run = store.runs.get(lab.run_id)
-        assert {s.step_id for s in run.steps} == set(FaceLed.check_ids())
+        assert {s.check_id for s in run.steps} == set(FaceLed.check_ids())
         # the log really holds the face coming and going, and the LED following it
         assert len(lab.log.rises("face")) >= 3 and len(lab.log.rises("led")) >= 3
     finally:
         runner.stop()
     assert runtime.bench.state()["led"]["value"] == 0.0
+
+
+def test_face_led_is_declared_not_programmed() -> None:
+    spec = FaceLed.spec
+    assert not (spec.folder / "checks.py").exists()
+    assert list(spec.folder.glob("*.py")) == []
+    assert FaceLed.hardware == ("camera", "led") and FaceLed.devices() == ["led"]
+    assert spec.panels() == {"camera": True, "microphone": False, "devices": ["led"],
+                             "overlays": ["faces"]}
+    assert spec.signal_labels("en") == {"face": "Face in view"}
+
+
+@pytest.mark.slow
+def test_face_led_demo_goes_green_on_a_simulated_clock(
+        runtime: Any, store: Any, kid: Any, model_store: Any, data_dir: Path) -> None:
+    """The scripted demo: the real detector runs on every frame; only waiting is skipped."""
+    from labkit.projects.clock import SimClock
+    from labkit.projects.runner import LabRunner
+
+    (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    clock = SimClock(1_000_000.0)
+    runner = LabRunner(runtime, store, discover(), clock=clock)
+    lab = runner.start("face_led", student_id=kid.id, demo=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not lab.demo_done and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lab.complete, lab.snapshot()
+        assert {s.check_id for s in store.runs.get(lab.run_id).steps} == set(FaceLed.check_ids())
+        # scenario time: the face came at 0, 6 and 12 s, and the LED followed each time
+        rises = [round(t - 1_000_000.0, 1) for t in lab.log.rises("face")]
+        assert rises[:3] == [0.0, 6.0, 12.0], rises
+        assert len(lab.log.rises("led")) >= 3
+        assert clock.now() - 1_000_000.0 >= 12.0
+    finally:
+        runner.stop()

@@ -1,5 +1,6 @@
-/* The lab page: start/stop the lab, turn steps green from live `lab.*` events, then the
-   reflection and self-assessment. All user-visible text comes from the page (labs-i18n). */
+/* The lab page: start/stop the lab (or a teacher's demo), turn steps green from live `lab.*`
+   events, then the reflection and self-assessment. Signal labels and overlays come from the
+   lab's declaration (lab-config); all other text from the page (labs-i18n). */
 (function () {
   "use strict";
   const cfgEl = document.getElementById("lab-config");
@@ -10,7 +11,10 @@
   const startBtn = $("lab-start"), photoBtn = $("lab-photo"), doneBtn = $("lab-done");
   const statusEl = $("lab-status"), busyEl = $("lab-busy"), finishEl = $("lab-finish");
   const signalsEl = $("lab-signals");
+  const demoBtn = $("lab-demo"), demoStopBtn = $("lab-demo-stop");
   let runId = null;
+  let token = null;   // names this page's run in every lab.* event (a demo has no run id)
+  let demo = false;
   let complete = false;
   const passed = new Set();
 
@@ -37,14 +41,21 @@
   }
 
   function showRunning() {
-    startBtn.hidden = true;
+    if (startBtn) startBtn.hidden = true;
+    busyEl.hidden = true;
+    if (demo) {
+      if (demoBtn) demoBtn.hidden = true;
+      if (demoStopBtn) demoStopBtn.hidden = false;
+      setStatus(T.demo_running);
+      return;
+    }
     photoBtn.hidden = false;
     doneBtn.hidden = false;
-    busyEl.hidden = true;
     setStatus(complete ? T.complete : T.running);
   }
 
   function showFinish() {
+    if (demo) return;   // a preview: nothing to reflect on or save
     finishEl.hidden = false;
     finishEl.scrollIntoView({ behavior: "smooth", block: "start" });
   }
@@ -52,6 +63,8 @@
   function apply(snapshot) {
     if (!snapshot) return;
     runId = snapshot.run_id;
+    token = snapshot.token || null;
+    demo = !!snapshot.demo;
     (snapshot.steps || []).forEach((s) => {
       const r = (snapshot.checks || {})[s.check] || {};
       markStep(s.step, s.passed, r.count, r.target);
@@ -63,25 +76,42 @@
     early.forEach(([fn, data]) => { if (mine(data)) fn(data); });
   }
 
-  async function start(takeover) {
+  // the kit is busy: say who holds it; taking over only after the user confirmed
+  let retry = null;
+  function showBusy(err, again) {
+    $("lab-busy-text").textContent = err.message || "";
+    busyEl.hidden = false;
+    retry = again;
+  }
+
+  async function start(takeover, path) {
     $("page-error").hidden = true;
     setStatus(T.starting);
-    startBtn.disabled = true;
+    const button = path === "demo" ? demoBtn : startBtn;
+    if (button) button.disabled = true;
     try {
-      apply(await Labkit.post("/api/labs/" + encodeURIComponent(cfg.lesson) + "/start",
-                              { takeover: !!takeover }));
+      apply(await Labkit.post("/api/labs/" + encodeURIComponent(cfg.lesson) + "/" + path,
+                              { takeover: takeover === true }));
     } catch (err) {
-      if (err.code === "busy") busyEl.hidden = false;
+      if (err.code === "busy") showBusy(err, () => start(true, path));
       else if (err.code === "need_student") window.location.href = "/student?next=" + encodeURIComponent(location.pathname);
       else Labkit.showError(err);
       setStatus("");
     } finally {
-      startBtn.disabled = false;
+      if (button) button.disabled = false;
     }
   }
 
-  startBtn.addEventListener("click", () => start(false));
-  $("lab-takeover").addEventListener("click", () => start(true));
+  if (startBtn) startBtn.addEventListener("click", () => start(false, "start"));
+  if (demoBtn) demoBtn.addEventListener("click", () => start(false, "demo"));
+  if (demoStopBtn) demoStopBtn.addEventListener("click", async () => {
+    try { await Labkit.post("/api/labs/" + encodeURIComponent(cfg.lesson) + "/demo/stop", {}); }
+    catch (err) { Labkit.showError(err); }
+  });
+  $("lab-takeover").addEventListener("click", () => {
+    if (!window.confirm(T.confirm_takeover)) return;
+    (retry || (() => start(true, startBtn ? "start" : "demo")))();
+  });
   doneBtn.addEventListener("click", showFinish);
   photoBtn.addEventListener("click", async () => {
     if (runId === null) return;
@@ -111,9 +141,9 @@
 
   // live progress; events that come before the start answer are kept and replayed
   const pending = [];
-  const mine = (data) => runId !== null && data.run_id === runId;
+  const mine = (data) => token !== null && data.token === token;
   const onLab = (topic, fn) => Labkit.on(topic, (d) => {
-    if (runId === null) { if (pending.length < 200) pending.push([fn, d]); return; }
+    if (token === null) { if (pending.length < 200) pending.push([fn, d]); return; }
     if (mine(d)) fn(d);
   });
   onLab("lab.check", (d) => {
@@ -124,9 +154,14 @@
     if (d.status === "complete") { complete = true; setStatus(T.complete); showFinish(); }
     else if (d.status === "stopped") {
       setStatus(T.stopped);
-      startBtn.hidden = false; photoBtn.hidden = true; doneBtn.hidden = true;
+      if (startBtn) startBtn.hidden = false;
+      photoBtn.hidden = true; doneBtn.hidden = true;
+      if (demoBtn) demoBtn.hidden = false;
+      if (demoStopBtn) demoStopBtn.hidden = true;
+      token = null; demo = false;
     }
   });
+  onLab("lab.demo", (d) => { if (d.status === "done") setStatus(T.demo_done); });
   onLab("lab.signal", (d) => {
     let li = document.getElementById("signal-" + d.name);
     if (!li) {
@@ -135,16 +170,24 @@
       li.className = "signal";
       signalsEl.appendChild(li);
     }
-    const label = T[d.name] || d.name;
+    const label = (cfg.labels || {})[d.name] || d.name;
     const on = d.value === true || (typeof d.value === "number" && d.value > 0);
     li.classList.toggle("is-on", on);
     li.textContent = label + ": " + (typeof d.value === "boolean" ? (d.value ? T.yes : T.no) : d.value);
   });
   onLab("lab.error", (d) => Labkit.showError({ message: d.message }));
-  // detector results over the live view (shared overlay module), while our lab runs
+  // what the lab's detectors find, over the live view, while our lab runs: the shared
+  // overlay module draws every kind the lab declares
   const overlay = document.getElementById("camera-overlay");
-  if (overlay) LabkitOverlay.attach(overlay, document.getElementById("camera-view"), ["faces"],
-                                    Labkit, { active: () => runId !== null });
+  window.labOverlayEvents = {};
+  (cfg.overlay_topics || []).forEach((topic) => {
+    Labkit.on(topic, () => { window.labOverlayEvents[topic] = (window.labOverlayEvents[topic] || 0) + 1; });
+    Labkit.topics.add(topic);
+  });
+  if (overlay && window.LabkitOverlay) {
+    LabkitOverlay.attach(overlay, document.getElementById("camera-view"), cfg.overlays || [],
+                         Labkit, { active: () => token !== null });
+  }
   Labkit.topics.add("lab");
 
   if (cfg.active) apply(cfg.active);

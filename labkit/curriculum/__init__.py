@@ -1,23 +1,21 @@
-"""Lessons and semester plans: loading, validation and the class-hour report.
+"""Semester plans over the labs: loading, validation and the class-hour report.
 
-    curriculum/lessons/<band>/<id>.yaml   one graded lab: bilingual text, class hours, materials,
-                                          wiring, steps bound to project checks, rubric, ethics
-    curriculum/plans/<band>.yaml          which lessons each grade takes in which week
-    curriculum/schema/*.schema.json       the JSON Schemas both are validated against
+    labkit/labs/<band>/<id>/lab.yaml          one graded lab (its lesson text lives there)
+    labkit/curriculum/plans/<band>.yaml       which labs each grade takes in which week
+    labkit/curriculum/schema/plan.schema.json the JSON Schema plans are validated against
 
-Validation is in two layers. The JSON Schema catches the shape (a missing language, negative
-class hours, a pin that is not a GPIO number). Then the meaning: the lesson's project exists and
-has every check its steps name, its wiring matches the standard kit (`drivers/wiring.yaml`),
-plans name lessons that exist and suit the grades. Every problem is reported with the file and
-the place in it — all of them, not just the first.
+A lesson is a lab: the lab folders are discovered and validated by `labkit.projects` (a broken
+folder is a `LabProblem`, listed here with the plan errors); this module checks the plans
+against the labs (they exist, suit the grades, are of the plan's band) and reports every
+problem with the file and the place in it — all of them, not just the first.
 
 `report()` adds the class-hour totals per grade against the targets (grades 1–2: ≥ 3 class
 hours per semester; grades 3–8: ≥ 9 per 18-week semester, one every two weeks; high school:
 ≥ 1 cross-disciplinary AI practice per semester). Targets not met are reported, not hidden,
-and do not make the curriculum invalid: band issues add lessons over time.
+and do not make the curriculum invalid: band issues add labs over time.
 
-This module knows nothing of how labs are implemented: callers pass what the lab registry
-knows (`KnownProject`: check ids and devices) so lessons are checked against real projects.
+The plans ship inside the package, so an installed (non-editable) labkit needs no
+`LABKIT_CURRICULUM`; that variable (or `--dir`) points at another plans folder.
 """
 
 from __future__ import annotations
@@ -28,26 +26,25 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import jsonschema
 import yaml
 
-from labkit.drivers.wiring import Wiring, load_wiring
+from labkit.bands import BANDS
 from labkit.store.problems import N_, Problem
 
 log = logging.getLogger(__name__)
 
-BANDS = ("experience", "cognition", "creative")
 TERMS = ("autumn", "spring")
 LANGS = ("zh_CN", "en")
-REPO_CURRICULUM = Path(__file__).resolve().parent.parent / "curriculum"
+PACKAGE_CURRICULUM = Path(__file__).resolve().parent
 
 
 def default_root() -> Path:
-    """`LABKIT_CURRICULUM` if set, else the repository's `curriculum/` folder."""
+    """`LABKIT_CURRICULUM` if set, else the plans shipped in the package."""
     env = os.environ.get("LABKIT_CURRICULUM")
-    return Path(env).expanduser() if env else REPO_CURRICULUM
+    return Path(env).expanduser() if env else PACKAGE_CURRICULUM
 
 
 @dataclass(frozen=True)
@@ -97,7 +94,8 @@ class Lesson:
 
     @property
     def project(self) -> str:
-        return str(self.data["project"])
+        """The lab that runs this lesson (a lesson is a lab: the same id)."""
+        return self.id
 
     @property
     def class_hours(self) -> float:
@@ -121,8 +119,11 @@ class Lesson:
         return any(s != "it" for s in self.data.get("subjects", ()))
 
     def bindings(self) -> list[tuple[str, str]]:
-        """(step id, check id) for each step, in order."""
-        return [(s["id"], s["check"]) for s in self.data["steps"]]
+        """(step id, check id) for each step, in order (an inline check has the step's id)."""
+        from labkit.projects.base import ID_PATTERN
+
+        return [(s["id"], s["check"] if ID_PATTERN.fullmatch(str(s["check"])) else s["id"])
+                for s in self.data["steps"]]
 
     def criterion(self, criterion_id: str) -> dict[str, Any] | None:
         return next((c for c in self.criteria if c["id"] == criterion_id), None)
@@ -165,12 +166,13 @@ class Curriculum:
 
 # ---- loading ------------------------------------------------------------------------------
 def _schema(root: Path, name: str) -> dict[str, Any]:
-    for folder in (root / "schema", REPO_CURRICULUM / "schema"):
+    for folder in (root / "schema", PACKAGE_CURRICULUM / "schema"):
         path = folder / name
         if path.is_file():
             return json.loads(path.read_text(encoding="utf-8"))
     raise Problem(N_("The curriculum schema %(name)s is missing."),
-                  fix=N_("Restore curriculum/schema from the labkit source."), code="bad_lesson",
+                  fix=N_("Reinstall labkit: its curriculum schema is part of the package."),
+                  code="bad_lesson",
                   name=name)
 
 
@@ -212,42 +214,26 @@ def _read_yaml(path: Path, rel: str, errors: list[str]) -> Any:
     return None
 
 
-def load(root: Path | None = None, projects: Mapping[str, KnownProject] | None = None,
-         wiring: Wiring | None = None) -> Curriculum:
-    """Load and validate every lesson and plan under `root`.
+def load(root: Path | None = None, labs: Any = None) -> Curriculum:
+    """Load the labs (as lessons) and validate every plan under `root`.
 
-    Lessons that fail validation are left out of `lessons` (the page shows the others) and
-    their problems are listed in `errors`. With `projects=None` the project/check
-    cross-check is skipped (e.g. a tool that only reads text).
+    `labs` is a lab registry (`labkit.projects.registry`: `.specs` and `.problems`); by
+    default the installation's. Labs that failed validation are not lessons (the page shows
+    the others) and their problems are listed in `errors`, followed by the plans' problems.
     """
     root = Path(root) if root is not None else default_root()
+    if labs is None:
+        from labkit.projects.registry import registry
+
+        labs = registry()
     cur = Curriculum(root)
-    if not (root / "lessons").is_dir():
-        cur.errors.append(f"{root}: no lessons/ folder")
-        return cur
-    wiring = wiring or load_wiring(None)
-    lesson_v = jsonschema.Draft202012Validator(_schema(root, "lesson.schema.json"))
+    cur.errors.extend(str(p) for p in labs.problems)
+    for spec in labs.specs.values():
+        cur.lessons[spec.id] = Lesson(spec.id, spec.band, spec.folder / "lab.yaml", spec.data)
     plan_v = jsonschema.Draft202012Validator(_schema(root, "plan.schema.json"))
-    for path in sorted((root / "lessons").rglob("*.y*ml")):
-        rel = path.relative_to(root).as_posix()
-        data = _read_yaml(path, rel, cur.errors)
-        if data is None and not any(e.startswith(rel) for e in cur.errors):
-            cur.errors.append(f"{rel}: the file is empty")
-            continue
-        problems = _schema_errors(lesson_v, data, rel) if data is not None else []
-        if data is None:
-            continue
-        if not problems:
-            problems = _lesson_meaning(data, path, root, rel, projects, wiring)
-        if problems:
-            cur.errors.extend(problems)
-            continue
-        if data["id"] in cur.lessons:
-            cur.errors.append(f"{rel}: lesson id {data['id']!r} is also used by "
-                              f"{cur.lessons[data['id']].path.relative_to(root).as_posix()}")
-            continue
-        cur.lessons[data["id"]] = Lesson(data["id"], data["band"], path, data)
     plans_dir = root / "plans"
+    if not plans_dir.is_dir():
+        cur.errors.append(f"{root}: no plans/ folder")
     for path in sorted(plans_dir.glob("*.y*ml")) if plans_dir.is_dir() else []:
         rel = path.relative_to(root).as_posix()
         data = _read_yaml(path, rel, cur.errors)
@@ -263,81 +249,6 @@ def load(root: Path | None = None, projects: Mapping[str, KnownProject] | None =
             continue
         cur.plans[data["band"]] = Plan(data["band"], path, data)
     return cur
-
-
-def _lesson_meaning(data: dict[str, Any], path: Path, root: Path, rel: str,
-                    projects: Mapping[str, KnownProject] | None, wiring: Wiring) -> list[str]:
-    out: list[str] = []
-    if path.stem != data["id"]:
-        out.append(f"{rel}: id {data['id']!r} does not match the file name {path.stem!r}")
-    folder = path.parent.name
-    if folder in BANDS and folder != data["band"]:
-        out.append(f"{rel}: band {data['band']!r} but the file is in lessons/{folder}/")
-    lo, hi = data["grades"]
-    if lo > hi:
-        out.append(f"{rel}: grades [{lo}, {hi}]: the first grade is after the last")
-    for key, what in (("steps", "step"), ):
-        seen: set[str] = set()
-        for i, step in enumerate(data[key]):
-            if step["id"] in seen:
-                out.append(f"{rel}: {key}[{i}].id: {what} id {step['id']!r} is used twice")
-            seen.add(step["id"])
-    crit_ids = [c["id"] for c in data["rubric"]["criteria"]]
-    for dup in sorted({c for c in crit_ids if crit_ids.count(c) > 1}):
-        out.append(f"{rel}: rubric: criterion id {dup!r} is used twice")
-    # the project and its checks
-    project = projects.get(data["project"]) if projects is not None else None
-    if projects is not None and project is None:
-        out.append(f"{rel}: project: there is no lab project {data['project']!r} "
-                   f"(known: {', '.join(sorted(projects)) or 'none'})")
-    if project is not None:
-        for i, step in enumerate(data["steps"]):
-            if step["check"] not in project.checks:
-                out.append(f"{rel}: steps[{i}].check: project {data['project']!r} has no check "
-                           f"{step['check']!r} (it has: {', '.join(sorted(project.checks))})")
-        wired = {w["device"] for w in data["wiring"]}
-        for device in sorted(project.devices - wired):
-            out.append(f"{rel}: wiring: the lab uses the {device!r} but the lesson does not "
-                       f"wire it")
-    # wiring against the standard kit
-    for i, w in enumerate(data["wiring"]):
-        out.extend(_wiring_problem(w, wiring, f"{rel}: wiring[{i}]"))
-    for i, m in enumerate(data["materials"]):
-        if "part" in m and m["part"] not in wiring:
-            out.append(f"{rel}: materials[{i}].part: the kit has no device {m['part']!r} "
-                       f"(wiring.yaml has: {', '.join(wiring.names())})")
-    return out
-
-
-def _wiring_problem(w: dict[str, Any], wiring: Wiring, where: str) -> list[str]:
-    device = w["device"]
-    if device not in wiring:
-        return [f"{where}: the kit has no device {device!r} (wiring.yaml has: "
-                f"{', '.join(wiring.names())})"]
-    spec = wiring[device]
-    pin = w["pin"]
-    if spec.type == "MCP3008":
-        out = []
-        if pin != "SPI0":
-            out.append(f"{where}: {device} is read through the MCP3008 on SPI0, not pin {pin}")
-        channel = w.get("channel")
-        if channel is not None and channel != spec.options["channel"]:
-            out.append(f"{where}: {device} is on MCP3008 channel {spec.options['channel']}, "
-                       f"not {channel}")
-        return out
-    if pin == "SPI0":
-        return [f"{where}: {device} is not an SPI device; give its GPIO pin"]
-    leads = list(spec.pins)
-    lead = w.get("lead") or (leads[0] if len(leads) == 1 else None)
-    if lead is None:
-        return [f"{where}: {device} has several pins ({', '.join(leads)}); say which with "
-                f"'lead'"]
-    if lead not in spec.pins:
-        return [f"{where}: {device} has no lead {lead!r} (it has: {', '.join(leads)})"]
-    if spec.pins[lead] != pin:
-        return [f"{where}: {device} {lead} is on pin {spec.pins[lead]} in the kit wiring, "
-                f"not pin {pin}"]
-    return []
 
 
 def _plan_meaning(data: dict[str, Any], path: Path, rel: str, cur: Curriculum) -> list[str]:
@@ -489,26 +400,43 @@ def format_report(rep: dict[str, Any]) -> str:
 
 # ---- a cached copy for the web pages ------------------------------------------------------
 _cache_lock = threading.Lock()
-_cache: dict[Path, tuple[tuple[Any, ...], Curriculum]] = {}
+_cache: dict[tuple[Path, Any], tuple[tuple[Any, ...], Curriculum]] = {}
 
 
-def _stamp(root: Path) -> tuple[Any, ...]:
-    files: Iterable[Path] = sorted(root.rglob("*.y*ml")) if root.is_dir() else []
-    return tuple((str(p), p.stat().st_mtime_ns) for p in files)
+def _stamp(files: list[Path]) -> tuple[Any, ...]:
+    return tuple((str(p), p.stat().st_mtime_ns) for p in files if p.exists())
 
 
-def cached(root: Path | None = None,
-           projects: Mapping[str, KnownProject] | None = None) -> Curriculum:
-    """The curriculum, reloaded only when a lesson or plan file changed."""
+def cached(root: Path | None = None, labs: Any = None, *,
+           data_dir: Path | None = None) -> Curriculum:
+    """The curriculum, reloaded when a plan or a lab folder's file changed.
+
+    With `labs=None` the installation's labs (package and `data_dir`) are rediscovered
+    after a change, so a lab pack unpacked into the data dir shows up without a restart."""
+    from labkit.projects import registry as reg
+
     root = Path(root) if root is not None else default_root()
-    stamp = _stamp(root)
+    files = sorted(root.rglob("*.y*ml")) if root.is_dir() else []
+    if labs is None:
+        for lab_root, _origin in reg.lab_roots(data_dir):
+            if lab_root.is_dir():
+                files += sorted(lab_root.glob("*/*/lab.yaml")) + sorted(
+                    lab_root.glob("*/*/checks.py"))
+    else:
+        files += [spec.folder / "lab.yaml" for spec in labs.specs.values()]
+    stamp = _stamp(files)
+    key = (root, id(labs) if labs is not None else str(data_dir))
     with _cache_lock:
-        hit = _cache.get(root)
+        hit = _cache.get(key)
         if hit is not None and hit[0] == stamp:
             return hit[1]
-    cur = load(root, projects)
+    if labs is None:
+        if hit is not None:
+            reg.forget()
+        labs = reg.registry(data_dir)
+    cur = load(root, labs)
     for error in cur.errors:
         log.warning("curriculum: %s", error)
     with _cache_lock:
-        _cache[root] = (stamp, cur)
+        _cache[key] = (stamp, cur)
     return cur

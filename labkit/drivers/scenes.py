@@ -1,0 +1,264 @@
+"""Generated camera scenes for demos and tests: pictures the real detectors really detect.
+
+A lab's demo scenario (lab.yaml `demo:`) names a scene per stretch of time; `render(kind,
+params, t)` draws it as a BGR frame. Nothing here fakes a detector's output: a "face" scene is a
+drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark models find,
+"balls" are coloured discs the colour tracker segments, "text" is printed text OCR reads.
+
+    empty                      the background only (nobody in view)
+    face    x, y, size, sway   one face (x, y: centre 0–1; size: radius as a share of height)
+    faces   n, size            n faces side by side (a group)
+    hand    gesture, x, y, size, rotation
+                               one hand, palm to the camera, before a light wall: open,
+                               fist, victory, point, three (open is found reliably; the
+                               others depend on size and angle — check with the hand tracker)
+    balls   colours, size      coloured balls (red, green, blue, yellow, orange, purple)
+    text    text, size         printed black text on white card (ASCII; Chinese when a CJK
+                               font is installed)
+
+Every scene is a pure function of its parameters and the time `t` since it began, so a demo
+replays identically on any machine.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any, Callable
+
+import cv2
+import numpy as np
+
+WIDTH, HEIGHT = 640, 480
+
+BALL_COLOURS = {  # BGR
+    "red": (40, 40, 220), "green": (60, 180, 60), "blue": (200, 90, 30),
+    "yellow": (40, 220, 240), "orange": (30, 140, 250), "purple": (160, 50, 130),
+}
+GESTURES = ("open", "fist", "victory", "point", "three")
+
+
+class SceneError(ValueError):
+    """A scene name or parameter the generator does not know."""
+
+
+def background(width: int = WIDTH, height: int = HEIGHT, seed: int = 0) -> np.ndarray:
+    """The synthetic camera's plain room: a flat colour with a soft vertical gradient."""
+    rng = np.random.default_rng(seed)
+    base = rng.integers(40, 90, size=3)
+    img = np.empty((height, width, 3), np.uint8)
+    img[:] = base.astype(np.uint8)
+    img[:, :, 1] = np.clip(np.linspace(base[1], base[1] + 60, height), 0, 255
+                           ).astype(np.uint8)[:, None]
+    return img
+
+
+def draw_face(img: np.ndarray, cx: int, cy: int, r: int) -> None:
+    """A simple front-facing face (skin oval, eyes with brows, nose, smile)."""
+    skin = (140, 170, 220)
+    cv2.ellipse(img, (cx, cy), (int(r * 0.8), r), 0, 0, 360, skin, -1)
+    eye_dy, eye_dx = int(r * 0.2), int(r * 0.32)
+    for dx in (-eye_dx, eye_dx):
+        cv2.ellipse(img, (cx + dx, cy - eye_dy), (int(r * 0.14), int(r * 0.08)), 0, 0, 360,
+                    (255, 255, 255), -1)
+        cv2.circle(img, (cx + dx, cy - eye_dy), int(r * 0.06), (40, 30, 20), -1)
+        cv2.line(img, (cx + dx - int(r * 0.15), cy - eye_dy - int(r * 0.2)),
+                 (cx + dx + int(r * 0.15), cy - eye_dy - int(r * 0.22)), (40, 40, 60), 3)
+    cv2.ellipse(img, (cx, cy + int(r * 0.05)), (int(r * 0.07), int(r * 0.15)), 0, 0, 360,
+                (110, 140, 200), -1)
+    cv2.ellipse(img, (cx, cy + int(r * 0.45)), (int(r * 0.3), int(r * 0.1)), 0, 0, 180,
+                (60, 60, 170), 4)
+
+
+# ---- scenes ---------------------------------------------------------------------------------
+def _empty(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    return None
+
+
+def _face(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    h, w = img.shape[:2]
+    sway = float(p.get("sway", 0.05)) * math.sin(t * 1.3)
+    cx = int(w * (float(p.get("x", 0.5)) + sway))
+    cy = int(h * float(p.get("y", 0.42)))
+    draw_face(img, cx, cy, int(h * float(p.get("size", 0.2))))
+
+
+def _faces(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    h, w = img.shape[:2]
+    n = int(p.get("n", 2))
+    if not 1 <= n <= 4:
+        raise SceneError("faces: n must be 1 to 4")
+    size = float(p.get("size", 0.2 if n == 1 else 0.16 if n == 2 else 0.12))
+    for i in range(n):
+        cx = int(w * (i + 0.5) / n)
+        draw_face(img, cx, int(h * 0.42), int(h * size))
+
+
+def _balls(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    h, w = img.shape[:2]
+    colours = p.get("colours", p.get("colour", ["red"]))
+    if isinstance(colours, str):
+        colours = [colours]
+    r = int(h * float(p.get("size", 0.09)))
+    for i, name in enumerate(colours):
+        if name not in BALL_COLOURS:
+            raise SceneError(f"balls: unknown colour {name!r} ({', '.join(BALL_COLOURS)})")
+        cx = int(w * (i + 0.5) / len(colours))
+        cy = int(h * 0.6 + h * 0.03 * math.sin(t * 2 + i))
+        cv2.circle(img, (cx, cy), r, BALL_COLOURS[name], -1, cv2.LINE_AA)
+
+
+_CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+              "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+              "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc")
+
+
+def _text(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    h, w = img.shape[:2]
+    words = str(p.get("text", "HELLO"))
+    size = float(p.get("size", 1.0))
+    x0, y0, x1, y1 = int(w * 0.1), int(h * 0.3), int(w * 0.9), int(h * 0.7)
+    cv2.rectangle(img, (x0, y0), (x1, y1), (250, 250, 250), -1)
+    if words.isascii():
+        scale = 2.0 * size
+        (tw, th), _ = cv2.getTextSize(words, cv2.FONT_HERSHEY_SIMPLEX, scale, 4)
+        org = ((x0 + x1 - tw) // 2, (y0 + y1 + th) // 2)
+        cv2.putText(img, words, org, cv2.FONT_HERSHEY_SIMPLEX, scale, (20, 20, 20), 4,
+                    cv2.LINE_AA)
+        return
+    font = next((f for f in _CJK_FONTS if Path(f).is_file()), None)
+    if font is None:
+        raise SceneError("text: Chinese text needs a CJK font (apt install fonts-wqy-microhei)")
+    from PIL import Image, ImageDraw, ImageFont
+
+    pil = Image.fromarray(img[:, :, ::-1])
+    draw = ImageDraw.Draw(pil)
+    face = ImageFont.truetype(font, int(64 * size))
+    box = draw.textbbox((0, 0), words, font=face)
+    draw.text(((x0 + x1 - (box[2] - box[0])) // 2, (y0 + y1 - (box[3] - box[1])) // 2), words,
+              fill=(20, 20, 20), font=face)
+    img[:] = np.asarray(pil)[:, :, ::-1]
+
+
+# -- a rendered hand (signed-distance drawing in numpy: finger bones are capsules) ------------
+_SKIN = np.array([146.0, 176.0, 226.0])  # BGR
+_FINGERS = {
+    "thumb": ((-0.50, 0.25), -55.0, (0.42, 0.36, 0.30), 0.15),
+    "index": ((-0.33, -0.52), -8.0, (0.50, 0.30, 0.24), 0.12),
+    "middle": ((-0.06, -0.58), 0.0, (0.56, 0.34, 0.25), 0.125),
+    "ring": ((0.20, -0.53), 7.0, (0.52, 0.31, 0.24), 0.12),
+    "pinky": ((0.43, -0.42), 15.0, (0.40, 0.24, 0.20), 0.105),
+}
+_EXTENDED = {"open": ("thumb", "index", "middle", "ring", "pinky"), "victory": ("index", "middle"),
+             "point": ("index",), "fist": (), "three": ("index", "middle", "ring")}
+
+
+def _capsule(px: np.ndarray, py: np.ndarray, a: tuple[float, float], b: tuple[float, float],
+             r: float) -> np.ndarray:
+    ax, ay = a
+    dx, dy = b[0] - ax, b[1] - ay
+    t = np.clip(((px - ax) * dx + (py - ay) * dy) / max(dx * dx + dy * dy, 1e-9), 0.0, 1.0)
+    return np.hypot(px - (ax + t * dx), py - (ay + t * dy)) - r
+
+
+def _chain(base: tuple[float, float], angle: float, bones: tuple[float, ...], curl: float
+           ) -> list[tuple[float, float]]:
+    pts = [base]
+    x, y = base
+    a = math.radians(angle)
+    for i, length in enumerate(bones):
+        x += length * math.sin(a)
+        y -= length * math.cos(a)
+        pts.append((x, y))
+        a += math.radians(curl) * (1.0 if i else 0.8)
+    return pts
+
+
+def draw_hand(img: np.ndarray, gesture: str, cx: float, cy: float, scale: float,
+              rotation: float = 0.0) -> None:
+    """Paint one hand (palm facing the camera, fingers up) showing `gesture` onto `img`."""
+    if gesture not in _EXTENDED:
+        raise SceneError(f"hand: unknown gesture {gesture!r} ({', '.join(GESTURES)})")
+    h, w = img.shape[:2]
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float64)
+    rot = math.radians(rotation)
+    ux = ((xs - cx) * math.cos(rot) + (ys - cy) * math.sin(rot)) / scale
+    uy = (-(xs - cx) * math.sin(rot) + (ys - cy) * math.cos(rot)) / scale
+    dist = np.minimum.reduce([
+        _capsule(ux, uy, (-0.30, -0.35), (0.28, -0.30), 0.30),
+        _capsule(ux, uy, (-0.28, 0.25), (0.22, 0.28), 0.33),
+        _capsule(ux, uy, (-0.05, -0.3), (0.0, 0.55), 0.38),
+        _capsule(ux, uy, (0.0, 0.6), (0.0, 1.0), 0.30),
+    ])
+    extended = _EXTENDED[gesture]
+    for name, (base, angle, bones, radius) in _FINGERS.items():
+        if name in extended:
+            pts = _chain(base, angle, bones, 4.0 if name != "thumb" else 8.0)
+        elif name == "thumb":
+            pts = _chain(base, 50.0, bones[:2], 70.0)
+        else:
+            pts = _chain(base, angle + 180.0, (bones[0] * 0.45, bones[1] * 0.4), 40.0)
+            pts = [(x, y - 0.05) for x, y in pts]
+        for i in range(len(pts) - 1):
+            dist = np.minimum(dist, _capsule(ux, uy, pts[i], pts[i + 1], radius * (1 - 0.08 * i)))
+    inside = np.clip(-dist * scale / 1.5, 0.0, 1.0)
+    shade = 0.62 + 0.38 * np.sqrt(np.clip(-dist / 0.12, 0.0, 1.0))
+    colour = _SKIN[None, None, :] * shade[..., None]
+    out = colour * inside[..., None] + img.astype(np.float64) * (1 - inside[..., None])
+    img[:] = np.clip(np.rint(out), 0, 255).astype(np.uint8)
+
+
+def _hand(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    h, w = img.shape[:2]
+    img[:] = (240, 236, 232)   # held in front of a light wall: the palm model's easy case
+    draw_hand(img, str(p.get("gesture", "open")), w * float(p.get("x", 0.5)),
+              h * float(p.get("y", 0.62)), h * float(p.get("size", 0.22)),
+              float(p.get("rotation", 0.0)))
+
+
+#: scenes that do not move: drawn once per parameter set (a hand takes ~0.3 s to paint)
+STATIC = {"empty", "faces", "hand", "text"}
+
+SCENES: dict[str, Callable[[np.ndarray, float, dict[str, Any]], None]] = {
+    "empty": _empty, "face": _face, "faces": _faces, "hand": _hand, "balls": _balls,
+    "text": _text,
+}
+
+
+def check_scene(kind: str, params: dict[str, Any]) -> None:
+    """Raise SceneError if `kind`/`params` cannot be drawn (renders one small frame)."""
+    if kind not in SCENES:
+        raise SceneError(f"unknown scene {kind!r}; the scenes are: {', '.join(SCENES)}")
+    render(kind, params, 0.0, 160, 120)
+
+
+def render(kind: str, params: dict[str, Any], t: float, width: int = WIDTH,
+           height: int = HEIGHT) -> np.ndarray:
+    """Scene `kind` with `params`, `t` seconds after it began, as a BGR frame."""
+    if kind in STATIC:
+        key = (kind, repr(sorted(params.items())), width, height)
+        cached = _cache.get(key)
+        if cached is None:
+            cached = _render(kind, params, 0.0, width, height)
+            if len(_cache) > 32:
+                _cache.clear()
+            _cache[key] = cached
+        return cached.copy()
+    return _render(kind, params, t, width, height)
+
+
+_cache: dict[tuple[Any, ...], np.ndarray] = {}
+
+
+def _render(kind: str, params: dict[str, Any], t: float, width: int, height: int) -> np.ndarray:
+    draw = SCENES.get(kind)
+    if draw is None:
+        raise SceneError(f"unknown scene {kind!r}; the scenes are: {', '.join(SCENES)}")
+    img = background(width, height)
+    try:
+        draw(img, t, params)
+    except (TypeError, ValueError) as exc:
+        if isinstance(exc, SceneError):
+            raise
+        raise SceneError(f"{kind}: {exc}") from None
+    return img

@@ -1,0 +1,107 @@
+"""Detector names → the labkit.vision / labkit.audio_ai classes behind them (imported lazily).
+
+A lab says what it uses by name (`faces: {detector: face}`); this table knows what each name
+needs (camera or microphone, the kit's model store), which overlay the page draws for it and
+which SSE topic carries its results. Adding a detector to the kit is one `DetectorType` here
+(see docs/lab-format.md, "How to add a detector").
+
+Detectors built for a lab get no camera or microphone of their own: the runner hands every
+frame to `detect(frame)` and every audio block to `feed(block)`, so one clock — real or
+simulated — drives them all and the log is written right after each result.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+CAMERA, MICROPHONE = "camera", "microphone"
+
+
+@dataclass(frozen=True)
+class DetectorType:
+    name: str
+    target: str                      # "module:Class"
+    source: str                      # CAMERA or MICROPHONE
+    overlay: str | None = None       # what the page draws (faces, hands, pose …)
+    topic: str | None = None         # the SSE topic of its results (vision.face …)
+    store: bool = False              # needs the kit's model store
+    every: int = 1                   # run on every n-th frame (slow models)
+    defaults: dict[str, Any] = field(default_factory=dict)
+    wrap: Callable[[Any, dict[str, Any]], Any] | None = None  # build a device around it
+    wrap_params: tuple[str, ...] = ()
+
+    def load_class(self) -> type:
+        module, cls = self.target.split(":")
+        return getattr(importlib.import_module(module), cls)
+
+
+def _rep_counter(tracker: Any, params: dict[str, Any]) -> Any:
+    from labkit.vision.reps import RepCounter
+
+    return RepCounter(tracker, params.get("exercise", "squat"))
+
+
+DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
+    DetectorType("face", "labkit.vision.faces:FaceDetector", CAMERA, "faces", "vision.face",
+                 store=True),
+    DetectorType("hands", "labkit.vision.hands:HandTracker", CAMERA, "hands", "vision.hands",
+                 store=True),
+    DetectorType("pose", "labkit.vision.pose:PoseTracker", CAMERA, "pose", "vision.pose",
+                 store=True),
+    DetectorType("reps", "labkit.vision.pose:PoseTracker", CAMERA, "pose", "vision.pose",
+                 store=True, wrap=_rep_counter, wrap_params=("exercise",)),
+    DetectorType("segmentation", "labkit.vision.segmentation:Segmenter", CAMERA,
+                 "segmentation", "vision.segmentation", store=True),
+    DetectorType("emotion", "labkit.vision.emotion:EmotionClassifier", CAMERA, "emotion",
+                 "vision.emotion", store=True),
+    DetectorType("text", "labkit.vision.ocr:TextReader", CAMERA, "text", "vision.ocr",
+                 store=True, every=5),
+    DetectorType("colour", "labkit.vision.colour:ColourTracker", CAMERA, "colour",
+                 "vision.colour"),
+    DetectorType("shapes", "labkit.vision.shapes:ShapeFinder", CAMERA, "shapes",
+                 "vision.shapes"),
+    DetectorType("sound_level", "labkit.audio_ai.level:SoundLevel", MICROPHONE),
+    DetectorType("claps", "labkit.audio_ai.clap:ClapDetector", MICROPHONE),
+    DetectorType("voice", "labkit.audio_ai.vad:VoiceActivity", MICROPHONE, store=True),
+    DetectorType("commands", "labkit.audio_ai.kws:VoiceCommands", MICROPHONE),
+    DetectorType("command_words", "labkit.audio_ai.commands:CommandWords", MICROPHONE),
+)}
+
+
+@dataclass
+class BuiltDetector:
+    """One detector of a running lab: the device expressions read (`device`) and the model
+    the runner feeds (`feeds`, the same object unless the device wraps a tracker)."""
+
+    name: str
+    kind: DetectorType
+    device: Any
+    feeds: Any
+    every: int
+    frames: int = 0
+
+    def close(self) -> None:
+        for obj in {id(self.device): self.device, id(self.feeds): self.feeds}.values():
+            close = getattr(obj, "close", None)
+            if callable(close):
+                close()
+
+
+def build(name: str, kind: DetectorType, params: dict[str, Any], *, store: Any,
+          bus: Any) -> BuiltDetector:
+    """Create detector `name` of `kind` with the lab's `params` (no camera/mic: fed)."""
+    params = dict(params)
+    every = int(params.pop("every", kind.every))
+    wrap_params = {k: params.pop(k) for k in kind.wrap_params if k in params}
+    kwargs = {**kind.defaults, **params}
+    cls = kind.load_class()
+    if kind.source == CAMERA:
+        kwargs.setdefault("bus", bus)
+        kwargs["start"] = False
+    if kind.store:
+        kwargs["store"] = store
+    model = cls(**kwargs)
+    device = kind.wrap(model, wrap_params) if kind.wrap else model
+    return BuiltDetector(name, kind, device, model, max(1, every))

@@ -1,0 +1,237 @@
+"""A lab folder's lab.yaml made into a runnable Project (no Python needed for common labs).
+
+`LabSpec` is the validated declaration (see docs/lab-format.md for every key); `make_project`
+turns it into a `Project` subclass the runner runs like any other: `setup()` builds the
+declared detectors (detectors.py) and resolves signals and bindings (bindings.py); the runner
+then calls `hear()` with each audio block and `step()` with each frame or tick, and the lab
+feeds its detectors, drives its bound outputs and logs its declared signals on every change.
+Checks come from the vocabulary (vocabulary.py) or from the folder's checks.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from labkit.projects.base import CheckResult, LabContext, Project, check
+from labkit.projects.bindings import Scope, reader, target
+from labkit.projects.detectors import CAMERA, DETECTORS, MICROPHONE, BuiltDetector, build
+from labkit.projects.eventlog import EventLog
+
+log = logging.getLogger(__name__)
+
+CheckFn = Callable[[EventLog], Any]
+
+
+def text(value: Any, lang: str) -> str:
+    """The `lang` text of a bilingual field (Chinese, then English, as fallbacks)."""
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("zh_CN") or value.get("en") or "")
+    return "" if value is None else str(value)
+
+
+@dataclass
+class LabSpec:
+    """One lab folder, validated: its id and band come from the folder."""
+
+    id: str
+    band: str
+    folder: Path
+    data: dict[str, Any]
+    origin: str = "package"                       # "package" or "data" (an installed pack)
+    checks: dict[str, tuple[CheckFn, str]] = field(default_factory=dict)  # id → (fn, what)
+
+    # -- what it uses -------------------------------------------------------------------
+    @property
+    def uses(self) -> dict[str, dict[str, Any]]:
+        return dict(self.data.get("uses") or {})
+
+    def detectors(self) -> dict[str, dict[str, Any]]:
+        return {n: u for n, u in self.uses.items() if "detector" in u}
+
+    def sources(self) -> set[str]:
+        """camera / microphone, from the detectors it uses."""
+        return {DETECTORS[u["detector"]].source for u in self.detectors().values()}
+
+    @property
+    def wired(self) -> list[str]:
+        """Kit devices of the lab's wiring, in order, once each."""
+        out: list[str] = []
+        for conn in self.data.get("wiring") or ():
+            if conn["device"] not in out:
+                out.append(conn["device"])
+        return out
+
+    @property
+    def hardware(self) -> tuple[str, ...]:
+        return tuple(s for s in (CAMERA, MICROPHONE) if s in self.sources()) + tuple(self.wired)
+
+    def overlays(self) -> list[str]:
+        """What the page draws over the camera: declared, else one per vision detector."""
+        if "overlays" in self.data:
+            return list(self.data["overlays"])
+        out: list[str] = []
+        for u in self.detectors().values():
+            kind = DETECTORS[u["detector"]]
+            if kind.overlay and kind.overlay not in out:
+                out.append(kind.overlay)
+        return out
+
+    def overlay_topics(self) -> list[str]:
+        out: list[str] = []
+        for u in self.detectors().values():
+            topic = DETECTORS[u["detector"]].topic
+            if topic and topic not in out:
+                out.append(topic)
+        return out
+
+    def panels(self) -> dict[str, Any]:
+        """Which page panels the lab needs — derived from what it uses, never stated."""
+        return {"camera": CAMERA in self.sources(), "microphone": MICROPHONE in self.sources(),
+                "devices": self.wired, "overlays": self.overlays()}
+
+    # -- signals ------------------------------------------------------------------------
+    def signals(self) -> dict[str, dict[str, Any]]:
+        """name → {"value": expression, "label": {zh_CN, en} | None}."""
+        out = {}
+        for name, decl in (self.data.get("signals") or {}).items():
+            if isinstance(decl, dict):
+                out[name] = {"value": decl["value"], "label": decl.get("label")}
+            else:
+                out[name] = {"value": decl, "label": None}
+        return out
+
+    def signal_labels(self, lang: str) -> dict[str, str]:
+        return {n: text(s["label"], lang) for n, s in self.signals().items() if s["label"]}
+
+    def events(self) -> dict[str, dict[str, Any]]:
+        return dict(self.data.get("events") or {})
+
+    # -- lesson -------------------------------------------------------------------------
+    def steps(self) -> list[dict[str, Any]]:
+        return list(self.data.get("steps") or [])
+
+    def step_bindings(self) -> list[tuple[str, str]]:
+        """(step id, check id) per step; a step with an inline check has the step's id."""
+        return [(s["id"], step_check_id(s)) for s in self.steps()]
+
+
+def step_check_id(step: dict[str, Any]) -> str:
+    """The check id a lab.yaml step names: itself, or the step's id for an inline call."""
+    from labkit.projects.base import ID_PATTERN
+
+    ref = str(step["check"])
+    return ref if ID_PATTERN.fullmatch(ref) else str(step["id"])
+
+
+class LabProject(Project):
+    """The runnable form of a lab.yaml; subclasses are made by `make_project`."""
+
+    spec: LabSpec
+    tick_seconds = 0.05
+
+    @classmethod
+    def uses_camera(cls) -> bool:
+        return CAMERA in cls.spec.sources()
+
+    @classmethod
+    def uses_microphone(cls) -> bool:
+        return MICROPHONE in cls.spec.sources()
+
+    # -- lifecycle ----------------------------------------------------------------------
+    def setup(self, ctx: LabContext) -> None:
+        self.built: list[BuiltDetector] = []
+        self.vision: list[BuiltDetector] = []
+        self.audio: list[BuiltDetector] = []
+        self.readers: list[tuple[str, Callable[[], Any]]] = []
+        self.outputs: list[tuple[Any, str, Callable[[], Any], list[Any]]] = []
+        objects: dict[str, Any] = {}
+        store = ctx.runtime.model_store
+        try:
+            for name, use in self.spec.uses.items():
+                if "device" in use:
+                    objects[name] = ctx.kit.device(use["device"])
+                    continue
+                params = {k: v for k, v in use.items() if k != "detector"}
+                det = build(name, DETECTORS[use["detector"]], params, store=store, bus=ctx.bus)
+                self.built.append(det)
+                (self.vision if det.kind.source == CAMERA else self.audio).append(det)
+                objects[name] = det.device
+            scope = Scope(objects, ctx.kit)
+            for name, sig in self.spec.signals().items():
+                if name in self.spec.wired and str(sig["value"]) == f"kit.{name}":
+                    continue  # a kit device: the runner logs it from the bench already
+                self.readers.append((name, reader(str(sig["value"]), scope)))
+            wired = set(self.spec.wired)
+            for tgt, expr in (self.spec.data.get("bindings") or {}).items():
+                device, attr = target(tgt, ctx.kit, wired)
+                self.outputs.append((device, attr, reader(str(expr), scope), [object()]))
+        except Exception:
+            self.teardown(ctx)
+            raise
+
+    def hear(self, ctx: LabContext, block: Any) -> None:
+        """One block of microphone audio for every sound detector."""
+        for det in self.audio:
+            det.feeds.feed(block)
+
+    def step(self, ctx: LabContext, frame: Any) -> None:
+        if frame is not None:
+            for det in self.vision:
+                det.frames += 1
+                if det.frames % det.every == 0 or det.frames == 1:
+                    det.feeds.detect(frame)
+        for device, attr, read, last in self.outputs:
+            value = read()
+            if value != last[0]:
+                setattr(device, attr, tuple(value) if isinstance(value, list) else value)
+                last[0] = value
+        for name, read in self.readers:
+            ctx.signal(name, read())
+
+    def teardown(self, ctx: LabContext) -> None:
+        for device, _attr, _read, _last in getattr(self, "outputs", ()):
+            try:
+                device.off()
+            except Exception:
+                log.debug("could not switch %r off", device)
+        for det in getattr(self, "built", ()):
+            try:
+                det.close()
+            except Exception:
+                log.exception("closing detector %s failed", det.name)
+        self.built = []
+
+    def on_event(self, ctx: LabContext, event: Any) -> None:
+        for name, decl in self.spec.events().items():
+            if event.topic != decl["topic"]:
+                continue
+            data = event.data if isinstance(event.data, dict) else {"value": event.data}
+            where = decl.get("where") or {}
+            if all(data.get(k) == v for k, v in where.items()):
+                ctx.log.record("input", name, data)
+
+
+def _check_method(fn: CheckFn, name: str) -> Callable[[Any, EventLog], CheckResult]:
+    def run(self: Any, log: EventLog) -> CheckResult:
+        result = fn(log)
+        return result if isinstance(result, CheckResult) else CheckResult.boolean(bool(result))
+    run.__name__ = name
+    return run
+
+
+def make_project(spec: LabSpec) -> type[LabProject]:
+    """A Project subclass for `spec` (its checks as @check methods, hardware from uses)."""
+    attrs: dict[str, Any] = {
+        "id": spec.id, "band": spec.band, "hardware": spec.hardware, "spec": spec,
+        "title": text(spec.data.get("title"), "en"),
+        "listens": tuple(sorted({e["topic"] for e in spec.events().values()})),
+        "__module__": __name__,
+    }
+    for check_id, (fn, description) in spec.checks.items():
+        method = f"check__{check_id}"
+        attrs[method] = check(check_id, description=description)(_check_method(fn, method))
+    name = "".join(part.title() for part in spec.id.split("_")) + "Lab"
+    return type(name, (LabProject,), attrs)
