@@ -18,6 +18,7 @@ from flask_babel import gettext as _
 from labkit.drivers.wav import read_wav
 from labkit.errors import LabkitError
 from labkit.web.common import json_body, kit_runtime as runtime
+from labkit.web.access import ANONYMOUS, STUDENT, allow
 
 log = logging.getLogger(__name__)
 
@@ -149,6 +150,7 @@ def _state() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 @bp.get("/audio")
+@allow(ANONYMOUS)
 def index() -> str:
     p = page()
     return render_template("audio/index.html", state=_state(), mic_message=_mic_message(),
@@ -157,6 +159,7 @@ def index() -> str:
 
 
 @bp.get("/api/audio/state")
+@allow(ANONYMOUS)
 def state() -> Response:
     return jsonify(_state())
 
@@ -180,6 +183,7 @@ def _number(data: dict[str, Any], key: str, lo: float, hi: float) -> float | Non
 
 
 @bp.post("/api/audio/settings")
+@allow(STUDENT)
 def settings() -> Response:
     data = json_body()
     m = page().monitor
@@ -195,6 +199,7 @@ def settings() -> Response:
 
 
 @bp.post("/api/audio/bind")
+@allow(STUDENT)
 def bind() -> Response:
     data = json_body()
     page().bind(str(data.get("trigger", "")), str(data.get("action", "")))
@@ -202,6 +207,7 @@ def bind() -> Response:
 
 
 @bp.post("/api/audio/upload")
+@allow(STUDENT)
 def upload() -> Response:
     """Test with a WAV: analysed at once, and played into the simulated microphone."""
     samples = _uploaded_wav()
@@ -216,6 +222,7 @@ def upload() -> Response:
 
 
 @bp.post("/api/audio/say")
+@allow(STUDENT)
 def say() -> Response:
     data = json_body()
     text = str(data.get("text", "")).strip()
@@ -229,6 +236,7 @@ def say() -> Response:
 # ---------------------------------------------------------------------------------------------
 
 @bp.post("/api/audio/kws/commands")
+@allow(STUDENT)
 def kws_commands() -> Response:
     m = page().monitor
     if m.kws is None:
@@ -264,6 +272,7 @@ def _add(word: str, samples: Any) -> Response:
 
 
 @bp.post("/api/audio/words/record")
+@allow(STUDENT)
 def record_example() -> Response:
     data = json_body()
     word = _word(data)
@@ -276,12 +285,14 @@ def record_example() -> Response:
 
 
 @bp.post("/api/audio/words/example")
+@allow(STUDENT)
 def upload_example() -> Response:
     word = _word(request.form)
     return _add(word, _uploaded_wav())
 
 
 @bp.post("/api/audio/words/delete")
+@allow(STUDENT)
 def delete_word() -> Response:
     data = json_body()
     words = page().monitor.commands
@@ -290,6 +301,7 @@ def delete_word() -> Response:
 
 
 @bp.post("/api/audio/words/train")
+@allow(STUDENT)
 def train() -> Response:
     data = request.get_json(silent=True) or {}
     kind = str(data.get("kind", "logistic"))
@@ -303,6 +315,7 @@ def train() -> Response:
 
 
 @bp.post("/api/audio/words/save")
+@allow(STUDENT)
 def save() -> Response:
     words = page().monitor.commands
     path = words.save(models_dir())
