@@ -45,7 +45,6 @@ def open_teacher_session() -> None:
     """Sign this browser in as the teacher with a fresh token (never reuse one: fixation)."""
     store().sessions.end(session.get(TEACHER_KEY))
     session[TEACHER_KEY] = store().sessions.open("teacher")
-    session.pop("csrf_token", None)   # a new CSRF token with the new privilege
     g.pop("labkit_teacher", None)
 
 
