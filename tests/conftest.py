@@ -89,6 +89,47 @@ def csrf_client(app: Any) -> Any:
     return client
 
 
+def _signed_in_client(app: Any) -> Any:
+    import re
+
+    client = app.test_client()
+    html = client.get("/").get_data(as_text=True)
+    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
+    client.environ_base["HTTP_X_CSRFTOKEN"] = token
+    return client
+
+
+@pytest.fixture
+def student_client(app: Any, runtime: Any) -> Any:
+    """A test client signed in as a student (name picked: a fresh lab session), with CSRF.
+
+    Routes that change what the kit does or a student's work need at least a student
+    session (labkit/web/access.py); `.student` is the roster entry."""
+    from labkit.store import Store
+
+    roster = Store.for_runtime(runtime).roster
+    school_class = roster.add_class("测试班")
+    student = roster.add_student(school_class.id, "测试学生")
+    client = _signed_in_client(app)
+    r = client.post(f"/student/classes/{school_class.id}/students/{student.id}",
+                    data={"next": "/"})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    client.student = student
+    return client
+
+
+TEST_PIN = "24681357"
+
+
+@pytest.fixture
+def teacher_client(app: Any, runtime: Any) -> Any:
+    """A test client signed in as the teacher (the PIN set on the kit itself), with CSRF."""
+    client = _signed_in_client(app)
+    r = client.post("/teacher/setup", data={"pin": TEST_PIN, "confirm": TEST_PIN})
+    assert r.status_code == 302, r.get_data(as_text=True)
+    return client
+
+
 @pytest.fixture
 def server_factory(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     """Start real `labkit serve` subprocesses (stopped after the test)."""

@@ -58,6 +58,10 @@ def new_id(prefix: str) -> str:
     return f"{prefix}{time.strftime('%Y%m%d%H%M%S')}{secrets.token_hex(3)}"
 
 
+def _owner(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def _valid_id(value: object, prefix: str) -> bool:
     return (isinstance(value, str) and value.startswith(prefix) and 2 <= len(value) <= 40
             and value[len(prefix):].isalnum() and value.isascii())
@@ -223,7 +227,8 @@ class Project:
 
     def __init__(self, root: Path, *, id: str, name: str, kind: str, created: str,
                  classes: list[ClassInfo], model: dict[str, Any] | None = None,
-                 actions: dict[str, Any] | None = None, updated: str | None = None) -> None:
+                 actions: dict[str, Any] | None = None, updated: str | None = None,
+                 owner: int | None = None) -> None:
         self.root = root
         self.id = id
         self.name = name
@@ -233,6 +238,7 @@ class Project:
         self.classes = classes
         self.model = model
         self.actions = actions or {}
+        self.owner = owner      # the student id it belongs to (None: the teacher's)
         self.lock = threading.RLock()
 
     # ---- manifest -----------------------------------------------------------------------
@@ -244,7 +250,7 @@ class Project:
         return {"format": FORMAT, "id": self.id, "name": self.name, "kind": self.kind,
                 "created": self.created, "updated": self.updated,
                 "classes": [c.to_json() for c in self.classes], "model": self.model,
-                "actions": self.actions}
+                "actions": self.actions, "owner": self.owner}
 
     def save(self) -> None:
         with self.lock:
@@ -283,7 +289,8 @@ class Project:
             raise corrupt(root, "project.json belongs to another folder")
         return cls(root, id=data["id"], name=data["name"], kind=data["kind"],
                    created=data["created"], updated=data.get("updated"), classes=classes,
-                   model=data.get("model"), actions=data.get("actions") or {})
+                   model=data.get("model"), actions=data.get("actions") or {},
+                   owner=_owner(data.get("owner")))
 
     # ---- classes ------------------------------------------------------------------------
     def class_dir(self, class_id: str) -> Path:
@@ -454,6 +461,7 @@ class Project:
                 "classes": [{"id": c.id, "name": c.name, "count": len(c.samples),
                              "samples": [s.id for s in c.samples]} for c in self.classes],
                 "total": self.total, "model": self.model, "actions": self.actions,
+                "owner": self.owner,
                 "limits": {"per_class": MAX_PER_CLASS, "total": MAX_TOTAL,
                            "classes": MAX_CLASSES}}
 
@@ -499,7 +507,8 @@ class ProjectStore:
                               fix=_("Pick a project from the list."))
         return self.root / project_id
 
-    def create(self, name: str, kind: str, class_names: list[str]) -> Project:
+    def create(self, name: str, kind: str, class_names: list[str], *,
+               owner: int | None = None) -> Project:
         name = clean_name(name, what="project")
         if kind not in KINDS:
             raise LabkitError(_("Unknown kind of project: %(kind)s.", kind=repr(kind)),
@@ -509,7 +518,8 @@ class ProjectStore:
         with self._lock:
             pid = new_id("p")
             root = self.root / pid
-            project = Project(root, id=pid, name=name, kind=kind, created=_now(), classes=[])
+            project = Project(root, id=pid, name=name, kind=kind, created=_now(), classes=[],
+                              owner=owner)
             for cname in names:
                 info = ClassInfo(new_id("c"), cname)
                 atomic_write_text(project.class_dir(info.id) / "class.json",
@@ -548,7 +558,7 @@ class ProjectStore:
             s = project.summary()
             out.append({"id": s["id"], "name": s["name"], "kind": s["kind"],
                         "total": s["total"], "updated": s["updated"],
-                        "trained": bool(project.model)})
+                        "trained": bool(project.model), "owner": project.owner})
         return out
 
     def delete(self, project_id: str) -> None:
@@ -604,7 +614,8 @@ class ProjectStore:
             except LabkitError:
                 name = _("Repaired project")
             project = Project(root, id=project_id, name=name, kind=kind or "image",
-                              created=_now(), classes=classes[:MAX_CLASSES])
+                              created=_now(), classes=classes[:MAX_CLASSES],
+                              owner=_owner(old_data.get("owner")))
             project.save()
             self._projects[project_id] = project
             return project

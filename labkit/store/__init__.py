@@ -16,13 +16,15 @@ from typing import Any
 
 from labkit.store.db import DB_NAME, Database
 from labkit.store.files import Artefacts
-from labkit.store.pin import TeacherPin
+from labkit.store.pin import PinAttempts, PinRecovery, TeacherPin
 from labkit.store.problems import N_, Problem, RosterImportError
 from labkit.store.roster import Roster, SchoolClass, Student
 from labkit.store.runs import Artefact, Run, Runs, Score, StepResult
+from labkit.store.sessions import Sessions, WebSession
+from labkit.store.signin import SignIn
 
 __all__ = ["Store", "Problem", "RosterImportError", "SchoolClass", "Student", "Run", "Score",
-           "StepResult", "Artefact", "N_"]
+           "StepResult", "Artefact", "N_", "WebSession"]
 
 
 class Store:
@@ -35,6 +37,10 @@ class Store:
         self.runs = Runs(self.db)
         self.artefacts = Artefacts(self.db, self.data_dir / "portfolio")
         self.pin = TeacherPin(self.db)
+        self.pin_attempts = PinAttempts(self.db)
+        self.pin_recovery = PinRecovery(self.db)
+        self.sessions = Sessions(self.db)
+        self.sign_in = SignIn(self.db, self.pin_attempts)
         self._before_close: list[Any] = []
         self._closed = False
 
@@ -42,6 +48,11 @@ class Store:
     def for_runtime(cls, runtime: Any) -> "Store":
         """The process's shared store (one connection per kit process)."""
         return runtime.service("store", lambda: cls(runtime.settings.data_dir))
+
+    def change_pin(self, pin: object, confirm: object) -> None:
+        """Set a new teacher PIN and end every teacher session (a copied cookie dies too)."""
+        self.pin.replace(pin, confirm)
+        self.sessions.end_role("teacher")
 
     def delete_student(self, class_id: int, student_id: int) -> None:
         """Remove a student, their runs and their kept files."""

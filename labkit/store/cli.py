@@ -23,7 +23,7 @@ def teacher() -> None:
 @click.option("--stdin", "from_stdin", is_flag=True,
               help="Read the PIN from standard input (for scripts such as the Ansible playbook).")
 def set_pin(from_stdin: bool) -> None:
-    """Set or reset the teacher PIN (4 to 12 digits)."""
+    """Set or reset the teacher PIN (6 to 12 digits); ends every teacher session."""
     if from_stdin:
         pin = sys.stdin.readline().strip()
         confirm = pin
@@ -32,7 +32,22 @@ def set_pin(from_stdin: bool) -> None:
         confirm = click.prompt("The same PIN again", hide_input=True)
     store = Store(Settings.from_env().ensure_data_dir())
     try:
-        store.pin.replace(pin, confirm)  # a Problem is a LabkitError: one line, exit 2
+        store.change_pin(pin, confirm)  # a Problem is a LabkitError: one line, exit 2
     finally:
         store.close()
     click.echo("teacher PIN set.")
+
+
+@teacher.command("reset-pin")
+def reset_pin() -> None:
+    """Print a one-time recovery code: type it on the teacher page to choose a new PIN."""
+    from labkit.store.pin import RESET_VALID_S
+
+    store = Store(Settings.from_env().ensure_data_dir())
+    try:
+        code = store.pin_recovery.new_code()
+    finally:
+        store.close()
+    click.echo(f"recovery code: {code}")
+    click.echo(f"open the Teacher page, choose 'Forgot the PIN?', type this code and a new PIN "
+               f"within {int(RESET_VALID_S // 60)} minutes; it works once.")

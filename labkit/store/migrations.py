@@ -83,3 +83,38 @@ MIGRATIONS: list[list[str]] = [
         )""",
     ],
 ]
+
+MIGRATIONS.append(
+    # 2 — who is signed in (server-side, revocable sessions), wrong-PIN counters, how students
+    # prove who they are (a class code or a picture password)
+    [
+        """CREATE TABLE web_sessions (
+            token_hash  TEXT PRIMARY KEY,
+            role        TEXT NOT NULL CHECK (role IN ('teacher', 'student')),
+            student_id  INTEGER REFERENCES students(id) ON DELETE CASCADE,
+            verified    INTEGER NOT NULL DEFAULT 0,
+            created_at  REAL NOT NULL,
+            last_seen   REAL NOT NULL
+        )""",
+        "CREATE INDEX web_sessions_by_student ON web_sessions(student_id)",
+        """CREATE TABLE session_grants (
+            token_hash  TEXT NOT NULL REFERENCES web_sessions(token_hash) ON DELETE CASCADE,
+            kind        TEXT NOT NULL,
+            item        TEXT NOT NULL,
+            PRIMARY KEY (token_hash, kind, item)
+        )""",
+        """CREATE TABLE pin_attempts (
+            counter      TEXT PRIMARY KEY,
+            failures     INTEGER NOT NULL,
+            locked_until REAL NOT NULL
+        )""",
+        """CREATE TABLE class_sign_in (
+            class_id    INTEGER PRIMARY KEY REFERENCES classes(id) ON DELETE CASCADE,
+            mode        TEXT NOT NULL CHECK (mode IN ('name', 'pictures', 'code')),
+            code        TEXT NOT NULL DEFAULT ''
+        )""",
+        """CREATE TABLE student_pictures (
+            student_id   INTEGER PRIMARY KEY REFERENCES students(id) ON DELETE CASCADE,
+            pictures     TEXT NOT NULL
+        )""",
+    ])

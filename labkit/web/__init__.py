@@ -17,9 +17,10 @@ from labkit import __version__
 from labkit.config import LANGUAGES, Settings
 from labkit.fsutil import private_secret
 from labkit.runtime import KitRuntime
-from labkit.web import (audio, bench, events, home, labs, learn, overlay, portfolio, stream,
-                        teacher, vision)
+from labkit.web import (audio, auth, bench, events, home, labs, learn, overlay, portfolio,
+                        stream, student_signin, teacher, vision)
 from labkit.web.access import STUDENT, TEACHER, install_access_control, register_role_check
+from labkit.web.headers import install_security_headers
 from labkit.web.errors import register_error_handlers
 from labkit.i18n import catalogue_dirs
 
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     app.config.update(
         SECRET_KEY=_secret_key(settings),
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
-        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SAMESITE="Strict",
         SESSION_COOKIE_HTTPONLY=True,
         WTF_CSRF_TIME_LIMIT=None,
         BABEL_DEFAULT_LOCALE=settings.lang,
@@ -66,26 +67,18 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     register_error_handlers(app)
-    for module in (home, bench, stream, events, labs, portfolio, teacher, learn, audio, vision,
-                   overlay):
+    for module in (home, bench, stream, events, labs, portfolio, teacher, student_signin, learn,
+                   audio, vision, overlay):
         app.register_blueprint(module.bp)
-    register_role_check(STUDENT, lambda: session.get("student_id") is not None)
-    register_role_check(TEACHER, labs.is_teacher)
-    install_access_control(app, labs.refuse_access)
+    register_role_check(STUDENT, auth.is_student)
+    register_role_check(TEACHER, auth.is_teacher)
+    install_access_control(app, labs.refuse_access, strict=True)
+    install_security_headers(app)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
         locale = _select_locale()
         return {"lang": locale, "html_lang": locale.replace("_", "-"), "version": __version__,
                 "hardware": runtime.hardware, "runtime": runtime}
-
-    @app.after_request
-    def _no_external(response: Any) -> Any:
-        # The page must never load anything from outside the kit.
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
-            "script-src 'self' 'unsafe-inline'; connect-src 'self'; media-src 'self' blob:")
-        return response
 
     return app

@@ -19,6 +19,7 @@ from labkit.drivers.pins import Holder, PinsBusy
 from labkit.drivers.wav import WavRefused, read_wav
 from labkit.errors import LabkitError
 from labkit.web.common import json_body, kit_runtime as runtime
+from labkit.web.access import ANONYMOUS, STUDENT, allow
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ def _state() -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 
 @bp.get("/audio")
+@allow(ANONYMOUS)
 def index() -> str:
     p = page()
     return render_template("audio/index.html", state=_state(), mic_message=_mic_message(),
@@ -166,6 +168,7 @@ def index() -> str:
 
 
 @bp.get("/api/audio/state")
+@allow(ANONYMOUS)
 def state() -> Response:
     return jsonify(_state())
 
@@ -189,6 +192,7 @@ def _number(data: dict[str, Any], key: str, lo: float, hi: float) -> float | Non
 
 
 @bp.post("/api/audio/settings")
+@allow(STUDENT)
 def settings() -> Response:
     data = json_body()
     m = page().monitor
@@ -204,6 +208,7 @@ def settings() -> Response:
 
 
 @bp.post("/api/audio/bind")
+@allow(STUDENT)
 def bind() -> Response:
     data = json_body()
     page().bind(str(data.get("trigger", "")), str(data.get("action", "")))
@@ -211,6 +216,7 @@ def bind() -> Response:
 
 
 @bp.post("/api/audio/upload")
+@allow(STUDENT)
 def upload() -> Response:
     """Test with a WAV: analysed at once, and played into the simulated microphone."""
     samples = _uploaded_wav()
@@ -225,6 +231,7 @@ def upload() -> Response:
 
 
 @bp.post("/api/audio/say")
+@allow(STUDENT)
 def say() -> Response:
     data = json_body()
     text = str(data.get("text", "")).strip()
@@ -238,6 +245,7 @@ def say() -> Response:
 # ---------------------------------------------------------------------------------------------
 
 @bp.post("/api/audio/kws/commands")
+@allow(STUDENT)
 def kws_commands() -> Response:
     m = page().monitor
     if m.kws is None:
@@ -273,6 +281,7 @@ def _add(word: str, samples: Any) -> Response:
 
 
 @bp.post("/api/audio/words/record")
+@allow(STUDENT)
 def record_example() -> Response:
     data = json_body()
     word = _word(data)
@@ -285,12 +294,14 @@ def record_example() -> Response:
 
 
 @bp.post("/api/audio/words/example")
+@allow(STUDENT)
 def upload_example() -> Response:
     word = _word(request.form)
     return _add(word, _uploaded_wav())
 
 
 @bp.post("/api/audio/words/delete")
+@allow(STUDENT)
 def delete_word() -> Response:
     data = json_body()
     words = page().monitor.commands
@@ -299,6 +310,7 @@ def delete_word() -> Response:
 
 
 @bp.post("/api/audio/words/train")
+@allow(STUDENT)
 def train() -> Response:
     data = request.get_json(silent=True) or {}
     kind = str(data.get("kind", "logistic"))
@@ -312,6 +324,7 @@ def train() -> Response:
 
 
 @bp.post("/api/audio/words/save")
+@allow(STUDENT)
 def save() -> Response:
     words = page().monitor.commands
     path = words.save(models_dir())

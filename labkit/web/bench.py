@@ -5,17 +5,20 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from labkit.errors import LabkitError
+from labkit.web.access import ANONYMOUS, STUDENT, allow
 
 bp = Blueprint("bench", __name__, url_prefix="/api/bench")
 
 
 @bp.get("")
+@allow(ANONYMOUS)
 def state() -> Response:
     runtime = current_app.extensions["labkit"]
     return jsonify({"hardware": runtime.hardware, "devices": runtime.bench.state()})
 
 
 @bp.post("/input")
+@allow(STUDENT)
 def simulated_input() -> Response:
     event = request.get_json(silent=True)
     if event is None:

@@ -13,6 +13,7 @@ from typing import Any, Iterator
 from flask import Blueprint, Response, current_app, request
 
 from labkit.events import Subscription
+from labkit.web.access import ANONYMOUS, allow
 
 bp = Blueprint("events", __name__)
 
@@ -39,6 +40,7 @@ def _stream(sub: Subscription, initial: list[bytes]) -> Iterator[bytes]:
 
 
 @bp.get("/events")
+@allow(ANONYMOUS)
 def events() -> Response:
     runtime = current_app.extensions["labkit"]
     topics = tuple(t.strip() for t in request.args.get("topics", "bench").split(",") if t.strip())

@@ -8,17 +8,20 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit import __version__
 from labkit.config import LANGUAGES
+from labkit.web.access import ANONYMOUS, allow
 
 bp = Blueprint("home", __name__)
 
 
 @bp.get("/")
+@allow(ANONYMOUS)
 def index() -> str:
     runtime = current_app.extensions["labkit"]
     return render_template("home.html", runtime=runtime)
 
 
 @bp.get("/lang/<code>")
+@allow(ANONYMOUS)
 def set_language(code: str) -> WerkzeugResponse:
     if code in LANGUAGES:
         session["lang"] = code
@@ -30,6 +33,7 @@ def set_language(code: str) -> WerkzeugResponse:
 
 
 @bp.get("/healthz")
+@allow(ANONYMOUS)
 def healthz() -> Response:
     runtime = current_app.extensions["labkit"]
     return jsonify({"status": "ok", "hardware": runtime.hardware, "version": __version__,

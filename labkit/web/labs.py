@@ -1,7 +1,8 @@
 """Labs on the page: the band/lab picker, picking your name, the lab page and its API.
 
-Students have no passwords: they pick their class and their name from the roster the teacher
-made, and the session cookie holds their student and class ids. The lab page shows the lesson
+Students pick their class and their name from the roster the teacher made (and, if the
+teacher turned it on, prove it with a picture password or the class code: see
+`web/student_signin.py`); the session lives server-side (`web/auth.py`). The lab page shows the lesson
 (steps, wiring diagram), the live camera and the virtual bench; pressing Start runs the lab in
 the kit's runner, and each step's check turns green live from `lab.*` events on `/events`.
 The lab ends with the reflection question and the self-assessment, saved to the portfolio.
@@ -9,13 +10,11 @@ The lab ends with the reflection question and the self-assessment, saved to the 
 
 from __future__ import annotations
 
-import time
-from functools import wraps
-from typing import Any, Callable
+from typing import Any
 
 import cv2
 from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template,
-                   request, session, url_for)
+                   request, url_for)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -27,7 +26,8 @@ from labkit.drivers.pins import PinsBusy
 from labkit.errors import LabkitError
 from labkit.projects.runner import LabRunner, StepBinding
 from labkit.store import N_, Problem, Store, Student
-from labkit.web.access import TEACHER, allow
+from labkit.web import auth
+from labkit.web.access import ANONYMOUS, STUDENT, TEACHER, allow
 from labkit.web.errors import STATUS_FOR_CODE, json_error, wants_json
 from labkit.web.common import kit_runtime as runtime
 
@@ -77,15 +77,7 @@ def translate(exc: LabkitError) -> tuple[str, str]:
 
 def current_student() -> Student | None:
     """The student picked in this browser, if they are still on the roster."""
-    sid, cid = session.get("student_id"), session.get("class_id")
-    if not isinstance(sid, int) or not isinstance(cid, int):
-        return None
-    student = store().roster.student_by_id(sid)
-    if student is None or student.class_id != cid:
-        session.pop("student_id", None)
-        session.pop("class_id", None)
-        return None
-    return student
+    return auth.session_student()
 
 
 def need_student() -> Student:
@@ -97,8 +89,7 @@ def need_student() -> Student:
 
 
 def is_teacher() -> bool:
-    until = session.get("teacher_until")
-    return isinstance(until, (int, float)) and until > time.time()
+    return auth.is_teacher()
 
 
 def jsonjson_body() -> dict[str, Any]:
@@ -202,6 +193,7 @@ def safe_next(target: str | None, *, inside: str = "/", fallback: str = "home.in
 
 
 @bp.get("/student")
+@allow(ANONYMOUS)
 def pick_class() -> str:
     classes = store().roster.classes()
     return render_template("labs/pick_class.html", classes=classes,
@@ -209,6 +201,7 @@ def pick_class() -> str:
 
 
 @bp.get("/student/classes/<int:class_id>")
+@allow(ANONYMOUS)
 def pick_name(class_id: int) -> str:
     school_class = store().roster.get_class(class_id)
     students = store().roster.students(class_id)
@@ -217,17 +210,18 @@ def pick_name(class_id: int) -> str:
 
 
 @bp.post("/student/classes/<int:class_id>/students/<int:student_id>")
-def pick_student(class_id: int, student_id: int) -> WerkzeugResponse:
+@allow(ANONYMOUS)
+def pick_student(class_id: int, student_id: int) -> Any:
+    from labkit.web.student_signin import begin
+
     student = store().roster.student(class_id, student_id)  # other class → 404, nothing set
-    session["student_id"] = student.id
-    session["class_id"] = student.class_id
-    return redirect(safe_next(request.form.get("next")))
+    return begin(student, safe_next(request.form.get("next")))
 
 
 @bp.post("/student/leave")
+@allow(ANONYMOUS)
 def leave() -> WerkzeugResponse:
-    session.pop("student_id", None)
-    session.pop("class_id", None)
+    auth.end_student_session()
     return redirect(url_for("home.index"))
 
 
@@ -269,6 +263,7 @@ def _is_mine(active: Any, student: Student | None, lesson: Lesson) -> bool:
 
 
 @bp.get("/labs/<lesson_id>")
+@allow(ANONYMOUS)
 def lab_page(lesson_id: str) -> Any:
     lesson = curriculum().lesson(lesson_id)
     student = current_student()
@@ -289,13 +284,14 @@ def _own_run(run_id: int) -> tuple[Student, Any]:
     """The session student's run `run_id` (another student's run is refused, unchanged)."""
     student = need_student()
     run = store().runs.get(run_id)
-    if run.student_id != student.id:
+    if not auth.may_open("run", run.id, run.student_id):
         raise Problem(N_("This lab run belongs to someone else."),
                       fix=N_("Open the lab again to start your own run."), code="forbidden")
     return student, run
 
 
 @bp.post("/api/labs/<lesson_id>/start")
+@allow(STUDENT)
 def api_start(lesson_id: str) -> Response:
     student = need_student()
     lesson = curriculum().lesson(lesson_id)
@@ -308,6 +304,7 @@ def api_start(lesson_id: str) -> Response:
                              takeover=body.get("takeover") is True, holder_name=student.name)
     except Problem as exc:
         return _busy_or_raise(exc)
+    auth.grant("run", lab.run_id)
     return _no_store(jsonify(lab.snapshot()))
 
 
@@ -359,6 +356,7 @@ def api_demo_stop(lesson_id: str) -> Response:
 
 
 @bp.get("/api/labs/active")
+@allow(ANONYMOUS)
 def api_active() -> Response:
     lab = runner().active
     holder = runtime().pins.describe()
@@ -367,12 +365,13 @@ def api_active() -> Response:
         return _no_store(jsonify({"active": None, **who}))
     mine = current_student()
     snap = lab.snapshot()
-    if mine is None or lab.student_id != mine.id:
+    if mine is None or not auth.may_open("run", lab.run_id, lab.student_id):
         snap = {k: snap[k] for k in ("project", "lesson", "status")}  # not someone else's run
     return _no_store(jsonify({"active": snap, **who}))
 
 
 @bp.get("/api/labs/runs/<int:run_id>")
+@allow(STUDENT)
 def api_run(run_id: int) -> Response:
     _student, run = _own_run(run_id)
     lab = runner().active
@@ -383,6 +382,7 @@ def api_run(run_id: int) -> Response:
 
 
 @bp.post("/api/labs/runs/<int:run_id>/stop")
+@allow(STUDENT)
 def api_stop(run_id: int) -> Response:
     _own_run(run_id)
     lab = runner().stop("stopped", run_id=run_id)
@@ -390,6 +390,7 @@ def api_stop(run_id: int) -> Response:
 
 
 @bp.post("/api/labs/runs/<int:run_id>/finish")
+@allow(STUDENT)
 def api_finish(run_id: int) -> Response:
     """Save the reflection and self-assessment, end the run, point to the portfolio."""
     student, run = _own_run(run_id)
@@ -423,6 +424,7 @@ def api_finish(run_id: int) -> Response:
 
 
 @bp.post("/api/labs/runs/<int:run_id>/snapshot")
+@allow(STUDENT)
 def api_snapshot(run_id: int) -> Response:
     """Keep the current camera picture in the portfolio — only when the student asks."""
     _student, run = _own_run(run_id)
@@ -458,18 +460,3 @@ def refuse_access(roles: frozenset[str]) -> Any:
     if KIT_LOCAL in roles:
         raise Problem(N_("This can only be done on the kit itself."), code="forbidden")
     raise Problem(N_("This action is not open to anyone."), code="forbidden")
-
-
-def teacher_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Pages and actions behind the teacher PIN."""
-
-    @wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if not is_teacher():
-            if wants_json() or request.method != "GET":
-                raise Problem(N_("Teachers only: sign in with the PIN first."),
-                              fix=N_("Open the Teacher page."), code="need_teacher")
-            flash(_("Sign in with the teacher PIN first."), "error")
-            return redirect(url_for("teacher.index", next=request.path))
-        return view(*args, **kwargs)
-    return wrapper

@@ -23,6 +23,8 @@ from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL,
 from labkit.learn.model import export_zip, import_zip, model_dir
 from labkit.learn.names import MAX_CLASSES
 from labkit.learn.service import ANGLES, CLASSIFIERS, COLOURS, NOTES, LearnService
+from labkit.web import auth
+from labkit.web.access import ANONYMOUS, STUDENT, allow
 from labkit.web.common import json_body, kit_runtime as runtime
 
 bp = Blueprint("learn", __name__)
@@ -50,6 +52,24 @@ def projects() -> ProjectStore:
     return service().projects
 
 
+def owned(project_id: str) -> Any:
+    """The project if this browser may see and change it: its owner (in a session that proved
+    who they are, or the session that made it) or the teacher. Anyone else: 403, nothing done."""
+    project = projects().get(project_id)
+    if not auth.may_open("learn", project.id, project.owner):
+        raise LabkitError(_("This project belongs to someone else."), code="forbidden",
+                          fix=_("Open one of your own projects, or make a new one."))
+    return project
+
+
+def _visible(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The projects this browser may open (the teacher sees all)."""
+    if auth.is_teacher():
+        return summaries
+    return [p for p in summaries
+            if "error" not in p and auth.may_open("learn", p["id"], p.get("owner"))]
+
+
 
 # ---------------------------------------------------------------------------------------------
 # pages
@@ -61,14 +81,17 @@ def _kind_names() -> dict[str, str]:
 
 
 @bp.get("/learn")
+@allow(ANONYMOUS)
 def index() -> str:
     return render_template("learn/index.html", kinds=_kind_names(),
-                           projects=projects().list(), max_classes=MAX_CLASSES)
+                           projects=_visible(projects().list()), max_classes=MAX_CLASSES,
+                           signed_in=auth.is_student())
 
 
 @bp.get("/learn/<project_id>")
+@allow(STUDENT)
 def project_page(project_id: str) -> str:
-    project = projects().get(project_id)
+    project = owned(project_id)
     return render_template(
         "learn/project.html", project=project, summary=project.summary(),
         kinds=_kind_names(), classifiers=CLASSIFIERS, colours=list(COLOURS), notes=NOTES,
@@ -96,27 +119,32 @@ def _has_embedder() -> bool:
 # ---------------------------------------------------------------------------------------------
 
 @bp.get("/api/learn/projects")
+@allow(ANONYMOUS)
 def list_projects() -> Response:
-    return jsonify({"projects": projects().list(),
+    return jsonify({"projects": _visible(projects().list()),
                     "limits": {"per_class": MAX_PER_CLASS, "total": MAX_TOTAL,
                                "classes": MAX_CLASSES}, "kinds": list(KINDS)})
 
 
 @bp.post("/api/learn/projects")
+@allow(STUDENT)
 def create_project() -> Response:
     body = json_body()
     classes = body.get("classes")
     if not isinstance(classes, list):
         raise LabkitError(_("Name the classes as a list."), code="bad_input",
                           fix=_("Add two to six class names."))
-    project = projects().create(body.get("name", ""), body.get("kind", ""), classes)
+    student = auth.session_student()
+    project = projects().create(body.get("name", ""), body.get("kind", ""), classes,
+                                owner=student.id if student else None)
+    auth.grant("learn", project.id)
     response = jsonify(project.summary())
     response.status_code = 201
     return response
 
 
 def _summary(project_id: str) -> dict[str, Any]:
-    project = projects().get(project_id)
+    project = owned(project_id)
     data = project.summary()
     data["job"] = service().job(project_id)
     if data["job"]:
@@ -125,36 +153,48 @@ def _summary(project_id: str) -> dict[str, Any]:
 
 
 @bp.get("/api/learn/projects/<project_id>")
+@allow(STUDENT)
 def get_project(project_id: str) -> Response:
     return jsonify(_summary(project_id))
 
 
 @bp.delete("/api/learn/projects/<project_id>")
+@allow(STUDENT)
 def delete_project(project_id: str) -> Response:
+    owned(project_id)
     projects().delete(project_id)
     return jsonify({"deleted": project_id})
 
 
 @bp.post("/api/learn/projects/<project_id>/repair")
+@allow(STUDENT)
 def repair_project(project_id: str) -> Response:
+    try:
+        owned(project_id)
+    except LabkitError as exc:   # a damaged manifest names no owner: the teacher repairs it
+        if exc.code != "corrupt_dataset" or not auth.is_teacher():
+            raise
     return jsonify(projects().repair(project_id).summary())
 
 
 @bp.post("/api/learn/projects/<project_id>/classes")
+@allow(STUDENT)
 def add_class(project_id: str) -> Response:
-    info = projects().get(project_id).add_class(json_body().get("name", ""))
+    info = owned(project_id).add_class(json_body().get("name", ""))
     return jsonify({"id": info.id, "name": info.name, "summary": _summary(project_id)})
 
 
 @bp.post("/api/learn/projects/<project_id>/classes/<class_id>/rename")
+@allow(STUDENT)
 def rename_class(project_id: str, class_id: str) -> Response:
-    info = projects().get(project_id).rename_class(class_id, json_body().get("name", ""))
+    info = owned(project_id).rename_class(class_id, json_body().get("name", ""))
     return jsonify({"id": info.id, "name": info.name})
 
 
 @bp.delete("/api/learn/projects/<project_id>/classes/<class_id>")
+@allow(STUDENT)
 def remove_class(project_id: str, class_id: str) -> Response:
-    projects().get(project_id).remove_class(class_id)
+    owned(project_id).remove_class(class_id)
     return jsonify(_summary(project_id))
 
 
@@ -163,7 +203,9 @@ def remove_class(project_id: str, class_id: str) -> Response:
 # ---------------------------------------------------------------------------------------------
 
 @bp.post("/api/learn/projects/<project_id>/classes/<class_id>/capture")
+@allow(STUDENT)
 def capture(project_id: str, class_id: str) -> Response:
+    owned(project_id)
     body = request.get_json(silent=True) or {}
     try:
         seconds = float(body.get("seconds", 1.0))
@@ -173,8 +215,9 @@ def capture(project_id: str, class_id: str) -> Response:
 
 
 @bp.post("/api/learn/projects/<project_id>/classes/<class_id>/upload")
+@allow(STUDENT)
 def upload(project_id: str, class_id: str) -> Response:
-    project = projects().get(project_id)
+    project = owned(project_id)
     project.get_class(class_id)
     files = request.files.getlist("files")
     if not files:
@@ -204,17 +247,19 @@ def upload(project_id: str, class_id: str) -> Response:
 
 
 @bp.delete("/api/learn/projects/<project_id>/samples/<sample_id>")
+@allow(STUDENT)
 def delete_sample(project_id: str, sample_id: str) -> Response:
-    project = projects().get(project_id)
+    project = owned(project_id)
     project.delete_sample(sample_id)
     return jsonify(_summary(project_id))
 
 
 @bp.get("/api/learn/projects/<project_id>/samples/<sample_id>/thumb")
+@allow(STUDENT)
 def thumbnail(project_id: str, sample_id: str) -> Response:
     import cv2
 
-    project = projects().get(project_id)
+    project = owned(project_id)
     info, sample = project.find_sample(sample_id)
     payload = project.read_sample(info, sample)
     if project.kind in IMAGE_KINDS:
@@ -243,7 +288,7 @@ def thumbnail(project_id: str, sample_id: str) -> Response:
             cv2.polylines(img, [pts], False, colours[c % 3], 1, cv2.LINE_AA)
     ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 80])
     response = Response(buf.tobytes(), mimetype="image/jpeg")
-    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["Cache-Control"] = "private, no-store"   # a child's sample
     return response
 
 
@@ -252,7 +297,9 @@ def thumbnail(project_id: str, sample_id: str) -> Response:
 # ---------------------------------------------------------------------------------------------
 
 @bp.post("/api/learn/projects/<project_id>/train")
+@allow(STUDENT)
 def train(project_id: str) -> Response:
+    owned(project_id)
     body = request.get_json(silent=True) or {}
     job = service().start_training(project_id, str(body.get("classifier", "logistic")))
     response = jsonify(job)
@@ -261,20 +308,25 @@ def train(project_id: str) -> Response:
 
 
 @bp.get("/api/learn/projects/<project_id>/train")
+@allow(STUDENT)
 def train_status(project_id: str) -> Response:
+    project = owned(project_id)
     job = service().job(project_id)
-    project = projects().get(project_id)
     return jsonify({"job": job, "model": project.model})
 
 
 @bp.get("/api/learn/projects/<project_id>/predict")
+@allow(STUDENT)
 def predict(project_id: str) -> Response:
+    owned(project_id)
     act = request.args.get("act", "1") != "0"
     return jsonify(service().predict_live(project_id, act=act))
 
 
 @bp.post("/api/learn/projects/<project_id>/actions/<class_id>")
+@allow(STUDENT)
 def set_action(project_id: str, class_id: str) -> Response:
+    owned(project_id)
     return jsonify(service().set_action(project_id, class_id, json_body()))
 
 
@@ -288,8 +340,9 @@ def _safe_filename(name: str) -> str:
 
 
 @bp.get("/api/learn/projects/<project_id>/export")
+@allow(STUDENT)
 def export(project_id: str) -> Response:
-    project = projects().get(project_id)
+    project = owned(project_id)
     int8 = request.args.get("int8", "1") != "0"
     svc = service()
     tracker = svc.tracker(project.kind) if project.kind in ("hand", "pose") else None
@@ -299,24 +352,32 @@ def export(project_id: str) -> Response:
 
 
 @bp.post("/api/learn/import")
+@allow(STUDENT)
 def import_model() -> Response:
     upload = request.files.get("file")
     if upload is None:
         raise LabkitError(_("No file was chosen."), code="bad_input",
                           fix=_("Choose a model .zip exported from a kit."))
+    student = auth.session_student()
     project = import_zip(projects(), upload.read(), store=service().store)
+    if student is not None:
+        with project.lock:
+            project.owner = student.id
+            project.save()
+        auth.grant("learn", project.id)
     response = jsonify(project.summary())
     response.status_code = 201
     return response
 
 
 @bp.post("/api/learn/projects/<project_id>/portfolio")
+@allow(STUDENT)
 def save_to_portfolio(project_id: str) -> Response:
     """Keep the trained model (ONNX + card) in the picked student's portfolio."""
     from labkit.store import Store
     from labkit.web.labs import need_student
 
-    project = projects().get(project_id)
+    project = owned(project_id)
     if not project.model:
         raise LabkitError(_("This project has no trained model yet."), code="not_trained",
                           fix=_("Press Train first."))

@@ -8,6 +8,9 @@ printable HTML report and the kept files.
 
 Access: a student sees only their own portfolio; the teacher (PIN session) sees everyone's.
 A student id that is not in the class named in the URL is answered 404 before anything else.
+A child who picked their name without proving it (no picture password or class code: a fresh
+lab session, `web/auth.py`) sees only the runs of that session — never earlier work, photos or
+exports saved under that name.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit.curriculum import Lesson
 from labkit.store import N_, Problem, Run, SchoolClass, Student
-from labkit.web.labs import (current_student, curriculum, is_teacher, lang, store,
-                             teacher_required, tr)
+from labkit.web import auth
+from labkit.web.labs import current_student, curriculum, is_teacher, lang, store, tr
+from labkit.web.access import ANONYMOUS, STUDENT, TEACHER, allow
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
 
@@ -42,6 +46,15 @@ def _authorize(class_id: int, student_id: int) -> tuple[SchoolClass, Student]:
         raise Problem(N_("You can only open your own portfolio."),
                       fix=N_("Pick your own name, or ask your teacher."), code="forbidden")
     return school_class, student
+
+
+def visible_runs(student: Student) -> list[Run]:
+    """The student's runs this browser may see: all of them, or this session's own."""
+    runs = store().runs.for_student(student.id)
+    if auth.sees_all_work_of(student.id):
+        return runs
+    mine = auth.granted("run")
+    return [r for r in runs if str(r.id) in mine]
 
 
 def when(ts: float | None) -> str:
@@ -104,6 +117,7 @@ def run_view(run: Run) -> dict[str, Any]:
 
 # ---- pages ----------------------------------------------------------------------------------
 @bp.get("")
+@allow(ANONYMOUS)
 def mine() -> WerkzeugResponse:
     me = current_student()
     if me is not None:
@@ -115,15 +129,17 @@ def mine() -> WerkzeugResponse:
 
 
 @bp.get("/classes/<int:class_id>/students/<int:student_id>")
+@allow(STUDENT)
 def student_view(class_id: int, student_id: int) -> str:
     school_class, student = _authorize(class_id, student_id)
-    runs = [run_view(r) for r in store().runs.for_student(student.id)]
+    runs = [run_view(r) for r in visible_runs(student)]
     return render_template("labs/portfolio_student.html", school_class=school_class,
-                           student=student, runs=runs, teacher=is_teacher())
+                           student=student, runs=runs, teacher=is_teacher(),
+                           fresh_session=not auth.sees_all_work_of(student.id))
 
 
 @bp.get("/classes/<int:class_id>")
-@teacher_required
+@allow(TEACHER)
 def class_view(class_id: int) -> str:
     school_class = store().roster.get_class(class_id)
     students = store().roster.students(class_id)
@@ -143,7 +159,7 @@ def class_view(class_id: int) -> str:
 
 
 @bp.post("/classes/<int:class_id>/students/<int:student_id>/runs/<int:run_id>/scores")
-@teacher_required
+@allow(TEACHER)
 def teacher_scores(class_id: int, student_id: int, run_id: int) -> WerkzeugResponse:
     _school_class, student = _authorize(class_id, student_id)
     run = store().runs.get(run_id)
@@ -173,10 +189,11 @@ def teacher_scores(class_id: int, student_id: int, run_id: int) -> WerkzeugRespo
 
 
 @bp.get("/classes/<int:class_id>/students/<int:student_id>/files/<int:artefact_id>")
+@allow(STUDENT)
 def artefact(class_id: int, student_id: int, artefact_id: int) -> Response:
     _school_class, student = _authorize(class_id, student_id)
     art = store().artefacts.get(artefact_id)
-    if store().runs.get(art.run_id).student_id != student.id:
+    if art.run_id not in {r.id for r in visible_runs(student)}:
         raise Problem(N_("That file is not in the portfolio."), code="not_found")
     data = store().artefacts.read(art)
     mime = {"jpg": "image/jpeg", "png": "image/png", "wav": "audio/wav",
@@ -227,7 +244,7 @@ def _collect(school_class: SchoolClass, students: list[Student]
              ) -> list[tuple[SchoolClass, Student, dict[str, Any]]]:
     rows = []
     for student in students:
-        for run in sorted(store().runs.for_student(student.id), key=lambda r: r.started_at):
+        for run in sorted(visible_runs(student), key=lambda r: r.started_at):
             rows.append((school_class, student, run_view(run)))
     return rows
 
@@ -273,6 +290,7 @@ def zip_bytes(title: str, school_class: SchoolClass, students: list[Student],
 
 
 @bp.get("/classes/<int:class_id>/students/<int:student_id>/export.<fmt>")
+@allow(STUDENT)
 def export_student(class_id: int, student_id: int, fmt: str) -> Response:
     school_class, student = _authorize(class_id, student_id)
     rows = _collect(school_class, [student])
@@ -287,7 +305,7 @@ def export_student(class_id: int, student_id: int, fmt: str) -> Response:
 
 
 @bp.get("/classes/<int:class_id>/export.<fmt>")
-@teacher_required
+@allow(TEACHER)
 def export_class(class_id: int, fmt: str) -> Response:
     school_class = store().roster.get_class(class_id)
     students = store().roster.students(class_id)

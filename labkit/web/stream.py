@@ -15,6 +15,7 @@ import cv2
 from flask import Blueprint, Response, current_app, jsonify
 
 from labkit.drivers.camera import Camera
+from labkit.web.access import ANONYMOUS, allow
 
 BOUNDARY = "labkitframe"
 
@@ -122,6 +123,7 @@ def broadcaster() -> FrameBroadcaster:
 
 
 @bp.get("/stream.mjpg")
+@allow(ANONYMOUS)
 def mjpeg() -> Response:
     response = Response(broadcaster().stream(),
                         mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
@@ -131,6 +133,7 @@ def mjpeg() -> Response:
 
 
 @bp.get("/snapshot.jpg")
+@allow(ANONYMOUS)
 def snapshot() -> Response:
     item = broadcaster().latest(0, timeout=5.0)
     if item is None:
@@ -143,5 +146,6 @@ def snapshot() -> Response:
 
 
 @bp.get("/stream/stats")
+@allow(ANONYMOUS)
 def stats() -> Response:
     return jsonify(broadcaster().stats())

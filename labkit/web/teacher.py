@@ -1,81 +1,40 @@
-"""The minimal teacher area: the PIN, and the class roster (add, rename, remove, import CSV).
+"""The teacher area: the PIN (first setup, sign-in, change, recovery), the class roster (add,
+rename, remove, import CSV) and how each class's students sign in.
 
 The PIN is set on the kit's first visit to /teacher — from the kit itself (loopback) only — or
-with `labkit teacher set-pin` in a shell on the kit, and stored only as a scrypt hash. Wrong
-PINs are rate-limited per browser address: after a few tries the next one must wait, and the
-wait doubles, so guessing a 4-digit PIN takes days instead of minutes. A signed-in teacher
-stays signed in for a school day in that browser. (The full teacher console — labs on/off,
-reset, packs — is a later issue.)
+with `labkit teacher set-pin` in a shell on the kit, and stored only as a scrypt hash. New PINs
+have at least 6 digits; an older shorter PIN keeps working, with a notice to change it.
+
+Wrong PINs are counted per *account*, not per address (rotating addresses gains nothing), in one
+database transaction before the PIN is checked, so concurrent guesses cannot outrun the count
+(`labkit.store.pin.PinAttempts`). The kit's own screen (loopback) has its own counter: a child
+at the kiosk cannot lock the teacher out of the other devices, nor the reverse. A forgotten PIN
+is recovered with a one-time code that only someone at the kit can see: on its own screen, or
+from `labkit teacher reset-pin`.
+
+Teacher sessions are server-side (`web/auth.py`): sign-out, a PIN change and two idle hours
+end them, whichever browser holds a copy of the cookie.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import threading
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Any, Iterator
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, Response, flash, redirect, render_template, request, session,
+                   url_for)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit.errors import LabkitError
 from labkit.store import N_, Problem, RosterImportError
-from labkit.web.labs import is_teacher, safe_next, store, teacher_required, translate
+from labkit.store.pin import MIN_PIN_DIGITS, check_pin_format
+from labkit.store.signin import MODES, PICTURES
+from labkit.web import auth
+from labkit.web.access import ANONYMOUS, KIT_LOCAL, TEACHER, allow, is_kit_local
+from labkit.web.labs import is_teacher, safe_next, store, translate
 
 bp = Blueprint("teacher", __name__, url_prefix="/teacher")
-
-TEACHER_SESSION_SECONDS = 8 * 3600
-FREE_TRIES = 5
-FIRST_WAIT_S = 30.0
-MAX_WAIT_S = 15 * 60.0
-
-
-@dataclass
-class _Tries:
-    failures: int = 0
-    locked_until: float = 0.0
-
-
-class PinGuard:
-    """Counts wrong PINs per client address and makes them wait, doubling each time."""
-
-    def __init__(self, clock: callable = time.monotonic) -> None:  # type: ignore[valid-type]
-        self._clock = clock
-        self._tries: dict[str, _Tries] = {}
-        self._lock = threading.Lock()
-
-    def check(self, who: str) -> None:
-        with self._lock:
-            t = self._tries.get(who)
-            wait = (t.locked_until - self._clock()) if t else 0
-        if wait > 0:
-            raise Problem(N_("Too many wrong PINs. Try again in %(seconds)s seconds."),
-                          code="too_many", seconds=int(wait) + 1)
-
-    def failed(self, who: str) -> int:
-        """Record a wrong PIN; returns how many tries are left before a wait (0 = waiting)."""
-        with self._lock:
-            t = self._tries.setdefault(who, _Tries())
-            t.failures += 1
-            over = t.failures - FREE_TRIES
-            if over >= 0:
-                t.locked_until = self._clock() + min(MAX_WAIT_S, FIRST_WAIT_S * 2 ** over)
-                return 0
-            return FREE_TRIES - t.failures
-
-    def succeeded(self, who: str) -> None:
-        with self._lock:
-            self._tries.pop(who, None)
-
-
-guard = PinGuard()
-
-
-def _who() -> str:
-    return request.remote_addr or "?"
 
 
 def _flash_error(exc: LabkitError) -> None:
@@ -87,65 +46,143 @@ def _flash_error(exc: LabkitError) -> None:
             flash(_("Line %(line)s: %(message)s", line=line, message=msg), "error-line")
 
 
+def _private(body: Any, status: int = 200) -> Response:
+    """Teacher pages are never kept in a browser's or a proxy's cache."""
+    response = body if isinstance(body, Response) else Response(body, status=status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _signed_in(pin: str) -> None:
+    auth.open_teacher_session()
+    session["pin_short"] = len(pin) < MIN_PIN_DIGITS
+
+
 # ---- PIN ------------------------------------------------------------------------------------
-def _on_the_kit() -> bool:
-    """Is this request from the kit itself (its own screen/kiosk browser)? The first PIN may
-    only be chosen there, so a student on the classroom network cannot claim the kit."""
-    addr = request.remote_addr or ""
-    return ipaddress.ip_address(addr).is_loopback if addr else False
-
-
 @bp.get("")
-def index() -> str | tuple[str, int]:
+@allow(ANONYMOUS)
+def index() -> Response:
     if not store().pin.is_set:
-        if not _on_the_kit():
-            return render_template("labs/teacher_setup.html", remote=True), 403
-        return render_template("labs/teacher_setup.html")
+        if not is_kit_local():
+            return _private(render_template("labs/teacher_setup.html", remote=True), 403)
+        return _private(render_template("labs/teacher_setup.html"))
     if not is_teacher():
-        return render_template("labs/teacher_login.html", next=request.args.get("next", ""))
-    return render_template("labs/teacher_home.html", classes=store().roster.classes())
+        return _private(render_template("labs/teacher_login.html",
+                                        next=request.args.get("next", "")))
+    return _private(render_template("labs/teacher_home.html", classes=store().roster.classes(),
+                                    pin_short=bool(session.get("pin_short"))))
 
 
 @bp.post("/setup")
-def setup() -> WerkzeugResponse | tuple[str, int]:
-    if not _on_the_kit():
-        return render_template("labs/teacher_setup.html", remote=True), 403
+@allow(KIT_LOCAL)
+def setup() -> WerkzeugResponse:
     try:
         store().pin.set_first(request.form.get("pin", ""), request.form.get("confirm", ""))
     except Problem as exc:
         message, fix = translate(exc)
-        return render_template("labs/teacher_setup.html", error=f"{message} {fix}".strip()), \
-            (409 if exc.code == "conflict" else 400)
-    session["teacher_until"] = time.time() + TEACHER_SESSION_SECONDS
+        return _private(render_template("labs/teacher_setup.html",
+                                        error=f"{message} {fix}".strip()),
+                        409 if exc.code == "conflict" else 400)
+    _signed_in(request.form.get("pin", ""))
     flash(_("The teacher PIN is set. Keep it to yourself."), "ok")
     return redirect(url_for("teacher.index"))
 
 
-@bp.post("/login")
-def login() -> WerkzeugResponse | tuple[str, int]:
-    who = _who()
-    nxt = request.form.get("next", "")
+def _check_pin(typed: str) -> tuple[str, int] | None:
+    """Count and check one PIN try; None if right, else (message, HTTP status)."""
+    counter = auth.pin_counter()
     try:
-        guard.check(who)
+        left = store().pin_attempts.reserve(counter)
     except Problem as exc:
-        message, _fix = translate(exc)
-        return render_template("labs/teacher_login.html", error=message, next=nxt), 429
-    if not store().pin.verify(request.form.get("pin", "")):
-        left = guard.failed(who)
-        if left:
-            error = _("Wrong PIN. %(left)s more tries before a short wait.", left=left)
-        else:
-            error = _("Wrong PIN. Too many tries: wait a little before the next one.")
-        return render_template("labs/teacher_login.html", error=error, next=nxt), 403
-    guard.succeeded(who)
-    session["teacher_until"] = time.time() + TEACHER_SESSION_SECONDS
+        return translate(exc)[0], 429
+    if store().pin.verify(typed):
+        store().pin_attempts.succeeded(counter)
+        return None
+    if left:
+        return _("Wrong PIN. %(left)s more tries before a short wait.", left=left), 403
+    return _("Wrong PIN. Too many tries: wait a little before the next one."), 403
+
+
+@bp.post("/login")
+@allow(ANONYMOUS)
+def login() -> WerkzeugResponse:
+    nxt = request.form.get("next", "")
+    pin = request.form.get("pin", "")
+    refused = _check_pin(pin)
+    if refused is not None:
+        return _private(render_template("labs/teacher_login.html", error=refused[0], next=nxt),
+                        refused[1])
+    _signed_in(pin)
     return redirect(safe_next(nxt, inside="/teacher", fallback="teacher.index"))
 
 
 @bp.post("/logout")
+@allow(ANONYMOUS)
 def logout() -> WerkzeugResponse:
-    session.pop("teacher_until", None)
+    auth.end_teacher_session()
+    session.pop("pin_short", None)
     return redirect(url_for("home.index"))
+
+
+@bp.get("/pin")
+@allow(TEACHER)
+def pin_page() -> Response:
+    return _private(render_template("labs/teacher_pin.html"))
+
+
+@bp.post("/pin")
+@allow(TEACHER)
+def change_pin() -> WerkzeugResponse:
+    """A new PIN ends every teacher session, on every device; this browser gets a new one."""
+    new, confirm = request.form.get("pin", ""), request.form.get("confirm", "")
+    refused = _check_pin(request.form.get("current", ""))
+    error = refused[0] if refused else None
+    if error is None:
+        try:
+            store().change_pin(new, confirm)
+        except Problem as exc:
+            message, fix = translate(exc)
+            error = f"{message} {fix}".strip()
+    if error is not None:
+        return _private(render_template("labs/teacher_pin.html", error=error), 400)
+    _signed_in(new)
+    flash(_("The PIN is changed. Every other teacher sign-in has ended."), "ok")
+    return redirect(url_for("teacher.index"))
+
+
+@bp.get("/recover")
+@allow(ANONYMOUS)
+def recover_page() -> Response:
+    return _private(render_template("labs/teacher_recover.html", on_kit=is_kit_local()))
+
+
+@bp.post("/recover/code")
+@allow(KIT_LOCAL)
+def recover_code() -> Response:
+    """Show a one-time recovery code on the kit's own screen (loopback only)."""
+    code = store().pin_recovery.new_code()
+    return _private(render_template("labs/teacher_recover.html", on_kit=True, code=code))
+
+
+@bp.post("/recover")
+@allow(ANONYMOUS)
+def recover() -> WerkzeugResponse:
+    new, confirm = request.form.get("pin", ""), request.form.get("confirm", "")
+    try:
+        check_pin_format(new)
+        if new != confirm:
+            raise Problem(N_("The two PINs are not the same."), fix=N_("Type the same PIN twice."),
+                          code="bad_pin")
+        store().pin_recovery.consume(request.form.get("code", ""))
+        store().change_pin(new, confirm)
+    except Problem as exc:
+        message, fix = translate(exc)
+        return _private(render_template("labs/teacher_recover.html", on_kit=is_kit_local(),
+                                        error=f"{message} {fix}".strip()), 400)
+    store().pin_attempts.succeeded(auth.pin_counter())
+    _signed_in(new)
+    flash(_("The new PIN is set. Every other teacher sign-in has ended."), "ok")
+    return redirect(url_for("teacher.index"))
 
 
 # ---- roster --------------------------------------------------------------------------------
@@ -162,7 +199,7 @@ def _back_to_roster(class_id: int) -> Iterator[WerkzeugResponse]:
 
 
 @bp.post("/classes")
-@teacher_required
+@allow(TEACHER)
 def add_class() -> WerkzeugResponse:
     try:
         created = store().roster.add_class(request.form.get("name", ""))
@@ -174,15 +211,74 @@ def add_class() -> WerkzeugResponse:
 
 
 @bp.get("/classes/<int:class_id>")
-@teacher_required
-def roster(class_id: int) -> str:
+@allow(TEACHER)
+def roster(class_id: int) -> Response:
     school_class = store().roster.get_class(class_id)
-    return render_template("labs/teacher_roster.html", school_class=school_class,
-                           students=store().roster.students(class_id))
+    students = store().roster.students(class_id)
+    sign_in = store().sign_in
+    return _private(render_template(
+        "labs/teacher_roster.html", school_class=school_class, students=students,
+        sign_in_mode=sign_in.mode(class_id), class_code=sign_in.code(class_id), modes=MODES,
+        pictures=PICTURES, picture_names=picture_names(),
+        student_pictures={s.id: sign_in.pictures_of(s.id) for s in students}))
+
+
+def picture_names() -> dict[str, str]:
+    """The nine pictures' names in the page's language (the child hears/reads them)."""
+    return {"sun": _("sun"), "moon": _("moon"), "star": _("star"), "tree": _("tree"),
+            "fish": _("fish"), "cat": _("cat"), "car": _("car"), "apple": _("apple"),
+            "flower": _("flower")}
+
+
+@bp.post("/classes/<int:class_id>/sign-in")
+@allow(TEACHER)
+def set_sign_in(class_id: int) -> WerkzeugResponse:
+    """Choose how this class's students prove who they are (or make a new class code)."""
+    store().roster.get_class(class_id)
+    with _back_to_roster(class_id) as back:
+        store().sign_in.set_mode(class_id, request.form.get("mode", ""))
+        store().sessions.end_students_of_class(class_id)
+        flash(_("Sign-in for this class is changed."), "ok")
+    return back
+
+
+@bp.post("/classes/<int:class_id>/pictures")
+@allow(TEACHER)
+def generate_pictures(class_id: int) -> WerkzeugResponse:
+    """Give a random picture password to every student of the class who has none."""
+    students = store().roster.students(class_id)
+    missing = [s.id for s in students if store().sign_in.pictures_of(s.id) is None]
+    store().sign_in.generate_pictures(missing)
+    flash(_("%(count)s picture passwords made. Print the cards for the class.",
+            count=len(missing)), "ok")
+    return redirect(url_for("teacher.roster", class_id=class_id))
+
+
+@bp.post("/classes/<int:class_id>/students/<int:student_id>/pictures")
+@allow(TEACHER)
+def set_student_pictures(class_id: int, student_id: int) -> WerkzeugResponse:
+    student = store().roster.student(class_id, student_id)
+    with _back_to_roster(class_id) as back:
+        store().sign_in.set_pictures(student.id, request.form.getlist("picture"))
+        store().sessions.end_student(student.id)
+        flash(_("Picture password of %(name)s saved.", name=student.name), "ok")
+    return back
+
+
+@bp.get("/classes/<int:class_id>/pictures/print")
+@allow(TEACHER)
+def print_pictures(class_id: int) -> Response:
+    """Printable cards: each child's name and their two pictures."""
+    school_class = store().roster.get_class(class_id)
+    students = store().roster.students(class_id)
+    cards = [(s, store().sign_in.pictures_of(s.id)) for s in students]
+    return _private(render_template("labs/teacher_pictures_print.html",
+                                    school_class=school_class, cards=cards,
+                                    picture_names=picture_names()))
 
 
 @bp.post("/classes/<int:class_id>/delete")
-@teacher_required
+@allow(TEACHER)
 def delete_class(class_id: int) -> WerkzeugResponse:
     school_class = store().roster.get_class(class_id)
     if request.form.get("confirm") != school_class.name:
@@ -194,7 +290,7 @@ def delete_class(class_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/classes/<int:class_id>/students")
-@teacher_required
+@allow(TEACHER)
 def add_student(class_id: int) -> WerkzeugResponse:
     with _back_to_roster(class_id) as back:
         student = store().roster.add_student(class_id, request.form.get("name", ""))
@@ -203,7 +299,7 @@ def add_student(class_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/classes/<int:class_id>/students/<int:student_id>/rename")
-@teacher_required
+@allow(TEACHER)
 def rename_student(class_id: int, student_id: int) -> WerkzeugResponse:
     with _back_to_roster(class_id) as back:
         student = store().roster.rename_student(class_id, student_id, request.form.get("name", ""))
@@ -212,7 +308,7 @@ def rename_student(class_id: int, student_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/classes/<int:class_id>/students/<int:student_id>/delete")
-@teacher_required
+@allow(TEACHER)
 def delete_student(class_id: int, student_id: int) -> WerkzeugResponse:
     student = store().roster.student(class_id, student_id)  # other class → 404, nothing deleted
     store().delete_student(class_id, student_id)
@@ -221,7 +317,7 @@ def delete_student(class_id: int, student_id: int) -> WerkzeugResponse:
 
 
 @bp.post("/classes/<int:class_id>/import")
-@teacher_required
+@allow(TEACHER)
 def import_roster(class_id: int) -> WerkzeugResponse:
     store().roster.get_class(class_id)
     upload = request.files.get("file")

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from labkit.errors import LabkitError
+from labkit.web.access import ANONYMOUS, STUDENT, allow
 from labkit.web.overlay import overlay_labels
 
 log = logging.getLogger(__name__)
@@ -210,11 +211,13 @@ def _labels() -> dict[str, Any]:
 
 
 @bp.get("/vision")
+@allow(ANONYMOUS)
 def index() -> str:
     return render_template("vision/index.html", tasks=list(TASKS.values()))
 
 
 @bp.get("/vision/<slug>")
+@allow(ANONYMOUS)
 def page(slug: str) -> str:
     task = TASKS.get(slug)
     if task is None:
@@ -229,6 +232,7 @@ def page(slug: str) -> str:
 
 
 @bp.post("/api/vision/<slug>/watch")
+@allow(ANONYMOUS)
 def watch(slug: str) -> Response:
     """Start or keep alive the task's detector; answers its latest state."""
     _task(slug)
@@ -240,6 +244,7 @@ def watch(slug: str) -> Response:
 
 
 @bp.post("/api/vision/<slug>/settings")
+@allow(STUDENT)
 def settings(slug: str) -> Response:
     """Task options a student may change: the colour to track, the exercise to count."""
     _task(slug)
@@ -275,6 +280,7 @@ def settings(slug: str) -> Response:
 
 
 @bp.get("/vision/shapes/stage/<stage>.jpg")
+@allow(ANONYMOUS)
 def shapes_stage(stage: str) -> Response:
     """One stage of the 'how computers see' pipeline on the newest camera frame (a JPEG made
     on request, kept nowhere)."""

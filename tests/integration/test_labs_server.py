@@ -72,7 +72,7 @@ def test_kill_9_during_a_lab_run_keeps_every_committed_step(kit_data: Path) -> N
     server = start_server(kit_data)
     try:
         b = Browser(server.url)
-        assert b.form("/teacher/setup", pin="1234", confirm="1234")[0] == 200
+        assert b.form("/teacher/setup", pin="123456", confirm="123456")[0] == 200
         b.form("/teacher/classes", name="一班")
         b.form("/teacher/classes/1/students", name="王芳")
         b.form("/teacher/logout")

@@ -23,9 +23,9 @@ def test_first_pin_can_be_chosen_on_the_kit(app, settings):
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
     assert client.get("/teacher").status_code == 200   # the test client is 127.0.0.1
-    r = client.post("/teacher/setup", data={"pin": "2468", "confirm": "2468"})
+    r = client.post("/teacher/setup", data={"pin": "246800", "confirm": "246800"})
     assert r.status_code == 302
-    assert Store(settings.data_dir).pin.verify("2468")
+    assert Store(settings.data_dir).pin.verify("246800")
 
 
 def test_cli_sets_and_resets_the_pin(tmp_path):
@@ -35,10 +35,10 @@ def test_cli_sets_and_resets_the_pin(tmp_path):
         return subprocess.run(LABKIT + ["teacher", "set-pin", "--stdin"], input=pin + "\n",
                               env=env, cwd=REPO, capture_output=True, text=True, timeout=60)
 
-    assert set_pin("1357").returncode == 0
-    assert set_pin("97531").returncode == 0           # a forgotten PIN is simply replaced
+    assert set_pin("135700").returncode == 0
+    assert set_pin("975310").returncode == 0           # a forgotten PIN is simply replaced
     store = Store(tmp_path / "d")
-    assert store.pin.verify("97531") and not store.pin.verify("1357")
+    assert store.pin.verify("975310") and not store.pin.verify("135700")
     store.close()
     bad = set_pin("12ab")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

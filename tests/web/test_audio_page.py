@@ -50,7 +50,7 @@ def test_page_renders_in_chinese_with_live_state(client: Any) -> None:
     assert 'href="/audio"' in home
 
 
-def test_upload_a_wav_in_another_format_is_analysed_and_injected(csrf_client: Any,
+def test_upload_a_wav_in_another_format_is_analysed_and_injected(student_client: Any,
                                                                   runtime: Any) -> None:
     words = padded(synthesize("lights on", "en"))
     # 44.1 kHz stereo float, as a phone would export it
@@ -59,7 +59,7 @@ def test_upload_a_wav_in_another_format_is_analysed_and_injected(csrf_client: An
     hi = resample_poly(words.astype(float) / 32768, 441, 160).astype(np.float32)
     buf = io.BytesIO()
     wavfile.write(buf, 44100, np.stack([hi, hi], axis=1))
-    r = upload(csrf_client, "/api/audio/upload", buf.getvalue())
+    r = upload(student_client, "/api/audio/upload", buf.getvalue())
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert body["injected"] is True and body["clipped"] is False
@@ -74,40 +74,40 @@ def test_upload_a_wav_in_another_format_is_analysed_and_injected(csrf_client: An
 
 
 @pytest.mark.parametrize("data, status", [(b"", 400), (b"this is not a wav" * 20, 400)])
-def test_bad_uploads_are_clear_json_errors(csrf_client: Any, data: bytes, status: int) -> None:
-    r = upload(csrf_client, "/api/audio/upload", data)
+def test_bad_uploads_are_clear_json_errors(student_client: Any, data: bytes, status: int) -> None:
+    r = upload(student_client, "/api/audio/upload", data)
     assert r.status_code == status
     err = r.get_json()["error"]
     assert err["code"] == "bad_audio" and err["message"]
 
 
-def test_clipped_and_short_uploads(csrf_client: Any) -> None:
+def test_clipped_and_short_uploads(student_client: Any) -> None:
     t = np.arange(RATE) / RATE
     loud = np.clip(3 * 32767 * np.sin(2 * np.pi * 440 * t), -32768, 32767).astype(np.int16)
-    body = upload(csrf_client, "/api/audio/upload", wav_bytes(loud)).get_json()
+    body = upload(student_client, "/api/audio/upload", wav_bytes(loud)).get_json()
     assert body["clipped"] is True and body["peak_dbfs"] > -0.1
-    short = upload(csrf_client, "/api/audio/upload", wav_bytes(loud[:1600])).get_json()
+    short = upload(student_client, "/api/audio/upload", wav_bytes(loud[:1600])).get_json()
     assert short["seconds"] == 0.1 and short["claps"] == 0
-    r = upload(csrf_client, "/api/audio/words/example", wav_bytes(loud[:1600]), word="开灯")
+    r = upload(student_client, "/api/audio/words/example", wav_bytes(loud[:1600]), word="开灯")
     assert r.status_code == 400 and "太短" in r.get_json()["error"]["message"]
 
 
-def test_teach_train_and_trigger_the_led(csrf_client: Any, runtime: Any) -> None:
+def test_teach_train_and_trigger_the_led(student_client: Any, runtime: Any) -> None:
     voices = ["", "m1", "m3", "f2", "f4"]
     for word in ("开灯", "关灯"):
         for i, v in enumerate(voices):
             for speed in (130, 160):
                 clip = padded(synthesize(word, "zh_CN", variant=v, speed=speed), seed=i)
-                r = upload(csrf_client, "/api/audio/words/example", wav_bytes(clip), word=word)
+                r = upload(student_client, "/api/audio/words/example", wav_bytes(clip), word=word)
                 assert r.status_code == 200, r.get_json()
-    r = csrf_client.post("/api/audio/words/train", json={})
+    r = student_client.post("/api/audio/words/train", json={})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "too_few_classes"
     for i, other in enumerate(["你好", "谢谢", "老师", "苹果", "学校", "今天"]):
         clip = padded(synthesize(other, "zh_CN", variant=voices[i % 5]), seed=i)
-        upload(csrf_client, "/api/audio/words/example", wav_bytes(clip), word="_background")
-    r = csrf_client.post("/api/audio/words/record", json={"word": "_background", "seconds": 3})
+        upload(student_client, "/api/audio/words/example", wav_bytes(clip), word="_background")
+    r = student_client.post("/api/audio/words/record", json={"word": "_background", "seconds": 3})
     assert r.status_code == 200 and r.get_json()["counts"]["_background"] == 9
-    r = csrf_client.post("/api/audio/words/train", json={"kind": "logistic"})
+    r = student_client.post("/api/audio/words/train", json={"kind": "logistic"})
     assert r.status_code == 200, r.get_json()
     assert r.get_json()["metrics"]["accuracy"] >= 0.8
     runtime.kit.led.off()
@@ -117,28 +117,28 @@ def test_teach_train_and_trigger_the_led(csrf_client: Any, runtime: Any) -> None
     while not runtime.kit.led.is_lit and time.monotonic() < deadline:
         time.sleep(0.05)
     assert runtime.kit.led.is_lit, list(monitor.commands.history)
-    assert csrf_client.post("/api/audio/words/save", json={}).get_json()["saved"]
+    assert student_client.post("/api/audio/words/save", json={}).get_json()["saved"]
     assert (Path(runtime.settings.data_dir) / "audio" / "commands" / "commands.onnx").exists()
 
 
-def test_settings_and_commands_validate(csrf_client: Any, runtime: Any) -> None:
-    r = csrf_client.post("/api/audio/settings", json={"kws_threshold": 0.7,
+def test_settings_and_commands_validate(student_client: Any, runtime: Any) -> None:
+    r = student_client.post("/api/audio/settings", json={"kws_threshold": 0.7,
                                                       "level_threshold_db": 80})
     assert r.status_code == 200
     assert r.get_json()["kws"]["threshold"] == 0.7 and r.get_json()["level"]["threshold_db"] == 80
-    assert csrf_client.post("/api/audio/settings", json={"kws_threshold": 5}).status_code == 400
-    assert csrf_client.post("/api/audio/settings", json={"kws_threshold": "x"}).status_code == 400
-    assert csrf_client.post("/api/audio/settings", data="nope").status_code == 400
-    r = csrf_client.post("/api/audio/kws/commands", json={"commands": "red, green, go left"})
+    assert student_client.post("/api/audio/settings", json={"kws_threshold": 5}).status_code == 400
+    assert student_client.post("/api/audio/settings", json={"kws_threshold": "x"}).status_code == 400
+    assert student_client.post("/api/audio/settings", data="nope").status_code == 400
+    r = student_client.post("/api/audio/kws/commands", json={"commands": "red, green, go left"})
     assert r.get_json()["commands"] == ["red", "green", "go left"]
-    r = csrf_client.post("/api/audio/kws/commands", json={"commands": ["red", "zzqxv"]})
+    r = student_client.post("/api/audio/kws/commands", json={"commands": ["red", "zzqxv"]})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_command"
-    r = csrf_client.post("/api/audio/bind", json={"trigger": "double_clap", "action": "explode"})
+    r = student_client.post("/api/audio/bind", json={"trigger": "double_clap", "action": "explode"})
     assert r.status_code == 400
-    r = csrf_client.post("/api/audio/bind", json={"trigger": "double_clap", "action": "led_toggle"})
+    r = student_client.post("/api/audio/bind", json={"trigger": "double_clap", "action": "led_toggle"})
     assert r.get_json()["bindings"]["double_clap"] == "led_toggle"
-    assert csrf_client.post("/api/audio/say", json={"text": ""}).status_code == 400
-    assert csrf_client.post("/api/audio/say", json={"text": "你好"}).status_code == 200
+    assert student_client.post("/api/audio/say", json={"text": ""}).status_code == 400
+    assert student_client.post("/api/audio/say", json={"text": "你好"}).status_code == 200
     assert runtime.speaker.played[-1]["text"] == "你好"
 
 

@@ -39,8 +39,8 @@ def test_face_led_from_roster_pick_to_portfolio_and_csv(lab_server: LiveServer, 
     url = lab_server.url
     # -- the teacher: PIN on first run, a class, the class list from a CSV file
     page.goto(url + "/teacher")
-    page.fill("#pin", "8642")
-    page.fill("#confirm", "8642")
+    page.fill("#pin", "864200")
+    page.fill("#confirm", "864200")
     page.click("#pin-submit")
     page.fill("#new-class", "二年级三班")
     page.click("#add-class")

@@ -3,15 +3,15 @@
 import pytest
 
 
-def test_bench_input_via_api_lights_the_led_through_the_idle_demo(csrf_client, runtime):
-    r = csrf_client.post("/api/bench/input", json={"device": "button", "action": "press"})
+def test_bench_input_via_api_lights_the_led_through_the_idle_demo(student_client, runtime):
+    r = student_client.post("/api/bench/input", json={"device": "button", "action": "press"})
     assert r.status_code == 200 and r.json["state"]["pressed"] is True
     import time
     deadline = time.monotonic() + 2
     while runtime.bench.state()["led"]["value"] != 1.0 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert runtime.bench.state()["led"]["value"] == 1.0
-    csrf_client.post("/api/bench/input", json={"device": "button", "action": "release"})
+    student_client.post("/api/bench/input", json={"device": "button", "action": "release"})
 
 
 @pytest.mark.parametrize("body, status, code", [
@@ -19,19 +19,19 @@ def test_bench_input_via_api_lights_the_led_through_the_idle_demo(csrf_client, r
     ({"device": "distance", "value": -3}, 400, "bad_input"),
     ({"device": "led"}, 400, "not_an_input"),
 ])
-def test_bad_bench_input_is_json_4xx(csrf_client, body, status, code):
-    r = csrf_client.post("/api/bench/input", json=body)
+def test_bad_bench_input_is_json_4xx(student_client, body, status, code):
+    r = student_client.post("/api/bench/input", json=body)
     assert r.status_code == status
     assert r.json["error"]["code"] == code and r.json["error"]["message"]
 
 
-def test_non_json_body_is_a_clear_error(csrf_client):
-    r = csrf_client.post("/api/bench/input", data="press!", content_type="text/plain")
+def test_non_json_body_is_a_clear_error(student_client):
+    r = student_client.post("/api/bench/input", data="press!", content_type="text/plain")
     assert r.status_code == 400 and r.json["error"]["code"] == "bad_input"
 
 
-def test_oversized_upload_is_413_json(csrf_client):
-    r = csrf_client.post("/api/bench/input", data=b"x" * (21 * 1024 * 1024),
+def test_oversized_upload_is_413_json(student_client):
+    r = student_client.post("/api/bench/input", data=b"x" * (21 * 1024 * 1024),
                          content_type="application/json")
     assert r.status_code == 413 and r.json["error"]["code"] == "too_large"
 

@@ -61,6 +61,15 @@
     if (window.Labkit.topics.size) listen([...window.Labkit.topics]);
   });
 
+  /* A form with data-confirm asks before it is sent (no inline handlers: the page's CSP
+     forbids them). */
+  document.addEventListener("submit", (ev) => {
+    const form = ev.target;
+    if (form instanceof HTMLFormElement && form.dataset.confirm && !window.confirm(form.dataset.confirm)) {
+      ev.preventDefault();
+    }
+  });
+
   window.Labkit = { get: (u) => request("GET", u), post: (u, b) => request("POST", u, b),
     del: (u) => request("DELETE", u), request, strings, on, listen, showError,
     topics: new Set() };
