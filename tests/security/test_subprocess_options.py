@@ -11,6 +11,7 @@ one espeak-ng makes for that text given after `--` (an oracle independent of lab
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -52,6 +53,10 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> d
 def snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
     out = {}
     for path in sorted(root.rglob("*")):
+        # the kit's own store legitimately records the caller's session; the attack's target
+        # stands beside it as `labkit.sqlite3.copy`, and the store is checked to be intact
+        if path.name.startswith("labkit.sqlite3") and path.name != "labkit.sqlite3.copy":
+            continue
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".log":
             st = path.stat()
             out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns,
@@ -70,6 +75,9 @@ def oracle(text: str, voice: str) -> np.ndarray:
 
 def _files_unchanged(sandbox: dict[str, Any], before: dict[str, Any]) -> None:
     assert sandbox["victim"].read_text() == VICTIM_TEXT
+    for db in sandbox["root"].rglob("labkit.sqlite3"):
+        with sqlite3.connect(db) as con:
+            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert snapshot(sandbox["root"]) == before
 
 
@@ -106,11 +114,11 @@ def test_speaker_say_speaks_option_strings_as_text(runtime: Any,
     _files_unchanged(sandbox, before)
 
 
-def test_audio_say_route_speaks_option_strings_as_text(csrf_client: Any, runtime: Any,
+def test_audio_say_route_speaks_option_strings_as_text(student_client: Any, runtime: Any,
                                                        sandbox: dict[str, Any]) -> None:
     before = snapshot(sandbox["root"])
     for text in option_strings(sandbox["victim"], sandbox["secret"]):
-        r = csrf_client.post("/api/audio/say", json={"text": text, "lang": "en"})
+        r = student_client.post("/api/audio/say", json={"text": text, "lang": "en"})
         assert r.status_code in (200, 400, 401, 403), (text, r.status_code, r.get_data())
         if r.status_code == 200:
             played = runtime.speaker.played[-1]
