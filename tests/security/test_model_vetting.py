@@ -335,3 +335,27 @@ def test_models_import_cli_is_one_line(tmp_path: Path) -> None:
     assert not (data / "models" / "evil").exists()
     assert sys.executable
     assert os.path.exists(pack)
+
+
+def test_a_broken_tflite_in_a_pack_is_refused(tmp_path: Path) -> None:
+    from labkit.models import ModelError, ModelStore
+    from labkit.models.packs import export_pack, import_pack
+    from labkit.models.registry import FileRecord, ModelEntry, write_manifest
+
+    blob = b"TFL3" + os.urandom(2000)
+    models_dir = tmp_path / "src" / "models"
+    (models_dir / "evil").mkdir(parents=True)
+    (models_dir / "evil" / "evil.tflite").write_bytes(blob)
+    rec = FileRecord("evil.tflite", hashlib.sha256(blob).hexdigest(), len(blob))
+    entry = ModelEntry(name="evil", task="detect", backend="litert", file=rec.path,
+                       sha256=rec.sha256, size=rec.size, files=[rec], licence="MIT",
+                       source={"package": "x", "version": "1"})
+    write_manifest(models_dir / "manifest.json", {"evil": entry})
+    pack = export_pack(ModelStore(models_dir=models_dir, threads=1), ["evil"], tmp_path / "usb")
+    dst_dir = tmp_path / "kit" / "models"
+    dst_dir.mkdir(parents=True)
+    before = tree(dst_dir)
+    with pytest.raises(ModelError) as err:
+        import_pack(ModelStore(models_dir=dst_dir, threads=1), pack)
+    assert err.value.code == "bad_model" and "TensorFlow Lite" in err.value.message
+    assert tree(dst_dir) == before
