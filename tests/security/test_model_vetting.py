@@ -26,8 +26,15 @@ import pytest
 from labkit.models.vetting import (LEARN_LIMITS, PACK_LIMITS, ModelRefused, check_onnx,
                                    vet_model)
 from tests.security import poc_models as pm
+from tests.security.kit_clients import live_student, student_client
 
 SECRET = "f" * 64
+
+@pytest.fixture
+def kit_client(app: Any) -> Any:
+    """A browser with a picked name (the routes below need at least a student session)."""
+    return student_client(app)
+
 
 
 def tree(root: Path) -> dict[str, tuple[int, int, int]]:
@@ -181,7 +188,7 @@ def test_the_child_cannot_read_the_working_directory(secret_in_cwd: Path) -> Non
 # -- /api/learn/import ---------------------------------------------------------------------------
 
 def test_learn_import_refuses_external_data_and_writes_nothing(
-        csrf_client: Any, settings: Any, secret_in_cwd: Path) -> None:
+        kit_client: Any, settings: Any, secret_in_cwd: Path) -> None:
     import onnxruntime as ort
 
     graph = pm.external_data_classifier()
@@ -190,7 +197,7 @@ def test_learn_import_refuses_external_data_and_writes_nothing(
         None, {"features": pm.feature_rows()})[0]
     assert leaked.tolist() == [[ord("f"), ord("f")]]
     before = tree(settings.data_dir)
-    r = csrf_client.post("/api/learn/import",
+    r = kit_client.post("/api/learn/import",
                          data={"file": (io.BytesIO(model_zip(graph)), "model.zip")},
                          content_type="multipart/form-data")
     assert r.status_code == 400, r.get_json()
@@ -198,11 +205,11 @@ def test_learn_import_refuses_external_data_and_writes_nothing(
     assert error["code"] == "bad_model"
     assert error["message"] and error["fix"]
     assert tree(settings.data_dir) == before
-    assert csrf_client.get("/api/learn/projects").get_json()["projects"] == []
+    assert kit_client.get("/api/learn/projects").get_json()["projects"] == []
 
 
-def test_learn_import_refusal_is_translated(csrf_client: Any) -> None:
-    r = csrf_client.post("/api/learn/import?lang=zh_CN",
+def test_learn_import_refusal_is_translated(kit_client: Any) -> None:
+    r = kit_client.post("/api/learn/import?lang=zh_CN",
                          data={"file": (io.BytesIO(model_zip(pm.custom_domain_model())),
                                         "model.zip")}, content_type="multipart/form-data")
     assert r.status_code == 400
@@ -210,10 +217,10 @@ def test_learn_import_refusal_is_translated(csrf_client: Any) -> None:
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
 
 
-def test_learn_import_refuses_the_endless_loop_quickly(csrf_client: Any, settings: Any) -> None:
+def test_learn_import_refuses_the_endless_loop_quickly(kit_client: Any, settings: Any) -> None:
     before = tree(settings.data_dir)
     t0 = time.monotonic()
-    r = csrf_client.post("/api/learn/import",
+    r = kit_client.post("/api/learn/import",
                          data={"file": (io.BytesIO(model_zip(pm.endless_loop_classifier())),
                                         "model.zip")}, content_type="multipart/form-data")
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_model"
@@ -224,17 +231,20 @@ def test_learn_import_refuses_the_endless_loop_quickly(csrf_client: Any, setting
 @pytest.mark.slow
 def test_server_stays_responsive_while_a_spinning_model_is_refused(
         server_factory: Any, tmp_path: Path) -> None:
-    import re
-
     server = server_factory()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-    html = opener.open(server.url + "/", timeout=10).read().decode()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-    body, boundary = _multipart(model_zip(pm.endless_loop_classifier(from_input=True)))
-    request = urllib.request.Request(
-        server.url + "/api/learn/import", data=body, method="POST",
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
-                 "X-CSRFToken": token})
+    opener, token = live_student(server)
+
+    def import_request(graph: bytes) -> urllib.request.Request:
+        body, boundary = _multipart(model_zip(graph))
+        return urllib.request.Request(
+            server.url + "/api/learn/import", data=body, method="POST",
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                     "X-CSRFToken": token})
+
+    # warm up: the first import loads the onnx package into the server (seconds, once)
+    with pytest.raises(urllib.error.HTTPError):
+        opener.open(import_request(pm.custom_domain_model()), timeout=60)
+    request = import_request(pm.endless_loop_classifier(from_input=True))
     answer: dict[str, Any] = {}
 
     def post() -> None:

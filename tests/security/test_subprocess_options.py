@@ -18,11 +18,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.security.kit_clients import student_client
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                 reason="espeak-ng is not installed (apt install espeak-ng)")
 
 VICTIM_TEXT = "the kit's database — must survive"
+
+@pytest.fixture
+def kit_client(app: Any) -> Any:
+    """A browser with a picked name (the routes below need at least a student session)."""
+    return student_client(app)
+
 
 
 def option_strings(victim: Path, secret: Path) -> list[str]:
@@ -46,12 +53,18 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> d
     victim.write_text(VICTIM_TEXT)
     secret = tmp_path / "secret.txt"
     secret.write_text("a secret that must never be read aloud " * 20)
-    return {"cwd": cwd, "victim": victim, "secret": secret, "root": tmp_path}
+    database = settings.data_dir / "labkit.sqlite3"
+    return {"cwd": cwd, "victim": victim, "secret": secret, "root": tmp_path,
+            "db_size": database.stat().st_size if database.exists() else 0}
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file below root except the kit's live database, which requests may update
+    (its size is checked apart: the probe's attack truncated it)."""
     out = {}
     for path in sorted(root.rglob("*")):
+        if path.name.startswith("labkit.sqlite3"):
+            continue
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".log":
             st = path.stat()
             out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns,
@@ -71,6 +84,9 @@ def oracle(text: str, voice: str) -> np.ndarray:
 def _files_unchanged(sandbox: dict[str, Any], before: dict[str, Any]) -> None:
     assert sandbox["victim"].read_text() == VICTIM_TEXT
     assert snapshot(sandbox["root"]) == before
+    database = sandbox["victim"].parent / "labkit.sqlite3"
+    if database.exists():
+        assert database.stat().st_size >= sandbox["db_size"]
 
 
 def test_synthesize_speaks_option_strings_as_text(sandbox: dict[str, Any]) -> None:
@@ -106,17 +122,23 @@ def test_speaker_say_speaks_option_strings_as_text(runtime: Any,
     _files_unchanged(sandbox, before)
 
 
-def test_audio_say_route_speaks_option_strings_as_text(csrf_client: Any, runtime: Any,
+def test_audio_say_route_speaks_option_strings_as_text(kit_client: Any, runtime: Any,
                                                        sandbox: dict[str, Any]) -> None:
+    database = sandbox["victim"].parent / "labkit.sqlite3"
+    sandbox["db_size"] = database.stat().st_size          # the roster is in it by now
     before = snapshot(sandbox["root"])
-    for text in option_strings(sandbox["victim"], sandbox["secret"]):
-        r = csrf_client.post("/api/audio/say", json={"text": text, "lang": "en"})
-        assert r.status_code in (200, 400, 401, 403), (text, r.status_code, r.get_data())
+    texts = [f"--phonout={database}", *option_strings(sandbox["victim"], sandbox["secret"])]
+    for text in texts:
+        r = kit_client.post("/api/audio/say", json={"text": text, "lang": "en"})
+        assert r.status_code in (200, 400), (text, r.status_code, r.get_data())
         if r.status_code == 200:
             played = runtime.speaker.played[-1]
             assert played["text"] == text.strip()
             assert played["seconds"] == round(oracle(text.strip(), "en").size / 16000, 2)
         _files_unchanged(sandbox, before)
+    from labkit.store import Store
+
+    assert Store.for_runtime(runtime).roster.student_by_id(kit_client.student.id) is not None
 
 
 def test_learn_say_action_speaks_option_strings_as_text(runtime: Any,
