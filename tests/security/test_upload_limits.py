@@ -231,3 +231,49 @@ def test_heavy_work_says_busy_when_no_worker_frees_up(monkeypatch: pytest.Monkey
         for t in blockers:
             t.join()
     assert workers.heavy_work(lambda: 2) == 2
+
+
+@pytest.mark.slow
+def test_three_concurrent_bad_wavs_do_not_grow_the_server(server_factory: Any) -> None:
+    """The probe's numbers: three 32 KB WAVs at 1 000 003 Hz at once took RSS 448 → 3001 MB."""
+    import urllib.error
+    import urllib.request
+
+    from tests.security.kit_clients import live_student
+
+    server = server_factory()
+    opener, token = live_student(server)
+
+    def rss_mb() -> float:
+        status = open(f"/proc/{server.proc.pid}/status").read()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    def upload(rate: int) -> tuple[int, float]:
+        data = wav_with_header(rate)
+        boundary = "labkitwav"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n").encode()
+        body += data + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(
+            server.url + "/api/audio/upload", data=body, method="POST",
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                     "X-CSRFToken": token})
+        t0 = time.monotonic()
+        try:
+            opener.open(request, timeout=60)
+            return 200, time.monotonic() - t0
+        except urllib.error.HTTPError as exc:
+            return exc.code, time.monotonic() - t0
+
+    upload(16000)                          # warm up the audio page once
+    before = rss_mb()
+    results: list[tuple[int, float]] = []
+    threads = [threading.Thread(target=lambda r=rate: results.append(upload(r)))
+               for rate in (1_000_003, 100_000_007, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(code for code, _s in results) == [400, 400, 400], results
+    assert max(s for _c, s in results) < 10
+    assert rss_mb() - before < 100, (before, rss_mb())
