@@ -15,7 +15,6 @@ import json
 import os
 import threading
 import time
-import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path
@@ -27,8 +26,15 @@ import pytest
 from labkit.models.vetting import (LEARN_LIMITS, PACK_LIMITS, ModelRefused, check_onnx,
                                    vet_model)
 from tests.security import poc_models as pm
+from tests.security.kit_clients import live_student, student_client
 
 SECRET = "f" * 64
+
+@pytest.fixture
+def kit_client(app: Any) -> Any:
+    """A browser with a picked name (the routes below need at least a student session)."""
+    return student_client(app)
+
 
 
 def tree(root: Path) -> dict[str, tuple[int, int, int]]:
@@ -182,7 +188,7 @@ def test_the_child_cannot_read_the_working_directory(secret_in_cwd: Path) -> Non
 # -- /api/learn/import ---------------------------------------------------------------------------
 
 def test_learn_import_refuses_external_data_and_writes_nothing(
-        student_client: Any, settings: Any, secret_in_cwd: Path) -> None:
+        kit_client: Any, settings: Any, secret_in_cwd: Path) -> None:
     import onnxruntime as ort
 
     graph = pm.external_data_classifier()
@@ -191,7 +197,7 @@ def test_learn_import_refuses_external_data_and_writes_nothing(
         None, {"features": pm.feature_rows()})[0]
     assert leaked.tolist() == [[ord("f"), ord("f")]]
     before = tree(settings.data_dir)
-    r = student_client.post("/api/learn/import",
+    r = kit_client.post("/api/learn/import",
                          data={"file": (io.BytesIO(model_zip(graph)), "model.zip")},
                          content_type="multipart/form-data")
     assert r.status_code == 400, r.get_json()
@@ -199,11 +205,11 @@ def test_learn_import_refuses_external_data_and_writes_nothing(
     assert error["code"] == "bad_model"
     assert error["message"] and error["fix"]
     assert tree(settings.data_dir) == before
-    assert student_client.get("/api/learn/projects").get_json()["projects"] == []
+    assert kit_client.get("/api/learn/projects").get_json()["projects"] == []
 
 
-def test_learn_import_refusal_is_translated(student_client: Any) -> None:
-    r = student_client.post("/api/learn/import?lang=zh_CN",
+def test_learn_import_refusal_is_translated(kit_client: Any) -> None:
+    r = kit_client.post("/api/learn/import?lang=zh_CN",
                          data={"file": (io.BytesIO(model_zip(pm.custom_domain_model())),
                                         "model.zip")}, content_type="multipart/form-data")
     assert r.status_code == 400
@@ -211,10 +217,10 @@ def test_learn_import_refusal_is_translated(student_client: Any) -> None:
     assert any("\u4e00" <= ch <= "\u9fff" for ch in message), message
 
 
-def test_learn_import_refuses_the_endless_loop_quickly(student_client: Any, settings: Any) -> None:
+def test_learn_import_refuses_the_endless_loop_quickly(kit_client: Any, settings: Any) -> None:
     before = tree(settings.data_dir)
     t0 = time.monotonic()
-    r = student_client.post("/api/learn/import",
+    r = kit_client.post("/api/learn/import",
                          data={"file": (io.BytesIO(model_zip(pm.endless_loop_classifier())),
                                         "model.zip")}, content_type="multipart/form-data")
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_model"
@@ -225,28 +231,20 @@ def test_learn_import_refuses_the_endless_loop_quickly(student_client: Any, sett
 @pytest.mark.slow
 def test_server_stays_responsive_while_a_spinning_model_is_refused(
         server_factory: Any, tmp_path: Path) -> None:
-    import re
-
-    from labkit.store import Store
-
     server = server_factory()
-    roster = Store(server.data_dir)
-    school_class = roster.roster.add_class("测试班")
-    pupil = roster.roster.add_student(school_class.id, "测试学生")
-    roster.close()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
-    html = opener.open(server.url + "/", timeout=10).read().decode()
-    token = re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)
-    # importing a model needs a student session (labkit/web/access.py)
-    opener.open(urllib.request.Request(
-        server.url + f"/student/classes/{school_class.id}/students/{pupil.id}",
-        data=urllib.parse.urlencode({"next": "/", "csrf_token": token}).encode(),
-        method="POST"), timeout=10)
-    body, boundary = _multipart(model_zip(pm.endless_loop_classifier(from_input=True)))
-    request = urllib.request.Request(
-        server.url + "/api/learn/import", data=body, method="POST",
-        headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
-                 "X-CSRFToken": token})
+    opener, token = live_student(server)
+
+    def import_request(graph: bytes) -> urllib.request.Request:
+        body, boundary = _multipart(model_zip(graph))
+        return urllib.request.Request(
+            server.url + "/api/learn/import", data=body, method="POST",
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                     "X-CSRFToken": token})
+
+    # warm up: the first import loads the onnx package into the server (seconds, once)
+    with pytest.raises(urllib.error.HTTPError):
+        opener.open(import_request(pm.custom_domain_model()), timeout=60)
+    request = import_request(pm.endless_loop_classifier(from_input=True))
     answer: dict[str, Any] = {}
 
     def post() -> None:
@@ -272,10 +270,7 @@ def test_server_stays_responsive_while_a_spinning_model_is_refused(
     assert answer["body"]["error"]["code"] == "bad_model"
     # bounded by the wall timeout (plus upload and start-up on a busy machine), not endless
     assert answer["seconds"] < LEARN_LIMITS.wall_seconds + 10
-    # every probe answered (within its 5 s timeout) and typically at once: a busy shared
-    # machine may stall one probe while the vetting child starts, never the server
-    assert health and all(status == 200 for status, _s in health), health
-    assert sorted(s for _st, s in health)[len(health) // 2] < 1.0, health
+    assert health and all(status == 200 and s < 2.0 for status, s in health), health
     after = tree(server.data_dir / "learn") if (server.data_dir / "learn").exists() else {}
     assert after == before
 
@@ -350,3 +345,27 @@ def test_models_import_cli_is_one_line(tmp_path: Path) -> None:
     assert not (data / "models" / "evil").exists()
     assert sys.executable
     assert os.path.exists(pack)
+
+
+def test_a_broken_tflite_in_a_pack_is_refused(tmp_path: Path) -> None:
+    from labkit.models import ModelError, ModelStore
+    from labkit.models.packs import export_pack, import_pack
+    from labkit.models.registry import FileRecord, ModelEntry, write_manifest
+
+    blob = b"TFL3" + os.urandom(2000)
+    models_dir = tmp_path / "src" / "models"
+    (models_dir / "evil").mkdir(parents=True)
+    (models_dir / "evil" / "evil.tflite").write_bytes(blob)
+    rec = FileRecord("evil.tflite", hashlib.sha256(blob).hexdigest(), len(blob))
+    entry = ModelEntry(name="evil", task="detect", backend="litert", file=rec.path,
+                       sha256=rec.sha256, size=rec.size, files=[rec], licence="MIT",
+                       source={"package": "x", "version": "1"})
+    write_manifest(models_dir / "manifest.json", {"evil": entry})
+    pack = export_pack(ModelStore(models_dir=models_dir, threads=1), ["evil"], tmp_path / "usb")
+    dst_dir = tmp_path / "kit" / "models"
+    dst_dir.mkdir(parents=True)
+    before = tree(dst_dir)
+    with pytest.raises(ModelError) as err:
+        import_pack(ModelStore(models_dir=dst_dir, threads=1), pack)
+    assert err.value.code == "bad_model" and "TensorFlow Lite" in err.value.message
+    assert tree(dst_dir) == before

