@@ -91,12 +91,9 @@ def is_teacher() -> bool:
 
 
 def jsonjson_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if data is None and request.content_length:
-        raise Problem(N_("The request must be JSON."), code="bad_input")
-    if data is not None and not isinstance(data, dict):
-        raise Problem(N_("The request must be a JSON object."), code="bad_input")
-    return data or {}
+    from labkit.web.common import json_body
+
+    return json_body(optional=True)
 
 
 def register_problem_handler(app: Any) -> None:

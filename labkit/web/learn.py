@@ -206,7 +206,7 @@ def remove_class(project_id: str, class_id: str) -> Response:
 @allow(STUDENT)
 def capture(project_id: str, class_id: str) -> Response:
     owned(project_id)
-    body = request.get_json(silent=True) or {}
+    body = json_body(optional=True)
     try:
         seconds = float(body.get("seconds", 1.0))
     except (TypeError, ValueError):
@@ -300,7 +300,7 @@ def thumbnail(project_id: str, sample_id: str) -> Response:
 @allow(STUDENT)
 def train(project_id: str) -> Response:
     owned(project_id)
-    body = request.get_json(silent=True) or {}
+    body = json_body(optional=True)
     job = service().start_training(project_id, str(body.get("classifier", "logistic")))
     response = jsonify(job)
     response.status_code = 202

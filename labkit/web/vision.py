@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from labkit.errors import LabkitError
+from labkit.web.common import json_body
 from labkit.web.access import ANONYMOUS, STUDENT, allow
 
 log = logging.getLogger(__name__)
@@ -266,10 +267,7 @@ def watch(slug: str) -> Response:
 def settings(slug: str) -> Response:
     """Task options a student may change: the colour to track, the exercise to count."""
     _task(slug)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise LabkitError(_("The request must be a JSON object."), code="bad_input",
-                          fix=_("Reload the page and try again."))
+    data = json_body()
     det = live().watch(slug)
     if slug == "colour" and "colour" in data:
         from labkit.vision.colour import COLOURS
