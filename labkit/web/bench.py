@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
 from labkit.web.common import json_body
 from labkit.web.access import ANONYMOUS, STUDENT, allow

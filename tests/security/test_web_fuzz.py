@@ -217,7 +217,7 @@ def _urls(rule: Any, ids: dict[str, list[Any]]) -> Any:
     def build(values: tuple[Any, ...]) -> str:
         *args, q = values
         url = rule.rule
-        for arg, value in zip(sorted(rule.arguments), args):
+        for arg, value in zip(sorted(rule.arguments), args, strict=True):
             url = re.sub(rf"<(?:[^:<>]+:)?{re.escape(arg)}>", str(value).replace("/", "%2F"),
                          url)
         return url + ("?" + "&".join(f"{k}={v}" for k, v in q.items()) if q else "")
@@ -261,20 +261,27 @@ def test_no_route_answers_5xx(fuzz_app: Any, monkeypatch: Any, blueprint: str) -
                         "student_signin", "setup")
     timings: list[tuple[float, str, str]] = []
     for rule, method in routes:
-        fresh = any(s in rule.endpoint for s in session_changers)
-
-        @settings(max_examples=CASES_PER_ROUTE, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
-        @given(role=st.sampled_from(sorted(clients)), url=_urls(rule, fuzz_app.fuzz_ids),
-               body=bodies() if method != "GET" else st.just({}))
-        def case(role: str, url: str, body: dict[str, Any]) -> None:
-            client = _client(fuzz_app, role) if fresh else clients[role]
-            response = client.open(url, method=method, **body)
-            _check(response, f"{method} {url} as {role}: {str(body)[:200]}")
-
         t0 = time.perf_counter()
-        case()
+        _fuzz_route(fuzz_app, clients, rule, method,
+                    fresh=any(s in rule.endpoint for s in session_changers))
         timings.append((time.perf_counter() - t0, method, rule.rule))
     timings.sort(reverse=True)
     print(blueprint, len(routes), "routes; slowest:",
           [(round(t, 2), m, r) for t, m, r in timings[:3]])
+
+
+def _fuzz_route(app: Any, clients: dict[str, Any], rule: Any, method: str, *,
+                fresh: bool) -> None:
+    """CASES_PER_ROUTE seeded cases against one route (a fresh client per case for routes that
+    end or change the caller's session)."""
+
+    @settings(max_examples=CASES_PER_ROUTE, derandomize=True, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(role=st.sampled_from(sorted(clients)), url=_urls(rule, app.fuzz_ids),
+           body=bodies() if method != "GET" else st.just({}))
+    def case(role: str, url: str, body: dict[str, Any]) -> None:
+        client = _client(app, role) if fresh else clients[role]
+        response = client.open(url, method=method, **body)
+        _check(response, f"{method} {url} as {role}: {str(body)[:200]}")
+
+    case()
