@@ -111,3 +111,23 @@ def standard_model_store(threads: int = 2) -> Any:
     store = ModelStore(models_dir=models_dir, threads=threads)
     fetch(store, cache, if_missing=True)
     return store
+
+
+def pick_a_name(page: Any, url: str, *, data_dir: Path | None = None, store: Any = None) -> None:
+    """Sign the browser in as a student (a class and a name are made if the kit has none):
+    bench inputs, settings and /learn need at least a student session."""
+    from labkit.store import Store
+
+    own = store is None
+    store = store or Store(data_dir)  # type: ignore[arg-type]
+    try:
+        classes = store.roster.classes()
+        cls = classes[0] if classes else store.roster.add_class("测试班")
+        students = store.roster.students(cls.id)
+        kid = students[0] if students else store.roster.add_student(cls.id, "测试学生")
+    finally:
+        if own:
+            store.close()
+    page.goto(f"{url}/student/classes/{cls.id}")
+    page.click(f"#student-{kid.id}")
+    page.wait_for_selector("#nav-student")

@@ -20,6 +20,7 @@ from labkit.runtime import KitRuntime
 from labkit.web import (audio, auth, bench, events, home, labs, learn, overlay, portfolio,
                         stream, student_signin, teacher, vision)
 from labkit.web.access import STUDENT, TEACHER, install_access_control, register_role_check
+from labkit.web.common import SafeJSONProvider, StoreIntConverter
 from labkit.web.headers import install_security_headers
 from labkit.web.errors import register_error_handlers
 from labkit.i18n import catalogue_dirs
@@ -51,6 +52,7 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     settings = settings or Settings.from_env()
     runtime = runtime or KitRuntime(settings)
     app = Flask(__name__)
+    app.url_map.converters["int"] = StoreIntConverter   # before any route is added
     app.config.update(
         SECRET_KEY=_secret_key(settings),
         MAX_CONTENT_LENGTH=MAX_UPLOAD_BYTES,
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
         LABKIT_SETTINGS=settings,
         JSON_AS_ASCII=False,
     )
+    app.json = SafeJSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["labkit"] = runtime
     babel.init_app(app, locale_selector=_select_locale)

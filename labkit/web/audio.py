@@ -312,7 +312,7 @@ def delete_word() -> Response:
 @bp.post("/api/audio/words/train")
 @allow(STUDENT)
 def train() -> Response:
-    data = request.get_json(silent=True) or {}
+    data = json_body(optional=True)
     kind = str(data.get("kind", "logistic"))
     words = page().monitor.commands
     if "_background" not in words.examples:

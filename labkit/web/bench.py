@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify
 
-from labkit.errors import LabkitError
+from labkit.web.common import json_body
 from labkit.web.access import ANONYMOUS, STUDENT, allow
 
 bp = Blueprint("bench", __name__, url_prefix="/api/bench")
@@ -20,9 +20,6 @@ def state() -> Response:
 @bp.post("/input")
 @allow(STUDENT)
 def simulated_input() -> Response:
-    event = request.get_json(silent=True)
-    if event is None:
-        raise LabkitError("the bench input must be JSON", code="bad_input",
-                          fix='send e.g. {"device": "button", "action": "press"}')
+    event = json_body()
     runtime = current_app.extensions["labkit"]
     return jsonify({"device": event.get("device"), "state": runtime.bench.apply(event)})

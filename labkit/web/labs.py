@@ -27,7 +27,7 @@ from labkit.errors import LabkitError
 from labkit.projects.runner import LabRunner, StepBinding
 from labkit.store import N_, Problem, Store, Student
 from labkit.web import auth
-from labkit.web.access import ANONYMOUS, STUDENT, TEACHER, allow
+from labkit.web.access import ANONYMOUS, STUDENT, allow
 from labkit.web.errors import STATUS_FOR_CODE, json_error, wants_json
 from labkit.web.common import kit_runtime as runtime
 
@@ -93,12 +93,9 @@ def is_teacher() -> bool:
 
 
 def jsonjson_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
-    if data is None and request.content_length:
-        raise Problem(N_("The request must be JSON."), code="bad_input")
-    if data is not None and not isinstance(data, dict):
-        raise Problem(N_("The request must be a JSON object."), code="bad_input")
-    return data or {}
+    from labkit.web.common import json_body
+
+    return json_body(optional=True)
 
 
 def holder_message(holder: dict[str, Any] | None) -> str:

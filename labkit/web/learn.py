@@ -66,8 +66,10 @@ def _visible(summaries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The projects this browser may open (the teacher sees all)."""
     if auth.is_teacher():
         return summaries
-    return [p for p in summaries
-            if "error" not in p and auth.may_open("learn", p["id"], p.get("owner"))]
+    # a damaged project is listed (id and error only: nothing of a child's) so it can be
+    # repaired; its manifest, and so its owner, could not be read
+    return [p for p in summaries if ("error" in p and auth.is_student())
+            or ("error" not in p and auth.may_open("learn", p["id"], p.get("owner")))]
 
 
 
@@ -171,8 +173,10 @@ def delete_project(project_id: str) -> Response:
 def repair_project(project_id: str) -> Response:
     try:
         owned(project_id)
-    except LabkitError as exc:   # a damaged manifest names no owner: the teacher repairs it
-        if exc.code != "corrupt_dataset" or not auth.is_teacher():
+    except LabkitError as exc:
+        # a damaged manifest names no owner; repairing rebuilds it from the sample folders and
+        # keeps the damaged file, so it destroys nothing and any student may ask for it
+        if exc.code != "corrupt_dataset":
             raise
     return jsonify(projects().repair(project_id).summary())
 
@@ -206,7 +210,7 @@ def remove_class(project_id: str, class_id: str) -> Response:
 @allow(STUDENT)
 def capture(project_id: str, class_id: str) -> Response:
     owned(project_id)
-    body = request.get_json(silent=True) or {}
+    body = json_body(optional=True)
     try:
         seconds = float(body.get("seconds", 1.0))
     except (TypeError, ValueError):
@@ -300,7 +304,7 @@ def thumbnail(project_id: str, sample_id: str) -> Response:
 @allow(STUDENT)
 def train(project_id: str) -> Response:
     owned(project_id)
-    body = request.get_json(silent=True) or {}
+    body = json_body(optional=True)
     job = service().start_training(project_id, str(body.get("classifier", "logistic")))
     response = jsonify(job)
     response.status_code = 202

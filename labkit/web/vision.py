@@ -19,11 +19,12 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 import cv2
-from flask import Blueprint, Response, abort, current_app, jsonify, render_template, request
+from flask import Blueprint, Response, abort, current_app, jsonify, render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from labkit.errors import LabkitError
+from labkit.web.common import json_body
 from labkit.web.access import ANONYMOUS, STUDENT, allow
 from labkit.web.overlay import overlay_labels
 
@@ -248,10 +249,7 @@ def watch(slug: str) -> Response:
 def settings(slug: str) -> Response:
     """Task options a student may change: the colour to track, the exercise to count."""
     _task(slug)
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise LabkitError(_("The request must be a JSON object."), code="bad_input",
-                          fix=_("Reload the page and try again."))
+    data = json_body()
     det = live().watch(slug)
     if slug == "colour" and "colour" in data:
         from labkit.vision.colour import COLOURS

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import time
 import zipfile
 from pathlib import Path
 from typing import Any

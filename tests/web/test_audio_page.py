@@ -154,6 +154,12 @@ def test_no_microphone_page_says_so_and_the_kit_keeps_working(tmp_path: Path) ->
         app = create_app(s, rt)
         app.config.update(TESTING=True, WTF_CSRF_ENABLED=False)
         client = app.test_client()
+        from labkit.store import Store
+
+        roster = Store.for_runtime(rt).roster
+        kid = roster.add_student(roster.add_class("一班").id, "王芳")
+        assert client.post(f"/student/classes/{kid.class_id}/students/{kid.id}").status_code \
+            == 302
         html = client.get("/audio").get_data(as_text=True)
         assert 'id="mic-missing"' in html and "没有找到麦克风" in html
         state = client.get("/api/audio/state").get_json()
@@ -170,6 +176,10 @@ def test_no_microphone_page_says_so_and_the_kit_keeps_working(tmp_path: Path) ->
 
 @pytest.mark.browser
 def test_browser_live_meter_and_wav_test(inproc_server: Any, page: Any, tmp_path: Path) -> None:
+    from labkit.store import Store
+    from tests.helpers import pick_a_name
+
+    pick_a_name(page, inproc_server.url, store=Store.for_runtime(inproc_server.runtime))
     page.goto(inproc_server.url + "/audio")
     assert page.locator("h1").inner_text() == "声音与语音"
     page.wait_for_function("document.getElementById('level-db').textContent !== '--'",

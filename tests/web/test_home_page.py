@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.helpers import pick_a_name
+
 pytestmark = pytest.mark.browser
 
 
@@ -24,6 +26,7 @@ def test_home_page_loads_clean_and_offline(live_server, page):
 
 
 def test_bench_button_drives_the_led_on_the_page(live_server, page):
+    pick_a_name(page, live_server.url, data_dir=live_server.data_dir)   # bench inputs need one
     page.goto(live_server.url + "/")
     page.wait_for_selector("#bench-button-press")
     assert not led_card_is_on(page)
@@ -39,6 +42,7 @@ def test_bench_button_drives_the_led_on_the_page(live_server, page):
 
 
 def test_sliders_and_motion_update_live(live_server, page):
+    pick_a_name(page, live_server.url, data_dir=live_server.data_dir)
     page.goto(live_server.url + "/")
     page.wait_for_selector("#bench-distance-slider")
     page.locator("#bench-distance-slider").fill("1.5")

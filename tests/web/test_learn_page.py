@@ -73,9 +73,10 @@ def test_pages_render_in_chinese(client: Any, student_client: Any) -> None:
     html = client.get("/learn").get_data(as_text=True)
     assert "教会实验箱" in html and "新建项目" in html
     pid = create(student_client).get_json()["id"]
-    html = client.get(f"/learn/{pid}").get_data(as_text=True)
+    html = student_client.get(f"/learn/{pid}").get_data(as_text=True)
     assert "按住录制" in html and "混淆矩阵" in html and 'data-class-name="猫"' in html
-    assert client.get("/learn/pnothere").status_code == 404
+    assert student_client.get("/learn/pnothere").status_code == 404
+    assert client.get(f"/learn/{pid}").status_code == 302     # no name picked: pick one first
     assert "/learn" in client.get("/").get_data(as_text=True)
 
 
@@ -260,6 +261,10 @@ def test_export_import_and_portfolio(student_client: Any, runtime: Any, app: Any
 
 @pytest.mark.browser
 def test_browser_teach_train_and_try_live(inproc_server: Any, page: Any, runtime: Any) -> None:
+    from labkit.store import Store
+    from tests.helpers import pick_a_name
+
+    pick_a_name(page, inproc_server.url, store=Store.for_runtime(runtime))
     page.goto(inproc_server.url + "/learn")
     page.fill("#new-name", "脸的分类器")
     rows = page.locator("#class-rows .class-name")

@@ -21,6 +21,18 @@ def data_dir(tmp_path: Path, model_store: Any) -> Path:
     return with_models(tmp_path / "data", model_store)
 
 
+@pytest.fixture(autouse=True)
+def _a_student(request: Any) -> None:
+    """Task settings (colour, exercise) need a student session: pick a name first."""
+    if "inproc_server" in request.fixturenames:
+        from labkit.store import Store
+        from tests.helpers import pick_a_name
+
+        server = request.getfixturevalue("inproc_server")
+        pick_a_name(request.getfixturevalue("page"), server.url,
+                    store=Store.for_runtime(server.runtime))
+
+
 def overlay_pixels(page: Any) -> int:
     return page.evaluate("""() => {
         const c = document.getElementById('camera-overlay');
