@@ -22,7 +22,8 @@ from labkit.fsutil import atomic_write_text
 
 SUMS_NAME = "SHA256SUMS"
 ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".zip")
-SUM_LINE = re.compile(r"([0-9a-f]{64}) [ *]([^/\\]+)")
+SUM_LINE = re.compile(r"([0-9a-f]{64}) [ *]((?:models/)?[^/\\]+)")
+SUBFOLDERS = ("", "models")     # model wheels sit apart so pip --find-links never sees them
 MAX_BUNDLE_BYTES = 8 * 1024 ** 3
 
 
@@ -45,10 +46,20 @@ def is_archive(name: str) -> bool:
     return name.endswith(ARCHIVE_SUFFIXES)
 
 
+def archives_in(folder: Path) -> list[str]:
+    """Relative names of the wheels/sdists in the folder and its models/ sub-folder."""
+    names = []
+    for sub in SUBFOLDERS:
+        base = folder / sub if sub else folder
+        if base.is_dir():
+            names += [f"{sub}/{p.name}" if sub else p.name for p in sorted(base.iterdir())
+                      if p.is_file() and is_archive(p.name)]
+    return names
+
+
 def write_sums(folder: Path) -> Path:
     """(Re)write SHA256SUMS for every wheel/sdist in the folder, sorted by name."""
-    lines = [f"{sha256_file(p)}  {p.name}" for p in sorted(folder.iterdir())
-             if p.is_file() and is_archive(p.name)]
+    lines = [f"{sha256_file(folder / name)}  {name}" for name in archives_in(folder)]
     return atomic_write_text(folder / SUMS_NAME, "\n".join(lines) + "\n")
 
 
@@ -93,8 +104,7 @@ def verify_folder(folder: Path) -> Verified:
             bad.append(f"{name} is missing")
         elif sha256_file(path) != digest:
             bad.append(f"{name} does not match its sha256")
-    extra = sorted(p.name for p in folder.iterdir()
-                   if p.is_file() and is_archive(p.name) and p.name not in sums)
+    extra = sorted(name for name in archives_in(folder) if name not in sums)
     bad += [f"{name} is not listed in SHA256SUMS" for name in extra]
     if bad:
         shown = "; ".join(bad[:3]) + (f" (and {len(bad) - 3} more)" if len(bad) > 3 else "")
@@ -119,10 +129,12 @@ def unpack(path: Path, into: Path | None = None) -> Path:
         with tarfile.open(path) as tf:
             members = [m for m in tf.getmembers() if m.isfile()]
             for m in members:
-                name = Path(m.name).name
-                if not (is_archive(name) or name == SUMS_NAME):
+                parts = Path(m.name).parts
+                name = parts[-1]
+                sub = "models/" if len(parts) > 1 and parts[-2] == "models" else ""
+                if not (is_archive(name) or (name == SUMS_NAME and not sub)):
                     continue
-                m.name = name             # flatten: wheels sit at the top of the folder
+                m.name = sub + name       # the bundle's own top folder name is dropped
                 tf.extract(m, target, filter="data")
     except (tarfile.TarError, OSError) as exc:
         raise BundleError(f"{path} is not a readable .tar wheelhouse ({exc})",
@@ -135,7 +147,7 @@ def find_wheel(verified: Verified, project: str) -> tuple[str, Path]:
     norm = re.sub(r"[-_.]+", "_", project).lower()
     found = []
     for name in verified.files:
-        if name.endswith(".whl"):
+        if name.endswith(".whl") and "/" not in name:
             dist, version = name.split("-")[:2]
             if re.sub(r"[-_.]+", "_", dist).lower() == norm:
                 found.append((version, verified.folder / name))
