@@ -25,12 +25,21 @@ def _settings(ctx: click.Context) -> Settings:
 @click.option("--keep", is_flag=True, help="Do not delete the file afterwards (testing).")
 @click.option("--owner", default="labkit", show_default=True,
               help="User that must own the data dir afterwards (when run as root).")
+@click.option("--scrub-cloud-init", is_flag=True,
+              help="Replace cloud-init's user-data/network-config beside it by stubs once "
+                   "cloud-init has applied them.")
 @click.pass_context
-def firstboot(ctx: click.Context, config_path: Path, keep: bool, owner: str) -> None:
+def firstboot(ctx: click.Context, config_path: Path, keep: bool, owner: str,
+              scrub_cloud_init: bool) -> None:
     """Apply labkit.toml once (name, PIN, room, Wi-Fi/hotspot, kiosk), then remove it."""
-    from labkit.provision.firstboot import System, run_firstboot
+    from labkit.provision.firstboot import System, run_firstboot, scrub_cloud_init as scrub
 
     settings = _settings(ctx)
+    if scrub_cloud_init:
+        for name in scrub(config_path.parent):
+            click.echo(f"replaced {config_path.parent / name} by a stub (cloud-init used it)")
+    if not config_path.exists():
+        return
     report = run_firstboot(config_path, settings.data_dir, System(owner=owner or None),
                            remove=not keep)
     click.echo("applied: " + (", ".join(report.applied) or "nothing"))

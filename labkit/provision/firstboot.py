@@ -181,6 +181,39 @@ def apply(parsed: ParseResult, data_dir: Path, system: System) -> FirstBootRepor
     return FirstBootReport(applied, problems, config.public(), "", time.time())
 
 
+CLOUD_INIT_STUBS = {
+    "user-data": "#cloud-config\n# Applied by cloud-init on this kit's first boot. labkit replaced the\n"
+                 "# original (it may have held passwords); edit a fresh copy for another kit.\n",
+    "network-config": "# Applied by cloud-init on this kit's first boot; the Wi-Fi password was\n"
+                      "# removed by labkit. The network settings live in NetworkManager now.\n"
+                      "network:\n  config: disabled\n",
+}
+
+
+def scrub_cloud_init(boot_dir: Path, *, instance_done: Path = Path(
+        "/var/lib/cloud/instance/boot-finished")) -> list[str]:
+    """Replace cloud-init's user-data/network-config by stubs once cloud-init has used them.
+
+    cloud-init applies these per instance, so after its first run (boot-finished exists) the
+    files are only a copy of the Wi-Fi password and user settings on a FAT partition any
+    computer can read. `network: {config: disabled}` keeps cloud-init from touching the
+    network it already set up.
+    """
+    if not instance_done.exists():
+        return []
+    scrubbed = []
+    for name, stub in CLOUD_INIT_STUBS.items():
+        path = boot_dir / name
+        try:
+            if path.read_text(encoding="utf-8", errors="replace") == stub:
+                continue
+        except FileNotFoundError:
+            continue
+        atomic_write_text(path, stub)
+        scrubbed.append(name)
+    return scrubbed
+
+
 def run_firstboot(source: Path, data_dir: Path, system: System | None = None,
                   *, remove: bool = True) -> FirstBootReport:
     """Parse, apply, save the report, remove the file. Never raises for a bad file."""

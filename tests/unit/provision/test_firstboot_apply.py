@@ -155,3 +155,20 @@ def test_hotspot_profile_replaces_our_wifi_profile(tmp_path: Path) -> None:
     assert sorted(p.name for p in folder.iterdir()) == ["labkit-hotspot.nmconnection"]
     text = (folder / "labkit-hotspot.nmconnection").read_text()
     assert "method=shared" in text and "address1=10.42.0.1/24" in text
+
+
+def test_cloud_init_files_are_scrubbed_only_after_cloud_init_ran(tmp_path: Path) -> None:
+    from labkit.provision.firstboot import CLOUD_INIT_STUBS, scrub_cloud_init
+
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    (boot / "network-config").write_text("wifis:\n  wlan0:\n    access-points:\n"
+                                         "      School: {password: 'secret123'}\n")
+    (boot / "user-data").write_text("#cloud-config\nhostname: kit-07\n")
+    done = tmp_path / "boot-finished"
+    assert scrub_cloud_init(boot, instance_done=done) == []        # cloud-init not run yet
+    assert "secret123" in (boot / "network-config").read_text()
+    done.write_text("")
+    assert sorted(scrub_cloud_init(boot, instance_done=done)) == ["network-config", "user-data"]
+    assert (boot / "network-config").read_text() == CLOUD_INIT_STUBS["network-config"]
+    assert scrub_cloud_init(boot, instance_done=done) == []        # once
