@@ -35,12 +35,18 @@ from labkit.provision.update import clean_pip_env
 
 INDEX_URL = "https://pypi.org/simple"
 LOCK_NAME = re.compile(r"lock-(?P<machine>x86_64|aarch64)-cp(?P<py>3\d+)\.txt")
-PLATFORM_TAGS = {
-    "x86_64": ("manylinux_2_28_x86_64", "manylinux_2_17_x86_64", "manylinux2014_x86_64",
-               "linux_x86_64"),
-    "aarch64": ("manylinux_2_28_aarch64", "manylinux_2_17_aarch64", "manylinux2014_aarch64",
-                "linux_aarch64"),
-}
+# Raspberry Pi OS Bookworm has glibc 2.36 (Trixie 2.41): every manylinux_2_N tag up to 2.36
+# runs there. pip's --platform takes exact tags, so all of them are listed — with only
+# "manylinux_2_28" pip would skip e.g. ai-edge-litert's manylinux_2_27 wheels.
+GLIBC_MAX_MINOR = 36
+
+
+def _platform_tags(arch: str) -> tuple[str, ...]:
+    tags = [f"manylinux_2_{minor}_{arch}" for minor in range(GLIBC_MAX_MINOR, 16, -1)]
+    return (*tags, f"manylinux2014_{arch}", f"linux_{arch}")
+
+
+PLATFORM_TAGS = {arch: _platform_tags(arch) for arch in ("x86_64", "aarch64")}
 PIP_TIMEOUT = ("--timeout", "20", "--retries", "1")
 
 
