@@ -67,7 +67,7 @@ lint: dev-venv
 WHEELHOUSE ?= $(CURDIR)/dist/wheelhouse
 WHEELHOUSE_LOCKS ?= requirements/lock-aarch64-cp311.txt requirements/lock-aarch64-cp313.txt
 
-wheelhouse: $(VENV)/.runtime-installed
+wheelhouse: catalogues
 	$(PY) -m labkit.provision.wheelhouse build --out $(WHEELHOUSE) --source $(CURDIR) \
 		$(addprefix --lock ,$(WHEELHOUSE_LOCKS))
 

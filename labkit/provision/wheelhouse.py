@@ -179,12 +179,20 @@ def download_lock(lock: Path, out: Path, *, timeout: float = 3600) -> None:
 
 
 def build_labkit_wheel(source: Path, out: Path, *, timeout: float = 600) -> Path:
-    """labkit's own wheel from the checkout (pure Python: one wheel for every platform)."""
+    """labkit's own wheel from the checkout (pure Python: one wheel for every platform).
+
+    The build backend (pyproject.toml's setuptools + wheel) comes from PyPI in pip's
+    isolated build environment, like any source build.
+    """
+    # compiled catalogues (.mo, not in git) must be in the wheel or the kit shows English ids
+    subprocess.run([sys.executable, "-m", "labkit.i18n", "compile"], cwd=source, check=True,
+                   env={**os.environ, "PYTHONPATH": str(source)}, capture_output=True,
+                   timeout=300)
     before = set(out.glob("labkit-*.whl"))
     for old in before:
         old.unlink()
-    proc = run_pip(["wheel", "--no-deps", "--no-build-isolation", "--wheel-dir", str(out),
-                    str(source)], timeout=timeout)
+    proc = run_pip(["wheel", "--no-deps", "--index-url", INDEX_URL, *PIP_TIMEOUT,
+                    "--wheel-dir", str(out), str(source)], timeout=timeout)
     made = sorted(out.glob("labkit-*.whl"))
     if proc.returncode != 0 or len(made) != 1:
         tail = [x for x in proc.stderr.splitlines() if x.strip()][-4:]
