@@ -74,7 +74,12 @@ if [ "$system" = "1" ]; then
       --user-group ${group_list:+--groups "$group_list"} labkit-kiosk
   fi
   install -d -o labkit -g labkit -m 0750 "$data"
-  ln -sfn "$prefix/current/bin/labkit" /usr/local/bin/labkit
+  # `labkit` for the IT teacher's shell: the kit's data dir unless told otherwise
+  rm -f /usr/local/bin/labkit
+  # shellcheck disable=SC2016  # the $ are for the wrapper, not for this script
+  printf '#!/bin/sh\n: "${LABKIT_DATA:=%s}"\nexport LABKIT_DATA\nexec %s "$@"\n' \
+    "$data" "$prefix/current/bin/labkit" > /usr/local/bin/labkit
+  chmod 0755 /usr/local/bin/labkit
   for unit in labkit.service labkit-firstboot.service labkit-kiosk.service; do
     [ -f "$units/$unit" ] && install -m 0644 "$units/$unit" "/etc/systemd/system/$unit"
   done

@@ -290,7 +290,15 @@ def update(bundle: Path, *, layout: Layout, data_dir: Path, project: str = "labk
     switch is the last step.
     """
     env = dict(os.environ if env is None else env)
-    layout.venvs.mkdir(parents=True, exist_ok=True)
+    try:
+        layout.venvs.mkdir(parents=True, exist_ok=True)
+        probe = layout.prefix / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UpdateError(f"cannot write to {layout.prefix} ({exc.strerror})",
+                          fix="run it as root: sudo labkit update FILE",
+                          code="not_permitted") from None
     with tempfile.TemporaryDirectory(prefix=".unpack-", dir=layout.prefix) as scratch:
         folder = unpack(bundle, Path(scratch))
         verified = verify_folder(folder)
