@@ -46,9 +46,13 @@ else
   say "installing labkit $version into $venv"
   rm -rf "$venv"
   "$python" -m venv --system-site-packages "$venv"
+  # the lock's pins for this Python (one wheelhouse holds the 3.11 and the 3.13 sets)
+  tag=$("$venv/bin/python" -c 'import sys; print("%d%d" % sys.version_info[:2])')
+  pins=("$wheelhouse/constraints-$(uname -m)-cp$tag.txt")
+  if [ -f "${pins[0]}" ]; then pins=(--constraint "${pins[0]}"); else pins=(); fi
   PIP_CONFIG_FILE=/dev/null PIP_DISABLE_PIP_VERSION_CHECK=1 \
     "$venv/bin/python" -m pip install --quiet --no-index --no-cache-dir \
-    --find-links "$wheelhouse" -- "$spec"
+    --find-links "$wheelhouse" "${pins[@]}" -- "$spec"
   touch "$venv/.installed"
 fi
 if [ "$(readlink "$prefix/current" 2>/dev/null || true)" != "venvs/$version" ]; then

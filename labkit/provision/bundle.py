@@ -42,8 +42,22 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
+CONSTRAINTS = re.compile(r"constraints-(x86_64|aarch64)-cp3\d+\.txt")
+
+
 def is_archive(name: str) -> bool:
-    return name.endswith(ARCHIVE_SUFFIXES)
+    """A file the wheelhouse lists in SHA256SUMS: a wheel, an sdist or a constraints file."""
+    return name.endswith(ARCHIVE_SUFFIXES) or bool(CONSTRAINTS.fullmatch(name))
+
+
+def constraints_for(folder: Path, machine: str, python: str) -> Path | None:
+    """The lock's pins (name==version) for one platform, if the wheelhouse has them.
+
+    One wheelhouse serves Python 3.11 and 3.13: without the pins, pip would take the newest
+    pure-Python release in the folder even when it was locked for the other Python.
+    """
+    path = folder / f"constraints-{machine}-cp{python}.txt"
+    return path if path.is_file() else None
 
 
 def archives_in(folder: Path) -> list[str]:

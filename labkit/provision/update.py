@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from labkit.errors import LabkitError
-from labkit.provision.bundle import find_wheel, unpack, verify_folder
+from labkit.provision.bundle import constraints_for, find_wheel, unpack, verify_folder
 
 log = logging.getLogger(__name__)
 
@@ -154,9 +154,17 @@ def build_venv(target: Path, wheelhouse: Path, requirement: str, *, python: str,
     new_python = str(target / "bin" / "python")
     pip = ([sys.executable, "-m", "pip", "--python", new_python] if own_pip
            else [new_python, "-m", "pip"])
+    pins = constraints_for(wheelhouse, platform.machine(), _python_tag(new_python, env))
     pip += ["install", "--no-index", "--find-links", str(wheelhouse), "--no-cache-dir",
-            "--", requirement]
+            *(["--constraint", str(pins)] if pins else []), "--", requirement]
     _checked(pip, clean_pip_env(env), "could not install from the wheelhouse", timeout=1800)
+
+
+def _python_tag(python: str, env: Mapping[str, str]) -> str:
+    """"311" for a Python 3.11 interpreter."""
+    proc = subprocess.run([python, "-c", "import sys; print('%d%d' % sys.version_info[:2])"],
+                          env=dict(env), capture_output=True, text=True, timeout=60)
+    return proc.stdout.strip()
 
 
 def _checked(cmd: list[str], env: Mapping[str, str], what: str, *, timeout: float) -> None:
@@ -275,6 +283,8 @@ def record(data_dir: Path, result: UpdateResult) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     data = {**result.to_dict(), "recorded_at": time.time()}
     atomic_write_text(path, json.dumps(data, ensure_ascii=False, indent=1))
+    match_owner(path.parent, data_dir)
+    match_owner(path, data_dir)
 
 
 def update(bundle: Path, *, layout: Layout, data_dir: Path, project: str = "labkit",
@@ -355,12 +365,24 @@ def update(bundle: Path, *, layout: Layout, data_dir: Path, project: str = "labk
     return result
 
 
+def match_owner(path: Path, like: Path) -> None:
+    """Give files written by root (sudo labkit update) to the data dir's owner (labkit)."""
+    if os.geteuid() != 0:
+        return
+    try:
+        st = like.stat()
+        os.chown(path, st.st_uid, st.st_gid)
+    except OSError:
+        pass
+
+
 def restore_database(backup: Path, data_dir: Path) -> None:
     """Put the pre-update database back (the new version may have migrated it)."""
     for suffix in ("-wal", "-shm"):
         (data_dir / (DB_NAME + suffix)).unlink(missing_ok=True)
     tmp = data_dir / (DB_NAME + ".restore")
     shutil.copyfile(backup, tmp)
+    match_owner(tmp, data_dir)
     os.replace(tmp, data_dir / DB_NAME)
 
 

@@ -224,10 +224,21 @@ def download_models(out: Path, *, machine: str = "aarch64", python: str = "311")
     return sorted(f"{p}=={v}" for p, v in needed)
 
 
+def write_constraints(lock: Path, out: Path) -> Path:
+    """constraints-<machine>-cp<XY>.txt: the lock's name==version pins, for the install."""
+    target = target_of(lock)
+    pins = read_lock(lock)
+    path = out / f"constraints-{target.machine}-cp{target.python}.txt"
+    path.write_text(f"# pins of {lock.name}, for pip install --constraint\n"
+                    + "".join(f"{p.name}=={p.version}\n" for p in pins), encoding="utf-8")
+    return path
+
+
 def build(out: Path, locks: list[Path], *, source: Path, models: bool = True) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for lock in locks:
         download_lock(lock, out)
+        write_constraints(lock, out)
     build_labkit_wheel(source, out)
     if models:
         download_models(out)

@@ -58,14 +58,15 @@ def _record_line(name: str, data: bytes) -> str:
 
 
 def build_wheel(folder: Path, version: str, behaviour: str = "good",
-                name: str = "labkit") -> Path:
+                name: str = "labkit", requires: tuple[str, ...] = ()) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     info = f"{name}-{version}.dist-info"
     files = {
         f"{name}/__init__.py": f"__version__ = {version!r}\n".encode(),
         f"{name}/cli.py": CLI.format(version=version, behaviour=behaviour).encode(),
         f"{info}/METADATA": (f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-                             "Provides-Extra: pi\n").encode(),
+                             "Provides-Extra: pi\n"
+                             + "".join(f"Requires-Dist: {r}\n" for r in requires)).encode(),
         f"{info}/WHEEL": b"Wheel-Version: 1.0\nGenerator: fakewheel\nRoot-Is-Purelib: true\n"
                          b"Tag: py3-none-any\n",
         f"{info}/entry_points.txt": f"[console_scripts]\nlabkit = {name}.cli:main\n".encode(),

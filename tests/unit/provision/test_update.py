@@ -99,3 +99,28 @@ def test_update_cli_refuses_a_damaged_stick(tmp_path: Path, data_dir: Path) -> N
                                        str(tmp_path / "opt"), "--service", "none"])
     assert result.exit_code == 2
     assert "damaged" in result.output and "sha256sum -c" in result.output
+
+
+def test_the_wheelhouse_pins_win_over_newer_files_for_the_other_python(tmp_path: Path) -> None:
+    """One wheelhouse holds the cp311 and cp313 sets; the constraints file keeps the lock."""
+    import platform
+    import sys
+
+    from labkit.provision.bundle import write_sums
+    from labkit.provision.update import build_venv
+    from tests.unit.provision.fakewheel import build_wheel
+
+    folder = tmp_path / "wh"
+    build_wheel(folder, "0.2.0", requires=("helper",))
+    build_wheel(folder, "1.0", name="helper")
+    build_wheel(folder, "2.0", name="helper")       # locked for the other Python only
+    tag = "%d%d" % sys.version_info[:2]
+    (folder / f"constraints-{platform.machine()}-cp{tag}.txt").write_text("helper==1.0\n")
+    write_sums(folder)
+    assert "constraints-" in (folder / "SHA256SUMS").read_text()
+    venv = tmp_path / "venv"
+    build_venv(venv, folder, "labkit==0.2.0", python=getattr(sys, "_base_executable",
+                                                             sys.executable),
+               system_site=False, env=dict(os.environ))
+    installed = sorted(p.name for p in (venv / "lib").glob("python*/site-packages/*.dist-info"))
+    assert installed == ["helper-1.0.dist-info", "labkit-0.2.0.dist-info"]
