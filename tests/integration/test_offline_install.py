@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 LOCK = Path(os.environ.get("LABKIT_OFFLINE_LOCK", REPO / "requirements" / "lock-x86_64-cp311.txt"))
 CACHE = REPO / ".cache" / "wheelhouse-host"
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]   # a full install, 2-10 min
 
 
 def host_wheelhouse() -> Path:
@@ -54,7 +54,8 @@ def test_offline_install_doctor_and_page(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}   # not the checkout
     pip = subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
-         "--no-index", "--find-links", str(wheelhouse), "--no-cache-dir", "--quiet", "--",
+         "--no-index", "--find-links", str(wheelhouse), "--no-cache-dir", "--quiet",
+         "--no-compile", "--",
          f"labkit=={__version__}"],
         env=clean_pip_env(env), capture_output=True, text=True, timeout=1800)
     assert pip.returncode == 0, pip.stderr[-3000:]
