@@ -176,7 +176,9 @@ def apply(parsed: ParseResult, data_dir: Path, system: System) -> FirstBootRepor
             run=system.run), N_("The network profile was saved but could not be started now "
                                 "(%(reason)s); NetworkManager keeps trying."))
     if config.kiosk:
-        step("kit.kiosk", lambda: system.run(["systemctl", "enable", KIOSK_UNIT]),
+        # --no-block: the kiosk is ordered after this unit, so waiting for it would deadlock
+        step("kit.kiosk", lambda: (system.run(["systemctl", "enable", KIOSK_UNIT]),
+                                   system.run(["systemctl", "start", "--no-block", KIOSK_UNIT])),
              N_("The kiosk screen could not be switched on (%(reason)s)."))
     return FirstBootReport(applied, problems, config.public(), "", time.time())
 

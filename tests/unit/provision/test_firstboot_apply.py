@@ -61,6 +61,7 @@ password = "abc;def#ghi"
     assert set(report.applied) == {"kit.name", "store", "kit.language", "network", "kit.kiosk"}
     assert ["hostnamectl", "set-hostname", "kit-07"] in fake.calls
     assert ["systemctl", "enable", "labkit-kiosk.service"] in fake.calls
+    assert ["systemctl", "start", "--no-block", "labkit-kiosk.service"] in fake.calls
     assert ["nmcli", "connection", "up", "id", "labkit-hotspot"] in fake.calls
     # the SSID and password reach NetworkManager only through the root-only keyfile
     assert not any("-kit 07" in arg or "abc;def" in arg for call in fake.calls for arg in call)
