@@ -45,6 +45,7 @@ DEFAULT_PREFIX = Path("/opt/labkit")
 DB_NAME = "labkit.sqlite3"
 STATE_NAME = "provision/update.json"
 HEALTH_TIMEOUT = 90.0
+KEEP_BACKUPS = 3
 
 
 class UpdateError(LabkitError):
@@ -276,6 +277,14 @@ def prune(layout: Layout, keep: set[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def prune_backups(folder: Path, keep: int = KEEP_BACKUPS) -> None:
+    """Keep the newest few pre-update database copies (by modification order, not by name:
+    names carry the wall clock, which may be wrong on a kit)."""
+    copies = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in copies[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
 def record(data_dir: Path, result: UpdateResult) -> None:
     from labkit.fsutil import atomic_write_text
 
@@ -325,8 +334,12 @@ def update(bundle: Path, *, layout: Layout, data_dir: Path, project: str = "labk
             name = f"{new_version}-{time.strftime('%Y%m%d%H%M%S')}"   # a forced reinstall
         target = layout.venv(name)
         shutil.rmtree(target, ignore_errors=True)       # a leftover of an interrupted try
-        build_venv(target, folder, requirement, python=python or base_python(layout),
-                   system_site=system_site_packages(layout), env=env)
+        try:
+            build_venv(target, folder, requirement, python=python or base_python(layout),
+                       system_site=system_site_packages(layout), env=env)
+        except BaseException:
+            shutil.rmtree(target, ignore_errors=True)
+            raise
     problems = health_check(target, data_dir, env=env, timeout=health_timeout)
     if problems:
         shutil.rmtree(target, ignore_errors=True)
@@ -338,6 +351,9 @@ def update(bundle: Path, *, layout: Layout, data_dir: Path, project: str = "labk
         stamp = time.strftime("%Y%m%d-%H%M%S")
         backup_dir = data_dir / "backups" / f"before-{new_version}-{stamp}"
         backup = str(copy_database(data_dir, backup_dir))
+        for made in (backup_dir.parent, backup_dir, Path(backup)):
+            match_owner(made, data_dir)
+        prune_backups(backup_dir.parent)
     previous_before = layout.version_of(layout.previous)
     if old_version:
         layout.point(layout.previous, old_version)
