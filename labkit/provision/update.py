@@ -277,10 +277,21 @@ def prune(layout: Layout, keep: set[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
 
 
+def _backup_number(path: Path) -> int:
+    head = path.name.split("-", 1)[0]
+    return int(head) if head.isdigit() else -1
+
+
+def next_backup_dir(folder: Path, version: str) -> Path:
+    """`backups/<n>-before-<version>`: numbered, because a kit's wall clock may be wrong."""
+    existing = [_backup_number(p) for p in folder.iterdir()] if folder.is_dir() else []
+    return folder / f"{max(existing, default=0) + 1:04d}-before-{version}"
+
+
 def prune_backups(folder: Path, keep: int = KEEP_BACKUPS) -> None:
-    """Keep the newest few pre-update database copies (by modification order, not by name:
-    names carry the wall clock, which may be wrong on a kit)."""
-    copies = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    """Keep the newest few pre-update database copies."""
+    copies = sorted((p for p in folder.iterdir() if p.is_dir() and _backup_number(p) >= 0),
+                    key=_backup_number)
     for old in copies[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
 
@@ -348,8 +359,7 @@ def update(bundle: Path, *, layout: Layout, data_dir: Path, project: str = "labk
         return result
     backup = None
     if (data_dir / DB_NAME).exists():
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        backup_dir = data_dir / "backups" / f"before-{new_version}-{stamp}"
+        backup_dir = next_backup_dir(data_dir / "backups", new_version)
         backup = str(copy_database(data_dir, backup_dir))
         for made in (backup_dir.parent, backup_dir, Path(backup)):
             match_owner(made, data_dir)
