@@ -71,6 +71,7 @@ def test_offline_install_doctor_and_page(tmp_path: Path) -> None:
 
     doctor = subprocess.run([labkit, "doctor", "--json"], cwd=tmp_path, env=run_env,
                             capture_output=True, text=True, timeout=300)
+    assert doctor.stdout.strip(), doctor.stderr[-3000:]
     report = json.loads(doctor.stdout)
     assert report["version"] == __version__
     names = {f["name"] for f in report["findings"]}
