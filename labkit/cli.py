@@ -171,6 +171,11 @@ from labkit.store.cli import teacher as _teacher_group  # noqa: E402
 
 main.add_command(_teacher_group)
 
+from labkit.provision.cli import firstboot as _firstboot_command, update as _update_command  # noqa: E402
+
+main.add_command(_firstboot_command)
+main.add_command(_update_command)
+
 
 if __name__ == "__main__":
     main()

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite needs (a real browser for the page tests,
-# a CJK font so Chinese renders, espeak-ng + sox for generated speech). As root it installs
+# a CJK font so Chinese renders, espeak-ng + sox for generated speech, shellcheck and
+# systemd-analyze for the SD image's scripts and units). As root it installs
 # them; otherwise it stops with the exact command to run. Browser tests are never skipped.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 command -v sox >/dev/null 2>&1 || need+=(sox)
+command -v shellcheck >/dev/null 2>&1 || need+=(shellcheck)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 fc-list 2>/dev/null | grep -qi "wenquanyi\|noto sans cjk" || need+=(fonts-wqy-microhei)
 [ ${#need[@]} -eq 0 ] && exit 0
 cmd="apt-get update && apt-get install -y --no-install-recommends ${need[*]}"
