@@ -46,6 +46,15 @@ class Extractor:
     def extract(self, payloads: Sequence[Any]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def augmenter(self, payloads: Sequence[Any], labels: Sequence[str], *, seed: int = 0
+                  ) -> Callable[[np.ndarray], tuple[np.ndarray, list[str]]] | None:
+        """Extra training rows made from the given sample rows only, or None for none.
+
+        The trainer calls it with training rows for the held-out measurement and with every
+        row for the kept model (labkit.models.trainable), so a copy of a test sample is never
+        trained on."""
+        return None
+
     def extract_one(self, payload: Any) -> np.ndarray:
         return self.extract([payload])[0]
 

@@ -89,10 +89,12 @@
     if (o && state.model) o.hidden = false;
   }
 
-  async function captureOnce(card, seconds) {
+  /* One hold of the button is one take: its frames are near-copies, so the kit holds a whole
+     take out when it measures the model. */
+  async function captureOnce(card, seconds, take) {
     try {
       const r = await Labkit.post(api + "/classes/" + card.dataset.classId + "/capture",
-        { seconds });
+        { seconds, take });
       addThumb(card, r.sample.id);
       setCount(card, r.count);
       if (r.found === false) showError(new Error(T.not_found));
@@ -104,13 +106,13 @@
      clip as long as the button was held. */
   document.querySelectorAll(".class-card").forEach((card) => {
     const btn = card.querySelector(".record");
-    let holding = false, started = 0, busy = false;
+    let holding = false, started = 0, busy = false, take = "";
     const period = kind === "sensor" ? 1000 : 250;
     async function loop() {
       while (holding) {
         if (!busy) {
           busy = true;
-          const ok = await captureOnce(card, 1.0);
+          const ok = await captureOnce(card, 1.0, take);
           busy = false;
           if (!ok) { holding = false; break; }
         }
@@ -121,6 +123,7 @@
       ev.preventDefault();
       clearError();
       holding = true; started = Date.now();
+      take = "t" + started.toString(36) + Math.random().toString(36).slice(2, 8);
       btn.classList.add("recording");
       if (kind !== "sound") loop();
     };
@@ -129,7 +132,7 @@
       ev.preventDefault();
       holding = false;
       btn.classList.remove("recording");
-      if (kind === "sound") captureOnce(card, Math.min(3, Math.max(0.5, (Date.now() - started) / 1000)));
+      if (kind === "sound") captureOnce(card, Math.min(3, Math.max(0.5, (Date.now() - started) / 1000)), take);
     };
     btn.addEventListener("pointerdown", down);
     btn.addEventListener("pointerup", up);
