@@ -324,7 +324,10 @@ def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
     feeds = [{input_name: feeds_x[i:i + 1]} for i in range(len(feeds_x))]
     with tempfile.TemporaryDirectory(dir=folder, prefix=".int8-") as tmp:
         dst = Path(tmp) / INT8_FILE
-        q = quantize_onnx(folder / MODEL_FILE, dst, feeds, threads=threads)
+        # the merged classifier (nodes "clf_…") stays float: it is tiny, and the static
+        # calibrator cannot augment every skl2onnx activation (an MLP's out_activations)
+        q = quantize_onnx(folder / MODEL_FILE, dst, feeds, threads=threads,
+                          keep_float_prefix="clf_")
         data = dst.read_bytes()
     int8_runner = OnnxClassifier(data, predictor.classes)
     # The kept float model was trained on every sample, so no sample is held out from it:

@@ -209,13 +209,15 @@ def agreement(float_runs: list[dict[str, np.ndarray]], int8_runs: list[dict[str,
 
 
 def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mapping[str, Any]],
-                  *, mode: str = "auto", per_channel: bool = True, threads: int = 2
-                  ) -> QuantizeReport:
+                  *, mode: str = "auto", per_channel: bool = True, threads: int = 2,
+                  keep_float_prefix: str | None = None) -> QuantizeReport:
     """Quantize `src` to int8 at `dst` (static QDQ if it has convolutions, else dynamic).
 
     `calib` is a folder of .npy/.npz files or an iterable of feed dicts. The written file is
     checked: it must load in ONNX Runtime, and its agreement with the float model on the
-    calibration feeds is reported.
+    calibration feeds is reported. Nodes whose name starts with `keep_float_prefix` stay
+    float (e.g. a small classifier merged behind a convolutional front end, whose skl2onnx
+    activations the static calibrator cannot augment).
     """
     from onnxruntime import quantization as q
 
@@ -255,15 +257,22 @@ def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mappi
         out = Path(tmp) / "int8.onnx"
         try:
             with _quiet_root_logger():
+                exclude = []
+                if keep_float_prefix:
+                    import onnx
+
+                    exclude = [n.name for n in onnx.load(str(prepped)).graph.node
+                               if n.name.startswith(keep_float_prefix)]
                 if mode == "static":
                     q.quantize_static(str(prepped), str(out), _Reader(feeds),
+                                      nodes_to_exclude=exclude,
                                       quant_format=q.QuantFormat.QDQ,
                                       activation_type=q.QuantType.QInt8,
                                       weight_type=q.QuantType.QInt8, per_channel=per_channel,
                                       calibrate_method=q.CalibrationMethod.MinMax)
                 else:
                     q.quantize_dynamic(str(prepped), str(out), weight_type=q.QuantType.QInt8,
-                                       per_channel=per_channel)
+                                       per_channel=per_channel, nodes_to_exclude=exclude)
         except Exception as exc:
             raise ModelError(f"onnxruntime could not quantize {src.name}: {exc}",
                              code="quantize_failed",
