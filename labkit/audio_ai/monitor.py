@@ -53,7 +53,7 @@ class AudioMonitor:
             self.vad_error = getattr(exc, "message", str(exc))
             log.warning("voice activity off: %s", self.vad_error)
         gate = VadGate(self.vad, feed=False) if self.vad is not None else None
-        self.commands = CommandWords(pin_factory=pin_factory, gate=gate)
+        self.commands = CommandWords(pin_factory=pin_factory, gate=gate, store=store)
         self.kws: Any = None
         self.kws_error: str | None = None
         if kws:

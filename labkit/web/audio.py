@@ -186,7 +186,7 @@ def settings() -> Response:
     if (v := _number(data, "kws_threshold", 0.0, 1.0)) is not None and m.kws is not None:
         m.kws.threshold = v
     if (v := _number(data, "words_threshold", 0.0, 1.0)) is not None:
-        m.commands.threshold = v
+        m.commands.threshold = m.commands.fixed_threshold = v
     if (v := _number(data, "level_threshold_db", 30.0, 120.0)) is not None:
         m.level.threshold_db = v
     if (v := _number(data, "clap_threshold_db", 6.0, 40.0)) is not None:
