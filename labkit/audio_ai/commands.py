@@ -64,7 +64,7 @@ def babble(clips: list[np.ndarray], seconds: float, rng: np.random.Generator) ->
     out = np.zeros(n, np.float64)
     if not clips:
         return out
-    for _ in range(4):
+    for _voice in range(4):
         c = np.asarray(clips[int(rng.integers(len(clips)))], np.float64)
         start = int(rng.integers(-c.size // 2, max(1, n - c.size // 2)))
         lo, hi = max(0, start), min(n, start + c.size)

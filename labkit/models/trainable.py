@@ -27,8 +27,9 @@ Stable API (other areas depend on it):
 
 The ONNX graph (skl2onnx, ZipMap off) has one input `features` (float32 [N, D]) and two outputs:
 `label` (int64 [N], an index into `classes`) and `probabilities` (float32 [N, C], columns in
-`classes` order, calibrated by the held-out skill). Classes are encoded as indices so Chinese names never have to live inside
-the graph; they travel beside it (labels JSON) and in the graph's metadata (`labkit.classes`).
+`classes` order, calibrated by the held-out skill). Classes are encoded as indices so Chinese
+names never have to live inside the graph; they travel beside it (labels JSON) and in the
+graph's metadata (`labkit.classes`).
 """
 
 from __future__ import annotations
