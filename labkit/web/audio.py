@@ -25,8 +25,7 @@ bp = Blueprint("audio", __name__)
 
 RECORD_SECONDS = (0.5, 3.0)
 ACTIONS = ("none", "led_on", "led_off", "led_toggle", "fan_on", "fan_off")
-DEFAULT_ACTIONS = {"开灯": "led_on", "关灯": "led_off", "lights on": "led_on",
-                   "lights off": "led_off", "double_clap": "none"}
+DEFAULT_ACTIONS = {"开灯": "led_on", "关灯": "led_off", "double_clap": "none"}
 
 
 
