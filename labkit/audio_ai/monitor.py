@@ -53,7 +53,7 @@ class AudioMonitor:
             self.vad_error = getattr(exc, "message", str(exc))
             log.warning("voice activity off: %s", self.vad_error)
         gate = VadGate(self.vad, feed=False) if self.vad is not None else None
-        self.commands = CommandWords(pin_factory=pin_factory, gate=gate)
+        self.commands = CommandWords(pin_factory=pin_factory, gate=gate, store=store)
         self.kws: Any = None
         self.kws_error: str | None = None
         if kws:
@@ -65,6 +65,7 @@ class AudioMonitor:
                 self.kws_error = getattr(exc, "message", str(exc))
                 log.warning("English commands off: %s", self.kws_error)
         self.actions: dict[str, Callable[[], Any]] = {}
+        self.kws_drives_outputs = False
         self.clap_action: Callable[[], Any] | None = None
         self.commands.when_heard = self._heard_word
         if self.kws is not None:
@@ -158,7 +159,11 @@ class AudioMonitor:
     def _heard_command(self, command: str, confidence: float) -> None:
         last = self.kws.history[-1] if self.kws is not None and self.kws.history else None
         self._publish("audio.command", {"source": "kws", "result": last})
-        self._run_action(command, self.actions.get(command))
+        # the English grammar commands are shown, never obeyed: measured on espeak-ng voices
+        # they fire on most short non-command words ("read" → green, "top" → stop;
+        # tests/unit/audio/test_kws_limits.py), so they would switch the kit at random
+        if self.kws_drives_outputs:
+            self._run_action(command, self.actions.get(command))
 
     def _double_clap(self) -> None:
         self._publish("audio.clap", dict(self.clap.reading(), double=True))

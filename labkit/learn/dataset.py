@@ -50,6 +50,21 @@ MAX_SENSOR_READINGS = 2000
 SENSOR_CHANNELS = ("distance", "light")
 
 
+TAKE_PATTERN = "^[A-Za-z0-9_-]{1,40}$"
+
+
+def check_take(take: Any) -> str:
+    """A take id from the page: short letters/digits, or "" for none."""
+    import re
+
+    if take in (None, ""):
+        return ""
+    if not isinstance(take, str) or not re.fullmatch(TAKE_PATTERN, take):
+        raise LabkitError(_("The recording take id is not valid."), code="bad_input",
+                          fix=_("Reload the page and record again."))
+    return take
+
+
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
@@ -73,9 +88,20 @@ class Sample:
     file: str
     created: str
     source: str = "camera"
+    #: one hold of the record button: frames of one take are near-copies of each other, so
+    #: evaluation holds a take out whole (labkit.models.evaluation); "" = a take of its own
+    take: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "file": self.file, "created": self.created, "source": self.source}
+        data = {"id": self.id, "file": self.file, "created": self.created, "source": self.source}
+        if self.take:
+            data["take"] = self.take
+        return data
+
+    @property
+    def group(self) -> str:
+        """The recording this sample belongs to, for a held-out split."""
+        return f"take:{self.take}" if self.take else f"sample:{self.id}"
 
 
 @dataclass
@@ -282,7 +308,8 @@ class Project:
             raise corrupt(root, f"project.json has a bad entry at {where}") from None
         classes = []
         for c in data["classes"]:
-            samples = [Sample(s["id"], s["file"], s["created"], s.get("source", "camera"))
+            samples = [Sample(s["id"], s["file"], s["created"], s.get("source", "camera"),
+                              s.get("take", ""))
                        for s in c["samples"]]
             classes.append(ClassInfo(c["id"], c["name"], samples))
         if data["id"] != root.name:
@@ -370,9 +397,12 @@ class Project:
                   n=MAX_TOTAL),
                 code="too_many_samples", fix=_("Delete some samples first."))
 
-    def add_sample(self, class_id: str, payload: Any, *, source: str = "camera") -> Sample:
+    def add_sample(self, class_id: str, payload: Any, *, source: str = "camera",
+                   take: str = "") -> Sample:
         """Store one sample: a BGR image (image/hand/pose), int16 audio (sound) or a sensor
-        window dict (sensor). Raw uploads go through `add_upload`."""
+        window dict (sensor). Raw uploads go through `add_upload`. `take` names one hold of
+        the record button (see `Sample.take`)."""
+        take = check_take(take)
         with self.lock:
             info = self.get_class(class_id)
             self._check_room(info)
@@ -390,7 +420,7 @@ class Project:
             else:
                 data = json.dumps(check_sensor_window(payload)).encode("utf-8")
                 ext = ".json"
-            sample = Sample(new_id("s"), "", _now(), source)
+            sample = Sample(new_id("s"), "", _now(), source, take)
             sample.file = sample.id + ext
             atomic_write_bytes(self.class_dir(info.id) / sample.file, data)
             info.samples.append(sample)
@@ -485,6 +515,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
                     "properties": {
                         "id": {"type": "string", "pattern": "^s[0-9a-z]+$"},
                         "file": {"type": "string", "pattern": r"^s[0-9a-z]+\.(jpg|wav|json)$"},
+                        "take": {"type": "string", "pattern": TAKE_PATTERN},
                     }}},
             }}},
         "model": {"type": ["object", "null"]},

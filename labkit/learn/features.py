@@ -6,7 +6,8 @@
 | image  | `hog_colour/1` (always available)    | edges (HOG 64×64) + HSV colour histogram         |
 | hand   | `hand_landmarks/1`                   | 21 landmarks, wrist-centred, scale-free        |
 | pose   | `pose_landmarks/1`                   | 33 landmarks, hip-centred, torso-scaled + visibility |
-| sound  | `log_mel/1`                          | labkit.audio_ai.features.clip_features (32×40)  |
+| sound  | `speech_embedding/1` (model store)   | pretrained speech embedding, mean+max 192-d     |
+| sound  | `log_mel/1` (always available)       | labkit.audio_ai.features.clip_features (32×40)  |
 | sensor | `sensor_window/1`                    | mean/std/min/max/slope of each channel         |
 
 An extractor returns one row per sample; a sample it cannot read (no hand in the picture)
@@ -45,6 +46,15 @@ class Extractor:
 
     def extract(self, payloads: Sequence[Any]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def augmenter(self, payloads: Sequence[Any], labels: Sequence[str], *, seed: int = 0
+                  ) -> Callable[[np.ndarray], tuple[np.ndarray, list[str]]] | None:
+        """Extra training rows made from the given sample rows only, or None for none.
+
+        The trainer calls it with training rows for the held-out measurement and with every
+        row for the kept model (labkit.models.trainable), so a copy of a test sample is never
+        trained on."""
+        return None
 
     def extract_one(self, payload: Any) -> np.ndarray:
         return self.extract([payload])[0]
@@ -291,6 +301,72 @@ class SoundExtractor(Extractor):
                 rows[i] = np.asarray(clip_features(arr), np.float32).reshape(-1)[:self.dim]
         return rows
 
+    def augmenter(self, payloads: Sequence[Any], labels: Sequence[str], *, seed: int = 0
+                  ) -> Callable[[np.ndarray], tuple[np.ndarray, list[str]]] | None:
+        return _sound_augmenter(self, payloads, labels, seed)
+
+
+def _sound_augmenter(extractor: Extractor, payloads: Sequence[Any], labels: Sequence[str],
+                     seed: int) -> Callable[[np.ndarray], tuple[np.ndarray, list[str]]]:
+    """Each clip again in white noise and in babble of the other clips, both at 10 dB: a
+    classroom is never as quiet as the moment the examples were recorded."""
+    from labkit.audio_ai.commands import AUGMENT_SNR_DB, babble, mix_at, with_noise
+    from labkit.drivers.wav import RATE
+
+    cache: dict[int, np.ndarray] = {}
+
+    def augment(rows: np.ndarray) -> tuple[np.ndarray, list[str]]:
+        pool = [np.asarray(payloads[r]) for r in rows]
+        out, out_labels = [], []
+        for r in rows:
+            if r not in cache:
+                clip = np.asarray(payloads[r]).reshape(-1)
+                rng = np.random.default_rng([seed, int(r)])
+                others = [c for c in pool if c is not payloads[r]]
+                copies = [with_noise(clip, AUGMENT_SNR_DB, rng)]
+                if others:
+                    copies.append(mix_at(clip, babble(others, clip.size / RATE, rng),
+                                         AUGMENT_SNR_DB))
+                cache[r] = extractor.extract(copies)
+            feats = cache[r][np.isfinite(cache[r]).all(axis=1)]
+            out.append(feats)
+            out_labels += [labels[r]] * len(feats)
+        return (np.concatenate(out) if out else np.zeros((0, extractor.dim))), out_labels
+
+    return augment
+
+
+class SpeechEmbeddingExtractor(Extractor):
+    """The pretrained speech embedding (labkit.audio_ai.embedding): mean+max, 192-d."""
+
+    name = "speech_embedding/1"
+    kind = "sound"
+
+    def __init__(self, embedder: Any) -> None:
+        from labkit.audio_ai.embedding import DIM
+
+        self.embedder = embedder
+        self.dim = DIM
+
+    @classmethod
+    def from_store(cls, store: Any) -> "SpeechEmbeddingExtractor | None":
+        from labkit.audio_ai.embedding import SpeechEmbedder
+
+        emb = SpeechEmbedder.from_store(store)
+        return cls(emb) if emb is not None else None
+
+    def extract(self, payloads: Sequence[Any]) -> np.ndarray:
+        rows = np.full((len(payloads), self.dim), np.nan, np.float32)
+        for i, clip in enumerate(payloads):
+            arr = np.asarray(clip).reshape(-1)
+            if arr.size >= 400:
+                rows[i] = self.embedder.clip_vector(arr)
+        return rows
+
+    def augmenter(self, payloads: Sequence[Any], labels: Sequence[str], *, seed: int = 0
+                  ) -> Callable[[np.ndarray], tuple[np.ndarray, list[str]]] | None:
+        return _sound_augmenter(self, payloads, labels, seed)
+
 
 class SensorExtractor(Extractor):
     """Window statistics per channel: mean, std, min, max and slope (units per second)."""
@@ -350,7 +426,8 @@ def extractor_for(kind: str, *, store: Any = None, prefer_embedder: bool = True,
                 code="no_model", fix=_("Ask the teacher to run: labkit models fetch"))
         return LandmarkExtractor(kind, tracker)
     if kind == "sound":
-        return SoundExtractor()
+        speech = SpeechEmbeddingExtractor.from_store(store) if prefer_embedder else None
+        return speech or SoundExtractor()
     if kind == "sensor":
         return SensorExtractor(channels)
     raise LabkitError(_("Unknown kind of project: %(kind)s.", kind=repr(kind)), code="bad_kind",
@@ -373,6 +450,13 @@ def extractor_by_name(name: str, *, store: Any = None, channels: Sequence[str] =
         return extractor_for(name.split("_")[0], store=store, tracker=tracker)
     if name == SoundExtractor.name:
         return SoundExtractor()
+    if name == SpeechEmbeddingExtractor.name:
+        speech = SpeechEmbeddingExtractor.from_store(store)
+        if speech is None:
+            raise LabkitError(_("This model needs the speech embedding model, which is not "
+                                "installed."), code="no_model",
+                              fix=_("Ask the teacher to run: labkit models fetch"))
+        return speech
     if name == SensorExtractor.name:
         return SensorExtractor(channels)
     raise LabkitError(_("The model uses an unknown feature extractor %(name)s.", name=repr(name)),

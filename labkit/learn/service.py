@@ -173,14 +173,14 @@ class LearnService:
         return self.sampler().window()
 
     # ---- capture ------------------------------------------------------------------------
-    def capture(self, project_id: str, class_id: str, *, seconds: float = 1.0
-                ) -> dict[str, Any]:
+    def capture(self, project_id: str, class_id: str, *, seconds: float = 1.0,
+                take: str = "") -> dict[str, Any]:
         project = self.projects.get(project_id)
         payload = self.live_payload(project, seconds=seconds)
         if project.kind == "sound" and np.abs(np.asarray(payload, np.int32)).max(initial=0) < 100:
             raise LabkitError(_("The recording is silent."), code="bad_audio",
                               fix=_("Speak closer to the microphone and hold the button."))
-        sample = project.add_sample(class_id, payload, source="live")
+        sample = project.add_sample(class_id, payload, source="live", take=take)
         found = None
         if project.kind in ("hand", "pose"):
             tracker = self.tracker(project.kind)

@@ -220,14 +220,16 @@ def agreement(float_runs: list[dict[str, np.ndarray]], int8_runs: list[dict[str,
 
 def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mapping[str, Any]],
                   *, mode: str = "auto", per_channel: bool = True, reduce_range: bool = True,
-                  threads: int = 2) -> QuantizeReport:
+                  threads: int = 2, keep_float_prefix: str | None = None) -> QuantizeReport:
     """Quantize `src` to int8 at `dst` (static QDQ if it has convolutions, else dynamic).
 
     `calib` is a folder of .npy/.npz files or an iterable of feed dicts. `reduce_range` keeps
     weights to 7 bits so the model computes the same on every CPU (see the module docstring);
     turn it off only for a model that will run on VNNI or ARM CPUs alone. The written file is
     checked: it must load in ONNX Runtime, and its agreement with the float model on the
-    calibration feeds is reported.
+    calibration feeds is reported. Nodes whose name starts with `keep_float_prefix` stay
+    float (e.g. a small classifier merged behind a convolutional front end, whose skl2onnx
+    activations the static calibrator cannot augment).
     """
     from labkit.models.runtime import onnxruntime_module
 
@@ -270,8 +272,15 @@ def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mappi
         out = Path(tmp) / "int8.onnx"
         try:
             with _quiet_root_logger():
+                exclude = []
+                if keep_float_prefix:
+                    import onnx
+
+                    exclude = [n.name for n in onnx.load(str(prepped)).graph.node
+                               if n.name.startswith(keep_float_prefix)]
                 if mode == "static":
                     q.quantize_static(str(prepped), str(out), _Reader(feeds),
+                                      nodes_to_exclude=exclude,
                                       quant_format=q.QuantFormat.QDQ,
                                       activation_type=q.QuantType.QInt8,
                                       weight_type=q.QuantType.QInt8, per_channel=per_channel,
@@ -279,7 +288,8 @@ def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mappi
                                       calibrate_method=q.CalibrationMethod.MinMax)
                 else:
                     q.quantize_dynamic(str(prepped), str(out), weight_type=q.QuantType.QInt8,
-                                       per_channel=per_channel, reduce_range=reduce_range)
+                                       per_channel=per_channel, reduce_range=reduce_range,
+                                       nodes_to_exclude=exclude)
         except Exception as exc:
             raise ModelError(f"onnxruntime could not quantize {src.name}: {exc}",
                              code="quantize_failed",

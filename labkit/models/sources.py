@@ -64,7 +64,7 @@ RGB_0_1 = {"colour": "RGB", "layout": "NHWC", "range": [0.0, 1.0],
 RGB_M1_1 = {"colour": "RGB", "layout": "NHWC", "range": [-1.0, 1.0],
             "formula": "pixel / 127.5 - 1"}
 
-SOURCE_MODULES = ("labkit.models.efficientnet",)
+SOURCE_MODULES = ("labkit.models.efficientnet", "labkit.models.speech_embedding")
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ rest of the kit (live prediction, export/import, int8) already knows how to run.
 
     from labkit.models.trainable import train_classifier
     clf = train_classifier(X, y, kind="logistic")     # y: class names (Chinese is fine)
-    clf.metrics["accuracy"], clf.confusion, clf.misclassified
+    clf.metrics["accuracy"], clf.confusion, clf.misclassified   # held-out figures
     clf.predict_proba(X_new)                          # (n, len(clf.classes)) float
     onnx_bytes = clf.to_onnx()                        # input "features" float32 [N, D]
     card = clf.model_card(name="My classifier")
@@ -16,7 +16,8 @@ rest of the kit (live prediction, export/import, int8) already knows how to run.
 Stable API (other areas depend on it):
 
 * `train_classifier(X, y, kind='logistic'|'knn'|'mlp', test_size=0.25, seed=0,
-  progress=None) -> TrainedClassifier`
+  progress=None, *, groups=None, augment=None) -> TrainedClassifier` — figures measured on
+  held-out recordings (labkit.models.evaluation), the kept model fitted on every sample.
 * `TrainedClassifier.classes` (list[str], sorted by first appearance in `y`),
   `.predict_proba(X)`, `.predict(X)`, `.metrics` (dict), `.confusion` (ndarray, rows = true
   class, columns = predicted class, both in `classes` order), `.misclassified` (list of dicts),
@@ -26,8 +27,9 @@ Stable API (other areas depend on it):
 
 The ONNX graph (skl2onnx, ZipMap off) has one input `features` (float32 [N, D]) and two outputs:
 `label` (int64 [N], an index into `classes`) and `probabilities` (float32 [N, C], columns in
-`classes` order). Classes are encoded as indices so Chinese names never have to live inside
-the graph; they travel beside it (labels JSON) and in the graph's metadata (`labkit.classes`).
+`classes` order, calibrated by the held-out skill). Classes are encoded as indices so Chinese
+names never have to live inside the graph; they travel beside it (labels JSON) and in the
+graph's metadata (`labkit.classes`).
 """
 
 from __future__ import annotations
@@ -104,20 +106,6 @@ def check_class_counts(counts: dict[str, int]) -> None:
             fix=_("Record more samples for each class (10 or more works best)."))
 
 
-def _split(y_idx: np.ndarray, n_classes: int, test_size: float,
-           seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified split with at least one test and one training sample per class."""
-    from sklearn.model_selection import train_test_split
-
-    n = len(y_idx)
-    n_test = int(round(test_size * n))
-    n_test = min(max(n_test, n_classes), n - n_classes)
-    idx = np.arange(n)
-    train, test = train_test_split(idx, test_size=n_test, stratify=y_idx, random_state=seed,
-                                   shuffle=True)
-    return np.sort(train), np.sort(test)
-
-
 def _make_estimator(kind: str, n_train: int, n_classes: int, seed: int) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.neighbors import KNeighborsClassifier
@@ -160,6 +148,10 @@ class TrainedClassifier:
     train_indices: np.ndarray
     test_indices: np.ndarray
     sample_counts: dict[str, int]
+    #: held-out skill used to shrink live confidences (labkit.models.evaluation.calibrate)
+    calibration: dict[str, Any] | None = None
+    #: the model fitted on the training part only, which produced the held-out figures
+    held_out_pipeline: Any = None
     trained_at: str = field(default_factory=lambda: _dt.datetime.now(_dt.timezone.utc)
                             .isoformat(timespec="seconds"))
 
@@ -175,8 +167,11 @@ class TrainedClassifier:
         return arr.astype(np.float64)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities, shape (n, len(classes)), columns in `classes` order."""
-        return np.asarray(self.pipeline.predict_proba(self._prep(X)), dtype=np.float64)
+        """Calibrated class probabilities, shape (n, len(classes)), in `classes` order."""
+        from labkit.models.evaluation import calibrate
+
+        raw = np.asarray(self.pipeline.predict_proba(self._prep(X)), dtype=np.float64)
+        return calibrate(raw, self.calibration)
 
     def predict(self, X: Any) -> list[str]:
         return [self.classes[i] for i in self.predict_proba(X).argmax(axis=1)]
@@ -192,11 +187,13 @@ class TrainedClassifier:
             initial_types=[(ONNX_INPUT, FloatTensorType([None, self.n_features]))],
             options={id(clf): {"zipmap": False}}, target_opset={"": ONNX_OPSET, "ai.onnx.ml": 1})
         _rename_outputs(onx)
+        _append_calibration(onx, self.calibration, len(self.classes))
         _dedupe_opsets(onx)
         onx.doc_string = doc or f"labkit teachable {self.kind} classifier"
         _set_metadata(onx, {CLASSES_METADATA_KEY: json.dumps(self.classes, ensure_ascii=False),
                             "labkit.kind": self.kind,
-                            "labkit.accuracy": f"{self.metrics['accuracy']:.6f}"})
+                            "labkit.accuracy": _accuracy_text(self.metrics["accuracy"]),
+                            "labkit.calibration": json.dumps(self.calibration or {})})
         return onx.SerializeToString()
 
     def model_card(self, **extra: Any) -> dict[str, Any]:
@@ -211,9 +208,18 @@ class TrainedClassifier:
             "classes": list(self.classes),
             "sample_counts": dict(self.sample_counts),
             "n_features": self.n_features,
-            "accuracy": round(float(self.metrics["accuracy"]), 4),
+            # held-out figures (None: too few samples to measure); the model itself was then
+            # trained on all `n_fit` rows
+            "accuracy": (None if self.metrics["accuracy"] is None
+                         else round(float(self.metrics["accuracy"]), 4)),
+            "measured": bool(self.metrics.get("measured", True)),
             "n_train": int(self.metrics["n_train"]),
             "n_test": int(self.metrics["n_test"]),
+            "n_fit": int(self.metrics.get("n_fit", self.metrics["n_train"])),
+            "chance": self.metrics.get("chance"),
+            "per_class": self.metrics.get("per_class", {}),
+            "warnings": self.metrics.get("warnings", []),
+            "calibration": self.calibration,
             "confusion": self.confusion.tolist(),
             "trained_at": self.trained_at,
             "onnx": {"input": ONNX_INPUT, "outputs": [ONNX_LABEL, ONNX_PROBABILITIES],
@@ -239,6 +245,36 @@ def _rename_outputs(onx: Any) -> None:
                 out.name = new
 
 
+def _accuracy_text(accuracy: float | None) -> str:
+    return "not measured" if accuracy is None else f"{accuracy:.6f}"
+
+
+def _append_calibration(onx: Any, calibration: dict[str, Any] | None, n_classes: int) -> None:
+    """Make the graph's `probabilities` output the calibrated one (p·s + (1 − s)/C).
+
+    The exported file then answers exactly what the page shows, on any kit; `label` is an
+    argmax and the shrink keeps the ranking, so it needs no change.
+    """
+    from onnx import helper, numpy_helper
+
+    s = float((calibration or {}).get("skill", 1.0))
+    if s >= 1.0:
+        return
+    raw = ONNX_PROBABILITIES + "_raw"
+    for node in onx.graph.node:
+        node.output[:] = [raw if o == ONNX_PROBABILITIES else o for o in node.output]
+        node.input[:] = [raw if i == ONNX_PROBABILITIES else i for i in node.input]
+    scale = numpy_helper.from_array(np.array(s, np.float32), "calibration_skill")
+    offset = numpy_helper.from_array(np.array((1.0 - s) / n_classes, np.float32),
+                                     "calibration_offset")
+    onx.graph.initializer.extend([scale, offset])
+    onx.graph.node.extend([
+        helper.make_node("Mul", [raw, "calibration_skill"], [raw + "_scaled"],
+                         name="calibration_mul"),
+        helper.make_node("Add", [raw + "_scaled", "calibration_offset"], [ONNX_PROBABILITIES],
+                         name="calibration_add")])
+
+
 def _dedupe_opsets(onx: Any) -> None:
     """skl2onnx may list the default domain twice; tools such as the quantiser reject that."""
     best: dict[str, int] = {}
@@ -257,16 +293,58 @@ def _set_metadata(onx: Any, values: dict[str, str]) -> None:
         prop.key, prop.value = key, value
 
 
+Augment = Callable[[np.ndarray], "tuple[Any, Sequence[Any]]"]
+
+
+def _fit(kind: str, X: np.ndarray, y_idx: np.ndarray, n_classes: int, seed: int) -> Any:
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    pipeline = _make_estimator(kind, len(y_idx), n_classes, seed)
+    with warnings.catch_warnings():
+        # a small MLP on 20 samples may stop before "convergence"; held-out accuracy tells
+        # the student what matters
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        pipeline.fit(X, y_idx)
+    return pipeline
+
+
+def _with_augmented(arr: np.ndarray, y_idx: np.ndarray, rows: np.ndarray,
+                    augment: Augment | None, classes: list[str]
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """The chosen rows plus the caller's augmented copies made from those rows only."""
+    X, y = arr[rows], y_idx[rows]
+    if augment is None or len(rows) == 0:
+        return X, y
+    extra_x, extra_y = augment(rows)
+    extra_x = np.asarray(extra_x, dtype=np.float64)
+    if extra_x.size == 0:
+        return X, y
+    extra_idx = np.array([classes.index(str(label)) for label in extra_y], dtype=np.int64)
+    return np.concatenate([X, extra_x.reshape(len(extra_idx), -1)]), np.concatenate(
+        [y, extra_idx])
+
+
 def train_classifier(X: Any, y: Sequence[Any], kind: str = "logistic", test_size: float = 0.25,
-                     seed: int = 0, progress: Progress | None = None) -> TrainedClassifier:
-    """Fit StandardScaler + `kind` on a stratified split and evaluate on the held-out part.
+                     seed: int = 0, progress: Progress | None = None, *,
+                     groups: Sequence[Any] | None = None,
+                     augment: Augment | None = None) -> TrainedClassifier:
+    """Measure `kind` on held-out recordings, then fit the kept model on every sample.
+
+    `groups` gives each sample its recording (or speaker/session) id: a group is held out
+    whole (labkit.models.evaluation). `augment(rows)` returns extra (features, labels) made
+    from the given sample rows only — it is called with the training rows for the held-out
+    measurement and with all rows for the kept model, so no augmented copy of a test sample
+    is ever trained on. `metrics["accuracy"]` is the held-out accuracy, or None when nothing
+    could be held out (`metrics["measured"]` False).
 
     `y` may hold any labels (they are turned into strings). Raises `LabkitError` for one class
     only, a class with fewer than 3 samples, NaN/inf features or a bad shape — messages a
     student can act on. `progress(stage, fraction)` is called with stages "split", "fit",
-    "evaluate", "done".
+    "evaluate", "final" (fitting the kept model on everything), "done".
     """
-    from sklearn.metrics import accuracy_score, confusion_matrix
+    from labkit.models.evaluation import calibrate, measure, split_by_group
 
     report = progress or (lambda stage, frac: None)
     if kind not in KINDS:
@@ -282,43 +360,44 @@ def train_classifier(X: Any, y: Sequence[Any], kind: str = "logistic", test_size
     y_idx = np.array([classes.index(lbl) for lbl in labels], dtype=np.int64)
 
     report("split", 0.05)
-    train, test = _split(y_idx, len(classes), test_size, seed)
+    split = split_by_group(y_idx, groups, len(classes), test_size, seed)
+    train, test = split.train, split.test
     report("fit", 0.1)
-    pipeline = _make_estimator(kind, len(train), len(classes), seed)
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
-    with warnings.catch_warnings():
-        # a small MLP on 20 samples may stop before "convergence"; held-out accuracy tells
-        # the student what matters
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        pipeline.fit(arr[train], y_idx[train])
-    report("evaluate", 0.9)
-
-    proba = np.asarray(pipeline.predict_proba(arr[test]))
-    pred = proba.argmax(axis=1)
+    X_fit, y_fit = _with_augmented(arr, y_idx, train, augment, classes)
+    held_out_model = _fit(kind, X_fit, y_fit, len(classes), seed)
+    report("evaluate", 0.5)
+    if len(test):
+        proba = np.asarray(held_out_model.predict_proba(arr[test]))
+    else:
+        proba = np.zeros((0, len(classes)))
     truth = y_idx[test]
-    conf = confusion_matrix(truth, pred, labels=list(range(len(classes))))
-    per_class = {}
-    for i, name in enumerate(classes):
-        row = conf[i].sum()
-        per_class[name] = {"recall": float(conf[i, i] / row) if row else 0.0, "n_test": int(row)}
+    evaluation = measure(truth, proba, classes, counts, split.unmeasured)
+    proba = calibrate(proba, evaluation.calibration)
+    pred = proba.argmax(axis=1) if len(test) else np.zeros(0, np.int64)
     wrong = [
         {"index": int(test[j]), "true": classes[truth[j]], "predicted": classes[pred[j]],
          "confidence": round(float(proba[j, pred[j]]), 4)}
         for j in np.flatnonzero(pred != truth)
     ]
+    report("final", 0.6)
+    X_all, y_all = _with_augmented(arr, y_idx, np.arange(len(y_idx)), augment, classes)
+    pipeline = _fit(kind, X_all, y_all, len(classes), seed)
     metrics = {
-        "accuracy": float(accuracy_score(truth, pred)),
+        "accuracy": evaluation.accuracy,
+        "measured": evaluation.measured,
         "n_train": int(len(train)),
         "n_test": int(len(test)),
-        "per_class": per_class,
+        "n_fit": int(len(y_all)),
+        "chance": round(evaluation.chance, 4),
+        "per_class": evaluation.per_class,
+        "warnings": evaluation.warnings,
+        "calibration": evaluation.calibration,
     }
     result = TrainedClassifier(
         kind=kind, classes=classes, pipeline=pipeline, n_features=int(arr.shape[1]),
-        metrics=metrics, confusion=conf, misclassified=wrong, train_indices=train,
-        test_indices=test, sample_counts=counts)
+        metrics=metrics, confusion=evaluation.confusion, misclassified=wrong,
+        train_indices=train, test_indices=test, sample_counts=counts,
+        calibration=evaluation.calibration, held_out_pipeline=held_out_model)
     report("done", 1.0)
     return result
 

@@ -27,8 +27,7 @@ bp = Blueprint("audio", __name__)
 
 RECORD_SECONDS = (0.5, 3.0)
 ACTIONS = ("none", "led_on", "led_off", "led_toggle", "fan_on", "fan_off")
-DEFAULT_ACTIONS = {"开灯": "led_on", "关灯": "led_off", "lights on": "led_on",
-                   "lights off": "led_off", "double_clap": "none"}
+DEFAULT_ACTIONS = {"开灯": "led_on", "关灯": "led_off", "double_clap": "none"}
 
 
 
@@ -199,7 +198,7 @@ def settings() -> Response:
     if (v := _number(data, "kws_threshold", 0.0, 1.0)) is not None and m.kws is not None:
         m.kws.threshold = v
     if (v := _number(data, "words_threshold", 0.0, 1.0)) is not None:
-        m.commands.threshold = v
+        m.commands.threshold = m.commands.fixed_threshold = v
     if (v := _number(data, "level_threshold_db", 30.0, 120.0)) is not None:
         m.level.threshold_db = v
     if (v := _number(data, "clap_threshold_db", 6.0, 40.0)) is not None:

@@ -215,7 +215,8 @@ def capture(project_id: str, class_id: str) -> Response:
         seconds = float(body.get("seconds", 1.0))
     except (TypeError, ValueError):
         seconds = 1.0
-    return jsonify(service().capture(project_id, class_id, seconds=seconds))
+    return jsonify(service().capture(project_id, class_id, seconds=seconds,
+                                     take=body.get("take") or ""))
 
 
 @bp.post("/api/learn/projects/<project_id>/classes/<class_id>/upload")

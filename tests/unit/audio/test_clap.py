@@ -64,3 +64,42 @@ def test_double_clap_toggles_an_led_through_source() -> None:
     led.source = None
     led.close()
     det.close()
+
+
+SENTENCES = [("tick tock, tick tock", "en"), ("stop", "en"), ("please stop the car", "en"),
+             ("kick the ball to Pat", "en"), ("cut the paper quickly", "en"),
+             ("take it back", "en"), ("开灯", "zh_CN"), ("停止", "zh_CN"),
+             ("打开电脑看看", "zh_CN"), ("他踢足球", "zh_CN")]
+
+
+def test_spoken_sentences_are_not_claps(speech) -> None:  # type: ignore[no-untyped-def]
+    false = []
+    for i, (text, lang) in enumerate(SENTENCES):
+        for voice in ("", "f2"):
+            words = speech(text, lang, voice).astype(float)
+            det = ClapDetector()
+            det.process(scene([(0.5, words)], seconds=1.5 + words.size / 16000, seed=i))
+            false += [(text, voice)] * det.count
+            det.close()
+    print(f"\n[clap] false claps on {2 * len(SENTENCES)} spoken sentences: {false}")
+    assert len(false) <= 2                    # ≤ 1 per 10 sentences; measured 0 of 20 here
+
+
+def test_random_clap_scenes_are_counted_exactly() -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    exact = total = 0
+    for noise in (-55, -45, -35):             # the quiet and the noisy rooms of these tests
+        for k in range(20):
+            n = int(rng.integers(1, 5))
+            times = list(0.5 + np.cumsum(rng.uniform(0.25, 1.2, n)))
+            det = ClapDetector()
+            det.process(scene([(t, clap(100 * k + j, amp=float(rng.uniform(0.3, 0.7))))
+                               for j, t in enumerate(times)], seconds=times[-1] + 1.5,
+                              noise_dbfs=noise, seed=k))
+            exact += det.count == n
+            total += 1
+            det.close()
+    print(f"\n[clap] exact counts {exact}/{total}")
+    assert exact / total >= 0.9               # measured 60/60 here

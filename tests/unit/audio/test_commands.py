@@ -25,8 +25,9 @@ HELD_OUT = [(v, s, p) for v in ("m2", "m4", "m6", "f1", "f3", "f5") for s, p in 
 
 
 @pytest.fixture(scope="module")
-def taught(speech) -> CommandWords:  # type: ignore[no-untyped-def]
-    words = CommandWords(threshold=0.5)
+def taught(speech, model_store) -> CommandWords:  # type: ignore[no-untyped-def]
+    words = CommandWords(threshold=0.5, store=model_store)
+    assert words.embedder is not None, "labkit models fetch did not install speech_embedding"
     for w in WORDS:
         for i, (v, s, p) in enumerate(TRAIN_VOICES):
             words.add_example(w, add_noise(pad(speech(w, "zh_CN", v, s, p), 0.2, 0.2), 30, i))
@@ -78,7 +79,7 @@ def test_streaming_from_the_microphone_switches_the_led(taught: CommandWords, sp
     source = SimulatedMicSource(realtime=True, noise_dbfs=-60)   # paced like a real mic
     mic = Microphone(source)
     led = LED(17)
-    words = CommandWords(mic, threshold=0.5)
+    words = CommandWords(mic, threshold=0.5, embedder=taught.embedder)
     words.classifier = taught.classifier            # a trained model, shared
     words.label_is("开灯").when_activated = led.on
     words.label_is("关灯").when_activated = led.off
@@ -104,7 +105,7 @@ def test_save_and_load_runs_with_onnx_runtime(taught: CommandWords, speech, tmp_
     taught.save(tmp_path / "m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["commands.json",
                                                                   "commands.onnx"]
-    fresh = CommandWords()
+    fresh = CommandWords(embedder=taught.embedder)
     fresh.load(tmp_path / "m")
     clip = pad(speech("前进", "zh_CN", "f1", 140, 45), 0.3, 0.3)
     assert fresh.recognise(clip) == taught.recognise(clip) == "前进"
@@ -114,6 +115,9 @@ def test_save_and_load_runs_with_onnx_runtime(taught: CommandWords, speech, tmp_
     fresh.close()
     with pytest.raises(LabkitError):
         CommandWords().load(tmp_path / "missing")
+    # a kit without the speech embedding refuses the model instead of feeding it log-mel
+    with pytest.raises(LabkitError, match="other sound features"):
+        CommandWords().load(tmp_path / "m")
 
 
 def test_bad_examples_get_clear_errors() -> None:

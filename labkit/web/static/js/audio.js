@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   const T = Labkit.strings("audio-i18n");
+  const H = Labkit.strings("honest-i18n");
   const S = Labkit.strings("audio-state");
   const $ = (id) => document.getElementById(id);
   const err = (e) => Labkit.showError(e);
@@ -184,8 +185,23 @@
   $("train").addEventListener("click", () => {
     $("train").disabled = true;
     Labkit.post("/api/audio/words/train", { kind: "logistic" }).then((r) => {
-      $("train-result").textContent = T.trained.replace("{acc}", Math.round(r.metrics.accuracy * 100) + "%")
-        .replace("{s}", r.metrics.seconds);
+      const m = r.metrics;
+      const pct = (x) => Math.round(x * 100) + "%";
+      const fill = (text, v) => text.replace(/\{(\w+)\}/g, (all, k) => (k in v ? v[k] : all));
+      const acc = m.accuracy === null || m.accuracy === undefined ? H.not_measured
+        : pct(m.accuracy) + " " + fill(H.held_out_n, { n: m.n_test, total: m.n_examples });
+      $("train-result").textContent = T.trained.replace("{acc}", acc).replace("{s}", m.seconds) +
+        (m.threshold_calibrated ? " " + fill(H.threshold, { t: pct(m.threshold) }) : "");
+      const list = $("words-warnings");
+      list.textContent = "";
+      (m.warnings || []).forEach((w) => {
+        const names = (w.classes || []).map((c) => (c === "_background" ? T.background || c : c)).join("、");
+        const text = w.code === "guessing" ? fill(H.warn_guessing, { acc: pct(w.accuracy), chance: pct(w.chance) })
+          : w.code === "look_alike" ? fill(H.warn_look_alike, { a: w.classes[0], b: w.classes[1], n: w.swapped, of: w.of })
+          : w.code === "few_samples" ? fill(H.warn_few_samples, { min: w.min, names })
+          : w.code === "not_measured" ? fill(H.warn_not_measured, { names }) : "";
+        if (text) { const li = document.createElement("li"); li.textContent = text; li.dataset.code = w.code; list.appendChild(li); }
+      });
     }).catch(err).finally(() => { $("train").disabled = false; });
   });
   $("save").addEventListener("click", () => Labkit.post("/api/audio/words/save", {})

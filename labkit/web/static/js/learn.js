@@ -3,6 +3,7 @@
 (function () {
   "use strict";
   const T = Labkit.strings("learn-i18n");
+  const H = Labkit.strings("honest-i18n");
   const showError = (err) => Labkit.showError(err);
   const clearError = () => { const b = document.getElementById("page-error"); if (b) b.hidden = true; };
 
@@ -89,10 +90,12 @@
     if (o && state.model) o.hidden = false;
   }
 
-  async function captureOnce(card, seconds) {
+  /* One hold of the button is one take: its frames are near-copies, so the kit holds a whole
+     take out when it measures the model. */
+  async function captureOnce(card, seconds, take) {
     try {
       const r = await Labkit.post(api + "/classes/" + card.dataset.classId + "/capture",
-        { seconds });
+        { seconds, take });
       addThumb(card, r.sample.id);
       setCount(card, r.count);
       if (r.found === false) showError(new Error(T.not_found));
@@ -104,13 +107,13 @@
      clip as long as the button was held. */
   document.querySelectorAll(".class-card").forEach((card) => {
     const btn = card.querySelector(".record");
-    let holding = false, started = 0, busy = false;
+    let holding = false, started = 0, busy = false, take = "";
     const period = kind === "sensor" ? 1000 : 250;
     async function loop() {
       while (holding) {
         if (!busy) {
           busy = true;
-          const ok = await captureOnce(card, 1.0);
+          const ok = await captureOnce(card, 1.0, take);
           busy = false;
           if (!ok) { holding = false; break; }
         }
@@ -121,6 +124,7 @@
       ev.preventDefault();
       clearError();
       holding = true; started = Date.now();
+      take = "t" + started.toString(36) + Math.random().toString(36).slice(2, 8);
       btn.classList.add("recording");
       if (kind !== "sound") loop();
     };
@@ -129,7 +133,7 @@
       ev.preventDefault();
       holding = false;
       btn.classList.remove("recording");
-      if (kind === "sound") captureOnce(card, Math.min(3, Math.max(0.5, (Date.now() - started) / 1000)));
+      if (kind === "sound") captureOnce(card, Math.min(3, Math.max(0.5, (Date.now() - started) / 1000)), take);
     };
     btn.addEventListener("pointerdown", down);
     btn.addEventListener("pointerup", up);
@@ -199,7 +203,38 @@
     const box = document.getElementById("train-result");
     box.hidden = false;
     document.getElementById("outdated").hidden = !model.outdated;
-    document.getElementById("accuracy").textContent = Math.round(report.card.accuracy * 1000) / 10 + "%";
+    const card = report.card;
+    const pct = (x) => Math.round(x * 1000) / 10 + "%";
+    const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+    const measured = card.accuracy !== null && card.accuracy !== undefined;
+    document.getElementById("accuracy").textContent = measured ? pct(card.accuracy) : H.not_measured;
+    const total = Object.values(card.sample_counts || {}).reduce((a, b) => a + b, 0);
+    document.getElementById("accuracy-n").textContent = measured
+      ? fill(H.held_out_n, { n: card.n_test, total }) : "";
+    const warnings = document.getElementById("warnings");
+    warnings.textContent = "";
+    (card.warnings || []).forEach((w) => {
+      const names = (w.classes || []).join("、");
+      const text = w.code === "guessing" ? fill(H.warn_guessing, { acc: pct(w.accuracy), chance: pct(w.chance) })
+        : w.code === "look_alike" ? fill(H.warn_look_alike, { a: w.classes[0], b: w.classes[1], n: w.swapped, of: w.of })
+        : w.code === "few_samples" ? fill(H.warn_few_samples, { min: w.min, names })
+        : w.code === "not_measured" ? fill(H.warn_not_measured, { names }) : "";
+      if (text) { const li = el("li", "warn " + w.code, text); li.dataset.code = w.code; warnings.appendChild(li); }
+    });
+    const per = document.getElementById("per-class");
+    per.textContent = "";
+    const ph = el("tr");
+    [H.class, H.class_accuracy, H.class_tested, H.class_total].forEach((t) => ph.appendChild(el("th", "", t)));
+    per.appendChild(ph);
+    Object.entries(card.per_class || {}).forEach(([name, c]) => {
+      const tr = el("tr");
+      tr.dataset.class = name;
+      [name, c.accuracy === null ? H.not_measured : pct(c.accuracy), String(c.n_test), String(c.n_samples)]
+        .forEach((t) => tr.appendChild(el("td", "", t)));
+      per.appendChild(tr);
+    });
+    const calibrated = document.getElementById("calibrated-note");
+    if (calibrated) calibrated.hidden = !(card.calibration && card.calibration.skill < 1);
     const classes = report.card.classes;
     const table = document.getElementById("confusion");
     table.textContent = "";
