@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from typing import Any, Awaitable, Callable
 
 from flask import Flask
@@ -34,6 +35,37 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 SERVERS = ("uvicorn", "hypercorn", "waitress")
+
+# What a slow viewer can have queued on the kit: the kernel's send buffer of its connection
+# (inherited from the listening socket; Linux doubles the figure and would otherwise grow it to
+# megabytes — seconds of stale video) plus the event loop's write buffer, above which the
+# server stops taking frames for that viewer. 32 KiB still fills a classroom Wi-Fi link
+# (bandwidth × delay there is tens of kilobytes).
+SEND_BUFFER_BYTES = 32 * 1024
+WRITE_HIGH_WATER_BYTES = 16 * 1024
+
+
+def _h11_protocol() -> type:
+    """uvicorn's HTTP/1.1 protocol with a small write buffer per connection."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class KitH11Protocol(H11Protocol):  # type: ignore[misc]
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            transport.set_write_buffer_limits(high=WRITE_HIGH_WATER_BYTES)
+
+    return KitH11Protocol
+
+
+def listen_socket(host: str, port: int) -> socket.socket:
+    """The server's listening socket, with a bounded per-connection send buffer."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
 
 
 class KitASGI:
@@ -143,13 +175,14 @@ def run_server(app: Flask, *, host: str, port: int, threads: int = 16,
         import uvicorn
 
         config = uvicorn.Config(
-            asgi, host=host, port=port, loop="asyncio", http="h11", ws="none",
+            asgi, host=host, port=port, loop="asyncio", http=_h11_protocol(), ws="none",
             lifespan="off", interface="asgi3", log_level="warning", access_log=False,
             server_header=False, proxy_headers=False,  # REMOTE_ADDR is the socket's peer
             timeout_keep_alive=5, timeout_graceful_shutdown=2, backlog=512)
+        sock = listen_socket(host, port)
         if ready:
             ready()
-        uvicorn.Server(config).run()
+        uvicorn.Server(config).run(sockets=[sock])
         return
     import signal
 
