@@ -28,13 +28,15 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
-import jsonschema
 import yaml
 
 from labkit.drivers.wiring import Wiring, load_wiring
 from labkit.store.problems import N_, Problem
+
+if TYPE_CHECKING:
+    import jsonschema
 
 log = logging.getLogger(__name__)
 
@@ -226,6 +228,8 @@ def load(root: Path | None = None, projects: Mapping[str, KnownProject] | None =
         cur.errors.append(f"{root}: no lessons/ folder")
         return cur
     wiring = wiring or load_wiring(None)
+    import jsonschema  # ~0.2 CPU-s: only when lessons are (re)loaded, not on every start
+
     lesson_v = jsonschema.Draft202012Validator(_schema(root, "lesson.schema.json"))
     plan_v = jsonschema.Draft202012Validator(_schema(root, "plan.schema.json"))
     for path in sorted((root / "lessons").rglob("*.y*ml")):

@@ -15,8 +15,6 @@ from math import gcd
 from pathlib import Path
 
 import numpy as np
-from scipy.io import wavfile
-from scipy.signal import resample_poly
 
 from labkit.errors import LabkitError
 from labkit.fsutil import atomic_write_bytes
@@ -45,6 +43,8 @@ def to_int16_mono(data: np.ndarray, rate: int, target_rate: int = RATE) -> np.nd
                           fix="save the recording as 16-bit PCM WAV")
     if rate != target_rate and samples.size:
         g = gcd(int(rate), int(target_rate))
+        from scipy.signal import resample_poly  # heavy (~1 CPU-s): only when resampling
+
         samples = resample_poly(samples, target_rate // g, int(rate) // g)
     return np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
 
@@ -53,6 +53,8 @@ def read_wav(source: str | os.PathLike[str] | bytes, target_rate: int = RATE) ->
     """Read a WAV file (path or bytes) as int16 mono samples at `target_rate`."""
     name = "the upload" if isinstance(source, (bytes, bytearray)) else str(source)
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    from scipy.io import wavfile  # heavy (scipy.io pulls scipy.sparse): only when reading
+
     try:
         with warnings.catch_warnings():
             # streamed WAVs (espeak-ng --stdout, arecord) carry a placeholder length
