@@ -47,8 +47,13 @@ def _warm_imports() -> None:
     import sklearn.neural_network  # noqa: F401
     import sklearn.pipeline  # noqa: F401
     import sklearn.preprocessing  # noqa: F401
+    import cv2  # noqa: F401
+    import jsonschema  # noqa: F401
+    import PIL.Image  # noqa: F401
 
+    import labkit.learn.featurecache  # noqa: F401
     import labkit.learn.model  # noqa: F401
+    import labkit.models.efficientnet  # noqa: F401
 
 
 def _child_main(conn: Connection, settings: Any, models_dir: str | None, threads: int) -> None:
@@ -91,11 +96,42 @@ def _train_job(job: dict[str, Any], settings: Any, models_dir: str | None, threa
         store = ModelStore(settings, models_dir=Path(models_dir), threads=threads)
     project = ProjectStore(Path(job["data_dir"])).get(job["project"])
     tracker = vision_tracker(project.kind, store) if project.kind in ("hand", "pose") else None
-    extractor = extractor_for(project.kind, store=store, tracker=tracker, threads=threads)
+    extractor = None
+    if project.kind == "image":
+        extractor = _lazy_embedder_class().from_store(store, threads=threads)
+    if extractor is None:
+        extractor = extractor_for(project.kind, store=store, tracker=tracker, threads=threads)
     use_cache(extractor, FeatureCache(project.root, extractor.name))
     report = train_project(project, extractor, classifier=job["classifier"], progress=progress)
     return {"report": report.to_json(), "model": project.model,
             "cache": getattr(extractor, "cache_stats", None)}
+
+
+def _lazy_embedder_class() -> type:
+    """The image embedder, but its ONNX Runtime session is only built if a feature is missing
+    from the cache (with every feature precomputed, training never runs the embedder alone)."""
+    from labkit.learn.features import EmbeddingExtractor
+
+    class LazyEmbedder(EmbeddingExtractor):  # type: ignore[misc, valid-type]
+        def __init__(self, onnx_bytes: bytes, threads: int = 2, model_name: str = "") -> None:
+            from labkit.models.efficientnet import INPUT_NAME, OUTPUT_NAME
+
+            self.onnx_bytes, self.model_name, self._threads = onnx_bytes, model_name, threads
+            self.input_name, self.output_name = INPUT_NAME, OUTPUT_NAME
+            self._session: Any = None
+
+        @property
+        def session(self) -> Any:
+            if self._session is None:
+                EmbeddingExtractor.__init__(self, self.onnx_bytes, self._threads,
+                                            self.model_name)
+            return self._session
+
+        @session.setter
+        def session(self, value: Any) -> None:
+            self._session = value
+
+    return LazyEmbedder
 
 
 class TrainingWorker:
@@ -172,11 +208,17 @@ class TrainingWorker:
         finally:
             self.running_pid = None
             conn.close()
+            # the child exits by itself after its job; reap it without making the page wait
+            # for the interpreter's teardown
+            threading.Thread(target=self._reap, args=(proc,), name="labkit-train-reap",
+                             daemon=True).start()
+
+    def _reap(self, proc: Any) -> None:
+        proc.join(timeout=30)
+        if proc.is_alive():
+            proc.kill()
             proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout=5)
-            self.last_exitcode = proc.exitcode
+        self.last_exitcode = proc.exitcode
 
     def _crashed(self, proc: Any) -> TrainingCrashed:
         proc.join(timeout=2)

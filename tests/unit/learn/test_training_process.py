@@ -56,6 +56,9 @@ def test_training_runs_in_a_child_with_precomputed_features(service, runtime):
     job = _wait_job(service, project.id)
     assert job["state"] == "done", job
     assert job["features_cached"] == {"hits": 40, "misses": 0}  # Train only fitted
+    deadline = time.monotonic() + 30
+    while service._worker.last_exitcode is None and time.monotonic() < deadline:
+        time.sleep(0.1)
     assert service._worker.last_exitcode == 0  # the child exited: its memory went with it
     events = []
     while (event := sub.get(timeout=0.1)) is not None:
