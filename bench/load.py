@@ -24,14 +24,16 @@ from typing import Any
 SEQ = re.compile(rb"X-Frame-Seq: (\d+)", re.IGNORECASE)
 
 
-async def _open(port: int, path: str, rcvbuf: int | None = None
+async def _open(port: int, path: str, rcvbuf: int | None = None, limit: int = 1 << 20
                 ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     if rcvbuf:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
     sock.setblocking(False)
     await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", port))
-    reader, writer = await asyncio.open_connection(sock=sock, limit=1 << 20)
+    # asyncio's reader keeps reading into its own buffer up to 2 × limit even while the
+    # program does not read: a stalled viewer needs a small one, like a real stalled browser
+    reader, writer = await asyncio.open_connection(sock=sock, limit=limit)
     writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: */*\r\n\r\n".encode())
     await writer.drain()
     status = await reader.readline()
@@ -67,7 +69,7 @@ async def mjpeg_client(port: int, deadline: float, out: dict[str, Any]) -> None:
 async def slow_client(port: int, deadline: float, pause: float, current_seq: Any,
                       out: dict[str, Any]) -> None:
     """Reads one frame, stops reading for `pause` s, then counts stale frames until live."""
-    reader, writer = await _open(port, "/stream.mjpg", rcvbuf=65536)
+    reader, writer = await _open(port, "/stream.mjpg", rcvbuf=65536, limit=16384)
     try:
         buf = b""
         while not SEQ.search(buf):
@@ -115,9 +117,39 @@ async def sse_client(port: int, deadline: float, out: dict[str, Any]) -> None:
     out["sse_events"].append(events)
 
 
+API_PATHS = ("/api/bench", "/api/labs/active", "/healthz")
+
+
+async def api_client(port: int, deadline: float, interval: float, out: dict[str, Any]) -> None:
+    """A page polling the JSON API: one request per `interval` on a keep-alive connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    i = 0
+    try:
+        while time.monotonic() < deadline:
+            path = API_PATHS[i % len(API_PATHS)]
+            i += 1
+            t0 = time.perf_counter()
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            await writer.drain()
+            status = await reader.readline()
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            await reader.readexactly(length)
+            if b" 200 " in status:
+                out["api_ms"].append(round((time.perf_counter() - t0) * 1000, 2))
+            else:
+                out["failed"].append(status.decode(errors="replace").strip()[:80])
+            await asyncio.sleep(interval)
+    finally:
+        writer.close()
+
+
 async def run(port: int, mjpeg: int, sse: int, seconds: float, slow: int,
-              slow_pause: float) -> dict[str, Any]:
-    out: dict[str, Any] = {"mjpeg_frames": [], "sse_events": [], "slow": [], "failed": []}
+              slow_pause: float, api: int = 0, api_interval: float = 0.5) -> dict[str, Any]:
+    out: dict[str, Any] = {"mjpeg_frames": [], "sse_events": [], "slow": [], "failed": [],
+                           "api_ms": []}
     deadline = time.monotonic() + seconds
 
     async def camera_seq() -> int:
@@ -140,6 +172,9 @@ async def run(port: int, mjpeg: int, sse: int, seconds: float, slow: int,
             tasks.append(asyncio.ensure_future(guarded(sse_client(port, deadline, out))))
         if i % 20 == 19:
             await asyncio.sleep(0.05)  # a class opening pages, not one SYN flood
+    for _ in range(api):
+        tasks.append(asyncio.ensure_future(guarded(api_client(port, deadline, api_interval,
+                                                              out))))
     for _ in range(slow):
         tasks.append(asyncio.ensure_future(
             guarded(slow_client(port, deadline, slow_pause, camera_seq, out))))
@@ -157,11 +192,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--sse", type=int, default=0)
     parser.add_argument("--slow", type=int, default=0)
     parser.add_argument("--slow-pause", type=float, default=5.0)
+    parser.add_argument("--api", type=int, default=0)
+    parser.add_argument("--api-interval", type=float, default=0.5)
     parser.add_argument("--seconds", type=float, default=10.0)
     args = parser.parse_args(argv)
-    seconds = min(args.seconds, 300.0)
+    seconds = min(args.seconds, 600.0)
     result = asyncio.run(run(args.port, min(args.mjpeg, 1000), min(args.sse, 1000), seconds,
-                             min(args.slow, 100), min(args.slow_pause, seconds)))
+                             min(args.slow, 100), min(args.slow_pause, seconds),
+                             min(args.api, 200), max(0.05, args.api_interval)))
     print(json.dumps(result), flush=True)
 
 
