@@ -16,7 +16,7 @@ RUNTIME_SPEC := .$(if $(EXTRAS),[$(EXTRAS)],)
 DEV_SPEC := .[dev$(if $(EXTRAS),$(comma)$(EXTRAS),)]
 PYTEST_ARGS ?=
 
-.PHONY: run test bench lint clean venv dev-venv catalogues models test-models system-test-deps
+.PHONY: run test bench bench-quick lint clean venv dev-venv catalogues models test-models system-test-deps
 
 $(VENV)/.runtime-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -54,8 +54,14 @@ test: dev-venv system-test-deps catalogues test-models
 	LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: dev-venv catalogues models
-	LABKIT_HARDWARE=sim $(PY) -m bench
+# Benchmarks: bench/results/*.json + summary.md + plot.png (see bench/README.md).
+BENCH_ENV := LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models
+
+bench: dev-venv catalogues test-models
+	$(BENCH_ENV) $(PY) -m bench
+
+bench-quick: dev-venv catalogues test-models
+	$(BENCH_ENV) $(PY) -m bench --quick
 
 lint: dev-venv
 	$(PY) -m ruff check labkit tests bench

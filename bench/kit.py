@@ -141,9 +141,11 @@ def main(quick: bool = False) -> dict[str, Any]:
                                       seconds, 2),
         "frame_to_gpio_ms": {"n": len(latencies), "p50": _pct(latencies, 0.5),
                              "p95": _pct(latencies, 0.95)},
-        "api_ms": {"n": len(api), "p50": _pct(api, 0.5), "p95": _pct(api, 0.95)},
+        "api_ms": {"n": len(api), "p50": _pct(api, 0.5), "p95": _pct(api, 0.95),
+                   "by_path_p95": {k: _pct(v, 0.95)
+                                   for k, v in clients.get("api_ms_by_path", {}).items()}},
         "cpu_pct_median": statistics.median(s["cpu_pct"] for s in samples[1:] or samples),
-        "rss_mb": {"first_third": rss_first, "last_third": rss_last,
+        "rss_mb": {"first_third": round(rss_first, 1), "last_third": round(rss_last, 1),
                    "growth_ratio": round(rss_last / rss_first, 3), "goal_growth_ratio": 1.10},
         "timeline": samples,
     }

@@ -101,7 +101,12 @@ def press_to_live(per_class: int = 50) -> dict[str, Any]:
             "ratio_vs_baseline": round(press_s / baseline_s, 3), "goal_s": 2.0}
 
 
-def main() -> None:
+def main(quick: bool = False) -> None:
+    """Quick: only the page path (press → live prediction) on 4 × 12 pictures."""
+    if quick:
+        write_result("learn", {"quick": True, "press_to_live": press_to_live(per_class=12)})
+        return
+    live = press_to_live()
     import onnxruntime as ort
 
     from labkit.learn.dataset import ProjectStore
@@ -173,6 +178,7 @@ def main() -> None:
 
     card = report.card
     result = {
+        "quick": False, "press_to_live": live,
         "dataset": {"classes": list(SHAPES), "per_class": 50, "generator":
                     "labkit.learn.synthetic.shapes_dataset(seed=0)", "held_out": card["n_test"]},
         "add_samples_s": round(add_s, 3),

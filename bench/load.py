@@ -138,7 +138,9 @@ async def api_client(port: int, deadline: float, interval: float, out: dict[str,
                     length = int(line.split(b":")[1])
             await reader.readexactly(length)
             if b" 200 " in status:
-                out["api_ms"].append(round((time.perf_counter() - t0) * 1000, 2))
+                ms = round((time.perf_counter() - t0) * 1000, 2)
+                out["api_ms"].append(ms)
+                out["api_ms_by_path"].setdefault(path, []).append(ms)
             else:
                 out["failed"].append(status.decode(errors="replace").strip()[:80])
             await asyncio.sleep(interval)
@@ -149,7 +151,7 @@ async def api_client(port: int, deadline: float, interval: float, out: dict[str,
 async def run(port: int, mjpeg: int, sse: int, seconds: float, slow: int,
               slow_pause: float, api: int = 0, api_interval: float = 0.5) -> dict[str, Any]:
     out: dict[str, Any] = {"mjpeg_frames": [], "sse_events": [], "slow": [], "failed": [],
-                           "api_ms": []}
+                           "api_ms": [], "api_ms_by_path": {}}
     deadline = time.monotonic() + seconds
 
     async def camera_seq() -> int:

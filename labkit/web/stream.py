@@ -24,6 +24,11 @@ from labkit.web.handoff import AsyncSink, LoopWaker, StreamClosed, stream_handof
 
 BOUNDARY = "labkitframe"
 
+# Frames sent per second to all async viewers together. Each send costs the event loop some
+# Python work; past this budget every viewer's frame rate is lowered evenly (100 viewers →
+# 3 fps each) so the pages, the JSON API and the detectors keep their share of the CPU.
+MAX_FRAME_SENDS_PER_SECOND = 300.0
+
 
 class FrameBroadcaster:
     """Encodes the camera's frames to JPEG once each and shares them with all viewers."""
@@ -42,6 +47,7 @@ class FrameBroadcaster:
         self._stop = threading.Event()
         self.encodes = 0
         self.frames_seen = 0
+        self.max_sends_per_second = MAX_FRAME_SENDS_PER_SECOND
         self._listeners: list[Callable[[], None]] = []
         self._wakers: dict[asyncio.AbstractEventLoop, LoopWaker] = {}
 
@@ -156,13 +162,19 @@ class FrameBroadcaster:
         self.attach()
         try:
             seq = 0
+            next_send = 0.0
             while not self._stop.is_set():
                 wake = waker.current()
                 item = self.peek_part()
                 if item is None or item[0] <= seq:
                     await wait_event(wake, 2.0)
                     continue
+                now = time.monotonic()
+                if now < next_send:
+                    await asyncio.sleep(next_send - now)
+                    continue  # then send whatever is newest by then
                 seq, part = item
+                next_send = now + self._viewers / self.max_sends_per_second
                 await sink.write(part)
         except StreamClosed:
             pass
