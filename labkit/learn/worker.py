@@ -147,6 +147,7 @@ class TrainingWorker:
         self._conn: Connection | None = None
         self.last_exitcode: int | None = None
         self.running_pid: int | None = None  # the child training a job right now
+        self._ready_seen = False
 
     @property
     def pid(self) -> int | None:
@@ -169,6 +170,21 @@ class TrainingWorker:
         proc.start()
         child.close()
         self._proc, self._conn = proc, parent
+        self._ready_seen = False
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Wait until the warm child has finished its imports (True) or `timeout` passes."""
+        with self._lock:
+            conn = self._conn
+            if conn is None or self._ready_seen:
+                return self._ready_seen
+            try:
+                if conn.poll(timeout):
+                    kind, _ = conn.recv()
+                    self._ready_seen = kind == "ready"
+            except (EOFError, OSError):
+                return False
+            return self._ready_seen
 
     def run(self, job: dict[str, Any], progress: Progress | None = None,
             timeout: float = 600.0) -> dict[str, Any]:
@@ -176,12 +192,15 @@ class TrainingWorker:
         with self._lock:
             if self._proc is None or not self._proc.is_alive():
                 self._start_locked()
-            proc, conn = self._proc, self._conn
+            proc, conn, ready = self._proc, self._conn, self._ready_seen
             self._proc = self._conn = None  # this child is ours now; the next job gets another
         assert conn is not None
         self.running_pid = proc.pid
         deadline = time.monotonic() + timeout
         sent = False
+        if ready:
+            conn.send(job)
+            sent = True
         try:
             while True:
                 remaining = deadline - time.monotonic()
