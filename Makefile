@@ -16,7 +16,7 @@ RUNTIME_SPEC := .$(if $(EXTRAS),[$(EXTRAS)],)
 DEV_SPEC := .[dev$(if $(EXTRAS),$(comma)$(EXTRAS),)]
 PYTEST_ARGS ?=
 
-.PHONY: run test bench bench-quick lint clean venv dev-venv catalogues models test-models system-test-deps
+.PHONY: run test bench bench-quick oracle lint clean venv dev-venv catalogues models test-models system-test-deps
 
 $(VENV)/.runtime-installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
@@ -54,10 +54,25 @@ test: dev-venv system-test-deps catalogues test-models
 	LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
-# Benchmarks: bench/results/*.json + summary.md + plot.png (see bench/README.md).
-BENCH_ENV := LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models
+# mediapipe 0.10.14 in its own venv (it pins protobuf < 5 and pulls opencv-contrib): the
+# oracle for tests/fixtures/oracle/make_oracle.py and bench/vision.py; the wheel comes from the
+# model cache (the same pinned wheel the models are read from).
+ORACLE_VENV := $(CURDIR)/.cache/oracle-venv
 
-bench: dev-venv catalogues test-models
+$(ORACLE_VENV)/.installed:
+	mkdir -p $(TEST_WHEELS)
+	$(PYTHON) -m venv $(ORACLE_VENV)
+	$(ORACLE_VENV)/bin/pip install --quiet --find-links $(TEST_WHEELS) \
+		mediapipe==0.10.14 scikit-image scikit-learn
+	touch $@
+
+oracle: $(ORACLE_VENV)/.installed
+
+# Benchmarks: bench/results/*.json + summary.md + plot.png (see bench/README.md).
+BENCH_ENV := LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models \
+	LABKIT_ORACLE_PYTHON=$(ORACLE_VENV)/bin/python
+
+bench: dev-venv catalogues test-models oracle
 	$(BENCH_ENV) $(PY) -m bench
 
 bench-quick: dev-venv catalogues test-models

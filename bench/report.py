@@ -85,6 +85,14 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                   f"- CPU {k['cpu_pct_median']} % (median), RSS {k['rss_mb']['first_third']} → "
                   f"{k['rss_mb']['last_third']} MB (×{k['rss_mb']['growth_ratio']}, goal ≤ "
                   f"{k['rss_mb']['goal_growth_ratio']}) over {k['seconds']} s", ""]
+    if "memory" in results:
+        m = results["memory"]
+        lines += ["## Memory (kit process vs a bare process with the same libraries and models)",
+                  "", f"- face/hands/pose pages open: {m['kit']['pages_rss_mb']} MB vs "
+                  f"{m['floor']['pages_rss_mb']} MB (×{m['pages_ratio']}, goal ≤ "
+                  f"{m['goal_ratio']})", f"- after training {m['samples']} samples: "
+                  f"{m['kit']['after_training_rss_mb']} MB vs "
+                  f"{m['floor']['after_training_rss_mb']} MB (×{m['after_training_ratio']})", ""]
     if "vision" in results:
         lines += ["## Vision", "", "| task | ours ms | raw ms | ×raw | mediapipe ms | ×mediapipe FPS |",
                   "|---|---|---|---|---|---|"]
