@@ -18,8 +18,8 @@ ARCH  := $(shell uname -m)
 PYTAG := $(shell $(PYTHON) -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)
 LOCK  := requirements/lock-$(ARCH)-$(PYTAG).txt
 
-.PHONY: run test bench lint clean venv dev-venv catalogues models test-models system-test-deps \
-	wheelhouse wheelhouse-resolve wheelhouse-bundle image test-arm64
+.PHONY: run test bench bench-quick oracle lint clean venv dev-venv catalogues models test-models \
+	system-test-deps wheelhouse wheelhouse-resolve wheelhouse-bundle image test-arm64
 
 requirements/lock-%.txt:
 	@echo "No lock file for this machine ($(ARCH), Python $(or $(PYTAG),? — $(PYTHON) did not run)): $@ does not exist." >&2
@@ -66,8 +66,29 @@ test: dev-venv system-test-deps catalogues test-models
 	LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models \
 		$(PY) -m pytest $(PYTEST_ARGS)
 
-bench: dev-venv catalogues models
-	LABKIT_HARDWARE=sim $(PY) -m bench
+# mediapipe 0.10.14 in its own venv (it pins protobuf < 5 and pulls opencv-contrib): the
+# oracle for tests/fixtures/oracle/make_oracle.py and bench/vision.py; the wheel comes from the
+# model cache (the same pinned wheel the models are read from).
+ORACLE_VENV := $(CURDIR)/.cache/oracle-venv
+
+$(ORACLE_VENV)/.installed:
+	mkdir -p $(TEST_WHEELS)
+	$(PYTHON) -m venv $(ORACLE_VENV)
+	$(ORACLE_VENV)/bin/pip install --quiet --find-links $(TEST_WHEELS) \
+		mediapipe==0.10.14 scikit-image scikit-learn
+	touch $@
+
+oracle: $(ORACLE_VENV)/.installed
+
+# Benchmarks: bench/results/*.json + summary.md + plot.png (see bench/README.md).
+BENCH_ENV := LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models \
+	LABKIT_ORACLE_PYTHON=$(ORACLE_VENV)/bin/python
+
+bench: dev-venv catalogues test-models oracle
+	$(BENCH_ENV) $(PY) -m bench
+
+bench-quick: dev-venv catalogues test-models
+	$(BENCH_ENV) $(PY) -m bench --quick
 
 lint: dev-venv
 	$(PY) -m ruff check labkit tests bench

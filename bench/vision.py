@@ -15,8 +15,9 @@ For each task, in one run:
   medians are compared. Goal: ratio <= 1.15.
 * `mediapipe_ms`: mediapipe's Python solution (same models, its C++ graph) on the same RGB
   frames, in a subprocess of the separate oracle venv (mediapipe pins protobuf < 5 and pulls
-  opencv-contrib, so it can never share labkit's venv). Set LABKIT_ORACLE_PYTHON, default
-  /work/oracle-venv/bin/python; when it is missing the entry says "not measured" and why.
+  opencv-contrib, so it can never share labkit's venv). `make oracle` builds that venv in
+  .cache/oracle-venv from the cached wheel (LABKIT_ORACLE_PYTHON overrides); when it is
+  missing the entry says "not measured" and why.
   Goal: our FPS / mediapipe FPS >= 1.0.
 * `pi4_fps_estimate`: see PI4_METHOD below.
 
@@ -249,11 +250,11 @@ print(json.dumps(out))
 
 
 def measure_mediapipe(clips: dict[str, list[np.ndarray]]) -> dict[str, Any]:
-    python = Path(os.environ.get("LABKIT_ORACLE_PYTHON", "/work/oracle-venv/bin/python"))
+    python = Path(os.environ.get("LABKIT_ORACLE_PYTHON")
+                  or REPO / ".cache" / "oracle-venv" / "bin" / "python")
     if not python.exists():
-        return {"error": f"not measured: no mediapipe venv at {python} (make it as "
-                         "tests/fixtures/oracle/make_oracle.py says, or set "
-                         "LABKIT_ORACLE_PYTHON)"}
+        return {"error": f"not measured: no mediapipe venv at {python} (run `make oracle`, "
+                         "or set LABKIT_ORACLE_PYTHON)"}
     with tempfile.TemporaryDirectory() as tmp:
         npz = Path(tmp) / "frames.npz"
         np.savez(npz, **{f"{k}__{i:03d}": f for k, v in clips.items() for i, f in enumerate(v)})

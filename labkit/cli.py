@@ -110,15 +110,17 @@ def _leave_start_dir(settings: Settings) -> Settings:
 @click.option("--hardware", type=click.Choice(["auto", "sim", "real"]), default=None,
               help="Hardware mode (LABKIT_HARDWARE).")
 @click.option("--camera", default=None, help="auto, synthetic, an index or a file.")
-@click.option("--threads", type=int, default=48, show_default=True,
-              help="Web worker threads (each live view holds one).")
+@click.option("--threads", type=int, default=32, show_default=True,
+              help="Worker threads for pages and the JSON API (live views hold none).")
+@click.option("--server", "server_kind", type=click.Choice(["uvicorn", "hypercorn", "waitress"]),
+              default="uvicorn", show_default=True,
+              help="HTTP server (waitress holds one thread per live view: for comparison).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str | None,
-          camera: str | None, threads: int) -> None:
+          camera: str | None, threads: int, server_kind: str) -> None:
     """Start the kit: hardware, live view and the classroom page."""
-    from waitress import create_server
-
     from labkit.web import create_app
+    from labkit.web.asgi import run_server
 
     settings = settings_from(ctx).with_(**{k: v for k, v in {
         "host": host, "port": port, "hardware": hardware, "camera": camera}.items()
@@ -126,16 +128,18 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
     _check_port_free(settings.host, settings.port)
     settings = _leave_start_dir(settings)
     app = create_app(settings)
-    server = create_server(app, host=settings.host, port=settings.port, threads=threads,
-                           channel_timeout=30, ident="labkit")
     runtime = app.extensions["labkit"]
-    click.echo(f"labkit {__version__} is running ({runtime.hardware} hardware, camera "
-               f"{runtime.camera.name}). Open:")
-    for url in _addresses(settings.port):
-        click.echo(f"  {url}")
-    sys.stdout.flush()
+
+    def announce() -> None:
+        click.echo(f"labkit {__version__} is running ({runtime.hardware} hardware, camera "
+                   f"{runtime.camera.name}). Open:")
+        for url in _addresses(settings.port):
+            click.echo(f"  {url}")
+        sys.stdout.flush()
+
     try:
-        server.run()
+        run_server(app, host=settings.host, port=settings.port, threads=threads,
+                   server=server_kind, ready=announce)
     except KeyboardInterrupt:
         pass
     finally:

@@ -11,7 +11,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 
 @dataclass(frozen=True)
@@ -22,12 +22,18 @@ class Event:
 
 
 class Subscription:
-    """A queue of events for one consumer; drops the oldest when full."""
+    """A queue of events for one consumer; drops the oldest when full.
+
+    A blocking consumer calls `get()`; an event-loop consumer sets `on_put` (called from the
+    publisher's thread after each event is queued, so it must only schedule work, e.g.
+    `loop.call_soon_threadsafe`) and drains with `get_nowait()`.
+    """
 
     def __init__(self, bus: "EventBus", topics: tuple[str, ...], maxsize: int) -> None:
         self._bus = bus
         self.topics = topics
         self._queue: queue.Queue[Event] = queue.Queue(maxsize)
+        self.on_put: Callable[[], None] | None = None
 
     def matches(self, topic: str) -> bool:
         return not self.topics or any(topic == t or topic.startswith(t + ".") for t in self.topics)
@@ -36,12 +42,22 @@ class Subscription:
         while True:
             try:
                 self._queue.put_nowait(event)
-                return
+                break
             except queue.Full:
                 try:
                     self._queue.get_nowait()
                 except queue.Empty:
                     pass
+        notify = self.on_put
+        if notify is not None:
+            notify()
+
+    def get_nowait(self) -> Event | None:
+        """The next queued event, or None if there is none (never blocks)."""
+        try:
+            return self._queue.get_nowait()
+        except queue.Empty:
+            return None
 
     def get(self, timeout: float | None = None) -> Event | None:
         """The next event, or None after `timeout` seconds."""

@@ -26,13 +26,15 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from labkit.bands import BANDS
 from labkit.store.problems import N_, Problem
+
+if TYPE_CHECKING:
+    import jsonschema
 
 log = logging.getLogger(__name__)
 
@@ -228,6 +230,8 @@ def load(root: Path | None = None, labs: Any = None) -> Curriculum:
         labs = registry()
     cur = Curriculum(root)
     cur.errors.extend(str(p) for p in labs.problems)
+    import jsonschema  # ~0.2 CPU-s: only when the curriculum is (re)loaded, not on every start
+
     for spec in labs.specs.values():
         cur.lessons[spec.id] = Lesson(spec.id, spec.band, spec.folder / "lab.yaml", spec.data)
     plan_v = jsonschema.Draft202012Validator(_schema(root, "plan.schema.json"))

@@ -132,6 +132,8 @@ def to_int16_mono(data: np.ndarray, rate: int, target_rate: int = RATE) -> np.nd
         from scipy.signal import resample_poly
 
         g = gcd(int(rate), int(target_rate))
+        from scipy.signal import resample_poly  # heavy (~1 CPU-s): only when resampling
+
         samples = resample_poly(samples, target_rate // g, int(rate) // g)
     return np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
 
@@ -174,6 +176,8 @@ def _decode_wav(source: str | os.PathLike[str] | bytes, name: str, max_seconds: 
     from scipy.io import wavfile
 
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    from scipy.io import wavfile  # heavy (scipy.io pulls scipy.sparse): only when reading
+
     try:
         with warnings.catch_warnings():
             # streamed WAVs (espeak-ng --stdout, arecord) carry a placeholder length

@@ -5,9 +5,15 @@ One `LearnService` per kit process (`runtime.service("learn", ...)`). It takes h
 the runtime (camera, microphone, bench readings, named devices, speaker) and never stores a
 frame or a recording unless `capture` is called for a class — the student's explicit action.
 
+Training runs in a child process (labkit/learn/worker.py), warmed up while the student
+records, so the web process never holds scikit-learn/skl2onnx/onnx and a crash in training
+ends the job with an error instead of the page. Image samples get their features computed in
+the background as they are saved (labkit/learn/featurecache.py), so Train only fits.
+
 Events on the bus:
     learn.progress    {"project", "state": running|done|error, "stage", "fraction", "message"}
     learn.prediction  {"project", "label", "confidence", "probabilities"}
+    learn.features    {"project", "pending", "done", "failed"}
 """
 
 from __future__ import annotations
@@ -24,15 +30,18 @@ from flask_babel import gettext as _
 from labkit.drivers.pins import Holder, PinsBusy
 from labkit.errors import LabkitError
 from labkit.learn.dataset import IMAGE_KINDS, SENSOR_CHANNELS, Project, ProjectStore
+from labkit.learn.featurecache import FeatureCache, FeaturePrecomputer, use_cache
 from labkit.learn.features import Extractor, extractor_for, vision_tracker
 from labkit.learn.model import Predictor, TrainReport, train_project
 from labkit.learn.names import clean_name
+from labkit.learn.worker import TrainingCrashed, TrainingWorker
 
 log = logging.getLogger(__name__)
 
 SENSOR_RATE = 10.0           # readings per second
 SENSOR_WINDOW_S = 1.0        # one sensor sample = this many seconds of readings
 MIN_CONFIDENCE = 0.6         # actions fire only for a prediction at least this sure
+FEATURES_WAIT_S = 60.0       # Train first lets the background feature pass finish
 CLASSIFIERS = ("logistic", "knn", "mlp")
 
 COLOURS = {"red": (1, 0, 0), "green": (0, 1, 0), "blue": (0, 0, 1), "yellow": (1, 1, 0),
@@ -136,6 +145,11 @@ class LearnService:
         self._lock = threading.RLock()
         self._train_lock = threading.Lock()
         self._sampler: SensorSampler | None = None
+        threads = getattr(runtime.settings, "threads", 2)
+        self._worker = TrainingWorker(runtime.settings, threads=threads,
+                                      models_dir=getattr(store, "models_dir", None))
+        self._feature_extractors: dict[str, Extractor] = {}
+        self._features = FeaturePrecomputer(self._feature_extractor, runtime.bus.publish)
 
     # ---- helpers ------------------------------------------------------------------------
     def tracker(self, kind: str) -> Any:
@@ -148,6 +162,22 @@ class LearnService:
         tracker = self.tracker(project.kind) if project.kind in ("hand", "pose") else None
         return extractor_for(project.kind, store=self.store, tracker=tracker,
                              threads=getattr(self.runtime.settings, "threads", 2))
+
+    def _feature_extractor(self, project: Project) -> Extractor:
+        """The background feature pass's own extractor (one per kind, kept)."""
+        with self._lock:
+            if project.kind not in self._feature_extractors:
+                self._feature_extractors[project.kind] = self.extractor(project)
+            return self._feature_extractors[project.kind]
+
+    def sample_saved(self, project: Project, sample_id: str) -> None:
+        """A student saved a sample: start its features, and warm up the trainer."""
+        if project.kind == "image":
+            self._features.submit(project, sample_id)
+        try:
+            self._worker.prewarm()
+        except OSError as exc:  # no process could be started: training will say so
+            log.warning("cannot start the training process: %s", exc)
 
     def sampler(self) -> SensorSampler:
         with self._lock:
@@ -181,6 +211,7 @@ class LearnService:
             raise LabkitError(_("The recording is silent."), code="bad_audio",
                               fix=_("Speak closer to the microphone and hold the button."))
         sample = project.add_sample(class_id, payload, source="live", take=take)
+        self.sample_saved(project, sample.id)
         found = None
         if project.kind in ("hand", "pose"):
             tracker = self.tracker(project.kind)
@@ -221,9 +252,19 @@ class LearnService:
                 self._publish(job)
 
         try:
-            report = train_project(project, self.extractor(project), classifier=classifier,
-                                   progress=progress)
-            job.update(state="done", fraction=1.0, stage="done", report=report.to_json())
+            self._features.wait_idle(project.id, FEATURES_WAIT_S)
+            result = self._worker.run({"project": project.id, "classifier": classifier,
+                                       "data_dir": str(self.projects.root.parent)}, progress)
+            with project.lock:
+                project.model = result["model"]
+                project.save()
+            job.update(state="done", fraction=1.0, stage="done", report=result["report"],
+                       features_cached=result.get("cache"))
+        except TrainingCrashed as exc:
+            job.update(state="error", code=exc.code,
+                       message=_("Training stopped unexpectedly. The kit is fine: press Train "
+                                 "to try again."),
+                       fix=_("If it happens again, delete some samples and train again."))
         except LabkitError as exc:
             job.update(state="error", message=exc.message, fix=exc.fix, code=exc.code)
         except Exception as exc:  # a bug must still end the job visibly
@@ -244,8 +285,10 @@ class LearnService:
     def train_now(self, project_id: str, classifier: str = "logistic") -> TrainReport:
         """Synchronous training (CLI, tests, benchmark)."""
         project = self.projects.get(project_id)
+        extractor = self.extractor(project)
+        use_cache(extractor, FeatureCache(project.root, extractor.name))
         with self._train_lock:
-            report = train_project(project, self.extractor(project), classifier=classifier)
+            report = train_project(project, extractor, classifier=classifier)
         with self._lock:
             self._predictors.pop(project_id, None)
         return report
@@ -350,3 +393,5 @@ class LearnService:
     def close(self) -> None:
         if self._sampler is not None:
             self._sampler.close()
+        self._features.close()
+        self._worker.close()

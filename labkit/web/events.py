@@ -3,10 +3,14 @@
 `GET /events?topics=bench,vision.face` streams every bus event whose topic starts with one of
 the given prefixes. A comment line every few seconds keeps proxies and the browser from
 dropping an idle connection; when the tab closes the subscription is removed.
+
+Under the kit's ASGI server the body is a coroutine (`_astream`) woken by the bus, so an open
+tab holds no thread; its backlog is the subscription's bounded queue (oldest dropped).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any, Iterator
 
@@ -14,6 +18,7 @@ from flask import Blueprint, Response, current_app, request
 
 from labkit.events import Subscription
 from labkit.web.access import ANONYMOUS, allow
+from labkit.web.handoff import AsyncSink, StreamClosed, stream_handoff, wait_event
 
 bp = Blueprint("events", __name__)
 
@@ -39,6 +44,45 @@ def _stream(sub: Subscription, initial: list[bytes]) -> Iterator[bytes]:
         sub.close()
 
 
+async def _astream(sub: Subscription, initial: list[bytes], sink: AsyncSink) -> None:
+    loop = asyncio.get_running_loop()
+    wake = asyncio.Event()
+    pending = False
+
+    def woken() -> None:
+        nonlocal pending
+        pending = False
+        wake.set()
+
+    def on_put() -> None:  # publisher's thread: schedule one wake-up, however many events
+        nonlocal pending
+        if not pending and not loop.is_closed():
+            pending = True
+            try:
+                loop.call_soon_threadsafe(woken)
+            except RuntimeError:
+                pending = False
+
+    sub.on_put = on_put
+    try:
+        await sink.write(b"retry: 2000\n\n" + b"".join(initial))
+        while True:
+            wake.clear()
+            chunks = []
+            while len(chunks) < 64 and (event := sub.get_nowait()) is not None:
+                chunks.append(sse(event.topic, event.data))
+            if chunks:
+                await sink.write(b"".join(chunks))
+                continue
+            if not await wait_event(wake, HEARTBEAT_SECONDS):
+                await sink.write(b": keep-alive\n\n")
+    except StreamClosed:
+        pass
+    finally:
+        sub.on_put = None
+        sub.close()
+
+
 @bp.get("/events")
 @allow(ANONYMOUS)
 def events() -> Response:
@@ -49,7 +93,12 @@ def events() -> Response:
         initial.append(sse("bench.state", runtime.bench.state()))
     # subscribe now, inside the request, so no event between page load and stream is lost
     sub = runtime.bus.subscribe(*topics)
-    response = Response(_stream(sub, initial), mimetype="text/event-stream")
+    handoff = stream_handoff()
+    if handoff is not None:
+        body = handoff.take(lambda sink: _astream(sub, initial, sink), on_abandon=sub.close)
+    else:
+        body = _stream(sub, initial)
+    response = Response(body, mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -235,6 +235,7 @@ def upload(project_id: str, class_id: str) -> Response:
     for f in files:
         try:
             sample = project.add_upload(class_id, f.read(), f.filename or "")
+            service().sample_saved(project, sample.id)
             added.append(sample.to_json())
         except LabkitError as exc:
             errors.append({"file": f.filename, "code": exc.code, "message": exc.message})

@@ -3,21 +3,32 @@
 A broadcaster thread waits for new frames while anyone is watching, encodes each exactly once
 and publishes the bytes; each viewer's response generator sends the newest encoded frame it has
 not sent yet. With 10 browsers open the Pi still does one encode per frame, not ten.
+
+Under the kit's ASGI server a viewer is a coroutine (`astream`), not a thread: it sends the
+newest frame, waits until the socket has taken it, then sends whatever is newest *then* — a
+slow viewer skips frames instead of queueing them, so it holds at most one frame in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
-from typing import Iterator
+from typing import Callable, Iterator
 
 import cv2
 from flask import Blueprint, Response, current_app, jsonify
 
 from labkit.drivers.camera import Camera
 from labkit.web.access import ANONYMOUS, allow
+from labkit.web.handoff import AsyncSink, LoopWaker, StreamClosed, stream_handoff, wait_event
 
 BOUNDARY = "labkitframe"
+
+# Frames sent per second to all async viewers together. Each send costs the event loop some
+# Python work; past this budget every viewer's frame rate is lowered evenly (100 viewers →
+# 3 fps each) so the pages, the JSON API and the detectors keep their share of the CPU.
+MAX_FRAME_SENDS_PER_SECOND = 300.0
 
 
 class FrameBroadcaster:
@@ -29,6 +40,7 @@ class FrameBroadcaster:
         self.idle_stop = idle_stop
         self._cond = threading.Condition()
         self._jpeg: bytes | None = None
+        self._part: bytes | None = None
         self._seq = 0
         self._viewers = 0
         self._last_viewer = time.monotonic()
@@ -36,10 +48,48 @@ class FrameBroadcaster:
         self._stop = threading.Event()
         self.encodes = 0
         self.frames_seen = 0
+        self.max_sends_per_second = MAX_FRAME_SENDS_PER_SECOND
+        self._listeners: list[Callable[[], None]] = []
+        self._wakers: dict[asyncio.AbstractEventLoop, LoopWaker] = {}
 
     @property
     def viewers(self) -> int:
         return self._viewers
+
+    def attach(self) -> None:
+        """One more viewer: keeps the encoder running."""
+        with self._cond:
+            self._viewers += 1
+        self._ensure_running()
+
+    def detach(self) -> None:
+        with self._cond:
+            self._viewers -= 1
+            self._last_viewer = time.monotonic()
+
+    def peek(self) -> tuple[int, bytes] | None:
+        """The newest JPEG and its frame number, without waiting (None before the first)."""
+        with self._cond:
+            return None if self._jpeg is None else (self._seq, self._jpeg)
+
+    def peek_part(self) -> tuple[int, bytes] | None:
+        """The newest frame as one multipart part (headers + JPEG), built once per frame."""
+        with self._cond:
+            if self._jpeg is None:
+                return None
+            if self._part is None:
+                self._part = part_header(self._seq, self._jpeg) + self._jpeg + b"\r\n"
+            return self._seq, self._part
+
+    def _waker(self) -> LoopWaker:
+        """This event loop's waker, fired by the encoder thread after each new JPEG."""
+        loop = asyncio.get_running_loop()
+        with self._cond:
+            waker = self._wakers.get(loop)
+            if waker is None:
+                waker = self._wakers[loop] = LoopWaker(loop)
+                self._listeners.append(waker.fire)
+            return waker
 
     def _ensure_running(self) -> None:
         with self._cond:
@@ -67,7 +117,11 @@ class FrameBroadcaster:
                 self.encodes += 1
                 self._jpeg = buf.tobytes()
                 self._seq = frame.seq
+                self._part = None  # built on first use, then shared by every async viewer
                 self._cond.notify_all()
+                listeners = list(self._listeners)
+            for notify in listeners:
+                notify()
         with self._cond:
             self._thread = None
 
@@ -84,9 +138,8 @@ class FrameBroadcaster:
             return self._seq, self._jpeg
 
     def stream(self) -> Iterator[bytes]:
-        """multipart/x-mixed-replace body for one viewer."""
-        with self._cond:
-            self._viewers += 1
+        """multipart/x-mixed-replace body for one viewer (blocking: one thread per viewer)."""
+        self.attach()
         try:
             seq = 0
             while not self._stop.is_set():
@@ -94,13 +147,40 @@ class FrameBroadcaster:
                 if item is None:
                     continue
                 seq, jpeg = item
-                yield (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
-                       f"Content-Length: {len(jpeg)}\r\nX-Frame-Seq: {seq}\r\n\r\n").encode()
+                yield part_header(seq, jpeg)
                 yield jpeg + b"\r\n"
         finally:
-            with self._cond:
-                self._viewers -= 1
-                self._last_viewer = time.monotonic()
+            self.detach()
+
+    async def astream(self, sink: AsyncSink) -> None:
+        """The same body as `stream()`, as a coroutine on the server's event loop.
+
+        Only the newest frame is ever sent: after a write returns (the socket took it), the
+        next frame sent is whatever is newest then, so frames a slow viewer missed are
+        skipped, not buffered.
+        """
+        waker = self._waker()
+        self.attach()
+        try:
+            seq = 0
+            next_send = 0.0
+            while not self._stop.is_set():
+                wake = waker.current()
+                item = self.peek_part()
+                if item is None or item[0] <= seq:
+                    await wait_event(wake, 2.0)
+                    continue
+                now = time.monotonic()
+                if now < next_send:
+                    await asyncio.sleep(next_send - now)
+                    continue  # then send whatever is newest by then
+                seq, part = item
+                next_send = now + self._viewers / self.max_sends_per_second
+                await sink.write(part)
+        except StreamClosed:
+            pass
+        finally:
+            self.detach()
 
     def stats(self) -> dict[str, int | bool]:
         return {"encodes": self.encodes, "frames_seen": self.frames_seen,
@@ -112,6 +192,15 @@ class FrameBroadcaster:
         self._stop.set()
         with self._cond:
             self._cond.notify_all()
+            listeners = list(self._listeners)
+        for notify in listeners:
+            notify()
+
+
+def part_header(seq: int, jpeg: bytes) -> bytes:
+    """The multipart headers before one JPEG."""
+    return (f"--{BOUNDARY}\r\nContent-Type: image/jpeg\r\n"
+            f"Content-Length: {len(jpeg)}\r\nX-Frame-Seq: {seq}\r\n\r\n").encode()
 
 
 bp = Blueprint("stream", __name__)
@@ -125,8 +214,10 @@ def broadcaster() -> FrameBroadcaster:
 @bp.get("/stream.mjpg")
 @allow(ANONYMOUS)
 def mjpeg() -> Response:
-    response = Response(broadcaster().stream(),
-                        mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
+    frames = broadcaster()
+    handoff = stream_handoff()
+    body = handoff.take(frames.astream) if handoff is not None else frames.stream()
+    response = Response(body, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Accel-Buffering"] = "no"
     return response

@@ -1,0 +1,160 @@
+"""Cold start: exec of `labkit serve` → first 200 on /healthz, and the CPU-seconds it took.
+
+Baseline in the same run: a minimal Flask app (one /healthz route) under waitress with cv2 and
+numpy imported — what any camera web page in Python pays. Runs alternate A B A B …; the figure
+to quote is the median ratio. Also times `import labkit.vision` / `import labkit.drivers` (what
+a student program pays) against `import cv2, numpy`.
+
+    python -m bench.coldstart            # prints and writes bench/results/coldstart.json
+    python -m bench.coldstart --once     # one labkit start (for an external timer)
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.common import write_result
+from tests.helpers import LABKIT, REPO, free_port, labkit_env
+
+BASELINE_APP = """
+import sys, cv2, numpy
+from flask import Flask, jsonify
+from waitress import serve
+app = Flask("baseline")
+@app.get("/healthz")
+def healthz():
+    return jsonify(status="ok")
+serve(app, host="127.0.0.1", port=int(sys.argv[1]), threads=4)
+"""
+
+HEAVY = ("scipy", "sklearn", "skl2onnx", "onnx", "onnxruntime", "ai_edge_litert")
+
+
+def start_once(cmd: list[str], env: dict[str, str], port: int, timeout: float = 60.0
+               ) -> dict[str, float]:
+    """Wall time to the first 200 on /healthz and the server's CPU-seconds up to then."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/healthz"
+    wall = float("nan")
+    try:
+        while time.perf_counter() - t0 < timeout and proc.poll() is None:
+            try:
+                with urllib.request.urlopen(url, timeout=1) as r:
+                    if r.status == 200:
+                        wall = time.perf_counter() - t0
+                        break
+            except OSError:
+                time.sleep(0.01)
+        cpu = _cpu_seconds(proc.pid)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return {"wall_s": wall, "cpu_s": cpu}
+
+
+def _cpu_seconds(pid: int) -> float:
+    """user+sys CPU of a live process so far (from /proc, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def import_cost(code: str) -> dict[str, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", code], cwd=str(REPO), check=True,
+                   env={**os.environ, "PYTHONPATH": str(REPO)})
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"wall_s": wall, "cpu_s": (after.ru_utime - before.ru_utime)
+            + (after.ru_stime - before.ru_stime)}
+
+
+def heavy_modules_after_start() -> list[str]:
+    code = ("import sys; from labkit.web import create_app; app = create_app(); "
+            "c = app.test_client(); c.get('/healthz'); c.get('/'); "
+            f"print(','.join(sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY!r}))))")
+    with tempfile.TemporaryDirectory() as tmp:
+        env = labkit_env(Path(tmp) / "data")
+        env["PYTHONPATH"] = str(REPO)
+        out = subprocess.run([sys.executable, "-c", code], cwd=str(REPO), env=env,
+                             capture_output=True, text=True, check=True).stdout.strip()
+    return [m for m in out.split(",") if m]
+
+
+def med(runs: list[dict[str, float]], key: str) -> float:
+    return round(statistics.median(r[key] for r in runs), 3)
+
+
+def main(quick: bool = False) -> dict[str, Any]:
+    rounds = 3 if quick else 7
+    labkit_runs, base_runs, pairs = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i in range(rounds + 1):  # the first round warms the page cache, not counted
+            port = free_port()
+            env = labkit_env(Path(tmp) / "data", LABKIT_PORT=str(port))
+            env["PYTHONPATH"] = str(REPO)
+            a = start_once(LABKIT + ["serve"], env, port)
+            port = free_port()
+            b = start_once([sys.executable, "-c", BASELINE_APP, str(port)], env, port)
+            if i == 0:
+                continue
+            labkit_runs.append(a)
+            base_runs.append(b)
+            pairs.append({"wall": a["wall_s"] / b["wall_s"], "cpu": a["cpu_s"] / max(b["cpu_s"],
+                                                                                       1e-3)})
+    imports = {}
+    for name, code in {"labkit.vision": "import labkit.vision",
+                       "labkit.drivers": "import labkit.drivers",
+                       "baseline cv2+numpy": "import cv2, numpy"}.items():
+        runs = [import_cost(code) for _ in range(rounds)]
+        imports[name] = {"wall_s": med(runs, "wall_s"), "cpu_s": med(runs, "cpu_s")}
+    base_import = imports["baseline cv2+numpy"]["wall_s"]
+    result = {
+        "quick": quick, "rounds": rounds,
+        "labkit_serve": {"wall_s_median": med(labkit_runs, "wall_s"),
+                         "cpu_s_median": med(labkit_runs, "cpu_s"), "runs": labkit_runs},
+        "baseline_flask_waitress_cv2": {"wall_s_median": med(base_runs, "wall_s"),
+                                        "cpu_s_median": med(base_runs, "cpu_s")},
+        "ratio_wall_median": round(statistics.median(p["wall"] for p in pairs), 3),
+        "ratio_cpu_median": round(statistics.median(p["cpu"] for p in pairs), 3),
+        "imports": imports,
+        "import_ratio_to_cv2_numpy": {k: round(v["wall_s"] / base_import, 3)
+                                      for k, v in imports.items()},
+        "heavy_modules_loaded_by_first_page": heavy_modules_after_start(),
+        "goals": {"cold_start_s": "<= 1.0 on an idle machine",
+                  "import labkit.vision / drivers": "<= 0.3 s"},
+    }
+    print(f"labkit serve → 200: {result['labkit_serve']['wall_s_median']} s, "
+          f"{result['labkit_serve']['cpu_s_median']} CPU-s; baseline "
+          f"{result['baseline_flask_waitress_cv2']['wall_s_median']} s; ratio "
+          f"{result['ratio_wall_median']} (cpu {result['ratio_cpu_median']})")
+    print("imports:", imports)
+    write_result("coldstart", result)
+    return result
+
+
+if __name__ == "__main__":
+    if "--once" in sys.argv:
+        with tempfile.TemporaryDirectory() as tmp:
+            port = free_port()
+            env = labkit_env(Path(tmp) / "data", LABKIT_PORT=str(port))
+            env["PYTHONPATH"] = str(REPO)
+            print(start_once(LABKIT + ["serve"], env, port))
+    else:
+        main(quick="--quick" in sys.argv)
