@@ -27,7 +27,7 @@ from labkit.errors import LabkitError
 from labkit.projects.runner import LabRunner, StepBinding
 from labkit.store import N_, Problem, Store, Student
 from labkit.web import auth
-from labkit.web.access import ANONYMOUS, STUDENT, allow
+from labkit.web.access import ANONYMOUS, STUDENT, TEACHER, allow
 from labkit.web.errors import STATUS_FOR_CODE, json_error, wants_json
 from labkit.web.common import kit_runtime as runtime
 
