@@ -129,10 +129,9 @@ def to_int16_mono(data: np.ndarray, rate: int, target_rate: int = RATE) -> np.nd
         raise LabkitError(f"audio sample type {data.dtype} is not supported", code="bad_audio",
                           fix="save the recording as 16-bit PCM WAV")
     if rate != target_rate and samples.size:
-        from scipy.signal import resample_poly
+        from scipy.signal import resample_poly  # heavy (~1 CPU-s): only when resampling
 
         g = gcd(int(rate), int(target_rate))
-        from scipy.signal import resample_poly  # heavy (~1 CPU-s): only when resampling
 
         samples = resample_poly(samples, target_rate // g, int(rate) // g)
     return np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
