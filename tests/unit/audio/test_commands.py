@@ -45,6 +45,7 @@ def taught(speech, model_store) -> CommandWords:  # type: ignore[no-untyped-def]
     words.close()
 
 
+@pytest.mark.slow     # the shared fixture trains on 95 clips through the speech embedding
 @pytest.mark.parametrize("snr, goal", [(None, 0.95), (10, 0.85)])
 def test_held_out_voices(taught: CommandWords, speech, snr, goal) -> None:  # type: ignore[no-untyped-def]
     right = total = 0
@@ -65,6 +66,7 @@ def test_held_out_voices(taught: CommandWords, speech, snr, goal) -> None:  # ty
     assert accuracy >= goal
 
 
+@pytest.mark.slow     # the shared fixture trains on 95 clips through the speech embedding
 def test_background_and_other_words_trigger_nothing(taught: CommandWords, speech) -> None:  # type: ignore[no-untyped-def]
     assert taught.recognise(np.round(room(1.0, -45, seed=9)).astype(np.int16)) is None
     unrelated = ["吃饭", "书包", "电脑", "good", "water"]
@@ -75,6 +77,7 @@ def test_background_and_other_words_trigger_nothing(taught: CommandWords, speech
     assert sum(h is not None for h in heard) <= 2
 
 
+@pytest.mark.slow     # the shared fixture trains on 95 clips through the speech embedding
 def test_streaming_from_the_microphone_switches_the_led(taught: CommandWords, speech) -> None:  # type: ignore[no-untyped-def]
     source = SimulatedMicSource(realtime=True, noise_dbfs=-60)   # paced like a real mic
     mic = Microphone(source)
@@ -101,6 +104,7 @@ def test_streaming_from_the_microphone_switches_the_led(taught: CommandWords, sp
         led.close()
 
 
+@pytest.mark.slow     # the shared fixture trains on 95 clips through the speech embedding
 def test_save_and_load_runs_with_onnx_runtime(taught: CommandWords, speech, tmp_path) -> None:  # type: ignore[no-untyped-def]
     taught.save(tmp_path / "m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["commands.json",

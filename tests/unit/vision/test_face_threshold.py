@@ -60,6 +60,7 @@ def faces() -> dict[str, np.ndarray]:
     return out
 
 
+@pytest.mark.slow      # ~18 s here: 274 pictures through BlazeFace
 def test_threshold_keeps_false_faces_rare_and_finds_faces(face_detector: Any) -> None:
     assert face_detector.min_score == MIN_SCORE
 
