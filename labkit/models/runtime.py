@@ -68,10 +68,13 @@ def onnxruntime_module() -> Any:
     call covers events that a process which imported onnxruntime earlier would still send.
     """
     global _telemetry_off
+    import labkit
+
     if "onnxruntime" not in sys.modules:
         os.environ["ORT_DISABLE_TELEMETRY"] = "1"
-    elif os.environ.get("ORT_DISABLE_TELEMETRY") != "1" and not _telemetry_off:
-        log.warning("onnxruntime was imported before labkit; its telemetry may still run")
+    elif labkit.ORT_IMPORTED_BEFORE_LABKIT and not _telemetry_off:
+        log.warning("onnxruntime was imported before labkit; its telemetry may still run "
+                    "(import labkit first, or set ORT_DISABLE_TELEMETRY=1)")
     try:
         import onnxruntime as ort
     except ImportError as exc:

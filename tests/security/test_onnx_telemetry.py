@@ -85,3 +85,20 @@ def test_onnx_runtime_sessions_make_no_lookups(tmp_path: Path) -> None:
     assert result.queries == []
     assert result.connections == []
     assert not (home / ".cache" / "Microsoft").exists()
+
+
+def test_importing_onnxruntime_before_labkit_is_reported() -> None:
+    """Telemetry cannot be switched off after onnxruntime's import: say so in the log."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("ORT_DISABLE_TELEMETRY", None)
+    code = ("import logging; logging.basicConfig(); import onnxruntime, labkit; "
+            "from labkit.models.runtime import onnxruntime_module; onnxruntime_module()")
+    late = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=env, timeout=60)
+    assert "telemetry may still run" in late.stderr
+    early = subprocess.run([sys.executable, "-c", code.replace("onnxruntime, labkit",
+                                                               "labkit, onnxruntime")],
+                           capture_output=True, text=True, env=env, timeout=60)
+    assert early.returncode == 0 and "telemetry" not in early.stderr
