@@ -89,3 +89,34 @@ def test_a_hands_lab_gets_the_hand_results_while_its_demo_plays(lab_server: Live
     if not OVERLAY_JS.exists():
         pytest.skip("drawing needs the shared overlay module (static/js/overlay.js)")
     page.wait_for_function("(window.LabkitOverlay.lastDrawn || {}).hands > 0", timeout=10000)
+
+
+def test_taking_the_kit_over_asks_first(lab_server: LiveServer, page: Any) -> None:
+    as_teacher(page, lab_server.url)
+    page.goto(lab_server.url + "/labs/clap_lamp_test")
+    page.click("#lab-demo")
+    page.wait_for_selector("#lab-demo-stop:not([hidden])", timeout=20000)
+    other = page.context.new_page()
+    other.goto(lab_server.url + "/labs/face_led")
+    assert other.is_visible("#lab-busy")             # the page says who holds the kit
+    assert other.inner_text("#lab-busy-text") == "正在播放实验演示。"
+    other.click("#lab-demo")
+    other.wait_for_selector("#lab-busy:not([hidden])")
+    other.once("dialog", lambda dialog: dialog.dismiss())
+    other.click("#lab-takeover")                      # "no": nothing changes
+    other.wait_for_timeout(1000)
+    active = other.evaluate("fetch('/api/labs/active').then(r => r.json())")
+    assert active["holder"]["project"] == "clap_lamp_test"
+    messages: list[str] = []
+
+    def accept(dialog: Any) -> None:
+        messages.append(dialog.message)
+        dialog.accept()
+    other.once("dialog", accept)
+    other.click("#lab-takeover")                      # "yes": the kit is taken over
+    other.wait_for_selector("#lab-demo-stop:not([hidden])", timeout=20000)
+    assert messages and "接管" in messages[0]
+    active = other.evaluate("fetch('/api/labs/active').then(r => r.json())")
+    assert active["holder"]["project"] == "face_led"
+    page.wait_for_selector("#lab-demo:not([hidden])", timeout=10000)   # the first one stopped
+    other.close()
