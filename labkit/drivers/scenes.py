@@ -15,6 +15,10 @@ drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark
     balls   colours, size      coloured balls (red, green, blue, yellow, orange, purple)
     text    text, size         printed black text on white card (ASCII; Chinese when a CJK
                                font is installed)
+    person  arms, squat, size  a child in full view: arms 0 (down) – 180 (up), squat 0–1
+    exercise exercise, period  the same child doing squats or arm raises, one rep per `period`
+                               seconds (pose finds the body; raised arms are followed by its
+                               tracking from the standing start)
 
 Every scene is a pure function of its parameters and the time `t` since it began, so a demo
 replays identically on any machine.
@@ -217,11 +221,69 @@ def _hand(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
 
 
 #: scenes that do not move: drawn once per parameter set (a hand takes ~0.3 s to paint)
-STATIC = {"empty", "faces", "hand", "text"}
+STATIC = {"empty", "faces", "hand", "text", "person"}
+
+def draw_person(img: np.ndarray, arms: float = 10.0, squat: float = 0.0,
+                scale: float = 1.0) -> None:
+    """A child facing the camera, whole body in view, before a light wall: `arms` is the
+    arms' angle from hanging down (0) to straight up (180), `squat` how far down (0–1, the
+    knees going out to the sides as in a front view)."""
+    h, w = img.shape[:2]
+    img[:] = (200, 205, 210)
+    s = scale * h / 480
+    cx = w // 2
+    head_r, leg = int(30 * s), int(120 * s)
+    ankle_y = int(h - 15 * s)
+    hip_y = ankle_y - 2 * leg + int(min(max(squat, 0.0), 1.0) * leg * 0.9)
+    neck_y = hip_y - int(140 * s)
+    shirt, skin, trousers = (60, 90, 200), (140, 170, 220), (90, 60, 40)
+    for side in (-1, 1):
+        hip = (cx + side * int(28 * s), hip_y)
+        ankle = (cx + side * int(45 * s), ankle_y)
+        half = math.dist(hip, ankle) / 2
+        out = math.sqrt(max(leg * leg - half * half, 0.0))
+        knee = (int((hip[0] + ankle[0]) / 2 + side * out), int((hip[1] + ankle[1]) / 2))
+        cv2.line(img, hip, knee, trousers, max(1, int(30 * s)))
+        cv2.line(img, knee, ankle, trousers, max(1, int(26 * s)))
+    cv2.rectangle(img, (cx - int(50 * s), neck_y), (cx + int(50 * s), hip_y + 8), shirt, -1)
+    a = math.radians(arms)
+    for side in (-1, 1):
+        sh = (cx + side * int(50 * s), neck_y + int(12 * s))
+        dx, dy = side * math.sin(a), math.cos(a)
+        el = (int(sh[0] + dx * 75 * s), int(sh[1] + dy * 75 * s))
+        wr = (int(sh[0] + dx * 150 * s), int(sh[1] + dy * 150 * s))
+        cv2.line(img, sh, el, shirt, max(1, int(24 * s)))
+        cv2.line(img, el, wr, skin, max(1, int(20 * s)))
+        cv2.circle(img, wr, max(1, int(12 * s)), skin, -1)
+    cv2.line(img, (cx, neck_y - int(12 * s)), (cx, neck_y), skin, max(1, int(22 * s)))
+    draw_face(img, cx, neck_y - int(12 * s) - head_r, head_r)
+
+
+def _person(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    draw_person(img, float(p.get("arms", 10.0)), float(p.get("squat", 0.0)),
+                float(p.get("size", 1.0)))
+
+
+EXERCISE_MOVES = ("squat", "arm_raise")
+
+
+def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    move = str(p.get("exercise", "squat"))
+    if move not in EXERCISE_MOVES:
+        raise SceneError(f"exercise: unknown exercise {move!r} ({', '.join(EXERCISE_MOVES)})")
+    period = float(p.get("period", 2.0))
+    if not 0.5 <= period <= 30:
+        raise SceneError("exercise: period must be 0.5 to 30 seconds per rep")
+    phase = (1 - math.cos(2 * math.pi * t / period)) / 2     # 0 at rest → 1 → 0: one rep
+    if move == "squat":
+        draw_person(img, 10.0, 0.9 * phase, float(p.get("size", 1.0)))
+    else:
+        draw_person(img, 10.0 + 165.0 * phase, 0.0, float(p.get("size", 1.0)))
+
 
 SCENES: dict[str, Callable[[np.ndarray, float, dict[str, Any]], None]] = {
     "empty": _empty, "face": _face, "faces": _faces, "hand": _hand, "balls": _balls,
-    "text": _text,
+    "text": _text, "person": _person, "exercise": _exercise,
 }
 
 

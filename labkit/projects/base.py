@@ -1,25 +1,25 @@
-"""The Project API: what one graded lab is.
+"""The Project API: what one graded lab is, as the runner sees it.
 
-A lab is a `Project` subclass in its own module under `labkit/projects/`:
+A lab is normally a folder with a lab.yaml (docs/lab-format.md), which `labkit.projects.lab`
+turns into a `Project` subclass; this base class is also what tests and experiments subclass
+by hand:
 
-    class FaceLed(Project):
-        id = "face_led"
+    class ButtonLed(Project):
+        id = "button_led_test"
         band = "experience"                 # experience 体验 · cognition 认知 · creative 创新实践
-        hardware = ("camera", "led")        # kit device names (wiring.yaml) + camera/microphone
+        hardware = ("button", "led")        # kit device names (wiring.yaml) + camera/microphone
 
-        def setup(self, ctx):               # once, when a student starts the lab
-            self.faces = FaceDetector(ctx.camera)
-            ctx.kit.led.source = self.faces.present
+        def setup(self, ctx):               # once, when the lab starts
+            ctx.kit.led.source = ctx.kit.button
 
         def step(self, ctx, frame):         # every new camera frame (or every tick)
-            ctx.signal("face", self.faces.present.is_active)
+            ctx.signal("pressed", ctx.kit.button.is_pressed)
 
-        @check("led_on_with_face")          # named checks read the event log only
-        def led_on_with_face(self, log):
-            ...
-            return CheckResult.counting(n, 3)
+        @check("pressed_twice")             # named checks read the event log only
+        def pressed_twice(self, log):
+            return CheckResult.counting(len(log.rises("button")), 2)
 
-Lesson YAML binds each step to a check id; the runner evaluates the checks as the log grows and
+Each lesson step is bound to a check id; the runner evaluates the checks as the log grows and
 marks steps passed. Checks read only the log, so they can be tested with a hand-written log.
 """
 
@@ -29,13 +29,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
+from labkit.bands import BANDS
 from labkit.projects.eventlog import EventLog
 
 if TYPE_CHECKING:  # imported for hints only: projects sit below the runtime layer
     from labkit.drivers.camera import Frame
     from labkit.events import Event
 
-BANDS = ("experience", "cognition", "creative")
+__all__ = ["BANDS", "CheckResult", "CheckSpec", "LabContext", "Project", "check"]
 NON_PIN_HARDWARE = ("camera", "microphone", "speaker")
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,47}")
 

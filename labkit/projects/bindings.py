@@ -132,6 +132,14 @@ def reader(text: str, scope: Scope) -> Reader:
     obj = _resolve(node, scope)
     boolean = isinstance(node, Attr) and node.attr in BOOLEAN_ATTRS or (
         isinstance(node, Call) and isinstance(node.func, Attr) and node.func.attr in BOOLEAN_ATTRS)
+    if callable(obj) and not hasattr(obj, "value"):
+        raise ExprError(f"{text!r} is a method; call it, e.g. {text}(…)")
+    if isinstance(node, Attr) and not (hasattr(obj, "value") or hasattr(obj, "__next__")):
+        # a plain attribute (button.is_pressed, servo.angle, led.value): read it every time
+        base, attr = _resolve(node.base, scope), node.attr
+        if boolean:
+            return lambda: bool(getattr(base, attr))
+        return lambda: _plain(getattr(base, attr))
     if hasattr(obj, "__next__"):
         gen = obj
         return lambda: _plain(next(gen))
@@ -139,8 +147,6 @@ def reader(text: str, scope: Scope) -> Reader:
         if boolean:
             return lambda: bool(obj.value)
         return lambda: _plain(obj.value)
-    if callable(obj):
-        raise ExprError(f"{text!r} is a method; call it, e.g. {text}(…)")
     return lambda: obj
 
 

@@ -123,6 +123,25 @@ class Scenario:
         self.fps = fps
         self.duration = self.segments[-1].end if self.segments else 0.0
         self._audio: np.ndarray | None = None
+        self._clips: dict[tuple[str, str], np.ndarray] = {}
+
+    def prepare(self) -> "Scenario":
+        """Draw every still scene and make every sound once, before the clock starts: a
+        rendered hand takes a few hundred milliseconds to paint, which would otherwise stall
+        the real-time camera just when the scene changes."""
+        for seg in self.segments:
+            kind, params = seg.scene
+            if kind in scenes.STATIC:
+                scenes.render(kind, params, 0.0)
+            for kind, params in seg.sounds:
+                self._clip(kind, params)
+        return self
+
+    def _clip(self, kind: str, params: dict[str, Any]) -> np.ndarray:
+        key = (kind, repr(sorted(params.items())))
+        if key not in self._clips:
+            self._clips[key] = clips.make(kind, params)
+        return self._clips[key]
 
     @property
     def uses_sound(self) -> bool:
@@ -151,8 +170,8 @@ class Scenario:
 
     def sounds(self, t0: float, t1: float) -> list[np.ndarray]:
         """The clips starting in [t0, t1) (for the real-time demo's simulated microphone)."""
-        return [clips.make(k, p) for seg in self.segments if t0 <= seg.start < t1
-                for k, p in seg.sounds]
+        return [self._clip(kind, params) for seg in self.segments if t0 <= seg.start < t1
+                for kind, params in seg.sounds]
 
     def _track(self) -> np.ndarray:
         if self._audio is None:
@@ -161,7 +180,7 @@ class Scenario:
             for seg in self.segments:
                 at = int(seg.start * RATE)
                 for kind, params in seg.sounds:
-                    clip = clips.make(kind, params).astype(np.float64)[: max(0, n - at)]
+                    clip = self._clip(kind, params).astype(np.float64)[: max(0, n - at)]
                     track[at:at + clip.size] += clip
             self._audio = np.clip(track, -32768, 32767).astype(np.int16)
         return self._audio

@@ -159,6 +159,12 @@ class LabProject(Project):
                 self.built.append(det)
                 (self.vision if det.kind.source == CAMERA else self.audio).append(det)
                 objects[name] = det.device
+            self._meter, self._meter_at = None, -1.0
+            if self.audio:
+                from labkit.audio_ai.level import SoundLevel
+
+                self._meter = next((d.feeds for d in self.audio
+                                    if isinstance(d.feeds, SoundLevel)), None) or SoundLevel()
             scope = Scope(objects, ctx.kit)
             for name, sig in self.spec.signals().items():
                 if name in self.spec.wired and str(sig["value"]) == f"kit.{name}":
@@ -172,10 +178,23 @@ class LabProject(Project):
             self.teardown(ctx)
             raise
 
+    METER_INTERVAL = 0.1   # seconds between `audio.level` readings for the page's meter
+
     def hear(self, ctx: LabContext, block: Any) -> None:
-        """One block of microphone audio for every sound detector."""
+        """One block of microphone audio for every sound detector; the page's sound meter
+        gets the level (the lab's own sound_level detector, else a private one) on the bus
+        as `audio.level`, so the meter needs no other sound service running."""
         for det in self.audio:
             det.feeds.feed(block)
+        meter = self._meter
+        if meter is None:
+            return
+        if all(det.feeds is not meter for det in self.audio):
+            meter.feed(block)
+        now = ctx.log.clock()
+        if now - self._meter_at >= self.METER_INTERVAL:
+            self._meter_at = now
+            ctx.bus.publish("audio.level", meter.reading())
 
     def step(self, ctx: LabContext, frame: Any) -> None:
         if frame is not None:
@@ -203,6 +222,10 @@ class LabProject(Project):
             except Exception:
                 log.exception("closing detector %s failed", det.name)
         self.built = []
+        meter = getattr(self, "_meter", None)
+        if meter is not None and not meter.closed:
+            meter.close()
+        self._meter = None
 
     def on_event(self, ctx: LabContext, event: Any) -> None:
         for name, decl in self.spec.events().items():

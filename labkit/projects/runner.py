@@ -283,7 +283,7 @@ class LabRunner:
             raise Problem(N_("Lab \"%(project)s\" has no demo."),
                           fix=N_("Add a demo: scenario to its lab.yaml."), code="no_demo",
                           project=cls.id)
-        return Scenario(items)
+        return Scenario(items).prepare()
 
     def _show_demo(self, lab: ActiveLab) -> None:
         """Real-time demo: the kit's camera shows the scenario's scenes while it plays."""

@@ -162,7 +162,13 @@ def _labs_context() -> dict[str, Any]:
     def bands() -> list[dict[str, Any]]:
         cur = curriculum()
         return [{"id": band, "lessons": cur.lessons_in(band)} for band in BANDS]
-    return {"lab_bands": bands, "lab_student": current_student, "lab_is_teacher": is_teacher,
+    def problems() -> list[Any]:
+        curriculum()   # rediscovers the labs when a lab folder changed
+        from labkit.projects.registry import registry
+
+        return list(registry(runtime().settings.data_dir).problems)
+    return {"lab_bands": bands, "lab_problems": problems, "lab_student": current_student,
+            "lab_is_teacher": is_teacher,
             "lab_lang": lang, "lab_band_name": band_name, "lab_band_school": band_school}
 
 

@@ -4,6 +4,7 @@ naming who holds the kit), the page says who holds it, and taking over needs the
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -33,11 +34,21 @@ def _trained_sensor_project(web: Any, runtime: Any) -> tuple[str, str]:
     return pid, near["id"]
 
 
+def another_browser(app: Any) -> Any:
+    """A second browser on the kit (its own session and CSRF token)."""
+    client = app.test_client()
+    client.get("/lang/en")
+    client.environ_base["HTTP_X_CSRFTOKEN"] = re.search(
+        r'name="csrf-token" content="([^"]+)"', client.get("/").get_data(as_text=True)).group(1)
+    return client
+
+
 def test_a_learn_action_is_refused_while_a_lab_runs(web: Any, school: dict[str, Any],
-                                                    runtime: Any) -> None:
-    pid, _near = _trained_sensor_project(web, runtime)
-    as_student_only(web, school["li"])
-    run = web.post("/api/labs/face_led/start", json={})
+                                                    runtime: Any, app: Any) -> None:
+    pid, _near = _trained_sensor_project(web, runtime)       # the teacher's /learn project
+    kid = another_browser(app)
+    assert pick(kid, school["li"]).status_code == 302
+    run = kid.post("/api/labs/face_led/start", json={})
     assert run.status_code == 200, run.get_json()
     runtime.bench.apply({"device": "distance", "value": 0.1})      # "近" → LED on
     time.sleep(1.1)
@@ -46,14 +57,14 @@ def test_a_learn_action_is_refused_while_a_lab_runs(web: Any, school: dict[str, 
     error = r.get_json()["error"]
     assert error["code"] == "pins_busy" and "李雷" in error["message"]
     assert error["holder"]["kind"] == "lab" and error["holder"]["total"] == 3
-    lab = web.get("/api/labs/active").get_json()
+    lab = kid.get("/api/labs/active").get_json()
     assert "李雷's lab is running" in lab["holder_text"]
     # the lab's log holds only what the lab did: the refused action never lit the LED
     led_on = [e for e in _active(runtime).log.entries("led") if e.value]
     face_on = _active(runtime).log.intervals("face")
     assert all(any(a <= e.ts <= b + 0.5 for a, b in face_on) for e in led_on)
     # once the lab stops, the same action goes through
-    web.post(f"/api/labs/runs/{run.get_json()['run_id']}/stop", json={})
+    kid.post(f"/api/labs/runs/{run.get_json()['run_id']}/stop", json={})
     r = web.get(f"/api/learn/projects/{pid}/predict")
     assert r.status_code == 200 and r.get_json()["action"] == {"type": "led", "value": "on"}
     assert runtime.kit.led.value == 1
