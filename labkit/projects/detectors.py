@@ -43,6 +43,12 @@ def _rep_counter(tracker: Any, params: dict[str, Any]) -> Any:
     return RepCounter(tracker, params.get("exercise", "squat"))
 
 
+def _rps_game(tracker: Any, params: dict[str, Any]) -> Any:
+    from labkit.vision.rps import RpsGame
+
+    return RpsGame(tracker, params.get("mode", "fair"))
+
+
 DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
     DetectorType("face", "labkit.vision.faces:FaceDetector", CAMERA, "faces", "vision.face",
                  store=True),
@@ -50,6 +56,8 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
                  store=True),
     DetectorType("pose", "labkit.vision.pose:PoseTracker", CAMERA, "pose", "vision.pose",
                  store=True),
+    DetectorType("rps", "labkit.vision.hands:HandTracker", CAMERA, "hands", "vision.hands",
+                 store=True, wrap=_rps_game, wrap_params=("mode",)),
     DetectorType("reps", "labkit.vision.pose:PoseTracker", CAMERA, "pose", "vision.pose",
                  store=True, wrap=_rep_counter, wrap_params=("exercise",)),
     DetectorType("segmentation", "labkit.vision.segmentation:Segmenter", CAMERA,

@@ -266,9 +266,16 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
         why = _expr_problem(source, names, wired)
         if why:
             p.add(["bindings", tgt], why)
+    for name, decl in (data.get("actions") or {}).items():
+        why = _expr_problem(decl["when"], names, wired)
+        if why:
+            p.add(["actions", name, "when"], why)
+        if decl.get("beep") and "buzzer" not in wired:
+            p.add(["actions", name, "beep"], "the lab beeps but does not wire the 'buzzer'")
     # checks: the vocabulary, then checks.py
     checks: dict[str, tuple[Callable, str]] = {}
-    readable = set(data.get("signals") or {}) | wired | set(data.get("events") or {})
+    readable = (set(data.get("signals") or {}) | wired | set(data.get("events") or {})
+                | set(data.get("actions") or {}))
     compiled = {}
     for cid, decl in (data.get("checks") or {}).items():
         source = decl["check"] if isinstance(decl, dict) else decl

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from labkit.projects.actions import Action, perform
 from labkit.projects.base import CheckResult, LabContext, Project, check
 from labkit.projects.bindings import Scope, reader, target
 from labkit.projects.detectors import CAMERA, DETECTORS, MICROPHONE, BuiltDetector, build
@@ -174,6 +175,10 @@ class LabProject(Project):
             for tgt, expr in (self.spec.data.get("bindings") or {}).items():
                 device, attr = target(tgt, ctx.kit, wired)
                 self.outputs.append((device, attr, reader(str(expr), scope), [object()]))
+            self.actions = [Action(name, reader(str(decl["when"]), scope), decl.get("say"),
+                                   float(decl.get("beep", 0)))
+                            for name, decl in (self.spec.data.get("actions") or {}).items()]
+            self._buzzer = ctx.kit.device("buzzer") if "buzzer" in wired else None
         except Exception:
             self.teardown(ctx)
             raise
@@ -209,6 +214,11 @@ class LabProject(Project):
                 last[0] = value
         for name, read in self.readers:
             ctx.signal(name, read())
+        for action in getattr(self, "actions", ()):
+            if action.poll():
+                said = perform(action, speaker=ctx.runtime.speaker, buzzer=self._buzzer,
+                               lang=ctx.settings.lang)
+                ctx.log.record("model", action.name, said or True)
 
     def teardown(self, ctx: LabContext) -> None:
         for device, _attr, _read, _last in getattr(self, "outputs", ()):
