@@ -39,6 +39,7 @@ def test_every_lab_has_a_demo(lab_id: str) -> None:
 def test_the_demo_turns_every_step_green(lab_id: str, runtime: Any, store: Any,
                                          model_store: Any, data_dir: Path) -> None:
     (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    before = _files(data_dir)
     labs = ALL[lab_id]
     kid = store.roster.add_student(store.roster.add_class("一班").id, "王芳")
     runner = LabRunner(runtime, store, labs, clock=SimClock(1_000_000.0))
@@ -56,4 +57,31 @@ def test_the_demo_turns_every_step_green(lab_id: str, runtime: Any, store: Any,
         assert lab.complete
     finally:
         runner.stop()
+    # privacy by default: playing a lab (no one pressed save) leaves no picture or sound on disk
+    written = {p for p, stamp in _files(data_dir).items() if before.get(p) != stamp}
+    media = [p for p in written if _is_media(data_dir / p)]
+    assert not media, f"{lab_id}: wrote camera frames or audio without a save: {media}"
+
+
+MEDIA_HEADERS = (b"\xff\xd8\xff", b"\x89PNG", b"RIFF", b"GIF8", b"\x93NUMPY", b"PK\x03\x04")
+
+
+def _files(root: Path) -> dict[str, tuple[int, int]]:
+    """Every regular file under root (not following the models link) with size and mtime."""
+    out = {}
+    for path in root.rglob("*"):
+        if path.is_symlink() or not path.is_file():
+            continue
+        st = path.stat()
+        out[str(path.relative_to(root))] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _is_media(path: Path) -> bool:
+    try:
+        with path.open("rb") as f:
+            head = f.read(8)
+    except OSError:
+        return False
+    return head.startswith(MEDIA_HEADERS)
 
