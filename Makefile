@@ -68,8 +68,10 @@ test: dev-venv system-test-deps catalogues test-models
 bench: dev-venv catalogues models
 	LABKIT_HARDWARE=sim $(PY) -m bench
 
+# ruff, then the layer contracts in setup.cfg [importlinter] (docs/architecture.md).
 lint: dev-venv
 	$(PY) -m ruff check labkit tests bench
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -33,12 +33,12 @@ from typing import Any, Iterable, Mapping
 import jsonschema
 import yaml
 
+from labkit.bands import BANDS
 from labkit.drivers.wiring import Wiring, load_wiring
 from labkit.store.problems import N_, Problem
 
 log = logging.getLogger(__name__)
 
-BANDS = ("experience", "cognition", "creative")
 TERMS = ("autumn", "spring")
 LANGS = ("zh_CN", "en")
 REPO_CURRICULUM = Path(__file__).resolve().parent.parent / "curriculum"
@@ -168,7 +168,12 @@ def _schema(root: Path, name: str) -> dict[str, Any]:
     for folder in (root / "schema", REPO_CURRICULUM / "schema"):
         path = folder / name
         if path.is_file():
-            return json.loads(path.read_text(encoding="utf-8"))
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            # the bands are listed once, in labkit.bands; the schema files leave them out
+            band = schema.get("properties", {}).get("band")
+            if isinstance(band, dict):
+                band["enum"] = list(BANDS)
+            return schema
     raise Problem(N_("The curriculum schema %(name)s is missing."),
                   fix=N_("Restore curriculum/schema from the labkit source."), code="bad_lesson",
                   name=name)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from flask_babel import gettext as _
+from labkit.errors import lazy_gettext as _
 
 from labkit.audio_ai.device import UtteranceDetector
 from labkit.audio_ai.features import clip_features, speech_bounds

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from flask_babel import gettext as _
+from labkit.errors import lazy_gettext as _
 
 from labkit.audio_ai.device import UtteranceDetector
 from labkit.audio_ai.features import frame_energy_db

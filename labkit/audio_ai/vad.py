@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from flask_babel import gettext as _
+from labkit.errors import lazy_gettext as _
 
 from labkit.audio_ai.device import AudioDetector
 from labkit.drivers.wav import RATE

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import numpy as np
-from flask_babel import gettext as _
+from labkit.errors import lazy_gettext as _
 
 from labkit.errors import LabkitError
 from labkit.fsutil import atomic_write_bytes, atomic_write_text
@@ -561,7 +561,7 @@ class ProjectStore:
             try:
                 name = clean_name(name, what="project")
             except LabkitError:
-                name = _("Repaired project")
+                name = str(_("Repaired project"))
             project = Project(root, id=project_id, name=name, kind=kind or "image",
                               created=_now(), classes=classes[:MAX_CLASSES])
             project.save()

@@ -20,7 +20,7 @@ import logging
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from flask_babel import gettext as _
+from labkit.errors import lazy_gettext as _
 
 from labkit.errors import LabkitError
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Iterable
 
-from flask_babel import gettext as _
+from labkit.errors import lazy_gettext as _
 
 from labkit.errors import LabkitError
 

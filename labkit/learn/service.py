@@ -19,7 +19,7 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-from flask_babel import gettext as _
+from labkit.errors import lazy_gettext as _
 
 from labkit.errors import LabkitError
 from labkit.learn.dataset import IMAGE_KINDS, SENSOR_CHANNELS, Project, ProjectStore
@@ -227,7 +227,7 @@ class LearnService:
             job.update(state="error", message=exc.message, fix=exc.fix, code=exc.code)
         except Exception as exc:  # a bug must still end the job visibly
             log.exception("training %s failed", project.id)
-            job.update(state="error", message=_("Training failed: %(why)s", why=str(exc)),
+            job.update(state="error", message=str(_("Training failed: %(why)s", why=str(exc))),
                        code="internal")
         finally:
             with self._lock:

@@ -29,13 +29,13 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
+from labkit.bands import BANDS
 from labkit.projects.eventlog import EventLog
 
 if TYPE_CHECKING:  # imported for hints only: projects sit below the runtime layer
     from labkit.drivers.camera import Frame
     from labkit.events import Event
 
-BANDS = ("experience", "cognition", "creative")
 NON_PIN_HARDWARE = ("camera", "microphone", "speaker")
 ID_PATTERN = re.compile(r"[a-z][a-z0-9_]{1,47}")
 

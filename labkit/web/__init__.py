@@ -16,10 +16,11 @@ from flask_wtf.csrf import CSRFProtect
 
 from labkit import __version__
 from labkit.config import LANGUAGES, Settings
+from labkit.errors import use_translator
 from labkit.fsutil import atomic_write_text
 from labkit.runtime import KitRuntime
 from labkit.web import audio, bench, events, home, labs, learn, portfolio, stream, teacher, vision
-from labkit.web.errors import register_error_handlers
+from labkit.web.errors import JSONProvider, register_error_handlers, translate_for_request
 from labkit.i18n import catalogue_dirs
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -70,7 +71,8 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
         LABKIT_SETTINGS=settings,
         JSON_AS_ASCII=False,
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json = JSONProvider(app)
+    use_translator(translate_for_request)
     app.extensions["labkit"] = runtime
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)

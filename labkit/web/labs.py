@@ -21,7 +21,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit import curriculum as curriculum_mod
-from labkit.curriculum import BANDS, Curriculum, Lesson
+from labkit import bands
+from labkit.bands import BANDS
+from labkit.curriculum import Curriculum, Lesson
 from labkit.errors import LabkitError
 from labkit.projects.registry import known_projects
 from labkit.projects.runner import LabRunner, StepBinding
@@ -141,13 +143,13 @@ def _labs_context() -> dict[str, Any]:
 
 
 def band_name(band: str) -> str:
-    return {"experience": _("Experience"), "cognition": _("Understanding"),
-            "creative": _("Creative practice")}.get(band, band)
+    known = bands.BY_ID.get(band)
+    return str(known.name) if known else band
 
 
 def band_school(band: str) -> str:
-    return {"experience": _("Primary school"), "cognition": _("Middle school"),
-            "creative": _("High school")}.get(band, "")
+    known = bands.BY_ID.get(band)
+    return str(known.school) if known else ""
 
 
 def _no_store(response: Response) -> Response:

@@ -1,0 +1,1 @@
+"""The lab framework: runner, event log, checks, discovery (docs/architecture.md)."""
