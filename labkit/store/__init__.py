@@ -16,6 +16,7 @@ from typing import Any
 
 from labkit.store.db import DB_NAME, Database
 from labkit.store.files import Artefacts
+from labkit.store.identity import KitIdentity
 from labkit.store.pin import TeacherPin
 from labkit.store.problems import N_, Problem, RosterImportError
 from labkit.store.roster import Roster, SchoolClass, Student
@@ -35,8 +36,14 @@ class Store:
         self.runs = Runs(self.db)
         self.artefacts = Artefacts(self.db, self.data_dir / "portfolio")
         self.pin = TeacherPin(self.db)
+        self.identity = KitIdentity(self.db)
         self._before_close: list[Any] = []
         self._closed = False
+
+    @property
+    def kit_id(self) -> str:
+        """This kit's stable id (a UUID made on its first start; see store/identity.py)."""
+        return self.identity.kit_id
 
     @classmethod
     def for_runtime(cls, runtime: Any) -> "Store":
