@@ -28,9 +28,9 @@ from typing import Any, Iterator
 from uuid import UUID, uuid4
 
 import numpy as np
-from labkit.errors import lazy_gettext as _
 
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 from labkit.fsutil import atomic_write_bytes, atomic_write_text
 from labkit.learn.names import MAX_CLASSES, check_class_names, clean_name, name_key
 

@@ -30,9 +30,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from labkit.errors import lazy_gettext as _
 
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 from labkit.fsutil import atomic_write_bytes, atomic_write_text
 from labkit.learn.dataset import KINDS, Project, ProjectStore
 from labkit.learn.features import EmbeddingExtractor, Extractor, extractor_by_name

@@ -19,9 +19,9 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-from labkit.errors import lazy_gettext as _
 
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 from labkit.learn.dataset import IMAGE_KINDS, SENSOR_CHANNELS, Project, ProjectStore
 from labkit.learn.features import Extractor, extractor_for, vision_tracker
 from labkit.learn.model import Predictor, TrainReport, train_project
