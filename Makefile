@@ -90,8 +90,10 @@ bench: dev-venv catalogues test-models oracle
 bench-quick: dev-venv catalogues test-models
 	$(BENCH_ENV) $(PY) -m bench --quick
 
+# ruff, then the layer contracts in setup.cfg [importlinter] (docs/architecture.md).
 lint: dev-venv
 	$(PY) -m ruff check labkit tests bench
+	$(VENV)/bin/lint-imports --no-cache
 
 # ---- SD image and offline install (images/README.md) ---------------------------------------
 # One folder with every wheel for the Pi (aarch64, Python 3.11 Bookworm + 3.13 Trixie), labkit's

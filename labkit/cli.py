@@ -15,7 +15,8 @@ import click
 
 from labkit import __version__
 from labkit.config import Settings
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, use_translator
+from labkit.i18n import translations
 
 
 class LabkitGroup(click.Group):
@@ -42,10 +43,13 @@ def main(ctx: click.Context, verbose: bool) -> None:
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
-        ctx.obj = {"settings": Settings.from_env()}
+        settings = Settings.from_env()
     except LabkitError as exc:
         click.echo(f"labkit: error: {exc.one_line()}", err=True)
         ctx.exit(exc.exit_code)
+    ctx.obj = {"settings": settings}
+    # Messages from every layer (labkit.errors.Message) are shown in LABKIT_LANG.
+    use_translator(translations(settings.lang).gettext)
 
 
 @main.command()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
@@ -71,6 +72,24 @@ def compile_all() -> int:
                 write_mo(f, catalog, use_fuzzy=False)
         count += 1
     return count
+
+
+def translations(locale: str) -> Any:
+    """Every area's compiled catalogue for `locale`, merged, as a Babel `Translations` — how
+    text outside the web app (the CLI, for `LABKIT_LANG`) is translated. English or missing
+    .mo files give the message ids themselves."""
+    from babel.support import NullTranslations, Translations
+
+    merged_catalogue: Any = None
+    for area in catalogue_dirs():
+        loaded = Translations.load(str(area), [locale])
+        if not isinstance(loaded, Translations):
+            continue
+        if merged_catalogue is None:
+            merged_catalogue = loaded
+        else:
+            merged_catalogue.merge(loaded)
+    return merged_catalogue if merged_catalogue is not None else NullTranslations()
 
 
 def merged(locale: str) -> dict[str, str]:

@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from flask_babel import gettext as _
 
 from labkit.audio_ai.device import UtteranceDetector
 from labkit.audio_ai.features import clip_features, speech_bounds
@@ -38,6 +37,7 @@ from labkit.audio_ai.level import dbfs
 from labkit.audio_ai.segment import EnergyGate, Segmenter, Utterance, VadGate
 from labkit.drivers.wav import RATE
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 from labkit.fsutil import atomic_write_bytes, atomic_write_text
 
 log = logging.getLogger(__name__)

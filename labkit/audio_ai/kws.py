@@ -29,13 +29,13 @@ from dataclasses import asdict, dataclass
 from typing import Any, Sequence
 
 import numpy as np
-from flask_babel import gettext as _
 
 from labkit.audio_ai.device import UtteranceDetector
 from labkit.audio_ai.features import frame_energy_db
 from labkit.audio_ai.segment import EnergyGate, Segmenter, Utterance, VadGate
 from labkit.drivers.wav import RATE
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 
 log = logging.getLogger(__name__)
 

@@ -23,11 +23,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
-from flask_babel import gettext as _
 
 from labkit.audio_ai.device import AudioDetector
 from labkit.drivers.wav import RATE
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 
 CHUNK = 512
 CONTEXT = 64

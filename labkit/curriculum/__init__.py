@@ -171,7 +171,12 @@ def _schema(root: Path, name: str) -> dict[str, Any]:
     for folder in (root / "schema", PACKAGE_CURRICULUM / "schema"):
         path = folder / name
         if path.is_file():
-            return json.loads(path.read_text(encoding="utf-8"))
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            # the bands are listed once, in labkit.bands; the schema files leave them out
+            band = schema.get("properties", {}).get("band")
+            if isinstance(band, dict):
+                band["enum"] = list(BANDS)
+            return schema
     raise Problem(N_("The curriculum schema %(name)s is missing."),
                   fix=N_("Reinstall labkit: its curriculum schema is part of the package."),
                   code="bad_lesson",

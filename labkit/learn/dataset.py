@@ -26,11 +26,12 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+from uuid import UUID, uuid4
 
 import numpy as np
-from flask_babel import gettext as _
 
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 from labkit.fsutil import atomic_write_bytes, atomic_write_text
 from labkit.learn.names import MAX_CLASSES, check_class_names, clean_name, name_key
 
@@ -248,15 +249,26 @@ def check_sensor_window(window: Any) -> dict[str, Any]:
 # the project
 # ---------------------------------------------------------------------------------------------
 
+def _valid_uuid(value: object) -> str | None:
+    """`value` if it is a UUID in canonical form, else None (a repaired manifest keeps its
+    project's identity when that part of it is still readable)."""
+    try:
+        return value if isinstance(value, str) and str(UUID(value)) == value else None
+    except ValueError:
+        return None
+
+
 class Project:
     """One teachable project (kind, classes, samples, trained-model info) backed by a folder."""
 
     def __init__(self, root: Path, *, id: str, name: str, kind: str, created: str,
                  classes: list[ClassInfo], model: dict[str, Any] | None = None,
                  actions: dict[str, Any] | None = None, updated: str | None = None,
-                 owner: int | None = None) -> None:
+                 owner: int | None = None, uuid: str | None = None) -> None:
         self.root = root
         self.id = id
+        # the project's identity beyond this kit (ids are per kit; see store/identity.py)
+        self.uuid = uuid or str(uuid4())
         self.name = name
         self.kind = kind
         self.created = created
@@ -273,8 +285,8 @@ class Project:
         return self.root / "project.json"
 
     def to_json(self) -> dict[str, Any]:
-        return {"format": FORMAT, "id": self.id, "name": self.name, "kind": self.kind,
-                "created": self.created, "updated": self.updated,
+        return {"format": FORMAT, "id": self.id, "uuid": self.uuid, "name": self.name,
+                "kind": self.kind, "created": self.created, "updated": self.updated,
                 "classes": [c.to_json() for c in self.classes], "model": self.model,
                 "actions": self.actions, "owner": self.owner}
 
@@ -295,7 +307,12 @@ class Project:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise corrupt(root, f"project.json is not valid JSON: {exc}") from None
-        return cls._from_json(root, data)
+        project = cls._from_json(root, data)
+        if "uuid" not in data:  # written before projects had one: give it one, once
+            with project.lock:
+                atomic_write_text(project.manifest_path,
+                                  json.dumps(project.to_json(), ensure_ascii=False, indent=1))
+        return project
 
     @classmethod
     def _from_json(cls, root: Path, data: Any) -> "Project":
@@ -317,7 +334,7 @@ class Project:
         return cls(root, id=data["id"], name=data["name"], kind=data["kind"],
                    created=data["created"], updated=data.get("updated"), classes=classes,
                    model=data.get("model"), actions=data.get("actions") or {},
-                   owner=_owner(data.get("owner")))
+                   owner=_owner(data.get("owner")), uuid=data.get("uuid"))
 
     # ---- classes ------------------------------------------------------------------------
     def class_dir(self, class_id: str) -> Path:
@@ -502,6 +519,8 @@ MANIFEST_SCHEMA: dict[str, Any] = {
     "properties": {
         "format": {"const": FORMAT},
         "id": {"type": "string", "pattern": "^p[0-9a-z]+$"},
+        "uuid": {"type": "string",
+                 "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"},
         "name": {"type": "string", "minLength": 1, "maxLength": 80},
         "kind": {"enum": list(KINDS)},
         "created": {"type": "string"},
@@ -643,10 +662,11 @@ class ProjectStore:
             try:
                 name = clean_name(name, what="project")
             except LabkitError:
-                name = _("Repaired project")
+                name = str(_("Repaired project"))
             project = Project(root, id=project_id, name=name, kind=kind or "image",
                               created=_now(), classes=classes[:MAX_CLASSES],
-                              owner=_owner(old_data.get("owner")))
+                              owner=_owner(old_data.get("owner")),
+                              uuid=_valid_uuid(old_data.get("uuid")))
             project.save()
             self._projects[project_id] = project
             return project

@@ -21,9 +21,9 @@ import logging
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from flask_babel import gettext as _
 
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 
 log = logging.getLogger(__name__)
 

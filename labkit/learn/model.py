@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from flask_babel import gettext as _
 
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 from labkit.fsutil import atomic_write_bytes, atomic_write_text
 from labkit.learn.dataset import KINDS, Project, ProjectStore
 from labkit.learn.features import EmbeddingExtractor, Extractor, extractor_by_name
@@ -171,7 +171,7 @@ def train_project(project: Project, extractor: Extractor, *, classifier: str = "
         reason = (_("no hand was found in the picture") if kind == "hand" else
                   _("no body was found in the picture") if kind == "pose" else
                   _("the sample could not be measured"))
-        skipped.append({"sample": ids[i], "class": labels[i], "reason": reason})
+        skipped.append({"sample": ids[i], "class": labels[i], "reason": str(reason)})
     keep = np.flatnonzero(good)
     X = X[keep]
     labels = [labels[i] for i in keep]
@@ -498,7 +498,7 @@ def import_zip(projects: ProjectStore, data: bytes, *, store: Any = None,
         extractor_by_name(card["input"]["name"], store=store,
                           channels=card["input"].get("channels") or ("distance", "light"),
                           tracker=(lambda img: None))
-    project = projects.create(name or card.get("name") or _("Imported model"), card["kind"],
+    project = projects.create(name or card.get("name") or str(_("Imported model")), card["kind"],
                               card["classes"])
     folder = model_dir(project)
     atomic_write_bytes(folder / MODEL_FILE, graph)

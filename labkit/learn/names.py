@@ -10,9 +10,9 @@ from __future__ import annotations
 import unicodedata
 from typing import Iterable
 
-from flask_babel import gettext as _
 
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 
 MAX_NAME_CHARS = 40
 MIN_CLASSES = 2

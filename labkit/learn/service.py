@@ -25,10 +25,10 @@ from collections import deque
 from typing import Any
 
 import numpy as np
-from flask_babel import gettext as _
 
 from labkit.drivers.pins import Holder, PinsBusy
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 from labkit.learn.dataset import IMAGE_KINDS, SENSOR_CHANNELS, Project, ProjectStore
 from labkit.learn.featurecache import FeatureCache, FeaturePrecomputer, use_cache
 from labkit.learn.features import Extractor, extractor_for, vision_tracker
@@ -269,7 +269,7 @@ class LearnService:
             job.update(state="error", message=exc.message, fix=exc.fix, code=exc.code)
         except Exception as exc:  # a bug must still end the job visibly
             log.exception("training %s failed", project.id)
-            job.update(state="error", message=_("Training failed: %(why)s", why=str(exc)),
+            job.update(state="error", message=str(_("Training failed: %(why)s", why=str(exc))),
                        code="internal")
         finally:
             with self._lock:

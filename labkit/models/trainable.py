@@ -40,9 +40,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
 import numpy as np
-from flask_babel import gettext as _
 
 from labkit.errors import LabkitError
+from labkit.errors import lazy_gettext as _
 
 KINDS = ("logistic", "knn", "mlp")
 MIN_CLASSES = 2

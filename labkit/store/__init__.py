@@ -17,6 +17,8 @@ from typing import Any
 from labkit.store.db import DB_NAME, Database
 from labkit.store.files import Artefacts
 from labkit.store.pin import PinAttempts, PinRecovery, TeacherPin
+from labkit.store.identity import KitIdentity
+from labkit.store.pin import TeacherPin
 from labkit.store.problems import N_, Problem, RosterImportError
 from labkit.store.roster import Roster, SchoolClass, Student
 from labkit.store.runs import Artefact, Run, Runs, Score, StepResult
@@ -41,8 +43,14 @@ class Store:
         self.pin_recovery = PinRecovery(self.db)
         self.sessions = Sessions(self.db)
         self.sign_in = SignIn(self.db, self.pin_attempts)
+        self.identity = KitIdentity(self.db)
         self._before_close: list[Any] = []
         self._closed = False
+
+    @property
+    def kit_id(self) -> str:
+        """This kit's stable id (a UUID made on its first start; see store/identity.py)."""
+        return self.identity.kit_id
 
     @classmethod
     def for_runtime(cls, runtime: Any) -> "Store":

@@ -11,6 +11,29 @@ files a student chose to save. No frames, no audio, no birthdays, no ids from ot
 
 from __future__ import annotations
 
+# A random (version 4) UUID in SQL: randomblob() is SQLite's cryptographic generator. Used to
+# fill existing rows in a migration and, through triggers, every row inserted without one.
+NEW_UUID = ("(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
+            "substr(lower(hex(randomblob(2))), 2) || '-' || "
+            "substr('89ab', 1 + (abs(random()) % 4), 1) || substr(lower(hex(randomblob(2))), 2) "
+            "|| '-' || lower(hex(randomblob(6))))")
+
+# Records that travel between kits (a fleet merges many kits' portfolios): each gets a UUID.
+TRAVELLING_TABLES = ("classes", "students", "runs", "artefacts")
+
+
+def _uuid_column(table: str) -> list[str]:
+    """Add `uuid` to `table`, fill it for existing rows, keep it unique, fill it for new ones.
+    (SQLite's ADD COLUMN takes no expression default, hence the trigger.)"""
+    return [
+        f"ALTER TABLE {table} ADD COLUMN uuid TEXT",
+        f"UPDATE {table} SET uuid = {NEW_UUID} WHERE uuid IS NULL",
+        f"CREATE UNIQUE INDEX {table}_by_uuid ON {table}(uuid)",
+        f"""CREATE TRIGGER {table}_new_uuid AFTER INSERT ON {table} WHEN NEW.uuid IS NULL
+            BEGIN UPDATE {table} SET uuid = {NEW_UUID} WHERE rowid = NEW.rowid; END""",
+    ]
+
+
 MIGRATIONS: list[list[str]] = [
     # 1 — roster, runs, portfolio, kit settings
     [
@@ -117,4 +140,12 @@ MIGRATIONS.append(
             student_id   INTEGER PRIMARY KEY REFERENCES students(id) ON DELETE CASCADE,
             pictures     TEXT NOT NULL
         )""",
+    ])
+
+MIGRATIONS.append(
+    # kit identity: the kit's own id (made once, never changed) and a UUID on every record
+    # that may travel to another kit (store/identity.py)
+    [
+        f"INSERT OR IGNORE INTO kit_settings (key, value) VALUES ('kit_id', {NEW_UUID})",
+        *(statement for table in TRAVELLING_TABLES for statement in _uuid_column(table)),
     ])

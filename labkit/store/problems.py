@@ -1,16 +1,16 @@
 """Errors whose message can be shown in the reader's language.
 
-The store and the lab framework sit below the web layer, so they cannot call Flask-Babel
-themselves. They raise `Problem`: a `LabkitError` that also keeps the English message id and
-its parameters; the web layer translates it (`gettext(msgid, **params)`), the CLI prints the
-English text. Message ids are marked with `N_` so `python -m labkit.i18n check` finds them.
+`Problem` is a `LabkitError` whose message and fix are `labkit.errors.Message`s built from an
+English message id and parameters, so whoever shows it — the web layer for a request, the CLI
+for `LABKIT_LANG` — shows it translated. It also keeps `msgid`, `fix_msgid` and `params`.
+Message ids are marked with `N_` so `python -m labkit.i18n check` finds them.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, Message
 
 
 def N_(message: str) -> str:
@@ -26,8 +26,8 @@ class Problem(LabkitError):
         self.msgid = msgid
         self.fix_msgid = fix
         self.params = params
-        super().__init__(msgid % params if params else msgid,
-                         fix=(fix % params if params else fix) if fix else "", code=code)
+        super().__init__(Message(msgid, **params), fix=Message(fix, **params) if fix else "",
+                         code=code)
 
 
 class RosterImportError(Problem):
@@ -35,9 +35,13 @@ class RosterImportError(Problem):
 
     def __init__(self, problems: list[tuple[int, Problem]]) -> None:
         self.problems = problems
-        first = "; ".join(f"line {line}: {p.message}" for line, p in problems[:3])
-        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
         super().__init__(N_("The roster file has %(count)s problem(s); nothing was imported."),
                          fix=N_("Fix the lines listed and import the file again."),
                          code="bad_roster", count=len(problems))
-        self.message = f"{self.message} {first}{more}"
+
+    @property
+    def message(self) -> str:
+        """The summary and the first three bad lines (the page lists every line itself)."""
+        first = "; ".join(f"line {line}: {p.message}" for line, p in self.problems[:3])
+        more = f" (and {len(self.problems) - 3} more)" if len(self.problems) > 3 else ""
+        return f"{self.message_text} {first}{more}"

@@ -15,6 +15,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from labkit import __version__
 from labkit.config import LANGUAGES, Settings
+from labkit.errors import use_translator
 from labkit.fsutil import private_secret
 from labkit.runtime import KitRuntime
 from labkit.web import (audio, auth, bench, events, home, labs, learn, overlay, portfolio,
@@ -22,7 +23,7 @@ from labkit.web import (audio, auth, bench, events, home, labs, learn, overlay, 
 from labkit.web.access import STUDENT, TEACHER, install_access_control, register_role_check
 from labkit.web.common import SafeJSONProvider, StoreIntConverter
 from labkit.web.headers import install_security_headers
-from labkit.web.errors import register_error_handlers
+from labkit.web.errors import register_error_handlers, translate_for_request
 from labkit.i18n import catalogue_dirs
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -66,6 +67,7 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     )
     app.json = SafeJSONProvider(app)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    use_translator(translate_for_request)
     app.extensions["labkit"] = runtime
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)

@@ -55,6 +55,17 @@ class SafeJSONProvider(DefaultJSONProvider):
     """Flask's JSON provider, whose `loads` refuses (ValueError) what `check_json_value` does,
     so `request.get_json(silent=True)` answers None and `get_json()` a 400 — never a 500."""
 
+    ensure_ascii = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        """Messages (labkit.errors) are written as text in the request's language."""
+        from labkit.errors import Message
+
+        if isinstance(o, Message):
+            return str(o)
+        return DefaultJSONProvider.default(o)
+
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         kwargs.setdefault("parse_constant", _refuse_constant)
         try:

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, has_app_context, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, Message
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,24 @@ STATUS_FOR_CODE = {
     "forbidden": 403, "wrong_pin": 403, "need_student": 401, "need_teacher": 401,
     "real_hardware": 409, "conflict": 409, "busy": 409, "pins_busy": 409, "too_large": 413,
 }
+
+
+def translate_for_request(msgid: str) -> str:
+    """The web process' translator for `labkit.errors.Message`: Flask-Babel, in the language
+    of the request being answered; English outside any app (e.g. in a log line)."""
+    return _(msgid) if has_app_context() else msgid
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, with Messages written as text in the request's language."""
+
+    ensure_ascii = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, Message):
+            return str(o)
+        return DefaultJSONProvider.default(o)
 
 
 def wants_json() -> bool:

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit import curriculum as curriculum_mod
+from labkit import bands
 from labkit.bands import BANDS
 from labkit.curriculum import Curriculum, Lesson
 from labkit.drivers.pins import PinsBusy
@@ -173,13 +174,13 @@ def _labs_context() -> dict[str, Any]:
 
 
 def band_name(band: str) -> str:
-    return {"experience": _("Experience"), "cognition": _("Understanding"),
-            "creative": _("Creative practice")}.get(band, band)
+    known = bands.BY_ID.get(band)
+    return str(known.name) if known else band
 
 
 def band_school(band: str) -> str:
-    return {"experience": _("Primary school"), "cognition": _("Middle school"),
-            "creative": _("High school")}.get(band, "")
+    known = bands.BY_ID.get(band)
+    return str(known.school) if known else ""
 
 
 def _no_store(response: Response) -> Response:

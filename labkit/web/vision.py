@@ -23,6 +23,7 @@ from flask import Blueprint, Response, abort, current_app, jsonify, render_templ
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from labkit import bands
 from labkit.errors import LabkitError
 from labkit.web.common import json_body
 from labkit.web.access import ANONYMOUS, STUDENT, allow
@@ -40,8 +41,11 @@ class Task:
     slug: str
     title: Any
     blurb: Any
-    band: str               # experience / cognition / innovation: who the page is for
+    band: str               # a labkit.bands id: who the page is for
     make: Callable[[Any, Any, Any], Any]   # (camera, store, bus) -> detector
+
+    def __post_init__(self) -> None:
+        bands.band(self.band)   # a misspelt band fails when the module loads
 
 
 def _face(camera: Any, store: Any, bus: Any) -> Any:
@@ -103,7 +107,7 @@ TASKS: dict[str, Task] = {t.slug: t for t in (
          _l("Follow 21 points on each hand and name the gesture."), "experience", _hands),
     Task("pose", _l("Body pose and exercise"),
          _l("Follow 33 points on the body, measure joint angles and count squats."),
-         "innovation", _pose),
+         "creative", _pose),
     Task("segmentation", _l("Person and background"),
          _l("Tell the person apart from the room, for a privacy blur."), "cognition",
          _segmentation),
@@ -111,7 +115,7 @@ TASKS: dict[str, Task] = {t.slug: t for t in (
          _l("A model guesses a feeling from a face — and why it is often wrong."), "cognition",
          _emotion),
     Task("ocr", _l("Reading text"), _l("Read Chinese and English text in the picture."),
-         "innovation", _ocr),
+         "creative", _ocr),
     Task("colour", _l("Colour tracking"), _l("Follow a coloured object with HSV thresholds."),
          "cognition", _colour),
     Task("shapes", _l("Shapes: how computers see"),
