@@ -22,6 +22,10 @@ system=${LABKIT_SYSTEM:-1}
 models=${LABKIT_MODELS:-1}
 units=${LABKIT_UNITS:-$prefix/systemd}
 
+# Only the wheelhouse: no pip settings or PYTHONPATH from the calling shell.
+unset PYTHONPATH PYTHONHOME
+while read -r var; do unset "$var"; done < <(compgen -e | grep '^PIP_' || true)
+
 say() { printf 'install-labkit: %s\n' "$*"; }
 die() { printf 'install-labkit: error: %s\n' "$*" >&2; exit 1; }
 

@@ -28,7 +28,9 @@ needs_ansible = pytest.mark.skipif(not ANSIBLE.exists(),
 
 
 def _run(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-tmp"),
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("PIP_") and k != "PYTHONPATH"}    # as on a kit
+    env = {**clean, "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-tmp"),
            "ANSIBLE_HOME": str(tmp / "ansible-home"), "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_CONFIG": str(PLAYBOOK_DIR / "ansible.cfg")}
     return subprocess.run([str(ANSIBLE), *args], cwd=PLAYBOOK_DIR, env=env, text=True,
