@@ -78,8 +78,9 @@ def test_local_run_is_idempotent_updates_and_rolls_back(tmp_path: Path) -> None:
     first = play()
     assert first["changed"] > 0 and first["failed"] == 0
     assert os.readlink(prefix / "current") == "venvs/0.1.0"
+    kit_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run([str(prefix / "current" / "bin" / "labkit"), "version"],
-                         capture_output=True, text=True, timeout=30).stdout
+                         env=kit_env, capture_output=True, text=True, timeout=30).stdout
     assert out.strip() == "0.1.0"
 
     assert play()["changed"] == 0                      # nothing to do the second time
