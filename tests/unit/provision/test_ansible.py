@@ -52,6 +52,7 @@ def test_syntax_check(tmp_path: Path) -> None:
 
 @needs_ansible
 @pytest.mark.slow
+@pytest.mark.timeout(900)      # four plays; ~1 min on an idle machine, several on a busy one
 def test_local_run_is_idempotent_updates_and_rolls_back(tmp_path: Path) -> None:
     inventory = tmp_path / "inventory.ini"
     inventory.write_text(f"[kits]\nlocalhost ansible_connection=local "
