@@ -8,7 +8,7 @@
 #   install-labkit.sh [WHEELHOUSE]          (default /opt/labkit/wheelhouse)
 #
 # Settings (environment): LABKIT_PREFIX (/opt/labkit), LABKIT_DATA (/var/lib/labkit),
-# LABKIT_PYTHON (python3), LABKIT_EXTRAS (pi), LABKIT_SYSTEM (1), LABKIT_MODELS (1: run
+# LABKIT_PYTHON (python3), LABKIT_EXTRAS (pi; empty for none), LABKIT_SYSTEM (1), LABKIT_MODELS (1: run
 # `labkit models fetch` from WHEELHOUSE/models; 0 when the models were copied in already),
 # LABKIT_UNITS (folder with the .service files, default PREFIX/systemd).
 set -euo pipefail
@@ -17,10 +17,14 @@ wheelhouse=$(cd "${1:-/opt/labkit/wheelhouse}" && pwd)
 prefix=${LABKIT_PREFIX:-/opt/labkit}
 data=${LABKIT_DATA:-/var/lib/labkit}
 python=${LABKIT_PYTHON:-python3}
-extras=${LABKIT_EXTRAS:-pi}
+extras=${LABKIT_EXTRAS-pi}
 system=${LABKIT_SYSTEM:-1}
 models=${LABKIT_MODELS:-1}
 units=${LABKIT_UNITS:-$prefix/systemd}
+
+# Only the wheelhouse: no pip settings or PYTHONPATH from the calling shell.
+unset PYTHONPATH PYTHONHOME
+while read -r var; do unset "$var"; done < <(compgen -e | grep '^PIP_' || true)
 
 say() { printf 'install-labkit: %s\n' "$*"; }
 die() { printf 'install-labkit: error: %s\n' "$*" >&2; exit 1; }

@@ -175,7 +175,6 @@ def _decode_wav(source: str | os.PathLike[str] | bytes, name: str, max_seconds: 
     from scipy.io import wavfile
 
     stream = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
-    from scipy.io import wavfile  # heavy (scipy.io pulls scipy.sparse): only when reading
 
     try:
         with warnings.catch_warnings():

@@ -108,8 +108,10 @@ class UpdateResult:
 
 
 def clean_pip_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The environment for an offline pip: no config files, no extra indexes or find-links."""
-    out = {k: v for k, v in env.items() if not k.startswith("PIP_")}
+    """The environment for an offline pip: no config files, no extra indexes or find-links,
+    and no PYTHONPATH (a checkout on it would shadow the version being installed)."""
+    out = {k: v for k, v in env.items()
+           if not k.startswith("PIP_") and k not in ("PYTHONPATH", "PYTHONHOME")}
     out["PIP_CONFIG_FILE"] = os.devnull
     out["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     out["PIP_NO_INPUT"] = "1"
@@ -232,7 +234,8 @@ def health_check(venv: Path, data_dir: Path, *, env: Mapping[str, str],
         for shared in ("models", "wiring.yaml"):
             if (data_dir / shared).exists():
                 (check_dir / shared).symlink_to(data_dir / shared)
-        check_env = {**env, "LABKIT_DATA": str(check_dir), "LABKIT_HARDWARE": "sim",
+        check_env = {**{k: v for k, v in env.items() if k not in ("PYTHONPATH", "PYTHONHOME")},
+                     "LABKIT_DATA": str(check_dir), "LABKIT_HARDWARE": "sim",
                      "LABKIT_CAMERA": "synthetic", "LABKIT_MICROPHONE": "simulated"}
         try:
             proc = subprocess.run([str(exe), "doctor", "--json"], env=check_env,

@@ -18,7 +18,6 @@ from labkit.store.db import DB_NAME, Database
 from labkit.store.files import Artefacts
 from labkit.store.pin import PinAttempts, PinRecovery, TeacherPin
 from labkit.store.identity import KitIdentity
-from labkit.store.pin import TeacherPin
 from labkit.store.problems import N_, Problem, RosterImportError
 from labkit.store.roster import Roster, SchoolClass, Student
 from labkit.store.runs import Artefact, Run, Runs, Score, StepResult

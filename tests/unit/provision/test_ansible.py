@@ -28,7 +28,9 @@ needs_ansible = pytest.mark.skipif(not ANSIBLE.exists(),
 
 
 def _run(args: list[str], tmp: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-tmp"),
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("PIP_") and k != "PYTHONPATH"}    # as on a kit
+    env = {**clean, "ANSIBLE_LOCAL_TEMP": str(tmp / "ansible-tmp"),
            "ANSIBLE_HOME": str(tmp / "ansible-home"), "ANSIBLE_NOCOLOR": "1",
            "ANSIBLE_CONFIG": str(PLAYBOOK_DIR / "ansible.cfg")}
     return subprocess.run([str(ANSIBLE), *args], cwd=PLAYBOOK_DIR, env=env, text=True,
@@ -50,6 +52,7 @@ def test_syntax_check(tmp_path: Path) -> None:
 
 @needs_ansible
 @pytest.mark.slow
+@pytest.mark.timeout(900)      # four plays; ~1 min on an idle machine, several on a busy one
 def test_local_run_is_idempotent_updates_and_rolls_back(tmp_path: Path) -> None:
     inventory = tmp_path / "inventory.ini"
     inventory.write_text(f"[kits]\nlocalhost ansible_connection=local "
@@ -76,8 +79,9 @@ def test_local_run_is_idempotent_updates_and_rolls_back(tmp_path: Path) -> None:
     first = play()
     assert first["changed"] > 0 and first["failed"] == 0
     assert os.readlink(prefix / "current") == "venvs/0.1.0"
+    kit_env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     out = subprocess.run([str(prefix / "current" / "bin" / "labkit"), "version"],
-                         capture_output=True, text=True, timeout=30).stdout
+                         env=kit_env, capture_output=True, text=True, timeout=30).stdout
     assert out.strip() == "0.1.0"
 
     assert play()["changed"] == 0                      # nothing to do the second time
