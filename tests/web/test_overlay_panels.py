@@ -79,6 +79,20 @@ def strict_csp_server(app: Any, runtime: Any) -> Iterator[InProcessServer]:
     server.stop()
 
 
+def sign_in_student(page: Any, server: Any) -> None:
+    """Pick a name as a child does: pressing the bench's inputs and asking the kit to speak
+    change what the kit does, which needs a student session."""
+    from labkit.store import Store
+
+    roster = Store.for_runtime(server.runtime).roster
+    school_class = roster.add_class("测试班")
+    roster.add_student(school_class.id, "小明")
+    page.goto(server.url + "/student")
+    page.locator(".pick-button", has_text="测试班").click()
+    page.locator(".pick-button", has_text="小明").click()
+    page.wait_for_selector("#nav-student")
+
+
 def hand_payload(cx: float = 320, cy: float = 260, gesture: str = "fist") -> dict[str, Any]:
     """A hand result as HandTracker publishes it: 21 landmarks fanned out from the wrist."""
     marks = [[cx, cy + 80, 0.0]]
@@ -275,7 +289,8 @@ def test_draw_handles_every_kind_with_chinese_labels(panels_server: Any, page: A
 
 def test_bench_partial_shows_only_the_listed_devices_with_icons(panels_server: Any,
                                                                 page: Any) -> None:
-    page.goto(panels_server.url + "/test/panels?devices=button,led")
+    sign_in_student(page, panels_server)
+    page.goto(panels_server.url + "/test/panels?devices=button,led&mic_start=0")
     page.wait_for_selector("#device-led")
     page.wait_for_selector("#device-distance", state="attached")
     visible = page.locator(".device:not([hidden])").evaluate_all(
@@ -286,7 +301,7 @@ def test_bench_partial_shows_only_the_listed_devices_with_icons(panels_server: A
     href = page.locator("#device-led .device-icon use").get_attribute("href")
     assert href.endswith("kit.svg#led")
     assert page.locator("#device-rgb .device-icon use").get_attribute("href").endswith("#rgb")
-    assert page.request.get(panels_server.url + href.split("#")[0]).status == 200
+    assert page.evaluate("(u) => fetch(u).then((r) => r.status)", href.split("#")[0]) == 200
     # the listed devices still work: hold the button, the LED lights (idle demo)
     page.locator("#bench-button-press").dispatch_event("pointerdown")
     page.wait_for_function("document.getElementById('device-button').classList.contains('is-on')",
@@ -352,6 +367,7 @@ def test_microphone_partial_reads_level_events_from_elsewhere(panels_server: Any
 
 def test_read_aloud_buttons_ask_the_kit_to_speak(panels_server: Any, page: Any) -> None:
     speaker = panels_server.runtime.speaker
+    sign_in_student(page, panels_server)
     page.goto(panels_server.url + "/test/panels")
     # data-speak got a button; the macro rendered one
     page.wait_for_selector("#say-me .speak-btn")
@@ -383,12 +399,14 @@ def test_read_aloud_buttons_ask_the_kit_to_speak(panels_server: Any, page: Any) 
 
 
 def test_read_aloud_failure_is_shown_on_the_page(panels_server: Any, page: Any) -> None:
+    sign_in_student(page, panels_server)
     page.goto(panels_server.url + "/test/panels")
     page.wait_for_selector("#say-me .speak-btn")
     page.evaluate("document.querySelector('#speak-two').dataset.speak = 'x'.repeat(600)")
     page.click("#speak-two")
     page.wait_for_selector("#page-error:not([hidden])", timeout=10000)
     assert "套件没能读出来" in page.locator("#page-error").inner_text()
+    assert "500" in page.locator("#page-error").inner_text()       # espeak's limit, said plainly
 
 
 def test_partials_work_without_unsafe_inline_scripts(strict_csp_server: Any, browser: Any) -> None:
@@ -401,6 +419,7 @@ def test_partials_work_without_unsafe_inline_scripts(strict_csp_server: Any, bro
     page.on("console", lambda m: messages.append(m.text))
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
+        sign_in_student(page, strict_csp_server)
         page.goto(strict_csp_server.url + "/test/panels")
 
         def until(expr: str, timeout: float = 10.0) -> None:
