@@ -152,27 +152,9 @@ def check_python_packages(settings: Settings) -> Finding:
     return Finding("python packages", True, "all present")
 
 
-def check_labs(settings: Settings) -> Finding:
-    """The lab folders of the package and the data dir; a broken one is named with its file."""
-    from labkit.projects.registry import discover
-
-    labs = discover(data_dir=settings.data_dir)
-    origins = [spec.origin for spec in labs.specs.values()]
-    detail = (f"{len(labs.specs)} lab(s): {origins.count('package')} built in, "
-              f"{origins.count('data')} installed")
-    data = {"labs": sorted(labs.specs), "problems": [p.as_dict() for p in labs.problems]}
-    if labs.problems:
-        first = labs.problems[0]
-        return Finding("labs", False, f"{detail}; {len(labs.problems)} lab folder(s) cannot be "
-                       f"loaded, e.g. {first.lab}: {first}",
-                       "fix or remove the folder; 'labkit curriculum check' lists every problem",
-                       data=data)
-    return Finding("labs", True, detail, data=data)
-
-
 CHECKS: list[Callable[[Settings], Finding]] = [
     check_board, check_mode, check_pins, check_wiring, check_camera, check_microphone,
-    check_speaker, check_espeak, check_data_dir, check_disk, check_python_packages, check_labs,
+    check_speaker, check_espeak, check_data_dir, check_disk, check_python_packages,
 ]
 
 

@@ -142,3 +142,12 @@ def curriculum_check(ctx: click.Context, root: Path | None, as_json: bool, stric
         click.echo(cur_mod.format_report(rep))
     if not rep["valid"] or (strict and rep["targets_met"] < rep["targets_total"]):
         ctx.exit(1)
+
+
+def _register_doctor_check() -> None:
+    from labkit.projects.health import register_doctor_check
+
+    register_doctor_check()
+
+
+_register_doctor_check()

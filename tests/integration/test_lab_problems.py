@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from labkit.doctor import check_labs
+from labkit.projects.health import check_labs
 from labkit.projects.discovery import PACKAGE_LABS
 from labkit.projects.registry import forget
 from tests.integration import test_labs_web as labs_web
