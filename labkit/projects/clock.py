@@ -11,14 +11,17 @@ from __future__ import annotations
 import threading
 import time
 
+from labkit.events import steady_time
+
 
 class RealClock:
-    """Wall-clock seconds (`time.time()`); `sleep` really waits (and wakes on `stop`)."""
+    """Real seconds that never jump (`labkit.events.steady_time`: the wall clock at start plus
+    monotonic time); `sleep` really waits (and wakes on `stop`)."""
 
     simulated = False
 
     def now(self) -> float:
-        return time.time()
+        return steady_time()
 
     def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
         if stop is not None:

@@ -15,7 +15,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 YEAR = 365 * 24 * 3600.0
@@ -100,10 +99,6 @@ def test_without_a_jump_the_hold_check_passes(tmp_path: Path) -> None:
     assert 0.4 < result["led_on_seconds"][0] < 2.0
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "the lab's event log stamps entries with the wall clock (EventLog(clock=time.time), "
-    "RealClock.now = time.time, events.Event.ts): a monotonic clock for the log fixes it — "
-    "then remove this marker"))
 def test_wall_clock_set_back_a_year_mid_run_leaves_the_check_unaffected(
         tmp_path: Path) -> None:
     result = run_lab(tmp_path, YEAR)
