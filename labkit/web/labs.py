@@ -26,7 +26,7 @@ from labkit.projects.registry import known_projects
 from labkit.projects.runner import LabRunner, StepBinding
 from labkit.store import N_, Problem, Store, Student
 from labkit.web import auth
-from labkit.web.access import ANONYMOUS, KIT_LOCAL, STUDENT, TEACHER, allow
+from labkit.web.access import ANONYMOUS, STUDENT, TEACHER, allow
 from labkit.web.errors import STATUS_FOR_CODE, json_error, wants_json
 from labkit.web.common import kit_runtime as runtime
 
@@ -336,6 +336,8 @@ def api_snapshot(run_id: int) -> Response:
 
 def refuse_access(roles: frozenset[str]) -> Any:
     """The answer to a caller who holds none of a route's roles (see web/access.py)."""
+    from labkit.web.access import KIT_LOCAL
+
     if TEACHER in roles and STUDENT not in roles:
         if wants_json() or request.method != "GET":
             raise Problem(N_("Teachers only: sign in with the PIN first."),
