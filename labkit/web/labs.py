@@ -448,7 +448,7 @@ def api_snapshot(run_id: int) -> Response:
 
 def refuse_access(roles: frozenset[str]) -> Any:
     """The answer to a caller who holds none of a route's roles (see web/access.py)."""
-    from labkit.web.access import KIT_LOCAL, STUDENT, TEACHER
+    from labkit.web.access import KIT_LOCAL
 
     if TEACHER in roles and STUDENT not in roles:
         if wants_json() or request.method != "GET":

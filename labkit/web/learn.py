@@ -399,4 +399,5 @@ def save_to_portfolio(project_id: str) -> Response:
             store.artefacts.save(run_id, "model", f"{project.name} card",
                                  json.dumps(card, ensure_ascii=False).encode("utf-8"), ".json")]
     store.runs.end(run_id, "finished")
+    auth.grant("run", run_id)     # a fresh session may open what it saved itself
     return jsonify({"run": run_id, "artefacts": [a.id for a in kept]})

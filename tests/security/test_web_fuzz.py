@@ -233,20 +233,20 @@ def _check(response: Any, where: str) -> None:
         assert isinstance(error["code"], str) and isinstance(error["message"], str), where
 
 
-# One test per blueprint keeps each under the per-test timeout; the list must name them all.
+# One test per blueprint keeps each under the per-test timeout; "other" takes every route of a
+# blueprint not named here, so a new blueprint is fuzzed the day it lands.
 BLUEPRINTS = ["audio", "bench", "events", "home", "labs", "learn", "portfolio", "stream",
               "student_signin", "teacher", "vision"]
 
 
-def test_the_fuzz_covers_every_blueprint(app: Any) -> None:
-    assert sorted(app.blueprints) == BLUEPRINTS
-    assert {r.endpoint.split(".")[0] for r in app.url_map.iter_rules()} - {"static"} \
-        <= set(BLUEPRINTS)
+def _bucket(endpoint: str) -> str:
+    name = endpoint.split(".")[0]
+    return name if name in BLUEPRINTS else "other"
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(900)
-@pytest.mark.parametrize("blueprint", BLUEPRINTS)
+@pytest.mark.parametrize("blueprint", [*BLUEPRINTS, "other"])
 def test_no_route_answers_5xx(fuzz_app: Any, monkeypatch: Any, blueprint: str) -> None:
     from labkit.drivers.audio import Speaker
 
@@ -254,9 +254,9 @@ def test_no_route_answers_5xx(fuzz_app: Any, monkeypatch: Any, blueprint: str) -
     monkeypatch.setattr(Speaker, "say", lambda self, *a, **k: None)
     monkeypatch.setattr(os, "fsync", lambda fd: None)
     clients = {role: _client(fuzz_app, role) for role in ("teacher", "student", "anonymous")}
-    routes = sorted((r for r in _routes(fuzz_app) if r[0].endpoint.split(".")[0] == blueprint),
+    routes = sorted((r for r in _routes(fuzz_app) if _bucket(r[0].endpoint) == blueprint),
                     key=lambda r: "delete" in r[0].endpoint)
-    assert routes or blueprint in ("stream", "events")
+    assert routes or blueprint in ("stream", "events", "other")
     session_changers = ("logout", "leave", "login", "change_pin", "recover", "pick_student",
                         "student_signin", "setup")
     timings: list[tuple[float, str, str]] = []

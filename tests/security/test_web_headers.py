@@ -93,9 +93,16 @@ def test_every_mutating_route_needs_the_csrf_token(app: Any) -> None:
     assert store_of(app).roster.classes() == before and people
 
 
-def test_no_version_banner_and_a_configurable_bind_address(live_server: Any) -> None:
+def test_no_version_banner_and_a_configurable_bind_address(live_server: Any,
+                                                           monkeypatch: Any) -> None:
+    from labkit.config import Settings
+
     with urllib.request.urlopen(live_server.url + "/healthz", timeout=10) as r:
         server = r.headers.get("Server", "")
     assert server in ("", "labkit"), server
     assert not re.search(r"\d", server)
-    assert live_server.extra_env == {} and "127.0.0.1" in live_server.url   # LABKIT_HOST
+    # the test server was started with LABKIT_HOST=127.0.0.1 and answers there
+    monkeypatch.setenv("LABKIT_HOST", "127.0.0.1")
+    assert Settings.from_env().host == "127.0.0.1"
+    monkeypatch.setenv("LABKIT_HOST", "10.0.0.5")
+    assert Settings.from_env().host == "10.0.0.5"

@@ -257,6 +257,9 @@ def test_export_import_and_portfolio(student_client: Any, runtime: Any, app: Any
     assert r.status_code == 200, r.get_json()
     run = store.runs.get(r.get_json()["run"])
     assert run.student_id == kid.id and run.status == "finished"
+    # a name picked without a picture password (a fresh session) still sees what it saved
+    page = student_client.get(f"/portfolio/classes/{kid.class_id}/students/{kid.id}")
+    assert f'id="run-{run.id}"' in page.get_data(as_text=True)
 
 
 @pytest.mark.browser
