@@ -266,9 +266,14 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
         why = _expr_problem(source, names, wired)
         if why:
             p.add(["bindings", tgt], why)
+    for i, action in enumerate(data.get("actions") or []):
+        if action["when"] not in (data.get("signals") or {}):
+            p.add(["actions", i, "when"], f"{action['when']!r} is not one of the lab's signals")
     # checks: the vocabulary, then checks.py
     checks: dict[str, tuple[Callable, str]] = {}
     readable = set(data.get("signals") or {}) | wired | set(data.get("events") or {})
+    if data.get("actions"):
+        readable.add("said")      # what the kit said (actions:), one entry per sentence
     compiled = {}
     for cid, decl in (data.get("checks") or {}).items():
         source = decl["check"] if isinstance(decl, dict) else decl

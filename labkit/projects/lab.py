@@ -11,6 +11,7 @@ Checks come from the vocabulary (vocabulary.py) or from the folder's checks.py.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -147,6 +148,7 @@ class LabProject(Project):
         self.audio: list[BuiltDetector] = []
         self.readers: list[tuple[str, Callable[[], Any]]] = []
         self.outputs: list[tuple[Any, str, Callable[[], Any], list[Any]]] = []
+        self._was_on: dict[str, bool] = {}
         objects: dict[str, Any] = {}
         store = ctx.runtime.model_store
         try:
@@ -208,7 +210,33 @@ class LabProject(Project):
                 setattr(device, attr, tuple(value) if isinstance(value, list) else value)
                 last[0] = value
         for name, read in self.readers:
-            ctx.signal(name, read())
+            value = read()
+            ctx.signal(name, value)
+            self._act_on(ctx, name, value)
+
+    def _act_on(self, ctx: LabContext, name: str, value: Any) -> None:
+        """`actions:` — on a signal's rising edge, say the sentence (logged as `said`)."""
+        on = bool(value) and value not in ([0, 0, 0], [0.0, 0.0, 0.0])
+        was = self._was_on.get(name, False)
+        self._was_on[name] = on
+        if not on or was:
+            return
+        for action in self.spec.data.get("actions") or ():
+            if action["when"] != name:
+                continue
+            lang = getattr(ctx.settings, "lang", "zh_CN")
+            words = text(action["say"], lang)
+            ctx.event("said", words)
+            if not getattr(ctx, "simulated", False):   # a fast demo only logs it
+                threading.Thread(target=self._say, args=(ctx, words, lang), daemon=True,
+                                 name="labkit-lab-say").start()
+
+    @staticmethod
+    def _say(ctx: LabContext, words: str, lang: str) -> None:
+        try:
+            ctx.runtime.speaker.say(words, lang)
+        except Exception as exc:  # no speaker / no espeak: the lab goes on
+            log.warning("the lab could not speak: %s", exc)
 
     def teardown(self, ctx: LabContext) -> None:
         for device, _attr, _read, _last in getattr(self, "outputs", ()):
