@@ -95,6 +95,7 @@ class LabContext:
         self.settings = runtime.settings
         self.log = log
         self.run_id = run_id
+        self.simulated = False   # True while a demo plays on a simulated clock
 
     @property
     def microphone(self) -> Any:

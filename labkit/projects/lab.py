@@ -216,7 +216,9 @@ class LabProject(Project):
             ctx.signal(name, read())
         for action in getattr(self, "actions", ()):
             if action.poll():
-                said = perform(action, speaker=ctx.runtime.speaker, buzzer=self._buzzer,
+                # a demo on a simulated clock only logs what would be said (no synthesis)
+                speaker = None if getattr(ctx, "simulated", False) else ctx.runtime.speaker
+                said = perform(action, speaker=speaker, buzzer=self._buzzer,
                                lang=ctx.settings.lang)
                 ctx.log.record("model", action.name, said or True)
 

@@ -219,6 +219,7 @@ class LabRunner:
             lab = ActiveLab(cls(), bindings, lab_log, ctx, run_id, student_id,
                             lesson_id or project_id, started_at=self.clock.now())
             lab.demo, lab.fast = scenario, scenario is not None and self.clock.simulated
+            ctx.simulated = lab.fast
             lab.holder_name, lab.lease = holder_name, lease
             lab_log.subscribe(lambda entry: self._on_log(lab, entry))
             self._prepare_hardware()

@@ -83,7 +83,7 @@ def test_a_hands_lab_gets_the_hand_results_while_its_demo_plays(lab_server: Live
     assert page.locator("#camera-view").count() == 1
     page.wait_for_function("document.getElementById('camera-view').naturalWidth > 0",
                            timeout=10000)
-    play_demo(page, ["show", "palm", "led"])
+    play_demo(page, ["show", "palm", "greet", "led"])
     assert page.evaluate("window.labOverlayEvents['vision.hands'] || 0") > 0
     assert page.locator("#signal-hand").inner_text().startswith("看到手")
     if not OVERLAY_JS.exists():

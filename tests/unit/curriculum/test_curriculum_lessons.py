@@ -148,6 +148,14 @@ def _unknown_scene(d: dict) -> None:
     d["demo"][0]["do"][0]["camera"] = "unicorn"
 
 
+def _action_on_unknown_signal(d: dict) -> None:
+    d["actions"] = [{"when": "smile", "say": {"zh_CN": "你好", "en": "Hello"}}]
+
+
+def _action_without_english(d: dict) -> None:
+    d["actions"] = [{"when": "face", "say": {"zh_CN": "你好"}}]
+
+
 def _demo_bench_unwired(d: dict) -> None:
     d["demo"].append({"for": 1, "bench": {"device": "button", "action": "click"}})
 
@@ -201,6 +209,8 @@ def _one_level(d: dict) -> None:
     (_unknown_detector, "give either detector: <name>"),
     (_unknown_scene, "demo[0].do[0].camera: unknown scene 'unicorn'"),
     (_demo_bench_unwired, "'button' is not in the lab's wiring"),
+    (_action_on_unknown_signal, "actions[0].when: 'smile' is not one of the lab's signals"),
+    (_action_without_english, "actions[0].say: the en text is missing"),
     (_unknown_device, "the kit has no device 'laser'"),
     (_spi_on_gpio, "read through the MCP3008 on SPI0"),
     (_rgb_without_lead, "say which with 'lead'"),
