@@ -173,6 +173,12 @@ class LearnService:
         """A student saved a sample: start its features, and warm up the trainer."""
         if project.kind == "image":
             self._features.submit(project, sample_id)
+        self.prewarm(project)
+
+    def prewarm(self, project: Project) -> None:
+        """A project with samples is open: have a warm training process ready for Train."""
+        if project.total == 0:
+            return
         try:
             self._worker.prewarm()
         except OSError as exc:  # no process could be started: training will say so

@@ -126,7 +126,9 @@ def _summary(project_id: str) -> dict[str, Any]:
 
 @bp.get("/api/learn/projects/<project_id>")
 def get_project(project_id: str) -> Response:
-    return jsonify(_summary(project_id))
+    data = _summary(project_id)
+    service().prewarm(projects().get(project_id))  # the page is open: Train will not wait
+    return jsonify(data)
 
 
 @bp.delete("/api/learn/projects/<project_id>")
