@@ -175,6 +175,18 @@ class LearnService:
             self._features.submit(project, sample_id)
         self.prewarm(project)
 
+    def forget_features(self, project: Project, sample_id: str) -> None:
+        """Before a sample is deleted: its cached features go with it (nothing derived from
+        a deleted photo stays on the kit)."""
+        from labkit.learn.featurecache import forget, payload_key
+
+        try:
+            with project.lock:
+                info, sample = project.find_sample(sample_id)
+            forget(project.root, payload_key(project.read_sample(info, sample)))
+        except LabkitError:
+            pass  # no such sample, or its file is already gone: nothing cached to find
+
     def prewarm(self, project: Project) -> None:
         """A project with samples is open: have a warm training process ready for Train."""
         if project.total == 0:

@@ -209,6 +209,7 @@ def upload(project_id: str, class_id: str) -> Response:
 @bp.delete("/api/learn/projects/<project_id>/samples/<sample_id>")
 def delete_sample(project_id: str, sample_id: str) -> Response:
     project = projects().get(project_id)
+    service().forget_features(project, sample_id)
     project.delete_sample(sample_id)
     return jsonify(_summary(project_id))
 
