@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 # Quick mode: what proves the harness and the headline figures in under three minutes
-QUICK = ("coldstart", "stream", "learn", "kit", "memory")
+QUICK = ("coldstart", "stream", "learn", "kit")
 NOT_BENCHMARKS = {"common", "load", "report"}
 
 

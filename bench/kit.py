@@ -48,14 +48,12 @@ def _pct(values: list[float], q: float) -> float | None:
 
 
 def main(quick: bool = False) -> dict[str, Any]:
-    import uvicorn
-
     from bench.models import _store as models_store
     from labkit.config import Settings
     from labkit.projects.runner import LabRunner
     from labkit.runtime import KitRuntime
     from labkit.web import create_app
-    from labkit.web.asgi import KitASGI, listen_socket
+    from labkit.web.asgi import KitASGI, uvicorn_server
 
     seconds = 25.0 if quick else 300.0
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,10 +75,8 @@ def main(quick: bool = False) -> dict[str, Any]:
             return image
         source.grab = timed_grab
         app = create_app(settings, runtime)
-        server = uvicorn.Server(uvicorn.Config(
-            KitASGI(app, threads=16), host="127.0.0.1", port=settings.port, lifespan="off",
-            log_level="warning", access_log=False, ws="none"))
-        sock = listen_socket("127.0.0.1", settings.port)
+        server, sock = uvicorn_server(KitASGI(app, threads=16), host="127.0.0.1",
+                                      port=settings.port)
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         while not server.started:

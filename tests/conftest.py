@@ -203,27 +203,34 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 class InProcessServer:
-    """The real app under waitress in a thread of the test process, so a test can reach into
-    the runtime (unplug the synthetic camera, change its scene, inject audio)."""
+    """The real app under the kit's server (labkit/web/asgi.py) in a thread of the test
+    process, so a test can reach into the runtime (unplug the synthetic camera, change its
+    scene, inject audio)."""
 
     def __init__(self, app: Any, runtime: Any) -> None:
-        from waitress import create_server
+        import time
 
+        from labkit.web.asgi import KitASGI, uvicorn_server
         from tests.helpers import free_port
 
         self.app, self.runtime = app, runtime
         self.port = free_port()
-        self.server = create_server(app, host="127.0.0.1", port=self.port, threads=16)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.server, sock = uvicorn_server(KitASGI(app, threads=16), host="127.0.0.1",
+                                           port=self.port)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [sock]},
+                                       daemon=True)
         self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        self.server.close()
-        self.thread.join(timeout=5)
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
 
 
 @pytest.fixture

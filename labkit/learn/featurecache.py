@@ -70,6 +70,17 @@ class FeatureCache:
         atomic_write_bytes(self._path(key), buf.getvalue())
 
 
+def forget(project_root: Path, key: str | None) -> int:
+    """Remove one sample's rows for every extractor (its photo is being deleted)."""
+    if key is None:
+        return 0
+    removed = 0
+    for path in (Path(project_root) / "features").glob(f"*/{key}.npy"):
+        path.unlink(missing_ok=True)
+        removed += 1
+    return removed
+
+
 def use_cache(extractor: Any, cache: FeatureCache) -> Any:
     """Make `extractor.extract` answer from `cache` where it can (computing only the misses).
 
@@ -173,6 +184,10 @@ class FeaturePrecomputer:
             row = extractor.extract([payload])[0]
             if np.isfinite(row).all():
                 cache.put(key, row)
+            with project.lock:
+                still_there = any(s.id == sample_id for _, s in project.iter_samples())
+            if not still_there:  # deleted while we computed: leave nothing behind
+                forget(project.root, key)
             return True
         except Exception as exc:  # a deleted sample or a missing model: training recomputes
             log.info("features for sample %s not precomputed: %s", sample_id, exc)

@@ -174,6 +174,24 @@ class LearnService:
         """A student saved a sample: start its features, and warm up the trainer."""
         if project.kind == "image":
             self._features.submit(project, sample_id)
+        self.prewarm(project)
+
+    def forget_features(self, project: Project, sample_id: str) -> None:
+        """Before a sample is deleted: its cached features go with it (nothing derived from
+        a deleted photo stays on the kit)."""
+        from labkit.learn.featurecache import forget, payload_key
+
+        try:
+            with project.lock:
+                info, sample = project.find_sample(sample_id)
+            forget(project.root, payload_key(project.read_sample(info, sample)))
+        except LabkitError:
+            pass  # no such sample, or its file is already gone: nothing cached to find
+
+    def prewarm(self, project: Project) -> None:
+        """A project with samples is open: have a warm training process ready for Train."""
+        if project.total == 0:
+            return
         try:
             self._worker.prewarm()
         except OSError as exc:  # no process could be started: training will say so

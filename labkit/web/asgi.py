@@ -153,6 +153,19 @@ async def _until_disconnect(receive: Receive) -> bool:
             return True
 
 
+def uvicorn_server(asgi: KitASGI, *, host: str, port: int) -> tuple[Any, socket.socket]:
+    """The kit's uvicorn server and its bound socket: `server.run(sockets=[sock])` serves
+    (in any thread; set `server.should_exit = True` to stop)."""
+    import uvicorn
+
+    config = uvicorn.Config(
+        asgi, host=host, port=port, loop="asyncio", http=_h11_protocol(), ws="none",
+        lifespan="off", interface="asgi3", log_level="warning", access_log=False,
+        server_header=False, proxy_headers=False,  # REMOTE_ADDR is the socket's peer
+        timeout_keep_alive=5, timeout_graceful_shutdown=2, backlog=512)
+    return uvicorn.Server(config), listen_socket(host, port)
+
+
 def run_server(app: Flask, *, host: str, port: int, threads: int = 16,
                server: str = "uvicorn", ready: Callable[[], None] | None = None) -> None:
     """Serve `app` until interrupted (SIGINT/SIGTERM)."""
@@ -172,17 +185,10 @@ def run_server(app: Flask, *, host: str, port: int, threads: int = 16,
         return
     asgi = KitASGI(app, threads=threads)
     if server == "uvicorn":
-        import uvicorn
-
-        config = uvicorn.Config(
-            asgi, host=host, port=port, loop="asyncio", http=_h11_protocol(), ws="none",
-            lifespan="off", interface="asgi3", log_level="warning", access_log=False,
-            server_header=False, proxy_headers=False,  # REMOTE_ADDR is the socket's peer
-            timeout_keep_alive=5, timeout_graceful_shutdown=2, backlog=512)
-        sock = listen_socket(host, port)
+        uv, sock = uvicorn_server(asgi, host=host, port=port)
         if ready:
             ready()
-        uvicorn.Server(config).run(sockets=[sock])
+        uv.run(sockets=[sock])
         return
     import signal
 

@@ -157,7 +157,9 @@ def _summary(project_id: str) -> dict[str, Any]:
 @bp.get("/api/learn/projects/<project_id>")
 @allow(STUDENT)
 def get_project(project_id: str) -> Response:
-    return jsonify(_summary(project_id))
+    data = _summary(project_id)
+    service().prewarm(projects().get(project_id))  # the page is open: Train will not wait
+    return jsonify(data)
 
 
 @bp.delete("/api/learn/projects/<project_id>")
@@ -256,6 +258,7 @@ def upload(project_id: str, class_id: str) -> Response:
 @allow(STUDENT)
 def delete_sample(project_id: str, sample_id: str) -> Response:
     project = owned(project_id)
+    service().forget_features(project, sample_id)
     project.delete_sample(sample_id)
     return jsonify(_summary(project_id))
 

@@ -86,3 +86,14 @@ def test_a_crash_in_training_is_a_clear_error_and_the_next_training_works(servic
     assert "Train" in job["message"] and job["fix"]
     job = service.start_training(project.id)
     assert _wait_job(service, project.id)["state"] == "done"
+
+
+def test_deleting_a_sample_deletes_its_cached_features(service):
+    project = _image_project(service, per_class=2)
+    assert service._features.wait_idle(project.id, 120)
+    rows = list((project.root / "features").glob("*/*.npy"))
+    assert len(rows) == 8
+    sample_id = project.classes[0].samples[0].id
+    service.forget_features(project, sample_id)
+    project.delete_sample(sample_id)
+    assert len(list((project.root / "features").glob("*/*.npy"))) == 7
