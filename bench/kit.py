@@ -140,7 +140,7 @@ def main(quick: bool = False) -> dict[str, Any]:
         "api_ms": {"n": len(api), "p50": _pct(api, 0.5), "p95": _pct(api, 0.95),
                    "by_path_p95": {k: _pct(v, 0.95)
                                    for k, v in clients.get("api_ms_by_path", {}).items()}},
-        "cpu_pct_median": statistics.median(s["cpu_pct"] for s in samples[1:] or samples),
+        "cpu_pct_median": round(statistics.median(s["cpu_pct"] for s in samples[1:] or samples), 1),
         "rss_mb": {"first_third": round(rss_first, 1), "last_third": round(rss_last, 1),
                    "growth_ratio": round(rss_last / rss_first, 3), "goal_growth_ratio": 1.10},
         "timeline": samples,
