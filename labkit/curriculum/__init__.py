@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from labkit.bands import BANDS
+from labkit.projects.lab import text
 from labkit.store.problems import N_, Problem
 
 if TYPE_CHECKING:
@@ -75,13 +76,6 @@ TARGETS = (
     Target("high", "high school (grades 10–12): ≥ 1 cross-disciplinary AI practice per semester",
            (10, 11, 12), "cross", 1),
 )
-
-
-def text(value: Any, lang: str) -> str:
-    """The `lang` text of a bilingual field (Chinese, then English, as fallbacks)."""
-    if isinstance(value, dict):
-        return str(value.get(lang) or value.get("zh_CN") or value.get("en") or "")
-    return "" if value is None else str(value)
 
 
 @dataclass

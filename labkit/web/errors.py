@@ -11,12 +11,11 @@ import logging
 from typing import Any
 
 from flask import Flask, Response, has_app_context, jsonify, render_template, request
-from flask.json.provider import DefaultJSONProvider
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from labkit.errors import LabkitError, Message
+from labkit.errors import LabkitError
 
 log = logging.getLogger(__name__)
 
@@ -31,18 +30,6 @@ def translate_for_request(msgid: str) -> str:
     """The web process' translator for `labkit.errors.Message`: Flask-Babel, in the language
     of the request being answered; English outside any app (e.g. in a log line)."""
     return _(msgid) if has_app_context() else msgid
-
-
-class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, with Messages written as text in the request's language."""
-
-    ensure_ascii = False
-
-    @staticmethod
-    def default(o: Any) -> Any:
-        if isinstance(o, Message):
-            return str(o)
-        return DefaultJSONProvider.default(o)
 
 
 def wants_json() -> bool:
