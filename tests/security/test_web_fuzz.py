@@ -234,7 +234,7 @@ def _check(response: Any, where: str) -> None:
 
 
 # One test per blueprint keeps each under the per-test timeout; the list must name them all.
-BLUEPRINTS = ["audio", "bench", "events", "grading", "home", "kit_qr", "labs", "learn",
+BLUEPRINTS = ["audio", "bench", "events", "grading", "home", "kit_qr", "labs", "learn", "overlay",
               "portfolio", "stream", "student_signin", "teacher", "vision"]
 
 
@@ -256,7 +256,7 @@ def test_no_route_answers_5xx(fuzz_app: Any, monkeypatch: Any, blueprint: str) -
     clients = {role: _client(fuzz_app, role) for role in ("teacher", "student", "anonymous")}
     routes = sorted((r for r in _routes(fuzz_app) if r[0].endpoint.split(".")[0] == blueprint),
                     key=lambda r: "delete" in r[0].endpoint)
-    assert routes or blueprint in ("stream", "events")
+    assert routes or blueprint in ("stream", "events", "kit_qr")   # kit_qr: no input to fuzz
     session_changers = ("logout", "leave", "login", "change_pin", "recover", "pick_student",
                         "student_signin", "setup")
     timings: list[tuple[float, str, str]] = []
