@@ -16,6 +16,7 @@ from typing import Any
 
 from labkit.store.db import DB_NAME, Database
 from labkit.store.files import Artefacts
+from labkit.store.grading import Grading
 from labkit.store.pin import PinAttempts, PinRecovery, TeacherPin
 from labkit.store.identity import KitIdentity
 from labkit.store.problems import N_, Problem, RosterImportError
@@ -36,6 +37,7 @@ class Store:
         self.db = Database(self.data_dir / DB_NAME)
         self.roster = Roster(self.db)
         self.runs = Runs(self.db)
+        self.grading = Grading(self.db)
         self.artefacts = Artefacts(self.db, self.data_dir / "portfolio")
         self.pin = TeacherPin(self.db)
         self.pin_attempts = PinAttempts(self.db)

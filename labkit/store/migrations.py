@@ -149,3 +149,20 @@ MIGRATIONS.append(
         f"INSERT OR IGNORE INTO kit_settings (key, value) VALUES ('kit_id', {NEW_UUID})",
         *(statement for table in TRAVELLING_TABLES for statement in _uuid_column(table)),
     ])
+
+MIGRATIONS.append(
+    # the school's student number (学号): kept from an imported class list, unique in a class
+    # when given, and the order a class list is shown and exported in; the teacher's comment
+    # (评语) on a student's lab, next to the rubric scores
+    [
+        "ALTER TABLE students ADD COLUMN student_no TEXT NOT NULL DEFAULT ''",
+        "CREATE UNIQUE INDEX students_by_number ON students(class_id, student_no) "
+        "WHERE student_no != ''",
+        """CREATE TABLE grading_comments (
+            student_id  INTEGER NOT NULL REFERENCES students(id) ON DELETE CASCADE,
+            lesson_id   TEXT NOT NULL,
+            comment     TEXT NOT NULL,
+            updated_at  REAL NOT NULL,
+            PRIMARY KEY (student_id, lesson_id)
+        )""",
+    ])

@@ -301,9 +301,16 @@ def add_student(class_id: int) -> WerkzeugResponse:
 @bp.post("/classes/<int:class_id>/students/<int:student_id>/rename")
 @allow(TEACHER)
 def rename_student(class_id: int, student_id: int) -> WerkzeugResponse:
+    """Edit one student: their name and, when the form sends one, their 学号."""
     with _back_to_roster(class_id) as back:
-        student = store().roster.rename_student(class_id, student_id, request.form.get("name", ""))
-        flash(_("Renamed to %(name)s.", name=student.name), "ok")
+        before = store().roster.student(class_id, student_id)
+        if "student_no" in request.form:
+            store().roster.set_student_no(class_id, student_id, request.form["student_no"])
+        student = store().roster.student(class_id, student_id)
+        if request.form.get("name", "") != before.name:
+            student = store().roster.rename_student(class_id, student_id,
+                                                    request.form.get("name", ""))
+        flash(_("Saved: %(name)s.", name=student.name), "ok")
     return back
 
 
@@ -322,10 +329,24 @@ def import_roster(class_id: int) -> WerkzeugResponse:
     store().roster.get_class(class_id)
     upload = request.files.get("file")
     if upload is None or not upload.filename:
-        flash(_("Choose a CSV file with the class list first."), "error")
+        flash(_("Choose a CSV or Excel file with the class list first."), "error")
         return redirect(url_for("teacher.roster", class_id=class_id))
     try:
         added = store().roster.import_csv(class_id, upload.read())
+    except Problem as exc:
+        _flash_error(exc)
+        return redirect(url_for("teacher.roster", class_id=class_id))
+    flash(_("%(count)s students imported.", count=len(added)), "ok")
+    return redirect(url_for("teacher.roster", class_id=class_id))
+
+
+@bp.post("/classes/<int:class_id>/paste")
+@allow(TEACHER)
+def paste_roster(class_id: int) -> WerkzeugResponse:
+    """Add the names pasted into the box (one per line, optionally after the 学号)."""
+    store().roster.get_class(class_id)
+    try:
+        added = store().roster.import_pasted(class_id, request.form.get("names", ""))
     except Problem as exc:
         _flash_error(exc)
         return redirect(url_for("teacher.roster", class_id=class_id))
