@@ -33,6 +33,8 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from labkit.drivers.degrade import DEGRADATIONS, degrade, degrade_options
+
 WIDTH, HEIGHT = 640, 480
 
 BALL_COLOURS = {  # BGR
@@ -318,9 +320,10 @@ def _render(kind: str, params: dict[str, Any], t: float, width: int, height: int
         raise SceneError(f"unknown scene {kind!r}; the scenes are: {', '.join(SCENES)}")
     img = background(width, height)
     try:
-        draw(img, t, params)
+        worse = degrade_options(params)
+        draw(img, t, {k: v for k, v in params.items() if k not in DEGRADATIONS})
     except (TypeError, ValueError) as exc:
         if isinstance(exc, SceneError):
             raise
         raise SceneError(f"{kind}: {exc}") from None
-    return img
+    return degrade(img, **worse) if worse else img
