@@ -114,6 +114,43 @@ def _balls(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
         cv2.circle(img, (cx, cy), r, BALL_COLOURS[name], -1, cv2.LINE_AA)
 
 
+CARD_SHAPES = ("triangle", "square", "circle", "rectangle")
+
+
+def _cards(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    """Printed cards: one flat shape per card, side by side (shape finder, /learn images)."""
+    h, w = img.shape[:2]
+    shapes = p.get("shapes", p.get("shape", ["square"]))
+    if isinstance(shapes, str):
+        shapes = [shapes]
+    # yellow by default: in grey (where edges are found) it stands out from the background;
+    # blue and red are about as grey as the background, which is worth showing too
+    colours = p.get("colours", p.get("colour", ["yellow"]))
+    if isinstance(colours, str):
+        colours = [colours]
+    r = int(h * float(p.get("size", 0.14)))
+    for i, shape in enumerate(shapes):
+        name = colours[i % len(colours)]
+        if shape not in CARD_SHAPES:
+            raise SceneError(f"cards: unknown shape {shape!r} ({', '.join(CARD_SHAPES)})")
+        if name not in BALL_COLOURS:
+            raise SceneError(f"cards: unknown colour {name!r} ({', '.join(BALL_COLOURS)})")
+        cx, cy = int(w * (i + 0.5) / len(shapes)), int(h * 0.55)
+        colour = BALL_COLOURS[name]
+        if shape == "circle":
+            cv2.circle(img, (cx, cy), r, colour, -1, cv2.LINE_AA)
+            continue
+        if shape == "triangle":
+            pts = [(cx, cy - r), (cx - int(r * 0.95), cy + int(r * 0.7)),
+                   (cx + int(r * 0.95), cy + int(r * 0.7))]
+        else:
+            half_w = r
+            half_h = r if shape == "square" else r // 2
+            pts = [(cx - half_w, cy - half_h), (cx + half_w, cy - half_h),
+                   (cx + half_w, cy + half_h), (cx - half_w, cy + half_h)]
+        cv2.fillPoly(img, [np.array(pts, np.int32)], colour, cv2.LINE_AA)
+
+
 _CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
               "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
               "/usr/share/fonts/truetype/noto/NotoSansCJK-Regular.ttc")
@@ -223,7 +260,7 @@ def _hand(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
 
 
 #: scenes that do not move: drawn once per parameter set (a hand takes ~0.3 s to paint)
-STATIC = {"empty", "faces", "hand", "text", "person"}
+STATIC = {"empty", "faces", "hand", "text", "person", "cards"}
 
 def draw_person(img: np.ndarray, arms: float = 10.0, squat: float = 0.0,
                 scale: float = 1.0) -> None:
@@ -285,7 +322,7 @@ def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
 
 SCENES: dict[str, Callable[[np.ndarray, float, dict[str, Any]], None]] = {
     "empty": _empty, "face": _face, "faces": _faces, "hand": _hand, "balls": _balls,
-    "text": _text, "person": _person, "exercise": _exercise,
+    "text": _text, "person": _person, "exercise": _exercise, "cards": _cards,
 }
 
 
