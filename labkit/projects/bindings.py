@@ -12,6 +12,8 @@ frame/tick on its own clock, so a scripted demo on a simulated clock is determin
 
 from __future__ import annotations
 
+import itertools
+
 from typing import Any, Callable, Iterator
 
 import gpiozero.tools as gz_tools
@@ -61,8 +63,26 @@ def choose(values: Any, table: dict[Any, Any], default: Any = None) -> Iterator[
             yield default
 
 
+def _stream(source: Any) -> Iterator[Any]:
+    if hasattr(source, "values"):
+        return iter(source.values)
+    if hasattr(source, "__next__"):
+        return source
+    return itertools.repeat(source)
+
+
+def branch(values: Any, threshold: float, low: Any, high: Any) -> Iterator[Any]:
+    """One decision-tree node: `low` while the value is ≤ `threshold`, else `high`; `low` and
+    `high` may be numbers or further branches, so a learned tree is one nested expression
+    (labkit.models.decision_tree writes it)."""
+    threshold = float(threshold)
+    for v, a, b in zip(_stream(values), _stream(low), _stream(high), strict=False):
+        yield a if v is not None and v <= threshold else b
+
+
 HELPERS: dict[str, Callable[..., Any]] = {name: getattr(gz_tools, name) for name in GZ_TOOLS}
 HELPERS["choose"] = choose
+HELPERS["branch"] = branch
 
 
 class Scope:
