@@ -164,6 +164,12 @@ class UtteranceDetector(AudioDetector):
         if self.when_heard is not None:
             self.when_heard(word, confidence)
 
+    @property
+    def label(self) -> str:
+        """The word heard in the last `hold` seconds, or "" — the same `label` sub-signal as
+        every vision detector, so a lab writes `happened(heard, value=开灯)` either way."""
+        return self.heard or ""
+
     def label_is(self, word: str) -> "Signal":
         """A sub-device active for `hold` seconds after `word` is heard."""
         word = self._normalise(word)

@@ -33,6 +33,8 @@ from typing import Any, Callable
 import cv2
 import numpy as np
 
+from labkit.drivers.degrade import DEGRADATIONS, degrade, degrade_options
+
 WIDTH, HEIGHT = 640, 480
 
 BALL_COLOURS = {  # BGR
@@ -110,6 +112,43 @@ def _balls(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
         cx = int(w * (i + 0.5) / len(colours))
         cy = int(h * 0.6 + h * 0.03 * math.sin(t * 2 + i))
         cv2.circle(img, (cx, cy), r, BALL_COLOURS[name], -1, cv2.LINE_AA)
+
+
+CARD_SHAPES = ("triangle", "square", "circle", "rectangle")
+
+
+def _cards(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    """Printed cards: one flat shape per card, side by side (shape finder, /learn images)."""
+    h, w = img.shape[:2]
+    shapes = p.get("shapes", p.get("shape", ["square"]))
+    if isinstance(shapes, str):
+        shapes = [shapes]
+    # yellow by default: in grey (where edges are found) it stands out from the background;
+    # blue and red are about as grey as the background, which is worth showing too
+    colours = p.get("colours", p.get("colour", ["yellow"]))
+    if isinstance(colours, str):
+        colours = [colours]
+    r = int(h * float(p.get("size", 0.14)))
+    for i, shape in enumerate(shapes):
+        name = colours[i % len(colours)]
+        if shape not in CARD_SHAPES:
+            raise SceneError(f"cards: unknown shape {shape!r} ({', '.join(CARD_SHAPES)})")
+        if name not in BALL_COLOURS:
+            raise SceneError(f"cards: unknown colour {name!r} ({', '.join(BALL_COLOURS)})")
+        cx, cy = int(w * (i + 0.5) / len(shapes)), int(h * 0.55)
+        colour = BALL_COLOURS[name]
+        if shape == "circle":
+            cv2.circle(img, (cx, cy), r, colour, -1, cv2.LINE_AA)
+            continue
+        if shape == "triangle":
+            pts = [(cx, cy - r), (cx - int(r * 0.95), cy + int(r * 0.7)),
+                   (cx + int(r * 0.95), cy + int(r * 0.7))]
+        else:
+            half_w = r
+            half_h = r if shape == "square" else r // 2
+            pts = [(cx - half_w, cy - half_h), (cx + half_w, cy - half_h),
+                   (cx + half_w, cy + half_h), (cx - half_w, cy + half_h)]
+        cv2.fillPoly(img, [np.array(pts, np.int32)], colour, cv2.LINE_AA)
 
 
 _CJK_FONTS = ("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
@@ -221,7 +260,7 @@ def _hand(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
 
 
 #: scenes that do not move: drawn once per parameter set (a hand takes ~0.3 s to paint)
-STATIC = {"empty", "faces", "hand", "text", "person"}
+STATIC = {"empty", "faces", "hand", "text", "person", "cards"}
 
 def draw_person(img: np.ndarray, arms: float = 10.0, squat: float = 0.0,
                 scale: float = 1.0) -> None:
@@ -283,7 +322,7 @@ def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
 
 SCENES: dict[str, Callable[[np.ndarray, float, dict[str, Any]], None]] = {
     "empty": _empty, "face": _face, "faces": _faces, "hand": _hand, "balls": _balls,
-    "text": _text, "person": _person, "exercise": _exercise,
+    "text": _text, "person": _person, "exercise": _exercise, "cards": _cards,
 }
 
 
@@ -318,9 +357,10 @@ def _render(kind: str, params: dict[str, Any], t: float, width: int, height: int
         raise SceneError(f"unknown scene {kind!r}; the scenes are: {', '.join(SCENES)}")
     img = background(width, height)
     try:
-        draw(img, t, params)
+        worse = degrade_options(params)
+        draw(img, t, {k: v for k, v in params.items() if k not in DEGRADATIONS})
     except (TypeError, ValueError) as exc:
         if isinstance(exc, SceneError):
             raise
         raise SceneError(f"{kind}: {exc}") from None
-    return img
+    return degrade(img, **worse) if worse else img

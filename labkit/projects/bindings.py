@@ -12,6 +12,8 @@ frame/tick on its own clock, so a scripted demo on a simulated clock is determin
 
 from __future__ import annotations
 
+import itertools
+
 from typing import Any, Callable, Iterator
 
 import gpiozero.tools as gz_tools
@@ -61,8 +63,51 @@ def choose(values: Any, table: dict[Any, Any], default: Any = None) -> Iterator[
             yield default
 
 
+def _stream(source: Any) -> Iterator[Any]:
+    if hasattr(source, "values"):
+        return iter(source.values)
+    if hasattr(source, "__next__"):
+        return source
+    return itertools.repeat(source)
+
+
+def branch(values: Any, threshold: float, low: Any, high: Any) -> Iterator[Any]:
+    """One decision-tree node: `low` while the value is ≤ `threshold`, else `high`; `low` and
+    `high` may be numbers or further branches, so a learned tree is one nested expression
+    (labkit.models.decision_tree writes it)."""
+    threshold = float(threshold)
+    for v, a, b in zip(_stream(values), _stream(low), _stream(high), strict=False):
+        yield a if v is not None and v <= threshold else b
+
+
+def nearest(points: list[list[float]], k: int, *sources: Any) -> Iterator[Any]:
+    """k nearest neighbours: `points` are labelled examples `[feature, …, output]`; each step
+    the current values of `sources` (one per feature) get the output most common among the
+    `k` closest examples (Euclidean; a tied vote goes to the smallest output, as in
+    scikit-learn's KNeighborsClassifier)."""
+    if not points or any(len(p) != len(sources) + 1 for p in points):
+        raise ValueError(f"nearest(): every point needs {len(sources)} feature(s) and an output")
+    k = max(1, min(int(k), len(points)))
+    xs = [[float(v) for v in p[:-1]] for p in points]
+    outs = [p[-1] for p in points]
+    for values in zip(*(_stream(src) for src in sources), strict=False):
+        if any(v is None for v in values):
+            yield None
+            continue
+        order = sorted(range(len(xs)), key=lambda i: sum((a - float(b)) ** 2
+                                                         for a, b in zip(xs[i], values,
+                                                                         strict=True)))
+        votes: dict[Any, int] = {}
+        for i in order[:k]:
+            votes[outs[i]] = votes.get(outs[i], 0) + 1
+        best = max(votes.values())
+        yield min(o for o, n in votes.items() if n == best)
+
+
 HELPERS: dict[str, Callable[..., Any]] = {name: getattr(gz_tools, name) for name in GZ_TOOLS}
 HELPERS["choose"] = choose
+HELPERS["branch"] = branch
+HELPERS["nearest"] = nearest
 
 
 class Scope:

@@ -116,6 +116,13 @@ class RepCounter(InternalDevice):
     def is_active(self) -> bool:
         return self.state == "active"
 
+    def angle(self, joint: str) -> Any:
+        """The followed tracker's joint angle signal (e.g. 'left_knee'), so a lab that counts
+        reps can also judge form without running a second pose model."""
+        if self.tracker is None:
+            raise ValueError("this counter follows no tracker: it has no angles")
+        return self.tracker.angle(joint)
+
     def _follow(self, result: Any) -> int:
         # called by the tracker after each result (through a sub-signal), once per frame
         if result is not None and getattr(result, "best", None) is not None:

@@ -72,15 +72,17 @@ def test_threshold_is_the_rejection_knob(kws: VoiceCommands, speech) -> None:  #
 def test_streaming_commands_drive_a_sub_device(speech) -> None:  # type: ignore[no-untyped-def]
     det = VoiceCommands(commands=["lights on", "lights off"])
     on = det.label_is("lights on")
+    assert det.label == ""
     heard: list[str] = []
     det.when_heard = lambda c, conf: heard.append(c)
     audio = scene([(0.5, speech("lights on").astype(float)),
                    (3.0, speech("lights off").astype(float))], seconds=5.0)
     det.process(audio[: int(2.5 * 16000)])
-    assert heard == ["lights on"] and on.is_active
+    assert heard == ["lights on"] and on.is_active and det.label == "lights on"
     det.process(audio[int(2.5 * 16000):])
     det.flush()
     assert heard == ["lights on", "lights off"] and not on.is_active
+    assert det.label == "lights off"
     assert [h["command"] for h in det.history] == ["lights on", "lights off"]
     det.close()
 

@@ -265,7 +265,7 @@ def test_bad_plans_are_reported(curriculum_copy: Path) -> None:
     errors = load(curriculum_copy).errors
     assert any("no (valid) lesson 'ghost_lab'" in e for e in errors)
     assert any("lesson 'face_led' is in band 'experience', not 'cognition'" in e for e in errors)
-    assert any("grades 1–3, the semester for grades 7–9" in e for e in errors)
+    assert any("grades 1–3, the semester for grades 7–8" in e for e in errors)
 
 
 def test_cached_reload_notices_a_changed_lab_in_the_data_dir(data_dir: Path) -> None:

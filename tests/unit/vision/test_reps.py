@@ -145,3 +145,23 @@ def test_follows_a_pose_tracker(pose_tracker: Any) -> None:
         assert counter.state == "rest" and counter.value == 0
     finally:
         counter.close()
+
+
+def test_angle_is_the_followed_trackers_joint_signal_and_needs_a_tracker() -> None:
+    class Tracker:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        def signal(self, name: str, fn: object) -> object:
+            return type("Sig", (), {"close": lambda self: None})()
+
+        def angle(self, joint: str) -> str:
+            self.asked.append(joint)
+            return f"signal:{joint}"
+
+    tracker = Tracker()
+    counter = RepCounter(tracker, "squat")
+    assert counter.angle("left_knee") == "signal:left_knee" and tracker.asked == ["left_knee"]
+    counter.close()
+    with pytest.raises(ValueError, match="no tracker"):
+        RepCounter(None, "squat").angle("left_knee")
