@@ -11,7 +11,9 @@ threads, and sqlite3 connections must not be used by two threads at once.
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
+import stat
 import threading
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +27,23 @@ log = logging.getLogger(__name__)
 DB_NAME = "labkit.sqlite3"
 
 
+def _make_private(path: Path) -> None:
+    """The store (and its WAL/shm companions) readable by the owner only (0600).
+
+    The file is created 0600 before SQLite opens it, so SQLite gives the -wal and -shm files
+    the same mode; existing files from an older kit or a copied data dir are tightened.
+    """
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    os.close(fd)
+    for companion in (path, path.with_name(path.name + "-wal"),
+                      path.with_name(path.name + "-shm")):
+        try:
+            if stat.S_IMODE(companion.lstat().st_mode) & 0o077:
+                os.chmod(companion, 0o600)
+        except FileNotFoundError:
+            pass
+
+
 class Database:
     """A thread-safe SQLite connection with explicit transactions."""
 
@@ -32,6 +51,7 @@ class Database:
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _make_private(self.path)
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, so nothing is committed
             # behind our back (the sqlite3 module's implicit transactions are too clever).
             self._conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None,

@@ -277,6 +277,13 @@ def print_pictures(class_id: int) -> Response:
                                     picture_names=picture_names()))
 
 
+def learn_projects() -> Any:
+    """The kit's shared /learn projects (imported late: the learn blueprint imports ours)."""
+    from labkit.web.learn import projects
+
+    return projects()
+
+
 @bp.post("/classes/<int:class_id>/delete")
 @allow(TEACHER)
 def delete_class(class_id: int) -> WerkzeugResponse:
@@ -284,7 +291,10 @@ def delete_class(class_id: int) -> WerkzeugResponse:
     if request.form.get("confirm") != school_class.name:
         flash(_("Type the class name to confirm; nothing was deleted."), "error")
         return redirect(url_for("teacher.roster", class_id=class_id))
+    students = store().roster.students(class_id)
     store().delete_class(class_id)
+    for student in students:
+        learn_projects().delete_owned_by(student.id)
     flash(_("Class %(name)s and its portfolios were deleted.", name=school_class.name), "ok")
     return redirect(url_for("teacher.index"))
 
@@ -312,6 +322,7 @@ def rename_student(class_id: int, student_id: int) -> WerkzeugResponse:
 def delete_student(class_id: int, student_id: int) -> WerkzeugResponse:
     student = store().roster.student(class_id, student_id)  # other class → 404, nothing deleted
     store().delete_student(class_id, student_id)
+    learn_projects().delete_owned_by(student_id)
     flash(_("%(name)s and their portfolio were removed.", name=student.name), "ok")
     return redirect(url_for("teacher.roster", class_id=class_id))
 
