@@ -41,7 +41,8 @@ class KitRuntime:
         self.kit = Kit(self.wiring, self.factory, self.hardware)
         self.pins = Pins(self.bus)   # who may drive the outputs now (drivers/pins.py)
         self.bench = VirtualBench(self.kit, self.bus).start()
-        self.camera = Camera(settings.camera, hardware=self.hardware, start=start_camera)
+        self.camera = Camera(settings.camera, hardware=self.hardware, start=start_camera,
+                             missing_ok=True)
         self.speaker = Speaker(hardware=self.hardware, bus=self.bus)
         self._mic: Microphone | None = None
         self._mic_error: str | None = None

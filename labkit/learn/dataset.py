@@ -420,10 +420,19 @@ class Project:
                 ext = ".json"
             sample = Sample(new_id("s"), "", _now(), source, take)
             sample.file = sample.id + ext
-            atomic_write_bytes(self.class_dir(info.id) / sample.file, data)
+            path = atomic_write_bytes(self.class_dir(info.id) / sample.file, data)
             info.samples.append(sample)
+            was_outdated = self.model.get("outdated") if self.model else None
             self._model_outdated()
-            self.save()
+            try:
+                self.save()
+            except BaseException:
+                # the manifest could not be written (a full disk): forget the sample whole
+                info.samples.remove(sample)
+                path.unlink(missing_ok=True)
+                if self.model:
+                    self.model["outdated"] = was_outdated
+                raise
             return sample
 
     def add_upload(self, class_id: str, data: bytes, filename: str = "") -> Sample:
