@@ -638,6 +638,25 @@ class ProjectStore:
                 found.append(root.name)
         return found
 
+    def expired_before(self, cutoff: float) -> list[str]:
+        """Ids of projects created before `cutoff` (Unix time): the retention pass's list."""
+        from datetime import datetime
+
+        found = []
+        if not self.root.is_dir():
+            return found
+        for root in sorted(self.root.iterdir()):
+            if not root.is_dir() or not _valid_id(root.name, "p"):
+                continue
+            try:
+                data = json.loads((root / "project.json").read_text("utf-8"))
+                created = datetime.strptime(str(data.get("created")), "%Y-%m-%dT%H:%M:%S%z")
+            except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+                continue
+            if created.timestamp() < cutoff:
+                found.append(root.name)
+        return found
+
     def delete_owned_by(self, student_id: int) -> int:
         """Remove every project of a student; how many were removed."""
         ids = self.owned_by(student_id)

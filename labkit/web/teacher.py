@@ -69,8 +69,12 @@ def index() -> Response:
     if not is_teacher():
         return _private(render_template("labs/teacher_login.html",
                                         next=request.args.get("next", "")))
+    from labkit.privacy import samples_expiry
+
+    expiry = samples_expiry(store())
     return _private(render_template("labs/teacher_home.html", classes=store().roster.classes(),
-                                    pin_short=bool(session.get("pin_short"))))
+                                    pin_short=bool(session.get("pin_short")),
+                                    samples_expire_on=expiry.isoformat() if expiry else ""))
 
 
 @bp.post("/setup")
@@ -325,6 +329,40 @@ def delete_student(class_id: int, student_id: int) -> WerkzeugResponse:
     learn_projects().delete_owned_by(student_id)
     flash(_("%(name)s and their portfolio were removed.", name=student.name), "ok")
     return redirect(url_for("teacher.roster", class_id=class_id))
+
+
+@bp.post("/classes/<int:class_id>/students/<int:student_id>/purge")
+@allow(TEACHER)
+def purge_student(class_id: int, student_id: int) -> WerkzeugResponse:
+    """Erase a child's runs, kept files, samples and models; the name stays on the roster."""
+    from labkit.privacy import purge_student as purge
+
+    student = store().roster.student(class_id, student_id)  # other class → 404, nothing erased
+    done = purge(store(), learn_projects(), student.id)
+    flash(_("All data of %(name)s was erased: %(runs)s runs, %(files)s kept files, "
+            "%(projects)s projects.", name=student.name, runs=done.runs, files=done.files,
+            projects=done.projects), "ok")
+    return redirect(url_for("teacher.roster", class_id=class_id))
+
+
+@bp.post("/retention")
+@allow(TEACHER)
+def set_retention() -> WerkzeugResponse:
+    """The day samples saved before it are erased (the end of a term); empty: keep them."""
+    from labkit.privacy import expire_samples, set_samples_expiry
+
+    try:
+        when = set_samples_expiry(store(), request.form.get("expire_on", ""))
+    except Problem as exc:
+        _flash_error(exc)
+        return redirect(url_for("teacher.index"))
+    removed = expire_samples(store(), learn_projects())
+    if when is None:
+        flash(_("Samples are kept until you remove them."), "ok")
+    else:
+        flash(_("Samples saved before %(day)s are erased on that day (%(count)s erased now).",
+                day=when.isoformat(), count=removed), "ok")
+    return redirect(url_for("teacher.index"))
 
 
 @bp.post("/classes/<int:class_id>/import")
