@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
+
+from labkit import steady
 
 
 @dataclass(frozen=True)
 class Event:
     topic: str
     data: Any
-    ts: float = field(default_factory=time.time)
+    ts: float = field(default_factory=steady.now)   # a clock jump cannot reorder events
 
 
 class Subscription:

@@ -11,14 +11,17 @@ from __future__ import annotations
 import threading
 import time
 
+from labkit import steady
+
 
 class RealClock:
-    """Wall-clock seconds (`time.time()`); `sleep` really waits (and wakes on `stop`)."""
+    """Wall-clock seconds that a clock jump cannot move (labkit/steady.py); `sleep` really
+    waits (and wakes on `stop`)."""
 
     simulated = False
 
     def now(self) -> float:
-        return time.time()
+        return steady.now()
 
     def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
         if stop is not None:

@@ -35,6 +35,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from labkit import steady
 from labkit.drivers.pins import Holder, PinsBusy
 from labkit.events import Event
 from labkit.projects.base import CheckResult, LabContext, Project
@@ -88,7 +89,7 @@ class ActiveLab:
     run_id: int | None = None
     student_id: int | None = None
     lesson_id: str = ""
-    started_at: float = field(default_factory=time.time)
+    started_at: float = field(default_factory=steady.now)
     status: str = "running"
     results: dict[str, CheckResult] = field(default_factory=dict)
     passed: dict[str, float] = field(default_factory=dict)   # step id → when
@@ -532,7 +533,7 @@ class LabRunner:
             if lab.run_id is not None and self.store is not None:
                 try:
                     self.store.runs.record_step(lab.run_id, binding.step_id, binding.check_id,
-                                                result.detail, at=time.time())
+                                                result.detail, at=steady.now())
                 except Exception:  # e.g. a full SD card: keep the step open, retry next time
                     log.exception("lab %s: cannot record step %s", lab.project_id,
                                   binding.step_id)

@@ -163,15 +163,19 @@ def _setup(state: Any) -> None:
 
 def _start_retention(rt: Any) -> None:
     """Erase expired samples now and once a day (a kit may run for weeks)."""
-    from labkit.learn.dataset import ProjectStore
-    from labkit.privacy import expire_samples
+    from labkit.privacy import expire_samples, samples_expiry
 
     def run_once() -> None:
         try:
+            store = Store.for_runtime(rt)
+            if samples_expiry(store) is None:
+                return   # nothing to expire: no need to load /learn (kept off the start path)
+            from labkit.learn.dataset import ProjectStore
+
             service = rt.services.get("learn")
             projects = service.projects if service is not None else ProjectStore(
                 rt.settings.data_dir)
-            expire_samples(Store.for_runtime(rt), projects)
+            expire_samples(store, projects)
         except Exception:  # retention must never stop the kit; it retries tomorrow
             log.exception("retention pass failed")
 
