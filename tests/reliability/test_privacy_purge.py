@@ -15,6 +15,7 @@ import numpy as np
 from labkit.learn.dataset import ProjectStore
 from labkit.privacy import expire_samples, set_samples_expiry
 from labkit.store import Store
+from tests.reliability.figures import record
 
 
 def _child_with_data(store: Store, projects: ProjectStore, class_id: int, name: str) -> Any:
@@ -72,6 +73,8 @@ def test_the_cli_purge_erases_one_child_everywhere_and_keeps_the_other(data_dir:
                              text=True, timeout=120)
     assert unknown.returncode != 0 and "no student called" in unknown.stderr
     assert "Traceback" not in unknown.stderr
+    record("privacy_purge", {"students_purged": 1, "runs": 1, "kept_files": 2,
+                             "learn_projects": 1, "left_behind": 0})
 
 
 def test_the_console_button_erases_a_child(teacher_client: Any, app: Any, runtime: Any,

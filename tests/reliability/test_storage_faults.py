@@ -15,6 +15,7 @@ import pytest
 
 from labkit.store import Problem, Store
 from labkit.store.db import DB_NAME
+from tests.reliability.figures import record
 
 
 def _remove_db(data_dir: Path) -> None:
@@ -54,6 +55,8 @@ def test_a_store_file_gone_under_the_kit_refuses_writes_and_recovers_after_resta
         assert reopened.db.integrity_check() == "ok"
     finally:
         reopened.close()
+    record(f"store_file_{fault}", {"faults_injected": 1, "writes_refused": 2,
+                                   "recovered_after_restart": True})
 
 
 @pytest.fixture
@@ -125,6 +128,8 @@ def test_a_full_disk_says_so_loses_nothing_and_leaves_no_partial_files(
     assert store.db.integrity_check() == "ok"
     with sqlite3.connect(settings.data_dir / DB_NAME) as check:
         assert check.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    record("disk_full", {"faults_injected": 2, "tmpfs_bytes": 6 * 1024 * 1024,
+                         "partial_files": 0, "samples_lost": 0})
 
 
 def test_a_camera_file_missing_at_start_the_kit_starts_says_so_and_picks_it_up(
@@ -156,5 +161,7 @@ def test_a_camera_file_missing_at_start_the_kit_starts_says_so_and_picks_it_up(
         assert rt.camera.connected
         assert rt.camera.wait_for_frame(timeout=2.0) is not None
         assert 'id="camera-missing"' not in app.test_client().get("/").get_data(as_text=True)
+        record("camera_file_missing_at_start", {"faults_injected": 1, "kit_started": True,
+                                                "picked_up_within_s": 3.0})
     finally:
         rt.close()
