@@ -126,6 +126,19 @@ class ActiveLab:
         }
 
 
+def _model_named_in(exc: BaseException) -> str | None:
+    """The model a ModelError is about (damaged, missing or unknown), else None."""
+    import re
+
+    from labkit.models.errors import ModelError
+
+    if not isinstance(exc, ModelError) or exc.code not in ("model_damaged", "unknown_model",
+                                                            "model_missing", "model"):
+        return None
+    found = re.search(r"model (?:named )?'?([A-Za-z0-9_.-]+)'?", exc.message)
+    return found.group(1) if found else None
+
+
 class LabRunner:
     """Starts and stops labs; at most one runs at a time on a kit."""
 
@@ -240,6 +253,14 @@ class LabRunner:
                     self.store.runs.end(run_id, "stopped")
                 if isinstance(exc, Problem):
                     raise
+                model = _model_named_in(exc)
+                if model is not None:
+                    raise Problem(N_("The model %(model)s is damaged or missing, so this lab "
+                                     "cannot start."),
+                                  fix=N_("Restore it: run 'labkit models fetch %(model)s' on the "
+                                         "kit, or import the model pack from a USB stick on the "
+                                         "teacher page."),
+                                  code="model_damaged", model=model) from exc
                 raise Problem(N_("The lab could not start: %(reason)s"),
                               fix=N_("Check the kit with 'labkit doctor'."), code="lab_failed",
                               reason=str(exc)) from exc
