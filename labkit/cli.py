@@ -179,6 +179,10 @@ from labkit.store.cli import teacher as _teacher_group  # noqa: E402
 
 main.add_command(_teacher_group)
 
+from labkit.privacy_cli import privacy as _privacy_group  # noqa: E402
+
+main.add_command(_privacy_group)
+
 from labkit.provision.cli import firstboot as _firstboot_command, update as _update_command  # noqa: E402
 
 main.add_command(_firstboot_command)

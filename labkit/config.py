@@ -103,9 +103,11 @@ class Settings:
         return replace(self, **changes)  # type: ignore[arg-type]
 
     def ensure_data_dir(self) -> Path:
-        """Create the data dir if needed and check it is writable."""
+        """Create the data dir (owner-only, 0700) if needed and check it is writable."""
+        from labkit.datadir import private_dir
+
         try:
-            self.data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.data_dir)
             probe = self.data_dir / ".write-test"
             probe.write_text("ok")
             probe.unlink()

@@ -9,28 +9,17 @@ from __future__ import annotations
 
 import queue
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
-
-# A kit has no battery clock: NTP or fake-hwclock may move the wall clock by a year while a
-# lab runs. Timestamps inside the process are the wall time at start plus monotonic seconds,
-# so durations, orderings and checks never see a jump (they are still readable as dates).
-_WALL_AT_START = time.time()
-_MONOTONIC_AT_START = time.monotonic()
-
-
-def steady_time() -> float:
-    """Seconds since the epoch as of process start, advanced by the monotonic clock."""
-    return _WALL_AT_START + (time.monotonic() - _MONOTONIC_AT_START)
+from labkit import steady
 
 
 @dataclass(frozen=True)
 class Event:
     topic: str
     data: Any
-    ts: float = field(default_factory=steady_time)
+    ts: float = field(default_factory=steady.now)   # a clock jump cannot reorder events
 
 
 class Subscription:

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from labkit.config import Settings
+from labkit.datadir import tidy_data_dir
 from labkit.drivers.audio import Microphone, Speaker
 from labkit.drivers.bench import VirtualBench
 from labkit.drivers.camera import Camera
@@ -33,13 +34,15 @@ class KitRuntime:
         self.settings = settings
         self.hardware = resolve_hardware(settings.hardware)
         settings.ensure_data_dir()
+        self.tidy = tidy_data_dir(settings.data_dir)
         self.bus = EventBus()
         self.wiring = load_wiring(settings.wiring_file)
         self.factory = install_pin_factory(make_pin_factory(self.hardware, settings.data_dir))
         self.kit = Kit(self.wiring, self.factory, self.hardware)
         self.pins = Pins(self.bus)   # who may drive the outputs now (drivers/pins.py)
         self.bench = VirtualBench(self.kit, self.bus).start()
-        self.camera = Camera(settings.camera, hardware=self.hardware, start=start_camera)
+        self.camera = Camera(settings.camera, hardware=self.hardware, start=start_camera,
+                             missing_ok=True)
         self.speaker = Speaker(hardware=self.hardware, bus=self.bus)
         self._mic: Microphone | None = None
         self._mic_error: str | None = None

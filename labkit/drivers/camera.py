@@ -280,13 +280,19 @@ def make_source(spec: str, *, hardware: str | None = None, width: int = 640, hei
     if spec.isdigit():
         return OpenCVSource(int(spec), width, height)
     path = Path(spec).expanduser()
-    if not path.is_file():
+    if not path.is_file() and not path.suffix:
         raise LabkitError(f"camera source {spec!r} is not a camera index or a file",
                           code="no_camera",
                           fix="set LABKIT_CAMERA to auto, synthetic, a number like 0, or a file path")
     if path.suffix.lower() in IMAGE_SUFFIXES:
         return ImageFileSource(path)
     return OpenCVSource(path, width, height)
+
+
+def _absent_file(source: FrameSource) -> bool:
+    """A file source whose file is not there (yet): a USB stick not plugged in."""
+    target = getattr(source, "path", None) or getattr(source, "target", None)
+    return isinstance(target, Path) and not target.exists()
 
 
 class Camera:
@@ -300,7 +306,8 @@ class Camera:
 
     def __init__(self, source: str | FrameSource = "auto", *, hardware: str | None = None,
                  width: int = 640, height: int = 480, seed: int = 0,
-                 reconnect_delay: float = 0.5, start: bool = True) -> None:
+                 reconnect_delay: float = 0.5, start: bool = True,
+                 missing_ok: bool = False) -> None:
         self.source: FrameSource = (make_source(source, hardware=hardware, width=width,
                                                 height=height, seed=seed)
                                     if isinstance(source, str) else source)
@@ -316,6 +323,9 @@ class Camera:
         self._play: Callable[[float], np.ndarray] | None = None
         self._play_start = 0.0
         self._play_fps = 15.0
+        # missing_ok: a camera file absent at start is retried in the background (the server
+        # starts and the page says so) instead of refusing to start.
+        self.missing_ok = missing_ok
         if start:
             self.start()
 
@@ -342,6 +352,15 @@ class Camera:
         try:
             self.source.open()
         except OSError as exc:
+            if self.missing_ok and _absent_file(self.source):
+                log.warning("camera %s is not there at start (%s); retrying in the background",
+                            self.source.name, exc)
+                self.connected = False
+                self.last_error = str(exc)
+                self._thread = threading.Thread(target=self._wait_then_run,
+                                                name="labkit-camera", daemon=True)
+                self._thread.start()
+                return self
             raise LabkitError(f"camera {self.source.name} cannot be opened: {exc}",
                               code="no_camera",
                               fix="check the cable and that no other program uses the camera, "
@@ -350,6 +369,10 @@ class Camera:
         self._thread = threading.Thread(target=self._run, name="labkit-camera", daemon=True)
         self._thread.start()
         return self
+
+    def _wait_then_run(self) -> None:
+        self._lost(OSError(self.last_error or "camera missing"), announce=False)
+        self._run()
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -373,8 +396,8 @@ class Camera:
                 self._frame = Frame(image, self._seq, time.time())
                 self._cond.notify_all()
 
-    def _lost(self, exc: OSError) -> None:
-        if self.connected:
+    def _lost(self, exc: OSError, announce: bool = True) -> None:
+        if self.connected and announce:
             log.warning("camera %s lost: %s; retrying", self.source.name, exc)
         self.connected = False
         self.last_error = str(exc)

@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from labkit import steady
 from labkit.errors import LabkitError
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class Lease:
     def __init__(self, pins: "Pins", holder: Holder) -> None:
         self.pins = pins
         self.holder = holder
-        self.since = time.time()
+        self.since = steady.now()
         self.released = False
 
     @property

@@ -376,14 +376,12 @@ class Project:
             return info
 
     def remove_class(self, class_id: str) -> None:
-        """Remove a class; its folder moves to the project's trash (recoverable by hand)."""
+        """Remove a class and its samples for good (a child's pictures must not linger)."""
         with self.lock:
             info = self.get_class(class_id)
             src = self.class_dir(info.id)
             if src.exists():
-                trash = self.root / "trash"
-                trash.mkdir(exist_ok=True)
-                src.rename(trash / f"{info.id}-{int(time.time())}")
+                _remove_tree(src)
             self.classes.remove(info)
             self.actions.pop(info.id, None)
             self._model_outdated()
@@ -439,10 +437,19 @@ class Project:
                 ext = ".json"
             sample = Sample(new_id("s"), "", _now(), source, take)
             sample.file = sample.id + ext
-            atomic_write_bytes(self.class_dir(info.id) / sample.file, data)
+            path = atomic_write_bytes(self.class_dir(info.id) / sample.file, data)
             info.samples.append(sample)
+            was_outdated = self.model.get("outdated") if self.model else None
             self._model_outdated()
-            self.save()
+            try:
+                self.save()
+            except BaseException:
+                # the manifest could not be written (a full disk): forget the sample whole
+                info.samples.remove(sample)
+                path.unlink(missing_ok=True)
+                if self.model:
+                    self.model["outdated"] = was_outdated
+                raise
             return sample
 
     def add_upload(self, class_id: str, data: bytes, filename: str = "") -> Sample:
@@ -543,6 +550,17 @@ MANIFEST_SCHEMA: dict[str, Any] = {
 }
 
 
+def _remove_tree(folder: Path) -> None:
+    """Rename `folder` to a hidden sibling in one step, then delete it.
+
+    A kill between the two leaves only a `.deleting-*` folder, which the start-up tidy
+    (labkit/datadir.py) removes, never a half project.
+    """
+    aside = folder.with_name(f".deleting-{folder.name}-{secrets.token_hex(4)}")
+    folder.rename(aside)
+    shutil.rmtree(aside)
+
+
 class ProjectStore:
     """All teachable projects under `<data>/learn`, each loaded once and shared (thread-safe)."""
 
@@ -612,14 +630,58 @@ class ProjectStore:
         return out
 
     def delete(self, project_id: str) -> None:
-        """Move a project to `<data>/learn/.trash` (a teacher can still get it back)."""
+        """Remove a project, its samples and its model for good.
+
+        The folder is first renamed aside in one step (so a half-finished delete never leaves
+        a half project that still lists), then removed.
+        """
         root = self._dir(project_id)
         with self._lock:
             self._projects.pop(project_id, None)
             if root.is_dir():
-                trash = self.root / ".trash"
-                trash.mkdir(parents=True, exist_ok=True)
-                root.rename(trash / f"{project_id}-{int(time.time())}")
+                _remove_tree(root)
+
+    def owned_by(self, student_id: int) -> list[str]:
+        """Ids of every project on disk whose owner is `student_id` (damaged ones included)."""
+        found = []
+        if not self.root.is_dir():
+            return found
+        for root in sorted(self.root.iterdir()):
+            if not root.is_dir() or not _valid_id(root.name, "p"):
+                continue
+            try:
+                data = json.loads((root / "project.json").read_text("utf-8"))
+            except (OSError, UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(data, dict) and _owner(data.get("owner")) == student_id:
+                found.append(root.name)
+        return found
+
+    def expired_before(self, cutoff: float) -> list[str]:
+        """Ids of projects created before `cutoff` (Unix time): the retention pass's list."""
+        from datetime import datetime
+
+        found = []
+        if not self.root.is_dir():
+            return found
+        for root in sorted(self.root.iterdir()):
+            if not root.is_dir() or not _valid_id(root.name, "p"):
+                continue
+            try:
+                data = json.loads((root / "project.json").read_text("utf-8"))
+                created = datetime.strptime(str(data.get("created")), "%Y-%m-%dT%H:%M:%S%z")
+            except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+                continue
+            if created.timestamp() < cutoff:
+                found.append(root.name)
+        return found
+
+    def delete_owned_by(self, student_id: int) -> int:
+        """Remove every project of a student; how many were removed."""
+        ids = self.owned_by(student_id)
+        for project_id in ids:
+            self.delete(project_id)
+        return len(ids)
 
     def repair(self, project_id: str) -> Project:
         """Rebuild a damaged manifest from the class folders; the old file is kept aside."""

@@ -11,17 +11,17 @@ from __future__ import annotations
 import threading
 import time
 
-from labkit.events import steady_time
+from labkit import steady
 
 
 class RealClock:
-    """Real seconds that never jump (`labkit.events.steady_time`: the wall clock at start plus
-    monotonic time); `sleep` really waits (and wakes on `stop`)."""
+    """Wall-clock seconds that a clock jump cannot move (labkit/steady.py); `sleep` really
+    waits (and wakes on `stop`)."""
 
     simulated = False
 
     def now(self) -> float:
-        return steady_time()
+        return steady.now()
 
     def sleep(self, seconds: float, stop: threading.Event | None = None) -> None:
         if stop is not None:

@@ -12,12 +12,12 @@ lesson at 15 frames per second produces hundreds of entries, not tens of thousan
 
 from __future__ import annotations
 
-from labkit.events import steady_time
-
 import threading
 from collections import deque
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable
+
+from labkit import steady
 
 SOURCES = ("hw", "model", "input", "note")
 Interval = tuple[float, float]
@@ -40,7 +40,7 @@ def _truthy(value: Any) -> bool:
 class EventLog:
     """Timestamped entries, thread-safe, bounded; with the queries checks need."""
 
-    def __init__(self, maxlen: int = 20000, clock: Callable[[], float] = steady_time) -> None:
+    def __init__(self, maxlen: int = 20000, clock: Callable[[], float] = steady.now) -> None:
         self._entries: deque[LogEntry] = deque(maxlen=maxlen)
         self._last: dict[str, LogEntry] = {}
         self._lock = threading.Lock()

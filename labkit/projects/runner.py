@@ -35,6 +35,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from labkit import steady
 from labkit.drivers.pins import Holder, PinsBusy
 from labkit.events import Event
 from labkit.projects.base import CheckResult, LabContext, Project
@@ -88,7 +89,7 @@ class ActiveLab:
     run_id: int | None = None
     student_id: int | None = None
     lesson_id: str = ""
-    started_at: float = field(default_factory=time.time)
+    started_at: float = field(default_factory=steady.now)
     status: str = "running"
     results: dict[str, CheckResult] = field(default_factory=dict)
     passed: dict[str, float] = field(default_factory=dict)   # step id → when
@@ -123,6 +124,19 @@ class ActiveLab:
             "steps": [{"step": s.step_id, "check": s.check_id, "passed": s.step_id in self.passed,
                        "passed_at": self.passed.get(s.step_id)} for s in self.steps],
         }
+
+
+def _model_named_in(exc: BaseException) -> str | None:
+    """The model a ModelError is about (damaged, missing or unknown), else None."""
+    import re
+
+    from labkit.models.errors import ModelError
+
+    if not isinstance(exc, ModelError) or exc.code not in ("model_damaged", "unknown_model",
+                                                            "model_missing", "model"):
+        return None
+    found = re.search(r"model (?:named )?'?([A-Za-z0-9_.-]+)'?", exc.message)
+    return found.group(1) if found else None
 
 
 class LabRunner:
@@ -240,6 +254,14 @@ class LabRunner:
                     self.store.runs.end(run_id, "stopped")
                 if isinstance(exc, Problem):
                     raise
+                model = _model_named_in(exc)
+                if model is not None:
+                    raise Problem(N_("The model %(model)s is damaged or missing, so this lab "
+                                     "cannot start."),
+                                  fix=N_("Restore it: run 'labkit models fetch %(model)s' on the "
+                                         "kit, or import the model pack from a USB stick on the "
+                                         "teacher page."),
+                                  code="model_damaged", model=model) from exc
                 raise Problem(N_("The lab could not start: %(reason)s"),
                               fix=N_("Check the kit with 'labkit doctor'."), code="lab_failed",
                               reason=str(exc)) from exc
@@ -533,7 +555,7 @@ class LabRunner:
             if lab.run_id is not None and self.store is not None:
                 try:
                     self.store.runs.record_step(lab.run_id, binding.step_id, binding.check_id,
-                                                result.detail, at=time.time())
+                                                result.detail, at=steady.now())
                 except Exception:  # e.g. a full SD card: keep the step open, retry next time
                     log.exception("lab %s: cannot record step %s", lab.project_id,
                                   binding.step_id)

@@ -39,6 +39,7 @@ class Store:
         self.runs = Runs(self.db)
         self.grading = Grading(self.db)
         self.artefacts = Artefacts(self.db, self.data_dir / "portfolio")
+        self.artefacts.seal_clear_files()   # files kept before encryption existed
         self.pin = TeacherPin(self.db)
         self.pin_attempts = PinAttempts(self.db)
         self.pin_recovery = PinRecovery(self.db)

@@ -2,7 +2,8 @@
 
 Frames and recordings stay in memory unless a student explicitly saves one; only then does a
 file reach the disk, under `<data>/portfolio/<student>/<run>/`, with its sha256 recorded in the
-database. The file is written (temp + fsync + rename) before its row is committed, so a kill in
+database. Kept files are encrypted at rest with a key held by the kit and decrypted only in
+memory. The file is written (temp + fsync + rename) before its row is committed, so a kill in
 between leaves at worst an unreferenced file, never a row pointing at half a file.
 """
 
@@ -12,6 +13,7 @@ import hashlib
 import secrets
 import time
 from pathlib import Path
+from typing import Any
 
 from labkit.fsutil import atomic_write_bytes
 from labkit.store.db import Database
@@ -20,6 +22,10 @@ from labkit.store.runs import Artefact
 
 KINDS = {"sample": (".jpg", ".png", ".wav", ".json", ".npz", ".csv"),
          "model": (".onnx", ".json", ".npz", ".tflite")}
+# Kept files are Fernet tokens (AES-128-CBC + HMAC, from `cryptography`) behind this marker; the
+# key is `<data dir>/portfolio.key`, 0600, created atomically on first use.
+SEALED = b"LKENC1\n"
+KEY_FILE = "portfolio.key"
 MAX_BYTES = {"sample": 8 * 1024 * 1024, "model": 64 * 1024 * 1024}
 
 
@@ -29,6 +35,7 @@ class Artefacts:
     def __init__(self, db: Database, root: Path) -> None:
         self.db = db
         self.root = Path(root)
+        self._cipher: Any = None
 
     def save(self, run_id: int, kind: str, name: str, data: bytes, suffix: str) -> Artefact:
         if kind not in KINDS:
@@ -46,7 +53,7 @@ class Artefacts:
             raise Problem(N_("There is no run number %(run_id)s."), code="not_found",
                           run_id=run_id)
         rel = Path(str(row["student_id"])) / str(run_id) / f"{kind}-{secrets.token_hex(6)}{suffix}"
-        path = atomic_write_bytes(self.root / rel, data)
+        path = atomic_write_bytes(self.root / rel, self._seal(data))
         digest = hashlib.sha256(data).hexdigest()
         try:
             with self.db.transaction() as tx:
@@ -70,7 +77,7 @@ class Artefacts:
     def read(self, artefact: Artefact) -> bytes:
         """The file's bytes, checked against the recorded sha256."""
         try:
-            data = self.path(artefact).read_bytes()
+            data = self._open(self.path(artefact).read_bytes())
         except OSError:
             raise Problem(N_("The saved file \"%(name)s\" is missing."), code="not_found",
                           name=artefact.name) from None
@@ -78,6 +85,50 @@ class Artefacts:
             raise Problem(N_("The saved file \"%(name)s\" is damaged."), code="conflict",
                           name=artefact.name)
         return data
+
+    # ---- at rest: a picture of a child is never a readable file on the SD card ---------------
+    def _fernet(self) -> Any:
+        if self._cipher is None:
+            from cryptography.fernet import Fernet
+
+            from labkit.fsutil import private_secret
+
+            key = private_secret(self.root.parent / KEY_FILE,
+                                 lambda: Fernet.generate_key().decode("ascii"), min_length=44)
+            self._cipher = Fernet(key.encode("ascii"))
+        return self._cipher
+
+    def _seal(self, data: bytes) -> bytes:
+        return SEALED + self._fernet().encrypt(data)
+
+    def _open(self, stored: bytes) -> bytes:
+        """Decrypted bytes (in memory only); a file from before encryption is read as is."""
+        if not stored.startswith(SEALED):
+            return stored
+        from cryptography.fernet import InvalidToken
+
+        try:
+            return self._fernet().decrypt(stored[len(SEALED):])
+        except InvalidToken:
+            return b""   # the sha256 check then reports the file as damaged
+
+    def seal_clear_files(self) -> int:
+        """Encrypt kept files written before encryption existed (run on start); how many."""
+        done = 0
+        if not self.root.is_dir():
+            return done
+        for row in self.db.query("SELECT path FROM artefacts"):
+            path = self.root / row["path"]
+            try:
+                with open(path, "rb") as f:
+                    if f.read(len(SEALED)) == SEALED:
+                        continue
+                stored = path.read_bytes()
+            except OSError:
+                continue
+            atomic_write_bytes(path, self._seal(stored))
+            done += 1
+        return done
 
     def get(self, artefact_id: int) -> Artefact:
         r = self.db.one("SELECT * FROM artefacts WHERE id = ?", (artefact_id,))

@@ -7,10 +7,10 @@ they chose to keep. This is process evaluation â€” the record of what happened â
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from labkit import steady
 from labkit.store.db import Database
 from labkit.store.problems import N_, Problem
 
@@ -108,7 +108,7 @@ class Runs:
             cur = tx.execute(
                 "INSERT INTO runs (student_id, lesson_id, project_id, title_zh, title_en, "
                 "steps_total, started_at, status) VALUES (?, ?, ?, ?, ?, ?, ?, 'running')",
-                (student_id, lesson_id, project_id, title_zh, title_en, steps_total, time.time()))
+                (student_id, lesson_id, project_id, title_zh, title_en, steps_total, steady.now()))
         return int(cur.lastrowid or 0)
 
     def record_step(self, run_id: int, step_id: str, check_id: str, detail: str = "",
@@ -118,7 +118,7 @@ class Runs:
             cur = tx.execute(
                 "INSERT OR IGNORE INTO step_results (run_id, step_id, check_id, passed_at, "
                 "detail) VALUES (?, ?, ?, ?, ?)",
-                (run_id, step_id, check_id, time.time() if at is None else at, detail))
+                (run_id, step_id, check_id, steady.now() if at is None else at, detail))
         return cur.rowcount == 1
 
     def end(self, run_id: int, status: str = "stopped") -> None:
@@ -127,7 +127,7 @@ class Runs:
             raise ValueError(f"bad end status {status!r}")
         with self.db.transaction() as tx:
             tx.execute("UPDATE runs SET status = ?, ended_at = ? WHERE id = ? AND "
-                       "status = 'running'", (status, time.time(), run_id))
+                       "status = 'running'", (status, steady.now(), run_id))
 
     def finish(self, run_id: int, *, question: str, answer: str,
                self_scores: Mapping[str, tuple[int, int]]) -> None:
@@ -141,7 +141,7 @@ class Runs:
             raise Problem(N_("The answer is too long (%(length)s characters; at most %(max)s)."),
                           fix=N_("Shorten it a little."), code="bad_input", length=len(answer),
                           max=REFLECTION_MAX)
-        now = time.time()
+        now = steady.now()
         with self.db.transaction() as tx:
             row = tx.execute("SELECT status FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
@@ -163,7 +163,7 @@ class Runs:
             if not tx.execute("SELECT 1 FROM runs WHERE id = ?", (run_id,)).fetchone():
                 raise Problem(N_("There is no run number %(run_id)s."), code="not_found",
                               run_id=run_id)
-            self._write_scores(tx, run_id, source, scores, time.time())
+            self._write_scores(tx, run_id, source, scores, steady.now())
 
     @staticmethod
     def _write_scores(tx: object, run_id: int, source: str,

@@ -7,6 +7,7 @@ anything else is logged with its traceback and answered with a plain 500.
 
 from __future__ import annotations
 
+import errno
 import logging
 from typing import Any
 
@@ -23,6 +24,7 @@ STATUS_FOR_CODE = {
     "not_found": 404, "unknown_device": 404, "unknown_model": 404, "unknown_project": 404,
     "forbidden": 403, "wrong_pin": 403, "need_student": 401, "need_teacher": 401,
     "real_hardware": 409, "conflict": 409, "busy": 409, "pins_busy": 409, "too_large": 413,
+    "store_gone": 503, "storage_full": 507,
 }
 
 
@@ -46,6 +48,14 @@ def json_error(code: str, message: str, status: int = 400, **extra: Any) -> Resp
 
 
 def register_error_handlers(app: Flask) -> None:
+    @app.context_processor
+    def _kit_faults() -> dict[str, Any]:
+        def store_gone() -> bool:
+            runtime = app.extensions.get("labkit")
+            store = getattr(runtime, "services", {}).get("store")
+            return bool(store is not None and store.db.file_replaced())
+        return {"kit_store_gone": store_gone}
+
     @app.errorhandler(LabkitError)
     def _labkit_error(exc: LabkitError) -> Any:
         status = STATUS_FOR_CODE.get(exc.code, 400)
@@ -75,6 +85,20 @@ def register_error_handlers(app: Flask) -> None:
         if wants_json():
             return json_error(code, message, status)
         return render_template("error.html", message=message, fix=""), status
+
+    @app.errorhandler(OSError)
+    def _os_error(exc: OSError) -> Any:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            return _unexpected(exc)
+        # atomic writes remove their temp file on failure, so nothing half-written remains
+        log.error("storage full on %s %s", request.method, request.path)
+        message = _("The kit's storage is full; this was not saved. Everything saved "
+                    "before is safe.")
+        fix = _("Ask the teacher to free space on the kit (delete old exports or projects), "
+                "then try again.")
+        if wants_json():
+            return json_error("storage_full", message, 507, fix=fix)
+        return render_template("error.html", message=message, fix=fix), 507
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -10,6 +10,8 @@ The lab ends with the reflection question and the self-assessment, saved to the 
 
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
 import cv2
@@ -32,6 +34,7 @@ from labkit.web.access import ANONYMOUS, STUDENT, TEACHER, allow
 from labkit.web.errors import STATUS_FOR_CODE, json_error, wants_json
 from labkit.web.common import kit_runtime as runtime
 
+log = logging.getLogger(__name__)
 bp = Blueprint("labs", __name__)
 
 # BCM GPIO → physical header pin, so the diagram says where to plug the wire
@@ -156,6 +159,35 @@ def _setup(state: Any) -> None:
     # cut off by a crash or power cut as interrupted before anyone looks at a portfolio.
     rt = state.app.extensions["labkit"]
     LabRunner.for_runtime(rt, Store.for_runtime(rt))
+    _start_retention(rt)
+
+
+def _start_retention(rt: Any) -> None:
+    """Erase expired samples now and once a day (a kit may run for weeks)."""
+    from labkit.privacy import expire_samples, samples_expiry
+
+    def run_once() -> None:
+        try:
+            store = Store.for_runtime(rt)
+            if samples_expiry(store) is None:
+                return   # nothing to expire: no need to load /learn (kept off the start path)
+            from labkit.learn.dataset import ProjectStore
+
+            service = rt.services.get("learn")
+            projects = service.projects if service is not None else ProjectStore(
+                rt.settings.data_dir)
+            expire_samples(store, projects)
+        except Exception:  # retention must never stop the kit; it retries tomorrow
+            log.exception("retention pass failed")
+
+    def daily() -> None:
+        while not stop.wait(24 * 3600):
+            run_once()
+
+    run_once()
+    stop = threading.Event()
+    threading.Thread(target=daily, name="labkit-retention", daemon=True).start()
+    rt.services.setdefault("retention_stop", stop)
 
 
 @bp.app_context_processor

@@ -69,8 +69,12 @@ def index() -> Response:
     if not is_teacher():
         return _private(render_template("labs/teacher_login.html",
                                         next=request.args.get("next", "")))
+    from labkit.privacy import samples_expiry
+
+    expiry = samples_expiry(store())
     return _private(render_template("labs/teacher_home.html", classes=store().roster.classes(),
-                                    pin_short=bool(session.get("pin_short"))))
+                                    pin_short=bool(session.get("pin_short")),
+                                    samples_expire_on=expiry.isoformat() if expiry else ""))
 
 
 @bp.post("/setup")
@@ -277,6 +281,13 @@ def print_pictures(class_id: int) -> Response:
                                     picture_names=picture_names()))
 
 
+def learn_projects() -> Any:
+    """The kit's shared /learn projects (imported late: the learn blueprint imports ours)."""
+    from labkit.web.learn import projects
+
+    return projects()
+
+
 @bp.post("/classes/<int:class_id>/delete")
 @allow(TEACHER)
 def delete_class(class_id: int) -> WerkzeugResponse:
@@ -284,7 +295,10 @@ def delete_class(class_id: int) -> WerkzeugResponse:
     if request.form.get("confirm") != school_class.name:
         flash(_("Type the class name to confirm; nothing was deleted."), "error")
         return redirect(url_for("teacher.roster", class_id=class_id))
+    students = store().roster.students(class_id)
     store().delete_class(class_id)
+    for student in students:
+        learn_projects().delete_owned_by(student.id)
     flash(_("Class %(name)s and its portfolios were deleted.", name=school_class.name), "ok")
     return redirect(url_for("teacher.index"))
 
@@ -319,8 +333,43 @@ def rename_student(class_id: int, student_id: int) -> WerkzeugResponse:
 def delete_student(class_id: int, student_id: int) -> WerkzeugResponse:
     student = store().roster.student(class_id, student_id)  # other class → 404, nothing deleted
     store().delete_student(class_id, student_id)
+    learn_projects().delete_owned_by(student_id)
     flash(_("%(name)s and their portfolio were removed.", name=student.name), "ok")
     return redirect(url_for("teacher.roster", class_id=class_id))
+
+
+@bp.post("/classes/<int:class_id>/students/<int:student_id>/purge")
+@allow(TEACHER)
+def purge_student(class_id: int, student_id: int) -> WerkzeugResponse:
+    """Erase a child's runs, kept files, samples and models; the name stays on the roster."""
+    from labkit.privacy import purge_student as purge
+
+    student = store().roster.student(class_id, student_id)  # other class → 404, nothing erased
+    done = purge(store(), learn_projects(), student.id)
+    flash(_("All data of %(name)s was erased: %(runs)s runs, %(files)s kept files, "
+            "%(projects)s projects.", name=student.name, runs=done.runs, files=done.files,
+            projects=done.projects), "ok")
+    return redirect(url_for("teacher.roster", class_id=class_id))
+
+
+@bp.post("/retention")
+@allow(TEACHER)
+def set_retention() -> WerkzeugResponse:
+    """The day samples saved before it are erased (the end of a term); empty: keep them."""
+    from labkit.privacy import expire_samples, set_samples_expiry
+
+    try:
+        when = set_samples_expiry(store(), request.form.get("expire_on", ""))
+    except Problem as exc:
+        _flash_error(exc)
+        return redirect(url_for("teacher.index"))
+    removed = expire_samples(store(), learn_projects())
+    if when is None:
+        flash(_("Samples are kept until you remove them."), "ok")
+    else:
+        flash(_("Samples saved before %(day)s are erased on that day (%(count)s erased now).",
+                day=when.isoformat(), count=removed), "ok")
+    return redirect(url_for("teacher.index"))
 
 
 @bp.post("/classes/<int:class_id>/import")

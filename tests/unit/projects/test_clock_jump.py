@@ -15,6 +15,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
 
 REPO = Path(__file__).resolve().parents[3]
 YEAR = 365 * 24 * 3600.0
@@ -75,7 +76,10 @@ SCRIPT = textwrap.dedent('''
     run_id = lab.run_id
     runner.stop()
     run = store.runs.get(run_id)
+    step_at = [s.passed_at for s in run.steps]
     print(json.dumps({"complete": complete, "status": run.status,
+                      "run_seconds": run.ended_at - run.started_at,
+                      "step_order_ok": all(run.started_at <= t <= run.ended_at for t in step_at),
                       "steps": [s.step_id for s in run.steps], "led_on_seconds": spans}))
     runner.close()
     store.close()
@@ -99,9 +103,12 @@ def test_without_a_jump_the_hold_check_passes(tmp_path: Path) -> None:
     assert 0.4 < result["led_on_seconds"][0] < 2.0
 
 
-def test_wall_clock_set_back_a_year_mid_run_leaves_the_check_unaffected(
-        tmp_path: Path) -> None:
-    result = run_lab(tmp_path, YEAR)
+@pytest.mark.parametrize("jump", [YEAR, -YEAR], ids=["back-a-year", "forward-a-year"])
+def test_wall_clock_jumping_a_year_mid_run_leaves_the_check_unaffected(
+        tmp_path: Path, jump: float) -> None:
+    result = run_lab(tmp_path, jump)
     assert 0.4 < result["led_on_seconds"][0] < 2.0, result     # not -31536000 s
     assert result["complete"] and result["steps"] == ["held_half_a_second"]
     assert result["status"] == "stopped"
+    assert 0.5 < result["run_seconds"] < 10.0, result           # the run's duration too
+    assert result["step_order_ok"], result
