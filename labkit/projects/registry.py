@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from labkit.packs.labpack import PackStore
 from labkit.projects.base import Project
 from labkit.projects.discovery import PACKAGE_LABS, LabProblem, discover_labs
 from labkit.projects.lab import LabSpec, make_project
@@ -61,6 +62,8 @@ def lab_roots(data_dir: Path | None) -> list[tuple[Path, str]]:
     roots = [(PACKAGE_LABS, "package")]
     if data_dir is not None:
         roots.append((Path(data_dir) / "labs", "data"))
+        # signed lab packs (labkit.packs.labpack): current version of each, retired ones hidden
+        roots += [(folder, "data") for folder in PackStore(Path(data_dir)).lab_roots()]
     return roots
 
 
