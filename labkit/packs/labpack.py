@@ -47,6 +47,7 @@ FORMAT = 1
 SOURCE_FILE = "labpack.source.json"   # id, version, title, min_labkit in the folder to build
 TOP_FOLDERS = ("labs", "models", "media")
 MODEL_KINDS = {".onnx": "onnx", ".tflite": "tflite"}
+BUILTIN_ID = "labkit-builtin"
 PUBLISHER_KEY = Path(__file__).resolve().parent / "publisher.pub"
 LIMITS = ArchiveLimits(max_members=20_000, max_bytes=4 * 1024 ** 3, max_ratio=200.0)
 _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
@@ -199,6 +200,19 @@ def build_pack(src: Path, key_path: Path, out_dir: Path, *, date: str | None = N
         Path(tmp).unlink(missing_ok=True)
         raise
     return target
+
+
+def build_builtin(labs_dir: Path, key_path: Path, out_dir: Path, *,
+                  version: str = __version__) -> Path:
+    """The kit's own labs (`labs_dir`, the package's) as the built-in pack `labkit-builtin`,
+    so the signed install path is the one every kit's labs go through."""
+    with tempfile.TemporaryDirectory(prefix="labkit-builtin-") as tmp:
+        src = Path(tmp)
+        shutil.copytree(labs_dir, src / "labs", ignore=shutil.ignore_patterns("__pycache__"))
+        (src / SOURCE_FILE).write_text(json.dumps(
+            {"id": BUILTIN_ID, "version": version, "min_labkit": version,
+             "title": "labkit"}), "utf-8")
+        return build_pack(src, key_path, out_dir)
 
 
 # -- verify -------------------------------------------------------------------------------------
@@ -370,6 +384,15 @@ class PackStore:
             if folder.is_dir():
                 roots.append(folder)
         return roots
+
+
+    def builtin_labs(self) -> Path | None:
+        """The installed built-in pack's labs folder if it is this labkit's version."""
+        entry = self.state().get(BUILTIN_ID)
+        if not entry or entry.get("retired") or entry.get("current") != __version__:
+            return None
+        folder = self.installed / BUILTIN_ID / __version__ / "labs"
+        return folder if folder.is_dir() else None
 
 
 def find_packs(patterns: Iterable[str]) -> list[Path]:

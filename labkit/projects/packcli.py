@@ -55,6 +55,19 @@ def build(folder: Path, key: Path, out: Path) -> None:
     click.echo(f"wrote {path}")
 
 
+@pack.command("build-builtin")
+@click.option("--key", "key", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The labkit publisher's ed25519 private key (PEM).")
+@click.option("--out", "out", type=click.Path(path_type=Path, file_okay=False), default=Path("."),
+              show_default=True)
+def build_builtin(key: Path, out: Path) -> None:
+    """Sign the kit's own labs into the built-in pack (labkit-builtin-VERSION.labpack)."""
+    from labkit.projects.discovery import PACKAGE_LABS
+
+    path = labpack.build_builtin(PACKAGE_LABS, key, out)
+    click.echo(f"wrote {path}")
+
+
 @pack.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.pass_context
