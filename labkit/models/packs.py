@@ -28,6 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
+from labkit.errors import Message
 from labkit.models.errors import ModelError
 from labkit.packs.archive import ArchiveLimits, ArchiveRefused, Member, StrictArchive
 from labkit.models.vetting import PACK_LIMITS, ModelRefused, vet_model
@@ -121,7 +122,13 @@ def export_pack(store: ModelStore, names: Iterable[str], to_dir: Path, *,
 def _refused(path: Path, exc: ArchiveRefused) -> ModelError:
     code = "pack_too_big" if exc.code == "pack_too_big" else (
         "model_hash" if exc.code == "bad_hash" else "bad_pack")
-    return _bad_pack(path, exc.message, code=code)
+    return _bad_pack(path, _english(exc), code=code)
+
+
+def _english(exc: ArchiveRefused) -> str:
+    """The reader's reason in English, like the rest of this store's (untranslated) messages."""
+    text = exc.message_text
+    return text.render(lambda msgid: msgid) if isinstance(text, Message) else str(text)
 
 
 def _open_pack(path: Path, max_bytes: int) -> StrictArchive:
@@ -258,7 +265,7 @@ def _write_staged(path: Path, entries: dict[str, ModelEntry], staging: Path,
         try:
             archive.extract_to(staging, wanted)
         except ArchiveRefused as exc:
-            raise _bad_pack(path, exc.message if exc.code != "bad_hash" else
+            raise _bad_pack(path, _english(exc) if exc.code != "bad_hash" else
                             "a file changed while it was being imported",
                             code="model_hash" if exc.code == "bad_hash" else "bad_pack") from None
     for name in entries:
