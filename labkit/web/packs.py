@@ -46,8 +46,8 @@ def state() -> Response:
 @bp.post("/install")
 @allow(TEACHER)
 def install() -> Response:
-    body = request.get_json(silent=True) or {}
-    index = body.get("index")
+    body = request.get_json(silent=True)
+    index = body.get("index") if isinstance(body, dict) else None
     patterns = current_app.config.get("LABKIT_PACK_SEARCH", DEFAULT_SEARCH)
     found = labpack.find_packs(patterns)
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(found):
