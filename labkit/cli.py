@@ -188,6 +188,10 @@ from labkit.provision.cli import firstboot as _firstboot_command, update as _upd
 main.add_command(_firstboot_command)
 main.add_command(_update_command)
 
+from labkit.projects.packcli import pack as _pack_group  # noqa: E402
+
+main.add_command(_pack_group)
+
 
 if __name__ == "__main__":
     main()

@@ -33,7 +33,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, Text
 from labkit.errors import lazy_gettext as _
 from labkit.fsutil import atomic_write_bytes, atomic_write_text
 from labkit.learn.dataset import KINDS, Project, ProjectStore
@@ -42,6 +42,7 @@ from labkit.learn.names import check_class_names
 from labkit.models.trainable import (CLASSES_METADATA_KEY, ONNX_INPUT, ONNX_PROBABILITIES,
                                      OnnxClassifier, check_class_counts, train_classifier)
 from labkit.models.vetting import LEARN_LIMITS, VettedModel, vet_model
+from labkit.packs.archive import ArchiveLimits, ArchiveRefused, StrictArchive
 
 log = logging.getLogger(__name__)
 
@@ -412,28 +413,39 @@ CARD_SCHEMA: dict[str, Any] = {
 }
 
 
-def _bad_import(why: str) -> LabkitError:
+def _bad_import(why: Text) -> LabkitError:
     return LabkitError(_("This file is not a model exported by a labkit kit (%(why)s).", why=why),
                        code="bad_model", fix=_("Export the model again on the other kit."))
 
 
 def validate_export(data: bytes) -> tuple[dict[str, Any], bytes, bytes | None]:
     """Check an exported zip completely; returns (card, float graph, int8 graph or None)."""
-    import jsonschema
-
     if len(data) > MAX_IMPORT_BYTES:
         raise LabkitError(_("The model file is too large."), code="too_large",
                           fix=_("Export the model again on the other kit."))
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise _bad_import(_("not a zip file"))
+    # the shared strict reader: no links, no `..`, no name twice, size and ratio capped
     try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-        names = set(zf.namelist())
-    except (zipfile.BadZipFile, ValueError):
-        raise _bad_import(_("not a zip file")) from None
+        zf = StrictArchive(data, ArchiveLimits(max_members=8, max_bytes=4 * MAX_IMPORT_BYTES))
+    except ArchiveRefused as exc:
+        if exc.code in ("pack_too_big", "archive_bomb"):
+            raise _bad_import(_("it unpacks to too much data")) from None
+        raise _bad_import(exc.message_text) from None
+    with zf:
+        try:
+            return _validate_members(zf)
+        except ArchiveRefused as exc:
+            raise _bad_import(exc.message_text) from None
+
+
+def _validate_members(zf: StrictArchive) -> tuple[dict[str, Any], bytes, bytes | None]:
+    import jsonschema
+
+    names = set(zf.members)
     allowed = {MODEL_FILE, INT8_FILE, LABELS_FILE, CARD_FILE}
     if not {MODEL_FILE, LABELS_FILE, CARD_FILE} <= names or names - allowed:
         raise _bad_import(_("it must hold model.onnx, labels.json and card.json only"))
-    if sum(i.file_size for i in zf.infolist()) > 4 * MAX_IMPORT_BYTES:
-        raise _bad_import(_("it unpacks to too much data"))
     try:
         card = json.loads(zf.read(CARD_FILE).decode("utf-8"))
         labels = json.loads(zf.read(LABELS_FILE).decode("utf-8"))

@@ -6,7 +6,8 @@ A pack is one plain tar file, `*.labkit-models.tar`::
     <name>/<file> ...        every file each entry lists, nothing else
 
 Why so strict on import: a pack comes from a stick that went through many hands. Before a
-single byte is written, every member is checked (relative path, no `..`, regular files only —
+single byte is written, every member is checked by labkit.packs.archive (relative path, no
+`..`, regular files only —
 no symlinks, hard links or device files — total size capped), the manifest is validated, every
 file it names must be in the pack and every file in the pack must be named by it, every
 sha256 must match, and every ONNX/TFLite file must pass labkit.models.vetting (self-contained,
@@ -24,10 +25,12 @@ import os
 import shutil
 import tarfile
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterable
 
+from labkit.errors import Message
 from labkit.models.errors import ModelError
+from labkit.packs.archive import ArchiveLimits, ArchiveRefused, Member, StrictArchive
 from labkit.models.vetting import PACK_LIMITS, ModelRefused, vet_model
 from labkit.models.registry import (
     MANIFEST_FORMAT, MANIFEST_NAME, ModelEntry, clean_leftovers, ModelStore, manifest_text, read_manifest,
@@ -116,120 +119,106 @@ def export_pack(store: ModelStore, names: Iterable[str], to_dir: Path, *,
 
 
 # -- import -------------------------------------------------------------------------------------
-def _member_path(path: Path, member: tarfile.TarInfo) -> str | None:
-    """The member's safe relative name, None for a directory; raise for anything unsafe."""
-    name = member.name
-    if name.startswith("/") or name.startswith("\\") or (len(name) > 1 and name[1] == ":"):
-        raise _bad_pack(path, f"member {name!r} has an absolute path")
-    parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]
-    if ".." in parts or "\\" in name or "\x00" in name:
-        raise _bad_pack(path, f"member {name!r} points outside the pack (..)")
-    if member.issym() or member.islnk():
-        raise _bad_pack(path, f"member {name!r} is a link (to {member.linkname!r}); "
-                              "packs hold only regular files")
-    if member.isdir():
-        return None
-    if not member.isfile():
-        raise _bad_pack(path, f"member {name!r} is a device, FIFO or other special file")
-    return "/".join(parts)
+def _refused(path: Path, exc: ArchiveRefused) -> ModelError:
+    code = "pack_too_big" if exc.code == "pack_too_big" else (
+        "model_hash" if exc.code == "bad_hash" else "bad_pack")
+    return _bad_pack(path, _english(exc), code=code)
 
 
-def read_pack(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
-              ) -> tuple[dict[str, ModelEntry], dict[str, tarfile.TarInfo]]:
-    """Check a pack completely without writing anything: entries and members by path."""
-    path = Path(path)
+def _english(exc: ArchiveRefused) -> str:
+    """The reader's reason in English, like the rest of this store's (untranslated) messages."""
+    text = exc.message_text
+    return text.render(lambda msgid: msgid) if isinstance(text, Message) else str(text)
+
+
+def _open_pack(path: Path, max_bytes: int) -> StrictArchive:
     if not path.is_file():
         raise ModelError(f"{path} does not exist or is not a file", code="bad_pack",
                          fix="give the path of a .labkit-models.tar file")
     try:
-        tf = tarfile.open(path, mode="r:*")
-    except (tarfile.TarError, OSError) as exc:
-        raise _bad_pack(path, f"not a tar file ({exc})") from None
-    with tf:
-        members: dict[str, tarfile.TarInfo] = {}
-        total = 0
+        return StrictArchive(path, ArchiveLimits(max_members=MAX_MEMBERS, max_bytes=max_bytes))
+    except ArchiveRefused as exc:
+        raise _refused(path, exc) from None
+
+
+def read_pack(path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
+              ) -> tuple[dict[str, ModelEntry], dict[str, Member]]:
+    """Check a pack completely without writing anything: entries and members by path."""
+    path = Path(path)
+    with _open_pack(path, max_bytes) as archive:
         try:
-            for count, member in enumerate(tf, 1):
-                if count > MAX_MEMBERS:
-                    raise _bad_pack(path, f"more than {MAX_MEMBERS} members")
-                rel = _member_path(path, member)
-                if rel is None:
-                    continue
-                if rel in members:
-                    raise _bad_pack(path, f"member {rel!r} appears twice")
-                total += member.size
-                if total > max_bytes:
-                    raise _bad_pack(path, f"it is larger than the {max_bytes >> 20} MB limit",
-                                    code="pack_too_big")
-                members[rel] = member
-        except tarfile.TarError as exc:
-            raise _bad_pack(path, f"the tar file is damaged ({exc})") from None
-        if PACK_MANIFEST not in members:
-            raise _bad_pack(path, f"it has no {PACK_MANIFEST}")
-        man = members[PACK_MANIFEST]
-        if man.size > MAX_MANIFEST_BYTES:
-            raise _bad_pack(path, f"its {PACK_MANIFEST} is implausibly large")
+            return _check_pack(path, archive)
+        except ArchiveRefused as exc:
+            raise _refused(path, exc) from None
+
+
+def _check_pack(path: Path, archive: StrictArchive
+                ) -> tuple[dict[str, ModelEntry], dict[str, Member]]:
+    members = archive.members
+    if PACK_MANIFEST not in members:
+        raise _bad_pack(path, f"it has no {PACK_MANIFEST}")
+    if members[PACK_MANIFEST].size > MAX_MANIFEST_BYTES:
+        raise _bad_pack(path, f"its {PACK_MANIFEST} is implausibly large")
+    try:
+        data = json.loads(archive.read(PACK_MANIFEST))
+    except ValueError:
+        raise _bad_pack(path, f"its {PACK_MANIFEST} is not valid JSON") from None
+    if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
+        raise _bad_pack(path, f"its {PACK_MANIFEST} has no 'models' table")
+    if data.get("format", MANIFEST_FORMAT) != MANIFEST_FORMAT:
+        raise _bad_pack(path, f"pack format {data.get('format')!r} is not supported",
+                        code="pack_version")
+    entries: dict[str, ModelEntry] = {}
+    for key, raw in data["models"].items():
         try:
-            data = json.loads(_read_member(tf, man, path))
-        except ValueError:
-            raise _bad_pack(path, f"its {PACK_MANIFEST} is not valid JSON") from None
-        if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
-            raise _bad_pack(path, f"its {PACK_MANIFEST} has no 'models' table")
-        if data.get("format", MANIFEST_FORMAT) != MANIFEST_FORMAT:
-            raise _bad_pack(path, f"pack format {data.get('format')!r} is not supported",
-                            code="pack_version")
-        entries: dict[str, ModelEntry] = {}
-        for key, raw in data["models"].items():
+            entry = ModelEntry.from_dict(raw, where=f"{path.name}:{PACK_MANIFEST}")
+        except ModelError as exc:
+            raise _bad_pack(path, exc.message, code="bad_manifest") from None
+        if entry.name != key:
+            raise _bad_pack(path, f"manifest key {key!r} names model {entry.name!r}",
+                            code="bad_manifest")
+        entries[key] = entry
+    if not entries:
+        raise _bad_pack(path, "its manifest lists no models")
+    expected = {PACK_MANIFEST}
+    for entry in entries.values():
+        for rec in entry.files:
+            rel = f"{entry.name}/{rec.path}"
+            expected.add(rel)
+            member = members.get(rel)
+            if member is None:
+                raise _bad_pack(path, f"its manifest names {rel} but the pack has no "
+                                      "such file")
+            if member.size != rec.size:
+                raise _bad_pack(path, f"{rel} has {member.size} bytes, the manifest says "
+                                      f"{rec.size}")
+        digest = (tree_digest(entry.files) if entry.kind == "dir" else
+                  next((f.sha256 for f in entry.files if f.path == entry.file), None))
+        if digest != entry.sha256:
+            raise _bad_pack(path, f"model {entry.name}: its file list does not match its "
+                                  "sha256")
+    extra = sorted(set(members) - expected)
+    if extra:
+        raise _bad_pack(path, "it holds files its manifest does not name: "
+                              + ", ".join(extra[:5]))
+    for entry in entries.values():
+        for rec in entry.files:
+            rel = f"{entry.name}/{rec.path}"
+            if archive.sha256(rel) != rec.sha256:
+                raise _bad_pack(path, f"{rel} does not match its sha256 (damaged or "
+                                      "altered)", code="model_hash")
+    for entry in entries.values():
+        for rec in entry.files:
+            kind = runnable_kind(entry, rec.path)
+            if kind is None:
+                continue
+            rel = f"{entry.name}/{rec.path}"
             try:
-                entry = ModelEntry.from_dict(raw, where=f"{path.name}:{PACK_MANIFEST}")
-            except ModelError as exc:
-                raise _bad_pack(path, exc.message, code="bad_manifest") from None
-            if entry.name != key:
-                raise _bad_pack(path, f"manifest key {key!r} names model {entry.name!r}",
-                                code="bad_manifest")
-            entries[key] = entry
-        if not entries:
-            raise _bad_pack(path, "its manifest lists no models")
-        expected = {PACK_MANIFEST}
-        for entry in entries.values():
-            for rec in entry.files:
-                rel = f"{entry.name}/{rec.path}"
-                expected.add(rel)
-                member = members.get(rel)
-                if member is None:
-                    raise _bad_pack(path, f"its manifest names {rel} but the pack has no "
-                                          "such file")
-                if member.size != rec.size:
-                    raise _bad_pack(path, f"{rel} has {member.size} bytes, the manifest says "
-                                          f"{rec.size}")
-            digest = (tree_digest(entry.files) if entry.kind == "dir" else
-                      next((f.sha256 for f in entry.files if f.path == entry.file), None))
-            if digest != entry.sha256:
-                raise _bad_pack(path, f"model {entry.name}: its file list does not match its "
-                                      "sha256")
-        extra = sorted(set(members) - expected)
-        if extra:
-            raise _bad_pack(path, "it holds files its manifest does not name: "
-                                  + ", ".join(extra[:5]))
-        for entry in entries.values():
-            for rec in entry.files:
-                rel = f"{entry.name}/{rec.path}"
-                if _hash_member(tf, members[rel], path) != rec.sha256:
-                    raise _bad_pack(path, f"{rel} does not match its sha256 (damaged or "
-                                          "altered)", code="model_hash")
-        for entry in entries.values():
-            for rec in entry.files:
-                kind = runnable_kind(entry, rec.path)
-                if kind is None:
-                    continue
-                rel = f"{entry.name}/{rec.path}"
-                try:
-                    vet_model(_read_member(tf, members[rel], path), kind, limits=PACK_LIMITS,
-                              must_run=False)
-                except ModelRefused as exc:
-                    raise _bad_pack(path, f"{rel} was refused: {exc.message}",
-                                    code="bad_model") from None
-    return entries, members
+                vet_model(archive.read(rel), kind, limits=PACK_LIMITS, must_run=False)
+            except ModelRefused as exc:
+                raise _bad_pack(path, f"{rel} was refused: {exc.message}",
+                                code="bad_model") from None
+    return entries, dict(members)
 
 
 def runnable_kind(entry: ModelEntry, relpath: str) -> str | None:
@@ -240,23 +229,6 @@ def runnable_kind(entry: ModelEntry, relpath: str) -> str | None:
     if lower.endswith(".tflite") or (relpath == entry.file and entry.backend == "litert"):
         return "tflite"
     return None
-
-
-def _read_member(tf: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> bytes:
-    fh = tf.extractfile(member)
-    if fh is None:
-        raise _bad_pack(path, f"cannot read {member.name}")
-    return fh.read()
-
-
-def _hash_member(tf: tarfile.TarFile, member: tarfile.TarInfo, path: Path) -> str:
-    fh = tf.extractfile(member)
-    if fh is None:
-        raise _bad_pack(path, f"cannot read {member.name}")
-    h = hashlib.sha256()
-    while chunk := fh.read(_CHUNK):
-        h.update(chunk)
-    return h.hexdigest()
 
 
 def import_pack(store: ModelStore, path: Path, *, max_bytes: int = DEFAULT_MAX_BYTES
@@ -274,7 +246,7 @@ def import_pack(store: ModelStore, path: Path, *, max_bytes: int = DEFAULT_MAX_B
                              "free", code="no_space", fix="free some space, then import again")
         staging = Path(tempfile.mkdtemp(prefix=".import-", dir=models_dir))
         try:
-            _write_staged(path, entries, staging)
+            _write_staged(path, entries, staging, max_bytes)
             _swap_in(store, entries, staging)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -284,35 +256,20 @@ def import_pack(store: ModelStore, path: Path, *, max_bytes: int = DEFAULT_MAX_B
     return sorted(entries)
 
 
-def _write_staged(path: Path, entries: dict[str, ModelEntry], staging: Path) -> None:
-    """Write every file under staging/<name>/, checking and hashing again as it is written
-    (the stick could have changed since read_pack looked at it)."""
+def _write_staged(path: Path, entries: dict[str, ModelEntry], staging: Path,
+                  max_bytes: int) -> None:
+    """Write every file under staging/<name>/ through the strict reader, checking and hashing
+    again as it is written (the stick could have changed since read_pack looked at it)."""
     wanted = {f"{e.name}/{r.path}": r.sha256 for e in entries.values() for r in e.files}
+    with _open_pack(path, max_bytes) as archive:
+        try:
+            archive.extract_to(staging, wanted)
+        except ArchiveRefused as exc:
+            raise _bad_pack(path, _english(exc) if exc.code != "bad_hash" else
+                            "a file changed while it was being imported",
+                            code="model_hash" if exc.code == "bad_hash" else "bad_pack") from None
     for name in entries:
-        (staging / name).mkdir(mode=0o755)
-    written = set()
-    with tarfile.open(path, mode="r:*") as tf:
-        for member in tf:
-            rel = _member_path(path, member)
-            if rel is None or rel not in wanted:
-                continue
-            fh = tf.extractfile(member)
-            if fh is None or rel in written:
-                raise _bad_pack(path, f"cannot read {rel}")
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True, mode=0o755)
-            h = hashlib.sha256()
-            with open(target, "wb") as out:
-                while chunk := fh.read(_CHUNK):
-                    h.update(chunk)
-                    out.write(chunk)
-            target.chmod(0o644)
-            if h.hexdigest() != wanted[rel]:
-                raise _bad_pack(path, f"{rel} changed while it was being imported",
-                                code="model_hash")
-            written.add(rel)
-    if written != set(wanted):
-        raise _bad_pack(path, "files vanished from the pack while it was being imported")
+        (staging / name).mkdir(mode=0o755, exist_ok=True)
 
 
 def _swap_in(store: ModelStore, entries: dict[str, ModelEntry], staging: Path) -> None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterable
 
+from labkit.packs.labpack import PackStore
 from labkit.projects.base import Project
 from labkit.projects.discovery import PACKAGE_LABS, LabProblem, discover_labs
 from labkit.projects.lab import LabSpec, make_project
@@ -58,9 +59,15 @@ class Registry:
 
 def lab_roots(data_dir: Path | None) -> list[tuple[Path, str]]:
     """Where labs are found: the package first, then the data dir's installed packs."""
-    roots = [(PACKAGE_LABS, "package")]
-    if data_dir is not None:
-        roots.append((Path(data_dir) / "labs", "data"))
+    if data_dir is None:
+        return [(PACKAGE_LABS, "package")]
+    packs = PackStore(Path(data_dir))
+    # the kit's own labs come from the installed built-in pack when it matches this labkit
+    # (the signed install path every kit uses), else straight from the package
+    builtin = packs.builtin_labs()
+    roots = [(builtin or PACKAGE_LABS, "package"), (Path(data_dir) / "labs", "data")]
+    # other signed lab packs: current version of each, retired ones hidden
+    roots += [(folder, "data") for folder in packs.lab_roots() if folder != builtin]
     return roots
 
 
