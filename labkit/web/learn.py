@@ -357,6 +357,14 @@ def export(project_id: str) -> Response:
                      download_name=f"labkit-{_safe_filename(project.name)}-{project.id}.zip")
 
 
+@bp.post("/api/learn/projects/<project_id>/quantlab")
+@allow(STUDENT)
+def quantisation_experiment(project_id: str) -> Response:
+    """float32 vs int8 of the student's own model, measured now on this kit."""
+    owned(project_id)
+    return jsonify(service().quantisation_experiment(project_id))
+
+
 @bp.post("/api/learn/import")
 @allow(STUDENT)
 def import_model() -> Response:
