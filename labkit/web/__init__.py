@@ -17,7 +17,7 @@ from labkit import __version__
 from labkit.config import LANGUAGES, Settings
 from labkit.fsutil import private_secret
 from labkit.runtime import KitRuntime
-from labkit.web import (audio, auth, bench, events, home, labs, learn, overlay, portfolio,
+from labkit.web import (audio, auth, bench, events, home, labs, learn, overlay, portfolio, showcase,
                         stream, student_signin, teacher, vision)
 from labkit.web.access import STUDENT, TEACHER, install_access_control, register_role_check
 from labkit.web.common import SafeJSONProvider, StoreIntConverter
@@ -71,7 +71,7 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     csrf.init_app(app)
     register_error_handlers(app)
     for module in (home, bench, stream, events, labs, portfolio, teacher, student_signin, learn,
-                   audio, vision, overlay):
+                   audio, vision, overlay, showcase):
         app.register_blueprint(module.bp)
     register_role_check(STUDENT, auth.is_student)
     register_role_check(TEACHER, auth.is_teacher)
