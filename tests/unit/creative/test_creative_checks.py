@@ -32,3 +32,15 @@ def test_a_held_card_is_read_once() -> None:
     assert not check(twice).passed
     brief = make_log(10.0, text_seen=[(1, True), (2.5, False)], read_count=[(0, 0), (2, 1)])
     assert not check(brief).passed
+
+
+def test_half_jumping_jacks_are_noticed_as_not_counted() -> None:
+    check = _check("pe_assessment", "half_reps_not_counted")
+    arm_full = [(t, v) for t, v in ((1, 20), (2, 150), (3, 20), (4, 150), (5, 20))]
+    arm_half = [(6, 70), (7, 15), (8, 70), (9, 15)]
+    counted = [(0, 0), (3, 1), (5, 2)]
+    assert check(make_log(10.0, arm=arm_full + arm_half, jack_count=counted)).passed
+    # every movement counted (no poor form done, or the kit counted the half ones)
+    assert not check(make_log(10.0, arm=arm_full + arm_half,
+                              jack_count=counted + [(7, 3), (9, 4)])).passed
+    assert not check(make_log(10.0, arm=arm_full, jack_count=counted)).passed

@@ -49,3 +49,15 @@ def test_a_failing_speaker_is_logged_not_raised() -> None:
 
 def test_language_of() -> None:
     assert language_of("读书机 reads") == "zh_CN" and language_of("Hello, world") == "en"
+
+
+def test_exercise_scene_depth_is_checked() -> None:
+    import pytest
+
+    from labkit.drivers import scenes
+
+    full = scenes.render("exercise", {"exercise": "jumping_jack", "period": 2}, 1.0)
+    half = scenes.render("exercise", {"exercise": "jumping_jack", "period": 2, "depth": 0.4}, 1.0)
+    assert (full != half).any()
+    with pytest.raises(scenes.SceneError):
+        scenes.render("exercise", {"exercise": "jumping_jack", "depth": 2}, 1.0)
