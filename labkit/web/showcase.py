@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -84,11 +84,15 @@ def edit(class_id: int, student_id: int) -> str | WerkzeugResponse:
     if request.method == "POST":
         upload = request.files.get("picture")
         picture = upload.read() if upload is not None and upload.filename else None
-        cards().save(class_id, student_id, title=request.form.get("title"),
+        card = cards().save(class_id, student_id, title=request.form.get("title"),
                      problem=request.form.get("problem"), results=request.form.get("results"),
                      ethics=request.form.getlist("ethics"), picture=picture)
         if existing is None:
             auth.grant("showcase", _key(class_id, student_id))   # this session made it
+        # for the open-project lab's checks: which checklist items are ticked, no texts
+        current_app.extensions["labkit"].bus.publish("showcase.saved", {
+            "class_id": class_id, "student_id": student_id, "ethics_done": len(card.ethics),
+            "has_picture": card.has_picture, "has_results": bool(card.results)})
         flash(_("Your showcase card is saved."), "ok")
         return redirect(url_for("showcase.index", class_id=class_id))
     return render_template("showcase/edit.html", school_class=school_class, student=student,

@@ -44,3 +44,17 @@ def test_half_jumping_jacks_are_noticed_as_not_counted() -> None:
     assert not check(make_log(10.0, arm=arm_full + arm_half,
                               jack_count=counted + [(7, 3), (9, 4)])).passed
     assert not check(make_log(10.0, arm=arm_full, jack_count=counted)).passed
+
+
+def test_open_project_card_needs_a_picture_and_every_ethics_item() -> None:
+    from labkit.projects.registry import discover
+    from labkit.projects.vocabulary import compile_check
+
+    checks = discover([(PACKAGE_LABS, "package")]).specs["open_project"].data["checks"]
+    ready, ethics = compile_check(checks["card_ready"]), compile_check(checks["ethics_complete"])
+    draft = {"ethics_done": 3, "has_picture": False, "has_results": True}
+    done = {"ethics_done": 5, "has_picture": True, "has_results": True}
+    assert not ready(make_log(5.0, card=[(1, draft)])).passed
+    assert not ethics(make_log(5.0, card=[(1, draft)])).passed
+    assert ready(make_log(5.0, card=[(1, draft), (2, done)])).passed
+    assert ethics(make_log(5.0, card=[(1, done)])).passed

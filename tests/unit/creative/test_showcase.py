@@ -28,11 +28,15 @@ def _save(client: Any, cid: int, sid: int, **extra: Any) -> Any:
 def test_student_saves_own_card_and_sees_only_it(student_client: Any, runtime: Any) -> None:
     me = student_client.student
     roster = Store.for_runtime(runtime).roster
+    sub = runtime.bus.subscribe("showcase.saved")
     other = roster.add_student(me.class_id, "李明")
     r = _save(student_client, me.class_id, me.id, picture=(io.BytesIO(_png()), "me.png"))
     assert r.status_code == 302, r.get_data(as_text=True)
     page = student_client.get(f"/showcase/classes/{me.class_id}").get_data(as_text=True)
     assert "读书机" in page and "HELLO 读对 9/10" in page and "☑" in page and "☐" in page
+    event = sub.get(timeout=2)
+    assert event.data == {"class_id": me.class_id, "student_id": me.id, "ethics_done": 2,
+                          "has_picture": True, "has_results": True}
     pic = student_client.get(f"/showcase/classes/{me.class_id}/students/{me.id}/picture")
     assert pic.status_code == 200 and pic.data[:2] == b"\xff\xd8"        # re-encoded JPEG
     # someone else's card: neither editable nor visible
