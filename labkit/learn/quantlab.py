@@ -59,6 +59,9 @@ class Comparison:
     #: the trained classifier whose held-out model was measured (not part of the summary)
     classifier: TrainedClassifier | None = dataclasses.field(default=None, repr=False)
 
+    def chart(self, labels: Mapping[str, str]) -> str:
+        return chart_svg(self, labels)
+
     def summary(self) -> dict[str, Any]:
         """Flat figures for the bus event and the lab's checks."""
         f, q = self.float32, self.int8

@@ -308,7 +308,7 @@ class LearnService:
             keep = np.flatnonzero(np.isfinite(X).all(axis=1))
             result = run_experiment(X[keep], [labels[i] for i in keep],
                                     publish=self.runtime.bus.publish)
-        return {"project": project.id, **result.summary()}
+        return {"project": project.id, **result.summary(), "comparison": result}
 
     def _publish(self, job: dict[str, Any]) -> None:
         data = {k: v for k, v in job.items() if k != "report"}

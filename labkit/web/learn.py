@@ -362,7 +362,11 @@ def export(project_id: str) -> Response:
 def quantisation_experiment(project_id: str) -> Response:
     """float32 vs int8 of the student's own model, measured now on this kit."""
     owned(project_id)
-    return jsonify(service().quantisation_experiment(project_id))
+    result = service().quantisation_experiment(project_id)
+    labels = {"size": _("File size"), "latency": _("Time per prediction"),
+              "accuracy": _("Held-out accuracy"), "unmeasured": _("too few samples to measure")}
+    comparison = result.pop("comparison")
+    return jsonify({**result, "chart_svg": comparison.chart(labels)})
 
 
 @bp.post("/api/learn/import")
