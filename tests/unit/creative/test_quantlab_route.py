@@ -37,3 +37,11 @@ def test_quantlab_route_measures_the_students_project(app: Any, student_client: 
 def test_quantlab_route_refuses_a_project_that_is_not_yours(csrf_client: Any) -> None:
     r = csrf_client.post("/api/learn/projects/nope/quantlab", json={})
     assert r.status_code in (401, 403, 404)
+
+
+def test_the_teachable_page_offers_the_experiment(student_client: Any) -> None:
+    project = student_client.post("/api/learn/projects", json={
+        "name": "远近", "kind": "sensor", "classes": ["近", "远"]}).get_json()
+    page = student_client.get(f"/learn/{project['id']}").get_data(as_text=True)
+    assert 'id="quantlab"' in page and f"/api/learn/projects/{project['id']}/quantlab" in page
+    assert "量化实验" in page and "js/quantlab.js" in page

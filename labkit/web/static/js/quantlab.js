@@ -22,7 +22,7 @@
       }
       table.hidden = false;
       document.getElementById("quantlab-chart").innerHTML = r.chart_svg;
-      status.textContent = t.done.replace("%(n)s", r.n_test);
+      status.textContent = t.done.replace("{n}", r.n_test);
     } catch (err) {
       status.textContent = "";
       window.Labkit.showError(err);
