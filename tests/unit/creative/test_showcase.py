@@ -49,9 +49,11 @@ def test_teacher_sees_every_card_printable(student_client: Any, teacher_client: 
     me = student_client.student
     assert _save(student_client, me.class_id, me.id).status_code == 302
     page = teacher_client.get(f"/showcase/classes/{me.class_id}").get_data(as_text=True)
-    assert f'id="card-{me.id}"' in page and "测试学生" in page and "window.print()" in page
+    assert f'id="card-{me.id}"' in page and "测试学生" in page and 'id="print-showcase"' in page
     css = teacher_client.get("/static/css/showcase.css").get_data(as_text=True)
     assert "@media print" in css
+    js = teacher_client.get("/static/js/showcase.js").get_data(as_text=True)
+    assert "window.print()" in js
 
 
 def test_bad_input_is_refused_and_changes_nothing(student_client: Any) -> None:
@@ -73,3 +75,10 @@ def test_anonymous_visitors_are_refused(client: Any, student_client: Any) -> Non
     assert r.status_code == 302 and "读书机" not in r.get_data(as_text=True)   # to sign-in
     assert client.get(f"/showcase/classes/{me.class_id}/students/{me.id}/picture"
                       ).status_code in (302, 401, 403)
+
+
+def test_the_portfolio_links_to_the_card(student_client: Any) -> None:
+    me = student_client.student
+    page = student_client.get(f"/portfolio/classes/{me.class_id}/students/{me.id}")
+    assert page.status_code == 200, page.status_code
+    assert f"/showcase/classes/{me.class_id}/students/{me.id}" in page.get_data(as_text=True)
