@@ -234,8 +234,8 @@ def _check(response: Any, where: str) -> None:
 
 
 # One test per blueprint keeps each under the per-test timeout; the list must name them all.
-BLUEPRINTS = ["audio", "bench", "events", "home", "labs", "learn", "portfolio", "stream",
-              "student_signin", "teacher", "vision"]
+BLUEPRINTS = ["audio", "bench", "events", "home", "labs", "learn", "overlay", "portfolio",
+              "showcase", "stream", "student_signin", "teacher", "vision"]
 
 
 def test_the_fuzz_covers_every_blueprint(app: Any) -> None:
