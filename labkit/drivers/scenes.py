@@ -16,9 +16,12 @@ drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark
     text    text, size         printed black text on white card (ASCII; Chinese when a CJK
                                font is installed)
     person  arms, squat, size  a child in full view: arms 0 (down) – 180 (up), squat 0–1
-    exercise exercise, period  the same child doing squats or arm raises, one rep per `period`
-                               seconds (pose finds the body; raised arms are followed by its
-                               tracking from the standing start)
+    exercise exercise, period, depth
+                               the same child doing squats, arm raises or jumping jacks, one
+                               rep per `period` seconds, `depth` of a full rep (1; 0.4 = a
+                               half rep that a counter with form checks must not count);
+                               pose finds the body, raised arms are followed by its tracking
+                               from the standing start
 
 Every scene is a pure function of its parameters and the time `t` since it began, so a demo
 replays identically on any machine.
@@ -263,10 +266,11 @@ def _hand(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
 STATIC = {"empty", "faces", "hand", "text", "person", "cards"}
 
 def draw_person(img: np.ndarray, arms: float = 10.0, squat: float = 0.0,
-                scale: float = 1.0) -> None:
+                scale: float = 1.0, spread: float = 0.0) -> None:
     """A child facing the camera, whole body in view, before a light wall: `arms` is the
     arms' angle from hanging down (0) to straight up (180), `squat` how far down (0–1, the
-    knees going out to the sides as in a front view)."""
+    knees going out to the sides as in a front view), `spread` how far apart the feet are
+    (0 together, 1 a jumping jack's wide stance: ankles 2.4 shoulder widths apart)."""
     h, w = img.shape[:2]
     img[:] = (200, 205, 210)
     s = scale * h / 480
@@ -278,7 +282,7 @@ def draw_person(img: np.ndarray, arms: float = 10.0, squat: float = 0.0,
     shirt, skin, trousers = (60, 90, 200), (140, 170, 220), (90, 60, 40)
     for side in (-1, 1):
         hip = (cx + side * int(28 * s), hip_y)
-        ankle = (cx + side * int(45 * s), ankle_y)
+        ankle = (cx + side * int((45 + 75 * min(max(spread, 0.0), 1.0)) * s), ankle_y)
         half = math.dist(hip, ankle) / 2
         out = math.sqrt(max(leg * leg - half * half, 0.0))
         knee = (int((hip[0] + ankle[0]) / 2 + side * out), int((hip[1] + ankle[1]) / 2))
@@ -303,7 +307,7 @@ def _person(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
                 float(p.get("size", 1.0)))
 
 
-EXERCISE_MOVES = ("squat", "arm_raise")
+EXERCISE_MOVES = ("squat", "arm_raise", "jumping_jack")
 
 
 def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
@@ -313,9 +317,15 @@ def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
     period = float(p.get("period", 2.0))
     if not 0.5 <= period <= 30:
         raise SceneError("exercise: period must be 0.5 to 30 seconds per rep")
-    phase = (1 - math.cos(2 * math.pi * t / period)) / 2     # 0 at rest → 1 → 0: one rep
+    depth = float(p.get("depth", 1.0))
+    if not 0.1 <= depth <= 1.0:
+        raise SceneError("exercise: depth must be 0.1 to 1 (1 = a full rep)")
+    # 0 at rest → depth → 0: one rep (depth < 1: a half rep, for form checks)
+    phase = depth * (1 - math.cos(2 * math.pi * t / period)) / 2
     if move == "squat":
         draw_person(img, 10.0, 0.9 * phase, float(p.get("size", 1.0)))
+    elif move == "jumping_jack":
+        draw_person(img, 10.0 + 150.0 * phase, 0.0, float(p.get("size", 1.0)), spread=phase)
     else:
         draw_person(img, 10.0 + 165.0 * phase, 0.0, float(p.get("size", 1.0)))
 

@@ -311,6 +311,23 @@ class LearnService:
             self._predictors.pop(project_id, None)
         return report
 
+    def quantisation_experiment(self, project_id: str) -> dict[str, Any]:
+        """The 量化实验 lab: the project's samples as float32 and int8 models, measured on this
+        kit (labkit.learn.quantlab), published as `learn.quantized` for the lab's checks."""
+        from labkit.learn.model import extract_all, load_samples
+        from labkit.learn.quantlab import run_experiment
+
+        project = self.projects.get(project_id)
+        extractor = self.extractor(project)
+        use_cache(extractor, FeatureCache(project.root, extractor.name))
+        with self._train_lock:
+            payloads, labels, _ids, _skipped = load_samples(project)
+            X = extract_all(extractor, payloads)
+            keep = np.flatnonzero(np.isfinite(X).all(axis=1))
+            result = run_experiment(X[keep], [labels[i] for i in keep],
+                                    publish=self.runtime.bus.publish)
+        return {"project": project.id, **result.summary(), "comparison": result}
+
     def _publish(self, job: dict[str, Any]) -> None:
         data = {k: v for k, v in job.items() if k != "report"}
         self.runtime.bus.publish("learn.progress", data)

@@ -78,6 +78,12 @@ def _quiet_root_logger() -> Iterator[None]:
         root.setLevel(level)
 
 
+def _float_type() -> int:
+    import onnx
+
+    return int(onnx.TensorProto.FLOAT)
+
+
 def _quantized_op_count(path: Path) -> int:
     import onnx
 
@@ -289,7 +295,10 @@ def quantize_onnx(src: str | Path, dst: str | Path, calib: Path | Iterable[Mappi
                 else:
                     q.quantize_dynamic(str(prepped), str(out), weight_type=q.QuantType.QInt8,
                                        per_channel=per_channel, reduce_range=reduce_range,
-                                       nodes_to_exclude=exclude)
+                                       nodes_to_exclude=exclude,
+                                       # skl2onnx MLPs carry ONNX-ML ops shape inference
+                                       # cannot type; their tensors are float
+                                       extra_options={"DefaultTensorType": _float_type()})
         except Exception as exc:
             raise ModelError(f"onnxruntime could not quantize {src.name}: {exc}",
                              code="quantize_failed",

@@ -49,6 +49,15 @@ def _rps_game(tracker: Any, params: dict[str, Any]) -> Any:
     return RpsGame(tracker, params.get("mode", "fair"))
 
 
+def _read_aloud(reader: Any, params: dict[str, Any]) -> Any:
+    from labkit.drivers.audio import Speaker
+    from labkit.vision.read_aloud import ReadAloud
+
+    speaker = Speaker(bus=getattr(reader, "bus", None))
+    return ReadAloud(reader, lambda text, lang: speaker.say(text, lang),
+                     min_results=int(params.get("min_results", 2)))
+
+
 DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
     DetectorType("face", "labkit.vision.faces:FaceDetector", CAMERA, "faces", "vision.face",
                  store=True),
@@ -66,6 +75,8 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
                  "vision.emotion", store=True),
     DetectorType("text", "labkit.vision.ocr:TextReader", CAMERA, "text", "vision.ocr",
                  store=True, every=5),
+    DetectorType("read_aloud", "labkit.vision.ocr:TextReader", CAMERA, "text", "vision.ocr",
+                 store=True, every=5, wrap=_read_aloud, wrap_params=("min_results",)),
     DetectorType("colour", "labkit.vision.colour:ColourTracker", CAMERA, "colour",
                  "vision.colour"),
     DetectorType("shapes", "labkit.vision.shapes:ShapeFinder", CAMERA, "shapes",

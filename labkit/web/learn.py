@@ -360,6 +360,18 @@ def export(project_id: str) -> Response:
                      download_name=f"labkit-{_safe_filename(project.name)}-{project.id}.zip")
 
 
+@bp.post("/api/learn/projects/<project_id>/quantlab")
+@allow(STUDENT)
+def quantisation_experiment(project_id: str) -> Response:
+    """float32 vs int8 of the student's own model, measured now on this kit."""
+    owned(project_id)
+    result = service().quantisation_experiment(project_id)
+    labels = {"size": _("File size"), "latency": _("Time per prediction"),
+              "accuracy": _("Held-out accuracy"), "unmeasured": _("too few samples to measure")}
+    comparison = result.pop("comparison")
+    return jsonify({**result, "chart_svg": comparison.chart(labels)})
+
+
 @bp.post("/api/learn/import")
 @allow(STUDENT)
 def import_model() -> Response:
