@@ -17,9 +17,8 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
-import jsonschema
 import yaml
 
 from labkit.bands import BANDS
@@ -96,18 +95,23 @@ def _where(path: Iterable[Any]) -> str:
     return "".join(parts) or "(top level)"
 
 
-_validator: jsonschema.protocols.Validator | None = None
+if TYPE_CHECKING:
+    import jsonschema
+
+_validator: "jsonschema.protocols.Validator | None" = None
 
 
-def validator() -> jsonschema.protocols.Validator:
+def validator() -> "jsonschema.protocols.Validator":
     global _validator
     if _validator is None:
         schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+        import jsonschema  # ~0.2 CPU-s: only when a lab folder is validated, not at import
+
         _validator = jsonschema.Draft202012Validator(schema)
     return _validator
 
 
-def _schema_message(error: jsonschema.ValidationError) -> str:
+def _schema_message(error: "jsonschema.ValidationError") -> str:
     if error.validator == "required" and isinstance(error.instance, dict):
         missing = [k for k in error.validator_value if k not in error.instance]
         if set(missing) & {"zh_CN", "en"}:

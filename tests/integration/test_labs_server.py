@@ -121,7 +121,7 @@ def test_kill_9_during_a_lab_run_keeps_every_committed_step(kit_data: Path) -> N
 
 def test_labkit_run_unknown_lab_is_one_line_exit_2(tmp_path: Path) -> None:
     r = subprocess.run(LABKIT + ["run", "no_such_lab"], capture_output=True, text=True,
-                       env=labkit_env(tmp_path / "data"), cwd=REPO, timeout=60)
+                       env=labkit_env(tmp_path / "data", LABKIT_LANG="en"), cwd=REPO, timeout=60)
     assert r.returncode == 2
     assert r.stderr.strip().splitlines()[-1].startswith("labkit: error: There is no lab")
     assert "face_led" in r.stderr

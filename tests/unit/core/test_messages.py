@@ -74,10 +74,10 @@ def test_the_cli_shows_messages_in_labkit_lang(lang: str, expected: str,
     assert expected in res.output
 
 
-def test_json_errors_from_lower_layers_are_in_the_request_language(csrf_client: Any) -> None:
+def test_json_errors_from_lower_layers_are_in_the_request_language(student_client: Any) -> None:
     """labkit.learn.names raises a Message; the page gets it in its own language."""
     def create(lang: str) -> dict[str, Any]:
-        r = csrf_client.post(f"/api/learn/projects?lang={lang}",
+        r = student_client.post(f"/api/learn/projects?lang={lang}",
                              json={"name": "", "kind": "image", "classes": ["猫", "狗"]})
         assert r.status_code == 400
         return r.get_json()["error"]
@@ -108,10 +108,10 @@ def test_bands_are_listed_once() -> None:
 def test_vision_tasks_and_curriculum_schemas_use_the_bands() -> None:
     from pathlib import Path
 
-    from labkit.curriculum import REPO_CURRICULUM, _schema
+    from labkit.curriculum import PACKAGE_CURRICULUM, _schema
     from labkit.web.vision import TASKS
 
     assert {t.band for t in TASKS.values()} <= set(bands.BANDS)
-    for name in ("lesson.schema.json", "plan.schema.json"):
-        assert _schema(Path(REPO_CURRICULUM), name)["properties"]["band"]["enum"] == \
+    for name in ("plan.schema.json",):   # lessons are lab folders (labkit/labs/lab.schema.json)
+        assert _schema(Path(PACKAGE_CURRICULUM), name)["properties"]["band"]["enum"] == \
             list(bands.BANDS)

@@ -43,7 +43,7 @@ def test_unknown_lab_is_a_clear_problem() -> None:
 
 def test_labs_in_the_data_dir_are_found_beside_the_package(data_dir: Path) -> None:
     copy_lab(data_dir / "labs", "cognition", "face_count",
-             {"grades: [1, 3]": "grades: [7, 8]"})
+             {"grades: [1, 6]": "grades: [7, 8]"})
     labs = discover(data_dir=data_dir)
     assert {"face_led", "face_count"} <= set(labs.projects) and not labs.problems
     spec = labs.specs["face_count"]
@@ -54,10 +54,10 @@ def test_labs_in_the_data_dir_are_found_beside_the_package(data_dir: Path) -> No
 def test_broken_lab_folders_are_reported_by_name_and_path_and_isolated(tmp_path: Path) -> None:
     root = tmp_path / "labs"
     copy_lab(root, "experience", "good_lab")
-    copy_lab(root, "experience", "bad_yaml", {"grades: [1, 3]": "grades: [1, 3"})
+    copy_lab(root, "experience", "bad_yaml", {"grades: [1, 6]": "grades: [1, 6"})
     copy_lab(root, "experience", "bad_schema", {"class_hours: 1": "class_hours: -1"})
     copy_lab(root, "experience", "no_check", {"check: face_seen": "check: led_blinks"})
-    copy_lab(root, "experience", "bad_band", {"grades: [1, 3]": "band: creative\ngrades: [1, 3]"})
+    copy_lab(root, "experience", "bad_band", {"grades: [1, 6]": "band: creative\ngrades: [1, 6]"})
     raising = copy_lab(root, "experience", "raising_checks")
     (raising / "checks.py").write_text("raise RuntimeError('oops in checks')\n")
     (root / "experience" / "empty_folder").mkdir()
