@@ -105,7 +105,8 @@ PY
 compile() {  # compile OUT PYTHON_VERSION PLATFORM INPUT [uv options…]
   local out=$1 py=$2 platform=$3 input=$4
   shift 4
-  local new=$tmp/$(basename "$out")
+  local new
+  new=$tmp/$(basename "$out")
   [ -f "$out" ] && cp "$out" "$new"       # uv keeps the pins of an existing output file
   "$tools/bin/uv" pip compile --quiet --no-config --generate-hashes --only-binary :all: \
     --python-version "$py" --python-platform "$platform" \

@@ -83,7 +83,7 @@ def test_a_crash_in_training_is_a_clear_error_and_the_next_training_works(servic
     os.kill(service._worker.running_pid, signal.SIGKILL)
     job = _wait_job(service, project.id)
     assert job["state"] == "error" and job["code"] == "train_crashed"
-    assert "Train" in job["message"] and job["fix"]
+    assert "Train" in str(job["message"]) and job["fix"]
     job = service.start_training(project.id)
     assert _wait_job(service, project.id)["state"] == "done"
 
