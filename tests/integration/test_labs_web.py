@@ -70,7 +70,10 @@ def test_home_lists_the_bands_and_the_example_lab(web: Any) -> None:
         assert band in html
     assert 'id="lab-face_led"' in html and "The light that sees you" in html
     assert 'id="camera-view"' in html and 'id="bench"' in html  # camera + bench stay
-    assert "No labs in this band yet." in html
+    # every band has labs now: one of each is listed
+    assert "No labs in this band yet." not in html
+    assert 'id="lab-clap_lamp"' in html and 'id="lab-plant_corner"' in html \
+        and 'id="lab-quantisation"' in html
     zh = web.get("/?lang=zh_CN").get_data(as_text=True)
     assert "看见你，灯就亮" in zh
 
