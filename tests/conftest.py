@@ -21,6 +21,18 @@ LOCAL_PREFIXES = ("http://127.0.0.1", "http://localhost", "ws://127.0.0.1", "dat
 
 
 @pytest.fixture(autouse=True)
+def _translator_restored() -> Iterator[None]:
+    """A test that runs the CLI (which installs a translator for LABKIT_LANG) must not leave
+    the process translating every later test's messages."""
+    from labkit.errors import use_translator
+
+    before = use_translator(None)
+    use_translator(before)
+    yield
+    use_translator(before)
+
+
+@pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LABKIT_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("LABKIT_HARDWARE", "sim")
