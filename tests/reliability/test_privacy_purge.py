@@ -52,7 +52,7 @@ def test_the_cli_purge_erases_one_child_everywhere_and_keeps_the_other(data_dir:
     assert all(_footprint(store, data_dir, wang, wang_project.id).values())
     store.close()
 
-    env = dict(os.environ, LABKIT_DATA=str(data_dir))
+    env = dict(os.environ, LABKIT_DATA=str(data_dir), LABKIT_LANG="en")
     done = subprocess.run([sys.executable, "-m", "labkit.cli", "privacy", "purge", "--student",
                            "王芳", "--yes"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -191,6 +191,7 @@ def test_pip_download_ends_options_before_the_requirements(tmp_path: Path,
 # test until it is added here — after checking that user text goes only to stdin or after "--".
 REVIEWED_CALLS = {
     "cli.py": "hostname -I (constant argv)",
+    "web/kit_qr.py": "hostname -I (constant argv) for the kit's LAN address",
     "doctor.py": "_run(cmd): constant argv (espeak-ng --voices=cmn)",
     "models/fetch.py": "pip download: pinned specs from the source table, after --",
     "drivers/audio.py": "arecord/aplay: constant flags, rate is an int, -D device from settings",
