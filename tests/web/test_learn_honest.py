@@ -30,8 +30,9 @@ def test_guessing_model_is_named_and_its_bars_stay_low(student_client: Any) -> N
     rng = np.random.default_rng(0)
     p = create(student_client, "sensor", ["开", "关"]).get_json()
     pid = p["id"]
+    readings = [_window(rng, 0.5, 0.5) for _ in range(16)]
     for c in p["classes"]:                       # both classes: the very same sensor readings
-        _upload(student_client, pid, c["id"], [_window(rng, 0.5, 0.5) for _ in range(16)])
+        _upload(student_client, pid, c["id"], readings)
     assert student_client.post(f"/api/learn/projects/{pid}/train",
                             json={"classifier": "knn"}).status_code == 202
     card = wait_trained(student_client, pid)["model"]["report"]["card"]
