@@ -8,7 +8,6 @@ Also here: owner-only secret files and the server's neutral working directory.
 from __future__ import annotations
 
 import os
-import secrets
 import stat
 import tempfile
 from contextlib import contextmanager
@@ -71,19 +70,8 @@ def private_secret(path: str | os.PathLike[str], make: Callable[[], str],
         if existing is not None:
             return existing
         value = make()
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
-                     0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(value)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(path.parent)
+        # mkstemp creates the temp file 0600 with O_EXCL: private from its first byte
+        atomic_write_bytes(path, value.encode("utf-8"))
         return value
 
 
