@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from gpiozero import GPIODevice, SmoothedInputDevice
+from gpiozero.mixins import ValuesMixin
+
 from labkit.projects.actions import Action, perform
 from labkit.projects.base import CheckResult, LabContext, Project, check
 from labkit.projects.bindings import Scope, reader, target
@@ -22,6 +25,33 @@ from labkit.projects.detectors import CAMERA, DETECTORS, MICROPHONE, BuiltDetect
 from labkit.projects.eventlog import EventLog
 
 log = logging.getLogger(__name__)
+
+
+class PinReading(ValuesMixin):
+    """A smoothed gpiozero input (MotionSensor, LightSensor, Button…) read straight from its pin.
+
+    gpiozero fills a smoothed input's queue from a thread sampling on the wall clock; a demo on a
+    simulated clock plays seconds of scenario in milliseconds, so the queue would miss a motion
+    that lasted "three seconds". The view keeps gpiozero's names (`value`, `values`,
+    `is_active`, `motion_detected`, …) so lab expressions read the same on either clock.
+    """
+
+    def __init__(self, device: SmoothedInputDevice) -> None:
+        self._device = device
+
+    @property
+    def value(self) -> int:
+        # GPIODevice.value is the unsmoothed reading of the pin, active level taken into account
+        return int(GPIODevice.value.fget(self._device))
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.value)
+
+    motion_detected = is_pressed = light_detected = is_active
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._device, name)
 
 CheckFn = Callable[[EventLog], Any]
 
@@ -153,7 +183,9 @@ class LabProject(Project):
         try:
             for name, use in self.spec.uses.items():
                 if "device" in use:
-                    objects[name] = ctx.kit.device(use["device"])
+                    device = ctx.kit.device(use["device"])
+                    objects[name] = (PinReading(device) if getattr(ctx, "simulated", False)
+                                     and isinstance(device, SmoothedInputDevice) else device)
                     continue
                 params = {k: v for k, v in use.items() if k != "detector"}
                 det = build(name, DETECTORS[use["detector"]], params, store=store, bus=ctx.bus)

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+import concurrent.futures
+from typing import Any, Coroutine
 
 from labkit.web.access import TEACHER
 from labkit.web.asgi import KitASGI
+
+
+def _run(coro: Coroutine[Any, Any, Any]) -> Any:
+    """asyncio.run on a thread of its own: a session's Playwright browser keeps an event loop
+    running on the main thread, where asyncio.run refuses to start a second one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def _scope(path: str, query: bytes = b"", client: tuple[str, int] = ("192.0.2.7", 50000)
@@ -55,7 +63,7 @@ async def _request(asgi: KitASGI, scope: dict[str, Any], *, until: bytes | None 
 
 def test_mjpeg_runs_on_the_loop_and_releases_the_viewer(app, runtime):
     asgi = KitASGI(app, threads=2)
-    status, headers, body, _ = asyncio.run(_request(asgi, _scope("/stream.mjpg"),
+    status, headers, body, _ = _run(_request(asgi, _scope("/stream.mjpg"),
                                                     until=b"\xff\xd9"))
     assert status == 200
     assert headers[b"content-type"].startswith(b"multipart/x-mixed-replace")
@@ -81,7 +89,7 @@ def test_sse_runs_on_the_loop_and_unsubscribes(app, runtime):
         status, _, body, _ = await task
         return status, body
 
-    status, body = asyncio.run(go())
+    status, body = _run(go())
     assert status == 200
     assert body.startswith(b"retry: 2000") and b'data: {"n":1}' in body
     assert runtime.bus.subscriber_count == before
@@ -94,7 +102,7 @@ def test_stream_routes_keep_their_declared_roles(app, runtime):
     view.labkit_roles = frozenset({TEACHER})
     try:
         asgi = KitASGI(app, threads=2)
-        status, headers, body, finished = asyncio.run(
+        status, headers, body, finished = _run(
             _request(asgi, {**_scope("/stream.mjpg"),
                             "headers": [(b"host", b"kit"), (b"accept", b"application/json")]}))
     finally:
@@ -109,5 +117,5 @@ def test_stream_routes_keep_their_declared_roles(app, runtime):
 
 def test_pages_still_answer_through_the_bridge(app):
     asgi = KitASGI(app, threads=2)
-    status, headers, body, finished = asyncio.run(_request(asgi, _scope("/healthz")))
+    status, headers, body, finished = _run(_request(asgi, _scope("/healthz")))
     assert status == 200 and finished and b'"status":"ok"' in body

@@ -118,3 +118,27 @@ def test_a_sound_lab_feeds_the_page_meter(runtime: Any) -> None:
     levels.close()
     assert len(got) > 20 and {"db", "value", "loud", "threshold_db"} <= set(got[0])
     assert max(g["db"] for g in got) - min(g["db"] for g in got) > 20   # the claps show
+
+
+def test_a_smoothed_input_is_read_from_its_pin_on_a_simulated_clock() -> None:
+    """A MotionSensor's queue is filled on the wall clock; a demo on a simulated clock reads
+    the pin itself, so a "3 s" motion played in a millisecond is never missed."""
+    from gpiozero import Button, MotionSensor
+    from gpiozero.pins.mock import MockFactory
+
+    from labkit.projects.lab import PinReading
+
+    factory = MockFactory()
+    sensor = MotionSensor(4, pin_factory=factory)
+    button = Button(5, pin_factory=factory)
+    try:
+        motion, press = PinReading(sensor), PinReading(button)
+        assert (motion.value, motion.motion_detected, press.is_pressed) == (0, False, False)
+        sensor.pin.drive_high()
+        button.pin.drive_low()          # a Button is pulled up: pressed is low
+        assert (motion.value, motion.motion_detected, press.is_pressed) == (1, True, True)
+        assert next(iter(motion.values)) == 1
+        assert motion.pin is sensor.pin    # everything else is the device's own
+    finally:
+        sensor.close()
+        button.close()
