@@ -11,6 +11,9 @@ LABKIT := $(VENV)/bin/labkit
 IS_PI  := $(shell grep -qs "Raspberry Pi" /proc/device-tree/model && echo yes)
 VENV_FLAGS := $(if $(IS_PI),--system-site-packages,)
 PYTEST_ARGS ?=
+# Tests run in parallel, one worker per core; a file's tests stay on one worker (its fixtures
+# are built once). `make test PYTEST_WORKERS=0` runs them in this process.
+PYTEST_WORKERS ?= auto
 
 # Every Python package comes from the lock for this CPU and Python (scripts/lock.sh writes
 # them): exactly the versions CI tested, each checked against its sha256.
@@ -64,7 +67,7 @@ test-models: $(VENV)/.runtime-installed
 
 test: dev-venv system-test-deps catalogues test-models
 	LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models \
-		$(PY) -m pytest $(PYTEST_ARGS)
+		$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 # mediapipe 0.10.14 in its own venv (it pins protobuf < 5 and pulls opencv-contrib): the
 # oracle for tests/fixtures/oracle/make_oracle.py and bench/vision.py; the wheel comes from the

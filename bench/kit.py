@@ -1,18 +1,16 @@
 """The whole kit at once: one lab running while a class watches and polls.
 
 One process, as on a Pi: KitRuntime (synthetic camera, simulated pins), the web app under the
-kit's server (labkit/web/asgi.py) on 127.0.0.1, and the `face_led` lab running — camera →
-face detector → `led.source` (gpiozero) → the event log. Meanwhile a separate load process
+kit's server (labkit/web/asgi.py) on 127.0.0.1, and the `gesture_remote` lab running — camera →
+palm detector + hand landmarks → gesture → `rgb.color` / `buzzer.source` (gpiozero) → the
+event log. The camera plays a repeating scene: an open hand (1.5 s), the hand closing to a fist
+(2.5 s), nobody (1 s) — the fist is what the buzzer follows. Meanwhile a separate load process
 (bench/load.py) holds 10 MJPEG viewers, 20 SSE clients and 20 JSON-API pollers.
 
 Measured over the run (sampled once a second): capture FPS (camera frames), inference FPS
-(detector results published), frame → GPIO latency p50/p95 (each LED rise in the lab's event
-log against the capture time of the first frame that showed the face), API latency p50/p95,
-the process's CPU % and RSS over time (growth first → last third, goal ≤ 10 %).
-
-The lab wanted here is camera → hands → gesture → LED; this branch has no such lab yet, so the
-face → LED lab stands in: the same path (camera thread, one detector, a gpiozero source, the
-runner's event log), with a lighter model. Swap `LAB` when a gesture lab lands.
+(detector results published), frame → GPIO latency p50/p95 (each buzzer rise in the lab's
+event log against the moment the first fist frame was rendered), API latency p50/p95, the
+process's CPU % and RSS over time (growth first → last third, goal ≤ 10 %).
 """
 
 from __future__ import annotations
@@ -32,7 +30,19 @@ from bench.common import write_result
 from bench.stream import load_result, rss_mb
 from tests.helpers import REPO, free_port
 
-LAB = "face_led"
+LAB = "gesture_remote"
+#: the camera's repeating timeline: (seconds, scene parameters)
+PHASES = ((1.5, {"gesture": "open"}), (2.5, {"gesture": "fist"}), (1.0, None))
+PERIOD = sum(seconds for seconds, _ in PHASES)
+
+
+def _scene_at(t: float) -> dict[str, Any] | None:
+    t %= PERIOD
+    for seconds, params in PHASES:
+        if t < seconds:
+            return params
+        t -= seconds
+    return None
 
 
 def _cpu_seconds() -> float:
@@ -50,6 +60,7 @@ def _pct(values: list[float], q: float) -> float | None:
 def main(quick: bool = False) -> dict[str, Any]:
     from bench.models import _store as models_store
     from labkit.config import Settings
+    from labkit.drivers.scenes import render
     from labkit.projects.runner import LabRunner
     from labkit.runtime import KitRuntime
     from labkit.web import create_app
@@ -63,17 +74,18 @@ def main(quick: bool = False) -> dict[str, Any]:
                             port=free_port())
         runtime = KitRuntime(settings)
         runtime.services["model_store"] = models
-        # capture time of every frame, by frame number, to time frame → GPIO
-        source = runtime.camera.source
-        captured: deque[tuple[int, float]] = deque(maxlen=20000)
-        grab = source.grab
+        # the moment each first fist frame is rendered, on the lab's clock, to time frame → GPIO
+        fist_onsets: deque[float] = deque(maxlen=20000)
+        last_fist = [False]
 
-        def timed_grab() -> Any:
-            n = source._n
-            image = grab()
-            captured.append((n, time.time()))
-            return image
-        source.grab = timed_grab
+        def show(t: float) -> Any:
+            params = _scene_at(t)
+            fist = params is not None and params["gesture"] == "fist"
+            if fist and not last_fist[0]:
+                fist_onsets.append(runner.clock.now())
+            last_fist[0] = fist
+            return (render("hand", params, t) if params is not None else render("empty", {}, t))
+
         app = create_app(settings, runtime)
         server, sock = uvicorn_server(KitASGI(app, threads=16), host="127.0.0.1",
                                       port=settings.port)
@@ -84,6 +96,7 @@ def main(quick: bool = False) -> dict[str, Any]:
         runner = LabRunner.for_runtime(runtime)
         inferences = runtime.bus.subscribe("vision", maxsize=100000)
         lab = runner.start(LAB)
+        runtime.camera.play(show)
         load = subprocess.Popen(
             [sys.executable, "-m", "bench.load", "--port", str(settings.port), "--mjpeg", "10",
              "--sse", "20", "--api", "20", "--api-interval", "0.5", "--seconds", str(seconds)],
@@ -108,18 +121,18 @@ def main(quick: bool = False) -> dict[str, Any]:
         finally:
             if load.poll() is None:
                 load.kill()
-            led_rises = lab.log.rises("led")
+            buzzer_rises = lab.log.rises("buzzer")
+            runtime.camera.play(None)
             runner.stop()
             inferences.close()
             server.should_exit = True
             thread.join(timeout=10)
             runtime.close()
-    period = round((source.FACE_IN_SECONDS + source.FACE_AWAY_SECONDS) * source.fps)
-    appear = [ts for n, ts in captured if n % period == 0]   # first frame with the face
+    fist_seconds = PHASES[1][0]
     latencies = []
-    for rise in led_rises:
-        before = [ts for ts in appear if ts <= rise]
-        if before and rise - before[-1] < period / source.fps / 2:
+    for rise in buzzer_rises:
+        before = [ts for ts in fist_onsets if ts <= rise]
+        if before and rise - before[-1] < fist_seconds:
             latencies.append((rise - before[-1]) * 1000)
     dur = samples[-1]["t"] if samples else seconds
     frames = (samples[-1]["camera_seq"] - seq0) if samples else 0
@@ -129,6 +142,7 @@ def main(quick: bool = False) -> dict[str, Any]:
     api = clients.get("api_ms", [])
     result = {
         "quick": quick, "seconds": seconds, "lab": LAB,
+        "fists_shown": len(fist_onsets), "buzzer_rises": len(buzzer_rises),
         "clients": {"mjpeg": 10, "sse": 20, "api_pollers": 20,
                     "failed": len(clients.get("failed", []))},
         "capture_fps": round(frames / dur, 2),
