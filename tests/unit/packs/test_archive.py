@@ -117,7 +117,8 @@ def test_zip_symlink_and_duplicates_are_refused(tmp_path: Path) -> None:
         StrictArchive(buf.getvalue())
 
 
-@pytest.mark.parametrize("content", [b"", b"not an archive" * 50, gzip.compress(b"junk")])
+@pytest.mark.parametrize("content", [b"", b"not an archive" * 50, gzip.compress(b"junk", mtime=0)],
+                         ids=["empty", "text", "gzip-not-tar"])
 def test_not_an_archive(content: bytes, tmp_path: Path) -> None:
     path = tmp_path / "junk.bin"
     path.write_bytes(content)
