@@ -13,9 +13,8 @@ the folders — a corrupt project is reported, never overwritten or deleted.
 Privacy: nothing is written unless the student records or uploads a sample; frames are
 downscaled and re-encoded (which also drops any EXIF data) before they are kept. Sample files,
 cached features and the trained model are sealed with the kit's data key (labkit.atrest) and
-opened only in memory; the manifests (ids, class names, the owner's student id) stay readable
-so a damaged project can be repaired. `ProjectStore.seal_clear_files` seals what an older kit
-wrote in clear, on start.
+opened only in memory; so are the manifests (a project or a class is often named after the
+child who made it). `seal_clear_files` seals what an older kit wrote in clear, on start.
 """
 
 from __future__ import annotations
@@ -37,7 +36,6 @@ import numpy as np
 from labkit.atrest import SealBroken, Sealer, sealer_for
 from labkit.errors import LabkitError
 from labkit.errors import lazy_gettext as _
-from labkit.fsutil import atomic_write_text
 from labkit.learn.names import MAX_CLASSES, check_class_names, clean_name, name_key
 
 FORMAT = "labkit-learn-project/1"
@@ -118,6 +116,17 @@ class ClassInfo:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "samples": [s.to_json() for s in self.samples]}
+
+
+def write_json(sealer: Sealer, path: Path, data: Any) -> Path:
+    """A manifest, sealed (it names classes and projects, often after a child)."""
+    return sealer.write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def read_json(sealer: Sealer, path: Path) -> Any:
+    """A manifest written by `write_json` (or in clear by an older kit); OSError if missing,
+    ValueError (SealBroken, bad JSON) if it cannot be read."""
+    return json.loads(sealer.read(path).decode("utf-8"))
 
 
 def corrupt(project_dir: Path, why: str) -> LabkitError:
@@ -301,16 +310,18 @@ class Project:
     def save(self) -> None:
         with self.lock:
             self.updated = _now()
-            atomic_write_text(self.manifest_path,
-                              json.dumps(self.to_json(), ensure_ascii=False, indent=1))
+            write_json(self.sealer, self.manifest_path, self.to_json())
 
     @classmethod
     def load(cls, root: Path, sealer: Sealer | None = None) -> "Project":
+        sealer = sealer or sealer_for(Path(root).parent.parent)
         path = root / "project.json"
         try:
-            raw = path.read_bytes()
+            raw = sealer.read(path)
         except FileNotFoundError:
             raise corrupt(root, "project.json is missing") from None
+        except SealBroken:
+            raise corrupt(root, "project.json does not open with this kit's key") from None
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
@@ -318,8 +329,7 @@ class Project:
         project = cls._from_json(root, data, sealer)
         if "uuid" not in data:  # written before projects had one: give it one, once
             with project.lock:
-                atomic_write_text(project.manifest_path,
-                                  json.dumps(project.to_json(), ensure_ascii=False, indent=1))
+                write_json(sealer, project.manifest_path, project.to_json())
         return project
 
     @classmethod
@@ -363,8 +373,8 @@ class Project:
                                   code="too_many_classes", fix=_("Remove a class."))
             check_class_names([c.name for c in self.classes] + [name], allow_fewer=True)
             info = ClassInfo(new_id("c"), name)
-            atomic_write_text(self.class_dir(info.id) / "class.json",
-                              json.dumps({"id": info.id, "name": name}, ensure_ascii=False))
+            write_json(self.sealer, self.class_dir(info.id) / "class.json",
+                       {"id": info.id, "name": name})
             self.classes.append(info)
             self._model_outdated()
             self.save()
@@ -377,8 +387,8 @@ class Project:
             check_class_names([name if c.id == class_id else c.name for c in self.classes],
                               allow_fewer=True)
             info.name = name
-            atomic_write_text(self.class_dir(info.id) / "class.json",
-                              json.dumps({"id": info.id, "name": name}, ensure_ascii=False))
+            write_json(self.sealer, self.class_dir(info.id) / "class.json",
+                       {"id": info.id, "name": name})
             self._model_outdated()
             self.save()
             return info
@@ -602,8 +612,8 @@ class ProjectStore:
                               owner=owner, sealer=self.sealer)
             for cname in names:
                 info = ClassInfo(new_id("c"), cname)
-                atomic_write_text(project.class_dir(info.id) / "class.json",
-                                  json.dumps({"id": info.id, "name": cname}, ensure_ascii=False))
+                write_json(self.sealer, project.class_dir(info.id) / "class.json",
+                           {"id": info.id, "name": cname})
                 project.classes.append(info)
             project.save()
             self._projects[pid] = project
@@ -662,7 +672,7 @@ class ProjectStore:
             if not root.is_dir() or not _valid_id(root.name, "p"):
                 continue
             try:
-                data = json.loads((root / "project.json").read_text("utf-8"))
+                data = read_json(self.sealer, root / "project.json")
             except (OSError, UnicodeDecodeError, ValueError):
                 continue
             if isinstance(data, dict) and _owner(data.get("owner")) == student_id:
@@ -680,7 +690,7 @@ class ProjectStore:
             if not root.is_dir() or not _valid_id(root.name, "p"):
                 continue
             try:
-                data = json.loads((root / "project.json").read_text("utf-8"))
+                data = read_json(self.sealer, root / "project.json")
                 created = datetime.strptime(str(data.get("created")), "%Y-%m-%dT%H:%M:%S%z")
             except (OSError, UnicodeDecodeError, ValueError, AttributeError):
                 continue
@@ -706,7 +716,7 @@ class ProjectStore:
             old_data: dict[str, Any] = {}
             if old.exists():
                 try:
-                    loaded = json.loads(old.read_text("utf-8"))
+                    loaded = read_json(self.sealer, old)
                     old_data = loaded if isinstance(loaded, dict) else {}
                 except (UnicodeDecodeError, ValueError):
                     old_data = {}
@@ -718,7 +728,7 @@ class ProjectStore:
                 if not cdir.is_dir() or not _valid_id(cdir.name, "c"):
                     continue
                 try:
-                    meta = json.loads((cdir / "class.json").read_text("utf-8"))
+                    meta = read_json(self.sealer, cdir / "class.json")
                     cname = clean_name(meta["name"])
                 except (OSError, ValueError, KeyError, TypeError, LabkitError):
                     cname = cdir.name
@@ -746,9 +756,10 @@ class ProjectStore:
             return project
 
 
-# What of a project is sealed at rest: sample files, cached features, model graphs.
-SEALED_PATTERNS = ("classes/c*/s*.jpg", "classes/c*/s*.wav", "classes/c*/s*.json",
-                   "features/*/*.npy", "model/*.onnx", "model/*.tflite")
+# What of a project is sealed at rest: manifests, samples, cached features, the model.
+SEALED_PATTERNS = ("project.json", "classes/c*/class.json", "classes/c*/s*.jpg",
+                   "classes/c*/s*.wav", "classes/c*/s*.json", "features/*/*.npy",
+                   "model/*.onnx", "model/*.tflite", "model/card.json", "model/labels.json")
 
 
 def sealed_files(project_root: Path) -> Iterator[Path]:

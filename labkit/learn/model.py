@@ -36,8 +36,7 @@ import numpy as np
 from labkit.atrest import SealBroken
 from labkit.errors import LabkitError, Text
 from labkit.errors import lazy_gettext as _
-from labkit.fsutil import atomic_write_text
-from labkit.learn.dataset import KINDS, Project, ProjectStore
+from labkit.learn.dataset import KINDS, Project, ProjectStore, read_json, write_json
 from labkit.learn.features import EmbeddingExtractor, Extractor, extractor_by_name
 from labkit.learn.names import check_class_names
 from labkit.models.trainable import (CLASSES_METADATA_KEY, ONNX_INPUT, ONNX_PROBABILITIES,
@@ -249,8 +248,8 @@ def train_project(project: Project, extractor: Extractor, *, classifier: str = "
     folder = model_dir(project)
     write_graph(project, graph)
     (folder / INT8_FILE).unlink(missing_ok=True)
-    atomic_write_text(folder / LABELS_FILE, json.dumps(clf.classes, ensure_ascii=False))
-    atomic_write_text(folder / CARD_FILE, json.dumps(card, ensure_ascii=False, indent=1))
+    write_json(project.sealer, folder / LABELS_FILE, clf.classes)
+    write_json(project.sealer, folder / CARD_FILE, card)
     with project.lock:
         project.model = {"trained_at": card["trained_at"], "accuracy": card["accuracy"],
                          "classifier": classifier, "extractor": extractor.name,
@@ -272,7 +271,7 @@ class Predictor:
                  int8: bool = False) -> None:
         folder = model_dir(project)
         try:
-            self.card = json.loads((folder / CARD_FILE).read_text("utf-8"))
+            self.card = read_json(project.sealer, folder / CARD_FILE)
             graph = read_graph(project, int8=int8)
         except (OSError, ValueError):
             raise LabkitError(_("This project has no trained model yet."), code="not_trained",
@@ -326,7 +325,7 @@ def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
     from labkit.models.quantize import quantize_onnx
 
     folder = model_dir(project)
-    card = _read_card(folder)
+    card = read_card(project)
     if card.get("int8") and (folder / INT8_FILE).exists():
         return card["int8"]
     report_json = (project.model or {}).get("report") or {}
@@ -373,13 +372,14 @@ def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
                                        else round(max(0.0, float_acc - (1.0 - agreement)), 4))}
     write_graph(project, data, int8=True)
     card["int8"] = info
-    atomic_write_text(folder / CARD_FILE, json.dumps(card, ensure_ascii=False, indent=1))
+    write_json(project.sealer, folder / CARD_FILE, card)
     return info
 
 
-def _read_card(folder: Path) -> dict[str, Any]:
+def read_card(project: Project) -> dict[str, Any]:
+    """The trained model's card (sealed at rest, like the graph)."""
     try:
-        return json.loads((folder / CARD_FILE).read_text("utf-8"))
+        return read_json(project.sealer, model_dir(project) / CARD_FILE)
     except (OSError, ValueError):
         raise LabkitError(_("This project has no trained model yet."), code="not_trained",
                           fix=_("Press Train first.")) from None
@@ -399,7 +399,7 @@ def export_zip(project: Project, *, int8: bool = True, store: Any = None,
         int8 = (folder / INT8_FILE).exists()     # pass on what was imported
     elif int8:
         make_int8(project, store=store, tracker=tracker)
-    card = _read_card(folder)
+    card = read_card(project)
     card["exported_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     card["export_format"] = EXPORT_FORMAT
     buf = io.BytesIO()
@@ -537,9 +537,9 @@ def import_zip(projects: ProjectStore, data: bytes, *, store: Any = None,
     write_graph(project, graph)
     if int8 is not None:
         write_graph(project, int8, int8=True)
-    atomic_write_text(folder / LABELS_FILE, json.dumps(card["classes"], ensure_ascii=False))
+    write_json(project.sealer, folder / LABELS_FILE, card["classes"])
     card["imported"] = True
-    atomic_write_text(folder / CARD_FILE, json.dumps(card, ensure_ascii=False, indent=1))
+    write_json(project.sealer, folder / CARD_FILE, card)
     with project.lock:
         project.model = {"trained_at": card["trained_at"], "accuracy": card["accuracy"],
                          "classifier": card.get("classifier"), "extractor": card["input"]["name"],

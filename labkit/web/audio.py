@@ -15,6 +15,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 
+from labkit.atrest import sealer_for
 from labkit.drivers.pins import Holder, PinsBusy
 from labkit.drivers.wav import WavRefused, read_wav
 from labkit.errors import LabkitError
@@ -53,7 +54,8 @@ class AudioPage:
         self.bindings: dict[str, str] = dict(DEFAULT_ACTIONS)
         if (models_dir_for(rt) / "commands.onnx").exists():
             try:
-                self.monitor.commands.load(models_dir_for(rt))
+                self.monitor.commands.load(models_dir_for(rt),
+                                           sealer_for(rt.settings.data_dir))
             except LabkitError as exc:
                 log.warning("saved command words not loaded: %s", exc.one_line())
         self._apply_bindings()
@@ -326,5 +328,5 @@ def train() -> Response:
 @allow(STUDENT)
 def save() -> Response:
     words = page().monitor.commands
-    path = words.save(models_dir())
+    path = words.save(models_dir(), sealer_for(runtime().settings.data_dir))
     return jsonify({"saved": True, "file": path.name})
