@@ -107,8 +107,10 @@ class KitRuntime:
         with self._lock:
             if self._mic is None and self._mic_error is None:
                 try:
+                    # a configured microphone that is not plugged in yet is waited for (the
+                    # capture thread picks it up), like a camera missing at start
                     self._mic = Microphone(self.settings.microphone, hardware=self.hardware,
-                                           bus=self.bus)
+                                           bus=self.bus, missing_ok=True)
                 except LabkitError as exc:
                     self._mic_error = exc.one_line()
                     log.warning("no microphone: %s", self._mic_error)

@@ -213,7 +213,7 @@ class LearnService:
             return frame.image
         if project.kind == "sound":
             mic = self.runtime.microphone
-            if mic is None:
+            if mic is None or not mic.connected:
                 raise LabkitError(_("There is no microphone."), code="no_microphone",
                                   fix=_("Plug in a USB microphone."))
             seconds = float(min(3.0, max(0.5, seconds)))

@@ -117,8 +117,15 @@ def page() -> AudioPage:
 
 def _mic_message() -> str | None:
     rt = runtime()
-    if rt.microphone is not None:
-        return None
+    mic = rt.microphone
+    if mic is not None:
+        if mic.connected:
+            return None
+        # configured but not there (never plugged in, or unplugged mid-lesson): the capture
+        # thread keeps looking, so plugging it in is all it takes
+        return _("No microphone is connected. Plug it in: the kit picks it up by itself within a "
+                 "few seconds. Meanwhile you can test with a WAV file, and the rest of the kit "
+                 "keeps working.")
     return _("No microphone was found. Plug in a USB microphone and restart the kit; meanwhile "
              "you can test with a WAV file, and the rest of the kit keeps working.")
 
@@ -224,7 +231,7 @@ def upload() -> Response:
     p = page()
     result = p.monitor.analyse(samples)
     injected = False
-    if p.mic is not None and runtime().hardware == "sim":
+    if p.mic is not None and p.mic.connected and runtime().hardware == "sim":
         p.mic.inject(samples)
         injected = True
     result["injected"] = injected
@@ -287,7 +294,7 @@ def record_example() -> Response:
     data = json_body()
     word = _word(data)
     mic = page().mic
-    if mic is None:
+    if mic is None or not mic.connected:
         raise LabkitError(_mic_message() or "", code="no_microphone",
                           fix=_("Upload WAV examples instead."))
     seconds = _number(data, "seconds", *RECORD_SECONDS) or 1.5
