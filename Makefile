@@ -21,7 +21,7 @@ ARCH  := $(shell uname -m)
 PYTAG := $(shell $(PYTHON) -c 'import sys; print("cp%d%d" % sys.version_info[:2])' 2>/dev/null)
 LOCK  := requirements/lock-$(ARCH)-$(PYTAG).txt
 
-.PHONY: run test bench bench-quick oracle lint clean venv dev-venv catalogues models test-models \
+.PHONY: run test test-slow bench bench-quick oracle lint clean venv dev-venv catalogues models test-models \
 	system-test-deps wheelhouse wheelhouse-resolve wheelhouse-bundle image test-arm64
 
 requirements/lock-%.txt:
@@ -68,6 +68,17 @@ test-models: $(VENV)/.runtime-installed
 test: dev-venv system-test-deps catalogues test-models
 	LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) LABKIT_TEST_MODELS=$(TEST_DATA)/models \
 		$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# The slow tests alone (`-m slow`) at their full sizes: 100 kill -9 trials, the two-minute
+# 40-student load run, 200 fuzz cases per route. `make test` runs the same tests at smaller
+# default sizes (12 trials, 20 s, 30 cases). Tests without a timeout marker of their own get
+# 30 minutes here instead of the usual 5.
+SLOW_SIZES := LABKIT_POWER_CUT_TRIALS=100 LABKIT_LOAD_SECONDS=120 LABKIT_FUZZ_CASES=200
+
+test-slow: dev-venv system-test-deps catalogues test-models
+	$(SLOW_SIZES) LABKIT_HARDWARE=sim LABKIT_MODEL_CACHE=$(TEST_WHEELS) \
+		LABKIT_TEST_MODELS=$(TEST_DATA)/models \
+		$(PY) -m pytest -m slow --timeout=1800 $(PYTEST_ARGS)
 
 # mediapipe 0.10.14 in its own venv (it pins protobuf < 5 and pulls opencv-contrib): the
 # oracle for tests/fixtures/oracle/make_oracle.py and bench/vision.py; the wheel comes from the

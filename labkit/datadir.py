@@ -26,6 +26,9 @@ FILE_MODE = 0o600
 STALE_TEMP_SECONDS = 60.0
 # Folders where older labkit versions parked deleted /learn projects and classes.
 TRASH_NAMES = (".trash", "trash")
+# Scratch folders of a /learn job (int8 quantisation works on a clear copy of the model); one
+# older than a minute belongs to a job that died.
+WORK_PREFIXES = (".int8-",)
 
 
 @dataclass
@@ -67,8 +70,9 @@ def tidy_data_dir(data_dir: str | os.PathLike[str], *, now: float | None = None,
             if sub.is_symlink():
                 dirs.remove(name)
                 continue
-            if (name in TRASH_NAMES or name.startswith(".deleting-")) and \
-                    _is_learn_trash(root, sub):
+            if (name in TRASH_NAMES or name.startswith(".deleting-")
+                    or (name.startswith(WORK_PREFIXES) and _older(sub, now, stale_after))) \
+                    and _is_learn_trash(root, sub):
                 shutil.rmtree(sub, ignore_errors=True)
                 dirs.remove(name)
                 done.trash_removed += 1
@@ -91,6 +95,13 @@ def tidy_data_dir(data_dir: str | os.PathLike[str], *, now: float | None = None,
         log.info("data dir tidied: %d permissions tightened, %d stale temp files and %d "
                  "trash folders removed", done.tightened, done.temp_removed, done.trash_removed)
     return done
+
+
+def _older(path: Path, now: float, age: float) -> bool:
+    try:
+        return now - path.lstat().st_mtime > age
+    except OSError:
+        return False
 
 
 def _is_learn_trash(root: Path, folder: Path) -> bool:

@@ -27,6 +27,20 @@ from labkit.events import EventBus
 log = logging.getLogger(__name__)
 
 
+def _seal_clear_learn_files(data_dir: Any) -> int:
+    """Seal /learn samples, features and models an older kit wrote in clear (labkit.atrest)."""
+    from labkit.learn.dataset import ProjectStore, seal_clear_files
+
+    try:
+        done = seal_clear_files(ProjectStore(data_dir))
+    except OSError as exc:   # a full or read-only card: files stay readable, sealed next start
+        log.warning("clear /learn files not sealed: %s", exc)
+        return 0
+    if done:
+        log.info("sealed %d /learn files written in clear by an older kit", done)
+    return done
+
+
 class KitRuntime:
     """Hardware and shared services for one kit process."""
 
@@ -35,6 +49,7 @@ class KitRuntime:
         self.hardware = resolve_hardware(settings.hardware)
         settings.ensure_data_dir()
         self.tidy = tidy_data_dir(settings.data_dir)
+        self.sealed_on_start = _seal_clear_learn_files(settings.data_dir)
         self.bus = EventBus()
         self.wiring = load_wiring(settings.wiring_file)
         self.factory = install_pin_factory(make_pin_factory(self.hardware, settings.data_dir))
@@ -92,8 +107,10 @@ class KitRuntime:
         with self._lock:
             if self._mic is None and self._mic_error is None:
                 try:
+                    # a configured microphone that is not plugged in yet is waited for (the
+                    # capture thread picks it up), like a camera missing at start
                     self._mic = Microphone(self.settings.microphone, hardware=self.hardware,
-                                           bus=self.bus)
+                                           bus=self.bus, missing_ok=True)
                 except LabkitError as exc:
                     self._mic_error = exc.one_line()
                     log.warning("no microphone: %s", self._mic_error)

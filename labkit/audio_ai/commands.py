@@ -379,27 +379,37 @@ class CommandWords(UtteranceDetector):
             self._heard_word(word, conf, utt.end)
 
     # -- keeping a trained model ---------------------------------------------------------------
-    def save(self, folder: str | Path) -> Path:
-        """Write the trained model (ONNX + labels + metrics); never the recordings."""
+    def save(self, folder: str | Path, sealer: Any = None) -> Path:
+        """Write the trained model (ONNX + labels + metrics); never the recordings.
+
+        With a `labkit.atrest.Sealer` the graph (trained on children's voices) is sealed.
+        """
         if self.classifier is None or not hasattr(self.classifier, "to_onnx"):
             raise LabkitError(_("There is no newly trained model to save."), code="not_trained",
                               fix=_("Record examples and press Train."))
         folder = Path(folder)
-        atomic_write_bytes(folder / "commands.onnx", self.classifier.to_onnx())
+        graph = self.classifier.to_onnx()
+        if sealer is not None:
+            sealer.write(folder / "commands.onnx", graph)
+        else:
+            atomic_write_bytes(folder / "commands.onnx", graph)
         atomic_write_text(folder / "commands.json", json.dumps(
             {"classes": list(self.classifier.classes), "threshold": self.threshold,
              "metrics": self.metrics, "features": self.features_name},
             ensure_ascii=False, indent=1))
         return folder / "commands.onnx"
 
-    def load(self, folder: str | Path) -> None:
-        """Use a model saved with `save()` (runs with ONNX Runtime; no pickle)."""
+    def load(self, folder: str | Path, sealer: Any = None) -> None:
+        """Use a model saved with `save()` (runs with ONNX Runtime; no pickle); a sealed graph
+        needs the `sealer` it was saved with."""
         from labkit.models.trainable import OnnxClassifier
 
         folder = Path(folder)
         try:
             meta = json.loads((folder / "commands.json").read_text())
             data = (folder / "commands.onnx").read_bytes()
+            if sealer is not None:
+                data = sealer.open(data)
         except (OSError, ValueError):
             raise LabkitError(_("No saved command words were found."), code="not_found",
                               fix=_("Train and save them first.")) from None

@@ -3,7 +3,11 @@
 Microphone backends, for `source="auto"`: sounddevice (PortAudio, imported lazily because it
 needs libportaudio2) → `arecord` (ALSA utils, always on Raspberry Pi OS) → a simulated source
 (quiet room noise, plus any WAV clips injected from the page or a test). An explicit WAV path
-plays that file in real time, then carries on with the simulated room.
+plays that file in real time, then carries on with the simulated room; the file stands for the
+device node, so deleting it unplugs that twin and putting it back plugs it in again (a test
+can do that to a running `labkit serve`). `SimulatedMicSource.unplugged` does the same in
+process. The capture thread re-opens a lost microphone every half second, so listeners (the
+meter, the detectors) carry on by themselves when it is back.
 
 One capture thread owns the device and hands each listener its own queue of blocks, so a VAD, a
 level meter and a clap detector can all listen at once. Audio stays in memory: nothing is
@@ -57,6 +61,8 @@ class SimulatedMicSource:
         self._pending: deque[np.ndarray] = deque()
         self._lock = threading.Lock()
         self._next_due = 0.0
+        #: a fault for tests: the device is gone (reads and opens fail) until this is False
+        self.unplugged = False
 
     def play(self, samples: np.ndarray) -> None:
         """Queue int16 samples to be 'heard' by the microphone next."""
@@ -69,9 +75,13 @@ class SimulatedMicSource:
             return bool(self._pending)
 
     def open(self) -> None:
+        if self.unplugged:
+            raise OSError("the microphone is unplugged")
         self._next_due = time.monotonic()
 
     def read_block(self, n: int) -> np.ndarray:
+        if self.unplugged:
+            raise OSError("the microphone was unplugged")
         if self.realtime:
             now = time.monotonic()
             if self._next_due > now:
@@ -104,11 +114,18 @@ class WavFileMicSource(SimulatedMicSource):
         self.name = f"wav:{self.path.name}"
 
     def open(self) -> None:
+        if not self.path.is_file():
+            raise OSError(f"{self.path.name} is not there (the microphone is unplugged)")
         try:
             self.play(read_wav(self.path))
         except LabkitError as exc:
             raise OSError(exc.message) from None
         super().open()
+
+    def read_block(self, n: int) -> np.ndarray:
+        if not self.path.exists():
+            raise OSError(f"{self.path.name} disappeared (the microphone was unplugged)")
+        return super().read_block(n)
 
 
 class SoundDeviceSource:
@@ -213,10 +230,7 @@ def make_mic_source(spec: str = "auto", *, hardware: str | None = None) -> Audio
         raise LabkitError("no microphone found", code="no_microphone",
                           fix="plug in a USB microphone, or set LABKIT_MICROPHONE=simulated")
     if spec.lower().endswith(".wav"):
-        if not Path(spec).is_file():
-            raise LabkitError(f"microphone WAV file {spec} does not exist", code="no_microphone",
-                              fix="check the path")
-        return WavFileMicSource(spec)
+        return WavFileMicSource(spec)      # a missing file: a microphone not plugged in yet
     if spec.startswith(("hw:", "plughw:", "default")):
         return ArecordSource(spec)
     return SoundDeviceSource(int(spec) if spec.isdigit() else spec)
@@ -232,7 +246,8 @@ class Microphone:
 
     def __init__(self, source: str | AudioSource = "auto", *, hardware: str | None = None,
                  block: int = BLOCK, history_seconds: float = 10.0,
-                 bus: EventBus | None = None, start: bool = True) -> None:
+                 bus: EventBus | None = None, start: bool = True,
+                 missing_ok: bool = False) -> None:
         self.source = (make_mic_source(source, hardware=hardware)
                        if isinstance(source, str) else source)
         self.block = block
@@ -245,6 +260,8 @@ class Microphone:
         self._thread: threading.Thread | None = None
         self.connected = False
         self.blocks_read = 0
+        #: when the device cannot be opened at start, keep trying instead of failing
+        self.missing_ok = missing_ok
         if start:
             self.start()
 
@@ -257,16 +274,21 @@ class Microphone:
             return self
         try:
             self.source.open()
+            self.connected = True
         except OSError as exc:
-            raise LabkitError(f"microphone {self.source.name} cannot be opened: {exc}",
-                              code="no_microphone",
-                              fix="check it is plugged in, or set LABKIT_MICROPHONE=simulated") from None
-        self.connected = True
+            if not self.missing_ok:
+                raise LabkitError(f"microphone {self.source.name} cannot be opened: {exc}",
+                                  code="no_microphone",
+                                  fix="check it is plugged in, or set LABKIT_MICROPHONE=simulated"
+                                  ) from None
+            log.warning("microphone %s not there yet (%s); waiting for it", self.source.name, exc)
         self._thread = threading.Thread(target=self._run, name="labkit-mic", daemon=True)
         self._thread.start()
         return self
 
     def _run(self) -> None:
+        if not self.connected:
+            self._reopen()
         while not self._stop.is_set():
             try:
                 block = self.source.read_block(self.block)
@@ -299,6 +321,7 @@ class Microphone:
             except OSError:
                 continue
             self.connected = True
+            log.info("microphone %s is back", self.source.name)
             return
 
     def listen(self, maxblocks: int = 256) -> "Listener":

@@ -11,7 +11,10 @@ a path), and each class folder carries its own name so a damaged manifest can be
 the folders — a corrupt project is reported, never overwritten or deleted.
 
 Privacy: nothing is written unless the student records or uploads a sample; frames are
-downscaled and re-encoded (which also drops any EXIF data) before they are kept.
+downscaled and re-encoded (which also drops any EXIF data) before they are kept. Sample files,
+cached features and the trained model are sealed with the kit's data key (labkit.atrest) and
+opened only in memory; so are the manifests (a project or a class is often named after the
+child who made it). `seal_clear_files` seals what an older kit wrote in clear, on start.
 """
 
 from __future__ import annotations
@@ -30,9 +33,9 @@ from uuid import UUID, uuid4
 
 import numpy as np
 
+from labkit.atrest import SealBroken, Sealer, sealer_for
 from labkit.errors import LabkitError
 from labkit.errors import lazy_gettext as _
-from labkit.fsutil import atomic_write_bytes, atomic_write_text
 from labkit.learn.names import MAX_CLASSES, check_class_names, clean_name, name_key
 
 FORMAT = "labkit-learn-project/1"
@@ -113,6 +116,17 @@ class ClassInfo:
 
     def to_json(self) -> dict[str, Any]:
         return {"id": self.id, "name": self.name, "samples": [s.to_json() for s in self.samples]}
+
+
+def write_json(sealer: Sealer, path: Path, data: Any) -> Path:
+    """A manifest, sealed (it names classes and projects, often after a child)."""
+    return sealer.write(path, json.dumps(data, ensure_ascii=False, indent=1).encode("utf-8"))
+
+
+def read_json(sealer: Sealer, path: Path) -> Any:
+    """A manifest written by `write_json` (or in clear by an older kit); OSError if missing,
+    ValueError (SealBroken, bad JSON) if it cannot be read."""
+    return json.loads(sealer.read(path).decode("utf-8"))
 
 
 def corrupt(project_dir: Path, why: str) -> LabkitError:
@@ -264,8 +278,11 @@ class Project:
     def __init__(self, root: Path, *, id: str, name: str, kind: str, created: str,
                  classes: list[ClassInfo], model: dict[str, Any] | None = None,
                  actions: dict[str, Any] | None = None, updated: str | None = None,
-                 owner: int | None = None, uuid: str | None = None) -> None:
+                 owner: int | None = None, uuid: str | None = None,
+                 sealer: Sealer | None = None) -> None:
         self.root = root
+        # <data>/learn/<id>: the data dir, and so its key, is two folders up
+        self.sealer = sealer or sealer_for(Path(root).parent.parent)
         self.id = id
         # the project's identity beyond this kit (ids are per kit; see store/identity.py)
         self.uuid = uuid or str(uuid4())
@@ -293,29 +310,30 @@ class Project:
     def save(self) -> None:
         with self.lock:
             self.updated = _now()
-            atomic_write_text(self.manifest_path,
-                              json.dumps(self.to_json(), ensure_ascii=False, indent=1))
+            write_json(self.sealer, self.manifest_path, self.to_json())
 
     @classmethod
-    def load(cls, root: Path) -> "Project":
+    def load(cls, root: Path, sealer: Sealer | None = None) -> "Project":
+        sealer = sealer or sealer_for(Path(root).parent.parent)
         path = root / "project.json"
         try:
-            raw = path.read_bytes()
+            raw = sealer.read(path)
         except FileNotFoundError:
             raise corrupt(root, "project.json is missing") from None
+        except SealBroken:
+            raise corrupt(root, "project.json does not open with this kit's key") from None
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise corrupt(root, f"project.json is not valid JSON: {exc}") from None
-        project = cls._from_json(root, data)
+        project = cls._from_json(root, data, sealer)
         if "uuid" not in data:  # written before projects had one: give it one, once
             with project.lock:
-                atomic_write_text(project.manifest_path,
-                                  json.dumps(project.to_json(), ensure_ascii=False, indent=1))
+                write_json(sealer, project.manifest_path, project.to_json())
         return project
 
     @classmethod
-    def _from_json(cls, root: Path, data: Any) -> "Project":
+    def _from_json(cls, root: Path, data: Any, sealer: Sealer | None = None) -> "Project":
         import jsonschema
 
         try:
@@ -334,7 +352,7 @@ class Project:
         return cls(root, id=data["id"], name=data["name"], kind=data["kind"],
                    created=data["created"], updated=data.get("updated"), classes=classes,
                    model=data.get("model"), actions=data.get("actions") or {},
-                   owner=_owner(data.get("owner")), uuid=data.get("uuid"))
+                   owner=_owner(data.get("owner")), uuid=data.get("uuid"), sealer=sealer)
 
     # ---- classes ------------------------------------------------------------------------
     def class_dir(self, class_id: str) -> Path:
@@ -355,8 +373,8 @@ class Project:
                                   code="too_many_classes", fix=_("Remove a class."))
             check_class_names([c.name for c in self.classes] + [name], allow_fewer=True)
             info = ClassInfo(new_id("c"), name)
-            atomic_write_text(self.class_dir(info.id) / "class.json",
-                              json.dumps({"id": info.id, "name": name}, ensure_ascii=False))
+            write_json(self.sealer, self.class_dir(info.id) / "class.json",
+                       {"id": info.id, "name": name})
             self.classes.append(info)
             self._model_outdated()
             self.save()
@@ -369,8 +387,8 @@ class Project:
             check_class_names([name if c.id == class_id else c.name for c in self.classes],
                               allow_fewer=True)
             info.name = name
-            atomic_write_text(self.class_dir(info.id) / "class.json",
-                              json.dumps({"id": info.id, "name": name}, ensure_ascii=False))
+            write_json(self.sealer, self.class_dir(info.id) / "class.json",
+                       {"id": info.id, "name": name})
             self._model_outdated()
             self.save()
             return info
@@ -437,7 +455,7 @@ class Project:
                 ext = ".json"
             sample = Sample(new_id("s"), "", _now(), source, take)
             sample.file = sample.id + ext
-            path = atomic_write_bytes(self.class_dir(info.id) / sample.file, data)
+            path = self.sealer.write(self.class_dir(info.id) / sample.file, data)
             info.samples.append(sample)
             was_outdated = self.model.get("outdated") if self.model else None
             self._model_outdated()
@@ -489,11 +507,14 @@ class Project:
         """The decoded payload of a saved sample (raises LabkitError if the file is broken)."""
         path = self.class_dir(info.id) / sample.file
         try:
-            data = path.read_bytes()
+            data = self.sealer.read(path)
         except OSError:
             raise LabkitError(_("A saved sample is missing: %(file)s.", file=sample.file),
                               code="missing_sample",
                               fix=_("Delete it and record it again.")) from None
+        except SealBroken:
+            raise LabkitError(_("A saved sample is damaged: %(file)s.", file=sample.file),
+                              code="bad_sample", fix=_("Delete it and record it again.")) from None
         if self.kind in IMAGE_KINDS:
             return decode_image(data)
         if self.kind == "sound":
@@ -564,8 +585,9 @@ def _remove_tree(folder: Path) -> None:
 class ProjectStore:
     """All teachable projects under `<data>/learn`, each loaded once and shared (thread-safe)."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, sealer: Sealer | None = None) -> None:
         self.root = Path(data_dir) / "learn"
+        self.sealer = sealer or sealer_for(data_dir)
         self._projects: dict[str, Project] = {}
         self._lock = threading.RLock()
 
@@ -587,11 +609,11 @@ class ProjectStore:
             pid = new_id("p")
             root = self.root / pid
             project = Project(root, id=pid, name=name, kind=kind, created=_now(), classes=[],
-                              owner=owner)
+                              owner=owner, sealer=self.sealer)
             for cname in names:
                 info = ClassInfo(new_id("c"), cname)
-                atomic_write_text(project.class_dir(info.id) / "class.json",
-                                  json.dumps({"id": info.id, "name": cname}, ensure_ascii=False))
+                write_json(self.sealer, project.class_dir(info.id) / "class.json",
+                           {"id": info.id, "name": cname})
                 project.classes.append(info)
             project.save()
             self._projects[pid] = project
@@ -605,7 +627,7 @@ class ProjectStore:
             if not root.is_dir():
                 raise LabkitError(_("There is no such project."), code="not_found",
                                   fix=_("Pick a project from the list."))
-            project = Project.load(root)
+            project = Project.load(root, self.sealer)
             self._projects[project_id] = project
             return project
 
@@ -650,7 +672,7 @@ class ProjectStore:
             if not root.is_dir() or not _valid_id(root.name, "p"):
                 continue
             try:
-                data = json.loads((root / "project.json").read_text("utf-8"))
+                data = read_json(self.sealer, root / "project.json")
             except (OSError, UnicodeDecodeError, ValueError):
                 continue
             if isinstance(data, dict) and _owner(data.get("owner")) == student_id:
@@ -668,7 +690,7 @@ class ProjectStore:
             if not root.is_dir() or not _valid_id(root.name, "p"):
                 continue
             try:
-                data = json.loads((root / "project.json").read_text("utf-8"))
+                data = read_json(self.sealer, root / "project.json")
                 created = datetime.strptime(str(data.get("created")), "%Y-%m-%dT%H:%M:%S%z")
             except (OSError, UnicodeDecodeError, ValueError, AttributeError):
                 continue
@@ -694,7 +716,7 @@ class ProjectStore:
             old_data: dict[str, Any] = {}
             if old.exists():
                 try:
-                    loaded = json.loads(old.read_text("utf-8"))
+                    loaded = read_json(self.sealer, old)
                     old_data = loaded if isinstance(loaded, dict) else {}
                 except (UnicodeDecodeError, ValueError):
                     old_data = {}
@@ -706,7 +728,7 @@ class ProjectStore:
                 if not cdir.is_dir() or not _valid_id(cdir.name, "c"):
                     continue
                 try:
-                    meta = json.loads((cdir / "class.json").read_text("utf-8"))
+                    meta = read_json(self.sealer, cdir / "class.json")
                     cname = clean_name(meta["name"])
                 except (OSError, ValueError, KeyError, TypeError, LabkitError):
                     cname = cdir.name
@@ -728,7 +750,34 @@ class ProjectStore:
             project = Project(root, id=project_id, name=name, kind=kind or "image",
                               created=_now(), classes=classes[:MAX_CLASSES],
                               owner=_owner(old_data.get("owner")),
-                              uuid=_valid_uuid(old_data.get("uuid")))
+                              uuid=_valid_uuid(old_data.get("uuid")), sealer=self.sealer)
             project.save()
             self._projects[project_id] = project
             return project
+
+
+# What of a project is sealed at rest: manifests, samples, cached features, the model.
+SEALED_PATTERNS = ("project.json", "classes/c*/class.json", "classes/c*/s*.jpg",
+                   "classes/c*/s*.wav", "classes/c*/s*.json", "features/*/*.npy",
+                   "model/*.onnx", "model/*.tflite", "model/card.json", "model/labels.json")
+
+
+def sealed_files(project_root: Path) -> Iterator[Path]:
+    """The files of one project folder that are kept sealed."""
+    for pattern in SEALED_PATTERNS:
+        yield from sorted(Path(project_root).glob(pattern))
+
+
+def seal_clear_files(store: ProjectStore) -> int:
+    """Seal every clear sample, feature row and model an older kit left (run on start).
+
+    Each file is re-written atomically (old clear file or new sealed one after a power cut;
+    reading accepts both), so running it again after a cut simply finishes the job.
+    """
+    done = 0
+    if not store.root.is_dir():
+        return done
+    for root in sorted(store.root.iterdir()):
+        if root.is_dir() and not root.is_symlink() and _valid_id(root.name, "p"):
+            done += store.sealer.seal_all(sealed_files(root))
+    return done

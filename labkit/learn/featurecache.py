@@ -7,7 +7,9 @@ sample's features in the background right after it is saved, and training looks 
 A cached row is keyed by a hash of the *decoded stored sample* (what training reads back) and
 the extractor's name, so a replaced or re-encoded file, or another extractor, simply misses and
 is computed again: the cache can never hand training a stale row. Rows live next to the samples
-(`<project>/features/<extractor>/<key>.npy`) and go when the project is deleted.
+(`<project>/features/<extractor>/<key>.npy`), sealed with the kit's data key like the samples
+they come from (a hand's landmarks are as personal as its picture; labkit.atrest), and go when
+the project is deleted.
 
 Events on the bus:
     learn.features  {"project", "pending", "done", "failed"}
@@ -25,7 +27,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from labkit.fsutil import atomic_write_bytes
+from labkit.atrest import SealBroken, Sealer, sealer_for
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +46,12 @@ def payload_key(payload: Any) -> str | None:
 class FeatureCache:
     """Per-project, per-extractor rows on disk, read by the trainer (any process)."""
 
-    def __init__(self, project_root: Path, extractor_name: str) -> None:
+    def __init__(self, project_root: Path, extractor_name: str,
+                 sealer: Sealer | None = None) -> None:
         slug = re.sub(r"[^A-Za-z0-9_.-]", "_", extractor_name)
         self.folder = Path(project_root) / "features" / slug
+        # <data>/learn/<project>: the data dir, and so its key, is two folders up
+        self.sealer = sealer or sealer_for(Path(project_root).parent.parent)
 
     def _path(self, key: str) -> Path:
         return self.folder / f"{key}.npy"
@@ -54,9 +59,11 @@ class FeatureCache:
     def get(self, key: str | None, dim: int) -> np.ndarray | None:
         if key is None:
             return None
+        import io
+
         try:
-            row = np.load(self._path(key), allow_pickle=False)
-        except (OSError, ValueError):
+            row = np.load(io.BytesIO(self.sealer.read(self._path(key))), allow_pickle=False)
+        except (OSError, ValueError, SealBroken):
             return None
         return row if row.shape == (dim,) and row.dtype == np.float32 else None
 
@@ -67,7 +74,7 @@ class FeatureCache:
 
         buf = io.BytesIO()
         np.save(buf, np.asarray(row, np.float32).reshape(-1), allow_pickle=False)
-        atomic_write_bytes(self._path(key), buf.getvalue())
+        self.sealer.write(self._path(key), buf.getvalue())
 
 
 def forget(project_root: Path, key: str | None) -> int:
@@ -178,7 +185,7 @@ class FeaturePrecomputer:
             key = payload_key(payload)
             if key is None:
                 return True  # not a cached kind (sound/sensor features are cheap)
-            cache = FeatureCache(project.root, extractor.name)
+            cache = FeatureCache(project.root, extractor.name, project.sealer)
             if cache.get(key, extractor.dim) is not None:
                 return True
             row = extractor.extract([payload])[0]

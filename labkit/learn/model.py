@@ -33,10 +33,10 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from labkit.atrest import SealBroken
 from labkit.errors import LabkitError, Text
 from labkit.errors import lazy_gettext as _
-from labkit.fsutil import atomic_write_bytes, atomic_write_text
-from labkit.learn.dataset import KINDS, Project, ProjectStore
+from labkit.learn.dataset import KINDS, Project, ProjectStore, read_json, write_json
 from labkit.learn.features import EmbeddingExtractor, Extractor, extractor_by_name
 from labkit.learn.names import check_class_names
 from labkit.models.trainable import (CLASSES_METADATA_KEY, ONNX_INPUT, ONNX_PROBABILITIES,
@@ -77,6 +77,24 @@ class TrainReport:
 
 def model_dir(project: Project) -> Path:
     return project.root / "model"
+
+
+def write_graph(project: Project, data: bytes, *, int8: bool = False) -> Path:
+    """Keep a trained graph, sealed with the kit's data key (labkit.atrest)."""
+    return project.sealer.write(model_dir(project) / (INT8_FILE if int8 else MODEL_FILE), data)
+
+
+def read_graph(project: Project, *, int8: bool = False) -> bytes:
+    """A kept graph's bytes, opened in memory (a clear file from an older kit is read as is).
+
+    OSError if it is missing; LabkitError if it does not open with this kit's key.
+    """
+    path = model_dir(project) / (INT8_FILE if int8 else MODEL_FILE)
+    try:
+        return project.sealer.read(path)
+    except SealBroken:
+        raise LabkitError(_("The trained model of this project is damaged."), code="bad_model",
+                          fix=_("Press Train again.")) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -228,10 +246,10 @@ def train_project(project: Project, extractor: Extractor, *, classifier: str = "
                          misclassified=misclassified, skipped=skipped, timings=timings,
                          test_samples=[ids[i] for i in test])
     folder = model_dir(project)
-    atomic_write_bytes(folder / MODEL_FILE, graph)
+    write_graph(project, graph)
     (folder / INT8_FILE).unlink(missing_ok=True)
-    atomic_write_text(folder / LABELS_FILE, json.dumps(clf.classes, ensure_ascii=False))
-    atomic_write_text(folder / CARD_FILE, json.dumps(card, ensure_ascii=False, indent=1))
+    write_json(project.sealer, folder / LABELS_FILE, clf.classes)
+    write_json(project.sealer, folder / CARD_FILE, card)
     with project.lock:
         project.model = {"trained_at": card["trained_at"], "accuracy": card["accuracy"],
                          "classifier": classifier, "extractor": extractor.name,
@@ -253,9 +271,8 @@ class Predictor:
                  int8: bool = False) -> None:
         folder = model_dir(project)
         try:
-            self.card = json.loads((folder / CARD_FILE).read_text("utf-8"))
-            path = folder / (INT8_FILE if int8 else MODEL_FILE)
-            graph = path.read_bytes()
+            self.card = read_json(project.sealer, folder / CARD_FILE)
+            graph = read_graph(project, int8=int8)
         except (OSError, ValueError):
             raise LabkitError(_("This project has no trained model yet."), code="not_trained",
                               fix=_("Press Train first.")) from None
@@ -308,7 +325,7 @@ def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
     from labkit.models.quantize import quantize_onnx
 
     folder = model_dir(project)
-    card = _read_card(folder)
+    card = read_card(project)
     if card.get("int8") and (folder / INT8_FILE).exists():
         return card["int8"]
     report_json = (project.model or {}).get("report") or {}
@@ -326,12 +343,15 @@ def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
     feeds_x = feeds_x[np.isfinite(feeds_x.reshape(len(feeds_x), -1)).all(axis=1)]
     input_name = predictor.runner.input_name
     feeds = [{input_name: feeds_x[i:i + 1]} for i in range(len(feeds_x))]
+    float_graph = read_graph(project)
+    # the quantiser reads and writes files: it works on a clear copy in a scratch folder that
+    # lives seconds (and that the start-up tidy removes if the job died, labkit/datadir.py)
     with tempfile.TemporaryDirectory(dir=folder, prefix=".int8-") as tmp:
-        dst = Path(tmp) / INT8_FILE
+        src, dst = Path(tmp) / MODEL_FILE, Path(tmp) / INT8_FILE
+        src.write_bytes(float_graph)
         # the merged classifier (nodes "clf_…") stays float: it is tiny, and the static
         # calibrator cannot augment every skl2onnx activation (an MLP's out_activations)
-        q = quantize_onnx(folder / MODEL_FILE, dst, feeds, threads=threads,
-                          keep_float_prefix="clf_")
+        q = quantize_onnx(src, dst, feeds, threads=threads, keep_float_prefix="clf_")
         data = dst.read_bytes()
     int8_runner = OnnxClassifier(data, predictor.classes)
     # The kept float model was trained on every sample, so no sample is held out from it:
@@ -345,20 +365,21 @@ def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
     q_pred = int8_runner.predict_proba(x_all[idx]).argmax(1)
     agreement = float((f_pred == q_pred).mean()) if len(idx) else 0.0
     float_acc = card.get("accuracy")
-    info = {"mode": q.mode, "bytes": len(data), "float_bytes": (folder / MODEL_FILE).stat().st_size,
+    info = {"mode": q.mode, "bytes": len(data), "float_bytes": len(float_graph),
             "agreement": round(agreement, 4), "n": int(len(idx)),
             "float_accuracy": float_acc,
             "int8_accuracy_at_least": (None if float_acc is None
                                        else round(max(0.0, float_acc - (1.0 - agreement)), 4))}
-    atomic_write_bytes(folder / INT8_FILE, data)
+    write_graph(project, data, int8=True)
     card["int8"] = info
-    atomic_write_text(folder / CARD_FILE, json.dumps(card, ensure_ascii=False, indent=1))
+    write_json(project.sealer, folder / CARD_FILE, card)
     return info
 
 
-def _read_card(folder: Path) -> dict[str, Any]:
+def read_card(project: Project) -> dict[str, Any]:
+    """The trained model's card (sealed at rest, like the graph)."""
     try:
-        return json.loads((folder / CARD_FILE).read_text("utf-8"))
+        return read_json(project.sealer, model_dir(project) / CARD_FILE)
     except (OSError, ValueError):
         raise LabkitError(_("This project has no trained model yet."), code="not_trained",
                           fix=_("Press Train first.")) from None
@@ -378,14 +399,14 @@ def export_zip(project: Project, *, int8: bool = True, store: Any = None,
         int8 = (folder / INT8_FILE).exists()     # pass on what was imported
     elif int8:
         make_int8(project, store=store, tracker=tracker)
-    card = _read_card(folder)
+    card = read_card(project)
     card["exported_at"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     card["export_format"] = EXPORT_FORMAT
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr(MODEL_FILE, (folder / MODEL_FILE).read_bytes())
+        zf.writestr(MODEL_FILE, read_graph(project))
         if int8:
-            zf.writestr(INT8_FILE, (folder / INT8_FILE).read_bytes())
+            zf.writestr(INT8_FILE, read_graph(project, int8=True))
         zf.writestr(LABELS_FILE, json.dumps(card["classes"], ensure_ascii=False, indent=1))
         zf.writestr(CARD_FILE, json.dumps(card, ensure_ascii=False, indent=1))
     return buf.getvalue()
@@ -513,12 +534,12 @@ def import_zip(projects: ProjectStore, data: bytes, *, store: Any = None,
     project = projects.create(name or card.get("name") or str(_("Imported model")), card["kind"],
                               card["classes"])
     folder = model_dir(project)
-    atomic_write_bytes(folder / MODEL_FILE, graph)
+    write_graph(project, graph)
     if int8 is not None:
-        atomic_write_bytes(folder / INT8_FILE, int8)
-    atomic_write_text(folder / LABELS_FILE, json.dumps(card["classes"], ensure_ascii=False))
+        write_graph(project, int8, int8=True)
+    write_json(project.sealer, folder / LABELS_FILE, card["classes"])
     card["imported"] = True
-    atomic_write_text(folder / CARD_FILE, json.dumps(card, ensure_ascii=False, indent=1))
+    write_json(project.sealer, folder / CARD_FILE, card)
     with project.lock:
         project.model = {"trained_at": card["trained_at"], "accuracy": card["accuracy"],
                          "classifier": card.get("classifier"), "extractor": card["input"]["name"],

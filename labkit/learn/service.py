@@ -213,7 +213,7 @@ class LearnService:
             return frame.image
         if project.kind == "sound":
             mic = self.runtime.microphone
-            if mic is None:
+            if mic is None or not mic.connected:
                 raise LabkitError(_("There is no microphone."), code="no_microphone",
                                   fix=_("Plug in a USB microphone."))
             seconds = float(min(3.0, max(0.5, seconds)))
@@ -272,7 +272,10 @@ class LearnService:
         try:
             self._features.wait_idle(project.id, FEATURES_WAIT_S)
             result = self._worker.run({"project": project.id, "classifier": classifier,
-                                       "data_dir": str(self.projects.root.parent)}, progress)
+                                       "data_dir": str(self.projects.root.parent),
+                                       # the child opens the key itself: its path, not the key
+                                       "key_path": str(self.projects.sealer.key_path)},
+                                      progress)
             with project.lock:
                 project.model = result["model"]
                 project.save()
@@ -304,7 +307,7 @@ class LearnService:
         """Synchronous training (CLI, tests, benchmark)."""
         project = self.projects.get(project_id)
         extractor = self.extractor(project)
-        use_cache(extractor, FeatureCache(project.root, extractor.name))
+        use_cache(extractor, FeatureCache(project.root, extractor.name, project.sealer))
         with self._train_lock:
             report = train_project(project, extractor, classifier=classifier)
         with self._lock:
@@ -319,7 +322,7 @@ class LearnService:
 
         project = self.projects.get(project_id)
         extractor = self.extractor(project)
-        use_cache(extractor, FeatureCache(project.root, extractor.name))
+        use_cache(extractor, FeatureCache(project.root, extractor.name, project.sealer))
         with self._train_lock:
             payloads, labels, _ids, _skipped = load_samples(project)
             X = extract_all(extractor, payloads)

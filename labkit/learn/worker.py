@@ -84,6 +84,7 @@ def _child_main(conn: Connection, settings: Any, models_dir: str | None, threads
 
 def _train_job(job: dict[str, Any], settings: Any, models_dir: str | None, threads: int,
                progress: Progress) -> dict[str, Any]:
+    from labkit.atrest import Sealer
     from labkit.learn.dataset import ProjectStore
     from labkit.learn.featurecache import FeatureCache, use_cache
     from labkit.learn.features import extractor_for, vision_tracker
@@ -94,14 +95,15 @@ def _train_job(job: dict[str, Any], settings: Any, models_dir: str | None, threa
         from labkit.models import ModelStore
 
         store = ModelStore(settings, models_dir=Path(models_dir), threads=threads)
-    project = ProjectStore(Path(job["data_dir"])).get(job["project"])
+    sealer = Sealer(Path(job["key_path"])) if job.get("key_path") else None
+    project = ProjectStore(Path(job["data_dir"]), sealer=sealer).get(job["project"])
     tracker = vision_tracker(project.kind, store) if project.kind in ("hand", "pose") else None
     extractor = None
     if project.kind == "image":
         extractor = _lazy_embedder_class().from_store(store, threads=threads)
     if extractor is None:
         extractor = extractor_for(project.kind, store=store, tracker=tracker, threads=threads)
-    use_cache(extractor, FeatureCache(project.root, extractor.name))
+    use_cache(extractor, FeatureCache(project.root, extractor.name, project.sealer))
     report = train_project(project, extractor, classifier=job["classifier"], progress=progress)
     return {"report": report.to_json(), "model": project.model,
             "cache": getattr(extractor, "cache_stats", None)}

@@ -23,6 +23,7 @@ from labkit.store.problems import N_, Problem, RosterImportError
 from labkit.store.roster import Roster, SchoolClass, Student
 from labkit.store.runs import Artefact, Run, Runs, Score, StepResult
 from labkit.store.sessions import Sessions, WebSession
+from labkit.store.showcase import ShowcaseCards
 from labkit.store.signin import SignIn
 
 __all__ = ["Store", "Problem", "RosterImportError", "SchoolClass", "Student", "Run", "Score",
@@ -40,6 +41,7 @@ class Store:
         self.grading = Grading(self.db)
         self.artefacts = Artefacts(self.db, self.data_dir / "portfolio")
         self.artefacts.seal_clear_files()   # files kept before encryption existed
+        ShowcaseCards(self.data_dir / "showcase").seal_clear_files()
         self.pin = TeacherPin(self.db)
         self.pin_attempts = PinAttempts(self.db)
         self.pin_recovery = PinRecovery(self.db)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from labkit.atrest import KEY_FILE, SEALED, SealBroken, sealer_for
 from labkit.fsutil import atomic_write_bytes
 from labkit.store.db import Database
 from labkit.store.problems import N_, Problem
@@ -22,10 +23,8 @@ from labkit.store.runs import Artefact
 
 KINDS = {"sample": (".jpg", ".png", ".wav", ".json", ".npz", ".csv"),
          "model": (".onnx", ".json", ".npz", ".tflite")}
-# Kept files are Fernet tokens (AES-128-CBC + HMAC, from `cryptography`) behind this marker; the
-# key is `<data dir>/portfolio.key`, 0600, created atomically on first use.
-SEALED = b"LKENC1\n"
-KEY_FILE = "portfolio.key"
+# Kept files are sealed by labkit.atrest (the kit's one data key, `<data dir>/portfolio.key`).
+__all__ = ["Artefacts", "KEY_FILE", "SEALED"]
 MAX_BYTES = {"sample": 8 * 1024 * 1024, "model": 64 * 1024 * 1024}
 
 
@@ -87,48 +86,27 @@ class Artefacts:
         return data
 
     # ---- at rest: a picture of a child is never a readable file on the SD card ---------------
-    def _fernet(self) -> Any:
+    def _sealer(self) -> Any:
         if self._cipher is None:
-            from cryptography.fernet import Fernet
-
-            from labkit.fsutil import private_secret
-
-            key = private_secret(self.root.parent / KEY_FILE,
-                                 lambda: Fernet.generate_key().decode("ascii"), min_length=44)
-            self._cipher = Fernet(key.encode("ascii"))
+            self._cipher = sealer_for(self.root.parent)
         return self._cipher
 
     def _seal(self, data: bytes) -> bytes:
-        return SEALED + self._fernet().encrypt(data)
+        return self._sealer().seal(data)
 
     def _open(self, stored: bytes) -> bytes:
         """Decrypted bytes (in memory only); a file from before encryption is read as is."""
-        if not stored.startswith(SEALED):
-            return stored
-        from cryptography.fernet import InvalidToken
-
         try:
-            return self._fernet().decrypt(stored[len(SEALED):])
-        except InvalidToken:
+            return self._sealer().open(stored)
+        except SealBroken:
             return b""   # the sha256 check then reports the file as damaged
 
     def seal_clear_files(self) -> int:
         """Encrypt kept files written before encryption existed (run on start); how many."""
-        done = 0
         if not self.root.is_dir():
-            return done
-        for row in self.db.query("SELECT path FROM artefacts"):
-            path = self.root / row["path"]
-            try:
-                with open(path, "rb") as f:
-                    if f.read(len(SEALED)) == SEALED:
-                        continue
-                stored = path.read_bytes()
-            except OSError:
-                continue
-            atomic_write_bytes(path, self._seal(stored))
-            done += 1
-        return done
+            return 0
+        return self._sealer().seal_all(self.root / row["path"]
+                                       for row in self.db.query("SELECT path FROM artefacts"))
 
     def get(self, artefact_id: int) -> Artefact:
         r = self.db.one("SELECT * FROM artefacts WHERE id = ?", (artefact_id,))

@@ -3,7 +3,9 @@ the problem, their results, their ethics checklist and one picture they chose.
 
 Stored as files under `<data dir>/showcase/<class id>/<student id>.json` (+ `.jpg`). The
 picture is decoded and re-encoded as JPEG (at most 1280 px) so nothing but pixels is kept —
-no EXIF location or camera data — and a file that is not a picture is refused.
+no EXIF location or camera data — and a file that is not a picture is refused. Both files are
+sealed with the kit's data key (labkit.atrest): a child's picture and words are never readable
+on the card; a file an older kit wrote in clear is read as is and sealed at its next save.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from labkit.fsutil import atomic_write_bytes, atomic_write_text
+from labkit.atrest import SealBroken, sealer_for
 from labkit.store.problems import N_, Problem
 
 #: the ethics checklist every card answers (ids; the page translates them)
@@ -52,14 +54,15 @@ def _clean(text: Any, limit: int, what: str) -> str:
 class ShowcaseCards:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self.sealer = sealer_for(self.root.parent)    # <data>/showcase
 
     def _path(self, class_id: int, student_id: int, suffix: str) -> Path:
         return self.root / str(int(class_id)) / f"{int(student_id)}{suffix}"
 
     def get(self, class_id: int, student_id: int) -> Card | None:
         try:
-            data = json.loads(self._path(class_id, student_id, ".json").read_text("utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(self.sealer.read(self._path(class_id, student_id, ".json")))
+        except (OSError, ValueError, SealBroken):
             return None
         return Card(**{k: data[k] for k in Card.__dataclass_fields__ if k in data})
 
@@ -90,18 +93,26 @@ class ShowcaseCards:
         card.ethics = [e for e in ETHICS_ITEMS if e in ethics]
         jpeg = _reencode(picture) if picture else None
         if jpeg is not None:
-            atomic_write_bytes(self._path(class_id, student_id, ".jpg"), jpeg)
+            self.sealer.write(self._path(class_id, student_id, ".jpg"), jpeg)
             card.has_picture = True
         card.updated_at = time.time()
-        atomic_write_text(self._path(class_id, student_id, ".json"),
-                          json.dumps(card.to_json(), ensure_ascii=False))
+        self.sealer.write(self._path(class_id, student_id, ".json"),
+                          json.dumps(card.to_json(), ensure_ascii=False).encode("utf-8"))
         return card
 
     def picture(self, class_id: int, student_id: int) -> bytes | None:
         try:
-            return self._path(class_id, student_id, ".jpg").read_bytes()
-        except OSError:
+            return self.sealer.read(self._path(class_id, student_id, ".jpg"))
+        except (OSError, SealBroken):
             return None
+
+
+    def seal_clear_files(self) -> int:
+        """Seal the cards and pictures an older kit wrote in clear (run on start); how many."""
+        if not self.root.is_dir():
+            return 0
+        return self.sealer.seal_all(sorted(self.root.glob("*/*.json"))
+                                    + sorted(self.root.glob("*/*.jpg")))
 
 
 def _reencode(data: bytes) -> bytes:

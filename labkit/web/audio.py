@@ -15,6 +15,7 @@ from typing import Any, Callable
 from flask import Blueprint, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 
+from labkit.atrest import sealer_for
 from labkit.drivers.pins import Holder, PinsBusy
 from labkit.drivers.wav import WavRefused, read_wav
 from labkit.errors import LabkitError
@@ -53,7 +54,8 @@ class AudioPage:
         self.bindings: dict[str, str] = dict(DEFAULT_ACTIONS)
         if (models_dir_for(rt) / "commands.onnx").exists():
             try:
-                self.monitor.commands.load(models_dir_for(rt))
+                self.monitor.commands.load(models_dir_for(rt),
+                                           sealer_for(rt.settings.data_dir))
             except LabkitError as exc:
                 log.warning("saved command words not loaded: %s", exc.one_line())
         self._apply_bindings()
@@ -115,8 +117,15 @@ def page() -> AudioPage:
 
 def _mic_message() -> str | None:
     rt = runtime()
-    if rt.microphone is not None:
-        return None
+    mic = rt.microphone
+    if mic is not None:
+        if mic.connected:
+            return None
+        # configured but not there (never plugged in, or unplugged mid-lesson): the capture
+        # thread keeps looking, so plugging it in is all it takes
+        return _("No microphone is connected. Plug it in: the kit picks it up by itself within a "
+                 "few seconds. Meanwhile you can test with a WAV file, and the rest of the kit "
+                 "keeps working.")
     return _("No microphone was found. Plug in a USB microphone and restart the kit; meanwhile "
              "you can test with a WAV file, and the rest of the kit keeps working.")
 
@@ -222,7 +231,7 @@ def upload() -> Response:
     p = page()
     result = p.monitor.analyse(samples)
     injected = False
-    if p.mic is not None and runtime().hardware == "sim":
+    if p.mic is not None and p.mic.connected and runtime().hardware == "sim":
         p.mic.inject(samples)
         injected = True
     result["injected"] = injected
@@ -285,7 +294,7 @@ def record_example() -> Response:
     data = json_body()
     word = _word(data)
     mic = page().mic
-    if mic is None:
+    if mic is None or not mic.connected:
         raise LabkitError(_mic_message() or "", code="no_microphone",
                           fix=_("Upload WAV examples instead."))
     seconds = _number(data, "seconds", *RECORD_SECONDS) or 1.5
@@ -326,5 +335,5 @@ def train() -> Response:
 @allow(STUDENT)
 def save() -> Response:
     words = page().monitor.commands
-    path = words.save(models_dir())
+    path = words.save(models_dir(), sealer_for(runtime().settings.data_dir))
     return jsonify({"saved": True, "file": path.name})

@@ -20,7 +20,7 @@ from flask_babel import gettext as _
 from labkit.errors import LabkitError
 from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL,
                                   ProjectStore)
-from labkit.learn.model import export_zip, import_zip, model_dir
+from labkit.learn.model import export_zip, import_zip, read_card, read_graph
 from labkit.learn.names import MAX_CLASSES
 from labkit.learn.service import ANGLES, CLASSIFIERS, COLOURS, NOTES, LearnService
 from labkit.web import auth
@@ -404,13 +404,12 @@ def save_to_portfolio(project_id: str) -> Response:
                           fix=_("Press Train first."))
     student = need_student()
     store = Store.for_runtime(runtime())
-    folder = model_dir(project)
-    card = json.loads((folder / "card.json").read_text("utf-8"))
+    card = read_card(project)
     run_id = store.runs.start(student.id, lesson_id="learn", project_id=f"learn:{project.id}",
                               steps_total=0, title_zh=f"我的分类器：{project.name}",
                               title_en=f"My classifier: {project.name}")
     kept = [store.artefacts.save(run_id, "model", project.name,
-                                 (folder / "model.onnx").read_bytes(), ".onnx"),
+                                 read_graph(project), ".onnx"),
             store.artefacts.save(run_id, "model", f"{project.name} card",
                                  json.dumps(card, ensure_ascii=False).encode("utf-8"), ".json")]
     store.runs.end(run_id, "finished")

@@ -28,7 +28,8 @@ from hypothesis import strategies as st
 
 from labkit.web.auth import STUDENT_KEY, TEACHER_KEY
 
-CASES_PER_ROUTE = int(os.environ.get("LABKIT_FUZZ_CASES", "200"))
+# `make test` runs 30 cases per route; `make test-slow` sets LABKIT_FUZZ_CASES=200
+CASES_PER_ROUTE = int(os.environ.get("LABKIT_FUZZ_CASES", "30"))
 STREAMS = {"stream.mjpeg", "events.events", "stream.snapshot"}   # endless / waiting bodies
 FIELDS = ["name", "kind", "classes", "seconds", "classifier", "device", "action", "trigger",
           "text", "lang", "commands", "word", "colour", "exercise", "reset", "takeover", "self",

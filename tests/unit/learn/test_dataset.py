@@ -25,7 +25,8 @@ def test_create_add_delete_and_reload(projects: ProjectStore) -> None:
     path = p.sample_path(s.id)
     assert path.parent.parent.name == "classes" or path.parent.name == p.classes[0].id
     assert path.suffix == ".jpg" and path.stat().st_size > 0
-    stored = D.decode_image(path.read_bytes())
+    assert not path.read_bytes().startswith(b"\xff\xd8")       # sealed at rest
+    stored = D.decode_image(p.sealer.read(path))
     assert max(stored.shape[:2]) == D.STORE_IMAGE_SIDE          # downscaled before keeping
     again = ProjectStore(projects.root.parent).get(p.id)        # a fresh process
     assert again.counts() == {"苹果": 1, "香蕉": 0}

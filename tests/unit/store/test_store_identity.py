@@ -123,7 +123,8 @@ def test_learn_projects_get_a_uuid_in_their_manifest_once(old_kit: Path) -> None
     assert "uuid" not in json.loads(manifest.read_text("utf-8"))
     project = ProjectStore(old_kit).get(manifest.parent.name)
     assert uuid.UUID(project.uuid).version == 4
-    saved = json.loads(manifest.read_text("utf-8"))
+    saved = json.loads(project.sealer.read(manifest))        # re-written sealed
+    assert not manifest.read_bytes().startswith(b"{")
     assert saved["uuid"] == project.uuid and saved["name"] == "水果"
     assert [c["name"] for c in saved["classes"]] == ["苹果", "香蕉"]
     assert ProjectStore(old_kit).get(project.id).uuid == project.uuid     # kept on reload
