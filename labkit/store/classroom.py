@@ -67,6 +67,21 @@ def term_of(when: float) -> str:
     return f"{day.year}-spring"
 
 
+def term_bounds(term: str) -> tuple[float, float]:
+    """[start, end) of a term named like term_of() names it, in the kit's local time."""
+    try:
+        year_text, kind = term.split("-")
+        year = int(year_text)
+    except ValueError:
+        raise Problem(N_("There is no term \"%(term)s\"."), code="not_found",
+                      term=term[:20]) from None
+    if kind == "autumn" and 2000 <= year <= 2200:
+        return datetime(year, 8, 1).timestamp(), datetime(year + 1, 2, 1).timestamp()
+    if kind == "spring" and 2000 <= year <= 2200:
+        return datetime(year, 2, 1).timestamp(), datetime(year, 8, 1).timestamp()
+    raise Problem(N_("There is no term \"%(term)s\"."), code="not_found", term=term[:20])
+
+
 def check_grade(raw: object) -> int:
     try:
         grade = int(str(raw).strip())
