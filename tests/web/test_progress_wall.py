@@ -53,3 +53,26 @@ def test_lesson_to_live_progress_wall(inproc_server: Any, page: Any) -> None:
     assert page.locator('[data-count="not_started"]').inner_text() == "38"
     assert page.watch.external == [] and page.watch.page_errors == []
     assert page.watch.console_errors == []
+
+
+def test_report_page_prints_without_the_kit_chrome(inproc_server: Any, page: Any) -> None:
+    store = Store.for_runtime(inproc_server.runtime)
+    store.pin.replace(PIN, PIN)
+    cls = store.roster.add_class("二年级一班")
+    store.classroom.set_grade(cls.id, 2)
+    store.classroom.end(store.classroom.start(cls.id, [LAB], class_hours=2.0).id)
+    page.goto(inproc_server.url + "/teacher")
+    page.fill("input[name=pin]", PIN)
+    page.press("input[name=pin]", "Enter")
+    page.wait_for_selector("#change-pin")
+    page.click("#impl-report")
+    page.wait_for_selector("#report-summary")
+    assert page.locator("#sum-hours").inner_text() == "2"
+    assert page.locator(".report-chart rect.delivered").count() == 1
+    assert page.locator(".topbar").is_visible() and page.locator("#report-csv").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible()
+    assert not page.locator("#report-csv").is_visible()
+    assert page.locator("#report-class-table").is_visible()
+    assert page.watch.external == [] and page.watch.page_errors == []
+    assert page.watch.console_errors == []          # CSP: no inline style or script refused
