@@ -36,7 +36,7 @@ from labkit.web.labs import curriculum, lang, store, tr, translate
 bp = Blueprint("lessons", __name__)
 
 TICK_SECONDS = 5.0          # the wall is recomputed at least this often (stuck timers)
-SETTLE_SECONDS = 0.25       # events arriving together make one snapshot
+SETTLE_SECONDS = 0.05       # events arriving together make one snapshot
 ERRORS_KEPT = 500           # runs whose error count is remembered
 
 
