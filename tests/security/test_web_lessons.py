@@ -54,6 +54,13 @@ def test_a_lesson_limits_the_class_to_its_labs_until_it_ends(app: Any,
     assert f'id="lab-{CLOSED}"' in _home_labs(other)             # another class: not limited
     assert other.get(f"/labs/{CLOSED}").status_code == 200
     assert f'id="lab-{CLOSED}"' in _home_labs(room["teacher"])   # the teacher sees every lab
+    page = room["teacher"].get(f"/teacher/classes/{room['class'].id}/lesson").get_data(
+        as_text=True)
+    assert 'id="end-lesson"' in page and 'id="start-lesson"' not in page
+    home = room["teacher"].get("/teacher").get_data(as_text=True)
+    for link in (f'id="lessons-{room["class"].id}"', 'id="semester-plan"', 'id="impl-report"',
+                 'id="kit-controls"'):
+        assert link in home, link
     again = _start(room, CLOSED)
     assert again.status_code == 302 and store_of(app).classroom.running(
         room["class"].id).lab_ids == (OPEN,)                     # one lesson at a time
