@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime
 import threading
+import time
 from typing import Any, Callable, Iterator
 
 from flask import (Blueprint, Response, flash, jsonify, redirect, render_template, request,
@@ -38,18 +39,24 @@ bp = Blueprint("lessons", __name__)
 TICK_SECONDS = 5.0          # the wall is recomputed at least this often (stuck timers)
 SETTLE_SECONDS = 0.05       # events arriving together make one snapshot
 ERRORS_KEPT = 500           # runs whose error count is remembered
+ERRORS_RECENT_S = 120.0     # a run with no error for this long is no longer stuck on errors
 
 
 class LabErrors:
-    """How often each run's lab code failed (`lab.error` events), for the wall's "stuck".
+    """How often each run's lab code failed lately (`lab.error` events), for the wall's "stuck".
 
     Errors are not stored in the database (the runner shows them live); one subscription per
-    process counts them from the bus as they are published.
+    process counts them from the bus as they are published. A run whose last error is older
+    than `recent_s` counts as fine again (the runner publishes an error once, not each time
+    the same error repeats, and nothing when the code recovers).
     """
 
-    def __init__(self, bus: Any) -> None:
-        self._counts: dict[int, int] = {}
+    def __init__(self, bus: Any, *, recent_s: float = ERRORS_RECENT_S,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self._counts: dict[int, tuple[int, float]] = {}
         self._lock = threading.Lock()
+        self.recent_s = recent_s
+        self.clock = clock
         self._sub: Subscription = bus.subscribe("lab.error", maxsize=64)
         self._sub.on_put = self._drain
 
@@ -58,13 +65,16 @@ class LabErrors:
             run_id = (event.data or {}).get("run_id")
             if isinstance(run_id, int):
                 with self._lock:
-                    self._counts[run_id] = self._counts.pop(run_id, 0) + 1
+                    count, _at = self._counts.pop(run_id, (0, 0.0))
+                    self._counts[run_id] = (count + 1, self.clock())
                     while len(self._counts) > ERRORS_KEPT:
                         self._counts.pop(next(iter(self._counts)))
 
     def counts(self) -> dict[int, int]:
+        """{run id: errors} for runs that failed within the last `recent_s` seconds."""
+        since = self.clock() - self.recent_s
         with self._lock:
-            return dict(self._counts)
+            return {run: n for run, (n, at) in self._counts.items() if at >= since}
 
     def close(self) -> None:
         self._sub.on_put = None

@@ -171,3 +171,20 @@ def test_the_wall_stream_sends_a_snapshot_then_changes(app: Any, room: dict[str,
     assert '"working"' in second and f'"run_id":{run}' in second
     r.close()
     assert steady.now() > session.started_at
+
+
+def test_lab_errors_count_only_while_recent(app: Any) -> None:
+    from labkit.web.lessons import LabErrors
+
+    now = [100.0]
+    bus = app.extensions["labkit"].bus
+    errors = LabErrors(bus, recent_s=120.0, clock=lambda: now[0])
+    try:
+        bus.publish("lab.error", {"run_id": 7, "message": "boom"})
+        bus.publish("lab.error", {"run_id": 7, "message": "again"})
+        bus.publish("lab.error", {"run_id": "not a run"})
+        assert errors.counts() == {7: 2}
+        now[0] += 121
+        assert errors.counts() == {}
+    finally:
+        errors.close()
