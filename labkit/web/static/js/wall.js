@@ -38,8 +38,7 @@
   }
 
   function draw(data) {
-    if (!data.students.length) return;
-    wall.replaceChildren(...data.students.map(card));
+    if (data.students.length) wall.replaceChildren(...data.students.map(card));
     Object.entries(data.counts).forEach(([state, n]) => {
       const el = document.querySelector('[data-count="' + state + '"]');
       if (el) el.textContent = n;
