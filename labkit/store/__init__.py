@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from labkit.store.classroom import Classroom
 from labkit.store.db import DB_NAME, Database
 from labkit.store.files import Artefacts
 from labkit.store.grading import Grading
@@ -48,6 +49,7 @@ class Store:
         self.sessions = Sessions(self.db)
         self.sign_in = SignIn(self.db, self.pin_attempts)
         self.identity = KitIdentity(self.db)
+        self.classroom = Classroom(self.db)
         self._before_close: list[Any] = []
         self._closed = False
 

@@ -166,3 +166,36 @@ MIGRATIONS.append(
             PRIMARY KEY (student_id, lesson_id)
         )""",
     ])
+
+MIGRATIONS.append(
+    # the classroom (store/classroom.py): each class's school grade, labs switched off for a
+    # class, and class sessions — lessons given to a class, which the implementation report
+    # counts. A session keeps the class's name, UUID and grade as they were, so the hours
+    # delivered stay counted when the class is later removed (a new term).
+    [
+        """CREATE TABLE class_grades (
+            class_id    INTEGER PRIMARY KEY REFERENCES classes(id) ON DELETE CASCADE,
+            grade       INTEGER NOT NULL CHECK (grade BETWEEN 1 AND 12)
+        )""",
+        """CREATE TABLE class_labs_off (
+            class_id    INTEGER NOT NULL REFERENCES classes(id) ON DELETE CASCADE,
+            lesson_id   TEXT NOT NULL,
+            PRIMARY KEY (class_id, lesson_id)
+        )""",
+        """CREATE TABLE class_sessions (
+            id          INTEGER PRIMARY KEY,
+            class_id    INTEGER REFERENCES classes(id) ON DELETE SET NULL,
+            class_uuid  TEXT NOT NULL,
+            class_name  TEXT NOT NULL,
+            grade       INTEGER NOT NULL CHECK (grade BETWEEN 1 AND 12),
+            lab_ids     TEXT NOT NULL,
+            class_hours REAL NOT NULL CHECK (class_hours > 0),
+            cross_disciplinary INTEGER NOT NULL DEFAULT 0,
+            started_at  REAL NOT NULL,
+            ended_at    REAL
+        )""",
+        "CREATE UNIQUE INDEX class_sessions_one_open ON class_sessions(class_id) "
+        "WHERE ended_at IS NULL",
+        "CREATE INDEX class_sessions_by_start ON class_sessions(started_at)",
+        *_uuid_column("class_sessions"),
+    ])

@@ -24,7 +24,7 @@ STATUS_FOR_CODE = {
     "not_found": 404, "unknown_device": 404, "unknown_model": 404, "unknown_project": 404,
     "forbidden": 403, "wrong_pin": 403, "need_student": 401, "need_teacher": 401,
     "real_hardware": 409, "conflict": 409, "busy": 409, "pins_busy": 409, "too_large": 413,
-    "store_gone": 503, "storage_full": 507,
+    "store_gone": 503, "storage_full": 507, "lab_closed": 403,
 }
 
 

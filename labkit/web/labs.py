@@ -194,7 +194,14 @@ def _start_retention(rt: Any) -> None:
 def _labs_context() -> dict[str, Any]:
     def bands() -> list[dict[str, Any]]:
         cur = curriculum()
-        return [{"id": band, "lessons": cur.lessons_in(band)} for band in BANDS]
+        student = None if is_teacher() else current_student()
+        if student is None:
+            return [{"id": band, "lessons": cur.lessons_in(band)} for band in BANDS]
+        from labkit.web.lab_access import open_lab_ids
+
+        shown = open_lab_ids(student, cur.lessons)
+        return [{"id": band, "lessons": [x for x in cur.lessons_in(band) if x.id in shown]}
+                for band in BANDS]
     def problems() -> list[Any]:
         curriculum()   # rediscovers the labs when a lab folder changed
         from labkit.projects.registry import registry
@@ -305,6 +312,10 @@ def lab_page(lesson_id: str) -> Any:
     student = current_student()
     if student is None and not is_teacher():   # a teacher may preview a lab (Demo)
         return redirect(url_for("labs.pick_class", next=request.path))
+    if not is_teacher():
+        from labkit.web.lab_access import check_open
+
+        check_open(student, lesson.id, curriculum().lessons)
     active = runner().active
     mine = active.snapshot() if _is_mine(active, student, lesson) else None
     holder = runtime().pins.describe()
@@ -331,6 +342,10 @@ def _own_run(run_id: int) -> tuple[Student, Any]:
 def api_start(lesson_id: str) -> Response:
     student = need_student()
     lesson = curriculum().lesson(lesson_id)
+    if not is_teacher():
+        from labkit.web.lab_access import check_open
+
+        check_open(student, lesson.id, curriculum().lessons)
     body = jsonjson_body()
     try:
         lab = runner().start(lesson.project,

