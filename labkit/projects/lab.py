@@ -123,6 +123,19 @@ class LabSpec:
         return {"camera": CAMERA in self.sources(), "microphone": MICROPHONE in self.sources(),
                 "devices": self.wired, "overlays": self.overlays()}
 
+    def parts(self) -> list[dict[str, Any]]:
+        """The page parts the lab asks for (labkit/projects/parts.py), each with its
+        detector's kind and result topic and its sliders' ranges."""
+        from labkit.projects.parts import SLIDERS
+
+        out = []
+        for part in self.data.get("parts") or ():
+            kind = DETECTORS[self.uses[part["detector"]]["detector"]]
+            out.append({"part": part["part"], "detector": part["detector"], "kind": kind.name,
+                        "topic": kind.topic,
+                        "sliders": [SLIDERS[s].as_dict() for s in part.get("sliders", ())]})
+        return out
+
     # -- signals ------------------------------------------------------------------------
     def signals(self) -> dict[str, dict[str, Any]]:
         """name → {"value": expression, "label": {zh_CN, en} | None}."""
