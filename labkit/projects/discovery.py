@@ -284,7 +284,7 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
     # checks: the vocabulary, then checks.py
     checks: dict[str, tuple[Callable, str]] = {}
     readable = (set(data.get("signals") or {}) | wired | set(data.get("events") or {})
-                | set(data.get("actions") or {}))
+                | set(data.get("actions") or {}) | {"kept"})
     compiled = {}
     for cid, decl in (data.get("checks") or {}).items():
         source = decl["check"] if isinstance(decl, dict) else decl

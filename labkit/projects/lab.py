@@ -184,6 +184,11 @@ class LabProject(Project):
     def uses_microphone(cls) -> bool:
         return MICROPHONE in cls.spec.sources()
 
+    @classmethod
+    def picture_rule(cls) -> str | None:
+        rule = cls.spec.data.get("pictures")
+        return str(rule["faces"]) if rule else None
+
     # -- lifecycle ----------------------------------------------------------------------
     def setup(self, ctx: LabContext) -> None:
         self.built: list[BuiltDetector] = []
