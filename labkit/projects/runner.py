@@ -516,6 +516,34 @@ class LabRunner:
             lab.last_frame = frame   # in memory only: kept only by keep_picture()
         self._call(lab, lab.project.step, frame)
 
+    # ---- live settings (sliders) ----------------------------------------------------------
+    def _running(self, run_id: int | None) -> ActiveLab:
+        lab = self._active
+        if lab is None or (run_id is not None and lab.run_id != run_id):
+            raise Problem(N_("This lab run has ended."), fix=N_("Start the lab again."),
+                          code="conflict")
+        return lab
+
+    def settings(self, run_id: int | None = None) -> dict[str, dict[str, float]]:
+        """The running lab's slider values (detector → {slider: value})."""
+        lab = self._running(run_id)
+        read = getattr(lab.project, "settings", None)
+        return read() if callable(read) else {}
+
+    def apply_setting(self, detector: str, name: str, value: Any, *,
+                      run_id: int | None = None) -> dict[str, dict[str, float]]:
+        """Move one slider of the running lab (labkit/projects/parts.py); the change is
+        logged as a `setting` entry. LabkitError on a slider the lab has not or a bad value."""
+        lab = self._running(run_id)
+        apply = getattr(lab.project, "apply_setting", None)
+        if not callable(apply):
+            raise Problem(N_("This lab has no sliders."), code="bad_input")
+        with lab.lock:
+            values = apply(lab.ctx, detector, name, value)
+        lab.log.record("input", "setting", {"detector": detector, "name": name,
+                                            "value": values[detector][name]})
+        return values
+
     # ---- kept pictures --------------------------------------------------------------------
     def keep_picture(self, name: str, *, run_id: int | None = None, image: Any = None
                      ) -> tuple[Any, Any]:

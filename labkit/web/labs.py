@@ -458,6 +458,34 @@ def api_finish(run_id: int) -> Response:
     return jsonify({"run_id": run_id, "status": "finished", "portfolio": url})
 
 
+@bp.get("/api/labs/runs/<int:run_id>/settings")
+@allow(STUDENT)
+def api_settings(run_id: int) -> Response:
+    """The running lab's slider values, for the page's sliders part."""
+    _own_run(run_id)
+    return _no_store(jsonify({"settings": runner().settings(run_id)}))
+
+
+@bp.post("/api/labs/runs/<int:run_id>/settings")
+@allow(STUDENT)
+def api_set_setting(run_id: int) -> Response:
+    """Move one slider: {"detector", "setting", "value"} → every slider's value. A slider
+    the lab does not show, or a value outside its range, is a 400 and changes nothing."""
+    _own_run(run_id)
+    body = jsonjson_body()
+    detector, setting = body.get("detector"), body.get("setting")
+    if not isinstance(detector, str) or not isinstance(setting, str):
+        raise Problem(N_("Say which slider moved: detector and setting."), code="bad_input")
+    try:
+        values = runner().apply_setting(detector, setting, body.get("value"), run_id=run_id)
+    except LabkitError as exc:
+        if isinstance(exc, Problem):
+            raise
+        message, fix = translate(exc)
+        return json_error(exc.code, message, 400, fix=fix)
+    return jsonify({"settings": values, "value": values[detector][setting]})
+
+
 @bp.post("/api/labs/runs/<int:run_id>/snapshot")
 @allow(STUDENT)
 def api_snapshot(run_id: int) -> Response:

@@ -58,11 +58,26 @@
 
   // ---- sliders -----------------------------------------------------------------------------
   const sliderParts = document.querySelectorAll('[data-part="sliders"]');
-  function enable(on) {
+  function show(values) {
+    sliderParts.forEach((part) => {
+      const mine = (values || {})[part.dataset.detector] || {};
+      part.querySelectorAll("input[data-slider]").forEach((input) => {
+        if (mine[input.dataset.slider] === undefined) return;
+        input.value = mine[input.dataset.slider];
+        input.parentElement.querySelector("[data-value]").textContent = input.value;
+      });
+    });
+  }
+  async function enable(on) {
     sliderParts.forEach((part) => {
       part.querySelector("[data-empty]").hidden = on;
       part.querySelectorAll("input[data-slider]").forEach((input) => { input.disabled = !on; });
+      part.dataset.ready = on ? "yes" : "no";
     });
+    if (!on || !sliderParts.length) return;
+    try {
+      show((await Labkit.get("/api/labs/runs/" + runId + "/settings")).settings);
+    } catch (err) { Labkit.showError(err); }
   }
   sliderParts.forEach((part) => {
     part.querySelectorAll("input[data-slider]").forEach((input) => {
@@ -74,8 +89,8 @@
           const res = await Labkit.post("/api/labs/runs/" + runId + "/settings", {
             detector: part.dataset.detector, setting: input.dataset.slider,
             value: Number(input.value) });
+          if (res && res.settings) show(res.settings);
           part.dataset.applied = String((Number(part.dataset.applied) || 0) + 1);
-          if (res && res.value !== undefined) out.textContent = res.value;
         } catch (err) { Labkit.showError(err); }
       });
     });

@@ -1,0 +1,58 @@
+"""The colour lab's sliders in Chromium: a student moves the smallest-patch slider and the
+red ball the kit was tracking is no longer found; moving it back finds it again.
+
+The real app runs in-process (tests/conftest.py InProcessServer) so the synthetic camera can
+show a fixed scene of three balls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from labkit.drivers import scenes
+from labkit.store import Store
+
+# slow: Chromium and an in-process server (about 15 s on an idle machine)
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def signal(page: Any, name: str) -> str:
+    return page.evaluate(f"(document.getElementById('signal-{name}') || {{}}).textContent || ''")
+
+
+def test_moving_a_slider_changes_the_detection(inproc_server: Any, page: Any) -> None:
+    runtime = inproc_server.runtime
+    roster = Store.for_runtime(runtime).roster
+    school_class = roster.add_class("初一（2）班")
+    roster.add_student(school_class.id, "张伟")
+    runtime.camera.play(lambda t: scenes.render("balls", {"colours": ["red", "green", "blue"]}, t))
+    try:
+        page.goto(inproc_server.url + "/labs/colour_tracking")
+        page.locator(".pick-button", has_text="初一（2）班").click()
+        page.locator(".pick-button", has_text="张伟").click()
+        page.wait_for_selector("#lab-start")
+        slider = page.locator("#slider-red-min_area")
+        assert slider.is_disabled()                     # nothing to change before the start
+        page.click("#lab-start")
+        page.wait_for_selector("#slider-red-min_area:not([disabled])", timeout=15000)
+        page.wait_for_function("(document.getElementById('signal-seen') || {}).className"
+                               " === 'signal is-on'", timeout=20000)
+        # the slider shows the tracker's own value, read from the running lab
+        page.wait_for_function("document.getElementById('slider-red-min_area').value === '0.002'",
+                               timeout=5000)
+        slider.focus()
+        slider.press("End")                              # the largest smallest-patch: 10 %
+        page.wait_for_function("document.getElementById('part-sliders-red').dataset.applied"
+                               " === '1'", timeout=10000)
+        page.wait_for_function("!document.getElementById('signal-seen').classList"
+                               ".contains('is-on')", timeout=15000)
+        assert page.locator("#slider-red-min_area + output").inner_text() == "0.1"
+        slider.press("Home")                             # 0: every patch counts again
+        page.wait_for_function("document.getElementById('signal-seen').classList"
+                               ".contains('is-on')", timeout=15000)
+        assert page.watch.console_errors == [] and page.watch.page_errors == []
+        assert page.watch.external == []
+    finally:
+        runtime.camera.play(None)
