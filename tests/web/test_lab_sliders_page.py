@@ -81,6 +81,9 @@ def test_the_sorters_report_card_shows_both_confusion_matrices(inproc_server: An
         assert heads[1:] == ["可回收物", "厨余垃圾", "有害垃圾", "其他垃圾", "什么也没有"]
         # the kinds it never saw: no better than guessing, and the page says so
         assert page.locator('#part-confusion-sorter [data-test="unseen"] [data-warning]').is_visible()
+        # the mistakes are listed in words: which item, its true bin, the kit's answer
+        first = page.locator('#part-confusion-sorter [data-test="unseen"] [data-mistakes] li').first
+        assert "其实是" in first.inner_text()
         # and the bottle in view is sorted as recyclable
         page.wait_for_function("((document.getElementById('signal-bin') || {}).textContent"
                                " || '').endsWith('recyclable')", timeout=30000)

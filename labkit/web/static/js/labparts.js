@@ -39,6 +39,21 @@
       });
       body.appendChild(tr);
     });
+    const list = box.querySelector("[data-mistakes]");
+    list.textContent = "";
+    const mistakes = report.mistakes || [];
+    mistakes.slice(0, 8).forEach((m) => {
+      const li = document.createElement("li");
+      li.textContent = T.mistake.replace("{item}", (T.items && T.items[m.item]) || m.item)
+        .replace("{truth}", binName(m.true)).replace("{answer}", binName(m.predicted));
+      list.appendChild(li);
+    });
+    if (!mistakes.length || mistakes.length > 8) {
+      const li = document.createElement("li");
+      li.textContent = mistakes.length ? T.more_mistakes.replace("{n}", mistakes.length - 8)
+        : T.no_mistakes;
+      list.appendChild(li);
+    }
   }
   document.querySelectorAll('[data-part="confusion"]').forEach((part) => {
     const topic = part.dataset.topic;
