@@ -321,6 +321,9 @@ class Camera:
         self.reconnects = 0
         self.last_error: str | None = None
         self._play: Callable[[float], np.ndarray] | None = None
+        #: applied to every picture before anyone sees it (a lab's robustness sliders); None
+        #: for the picture as it is
+        self.filter: Callable[[np.ndarray], np.ndarray] | None = None
         self._play_start = 0.0
         self._play_fps = 15.0
         # missing_ok: a camera file absent at start is retried in the background (the server
@@ -391,6 +394,13 @@ class Camera:
                 except OSError as exc:
                     self._lost(exc)
                     continue
+            picture_filter = self.filter
+            if picture_filter is not None:
+                try:
+                    image = picture_filter(image)
+                except Exception:  # a broken filter must not kill the capture thread
+                    log.exception("camera: the picture filter failed; removed")
+                    self.filter = None
             with self._cond:
                 self._seq += 1
                 self._frame = Frame(image, self._seq, time.time())

@@ -16,6 +16,11 @@ drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark
     text    text, size         printed black text on white card (ASCII; Chinese when a CJK
                                font is installed)
     person  arms, squat, size  a child in full view: arms 0 (down) – 180 (up), squat 0–1
+    waste   item, x, y, size, variant
+                               one piece of rubbish on the table (labkit/drivers/waste.py:
+                               bottle, can, carton, banana_peel, apple_core, leaves, battery,
+                               tube, pills, tissue, shard, dust); `variant` > 0 moves, turns
+                               and shades it (a picture no sorter was trained on)
     exercise exercise, period, depth
                                the same child doing squats, arm raises or jumping jacks, one
                                rep per `period` seconds, `depth` of a full rep (1; 0.4 = a
@@ -262,8 +267,18 @@ def _hand(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
               float(p.get("rotation", 0.0)))
 
 
+def _waste(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    from labkit.drivers.waste import draw_item
+
+    variant = p.get("variant", 0)
+    if not isinstance(variant, int) or isinstance(variant, bool) or variant < 0:
+        raise SceneError("waste: variant must be a whole number from 0")
+    draw_item(img, str(p.get("item", "bottle")), x=float(p.get("x", 0.5)),
+              y=float(p.get("y", 0.55)), size=float(p.get("size", 0.2)), variant=variant)
+
+
 #: scenes that do not move: drawn once per parameter set (a hand takes ~0.3 s to paint)
-STATIC = {"empty", "faces", "hand", "text", "person", "cards"}
+STATIC = {"empty", "faces", "hand", "text", "person", "cards", "waste"}
 
 def draw_person(img: np.ndarray, arms: float = 10.0, squat: float = 0.0,
                 scale: float = 1.0, spread: float = 0.0) -> None:
@@ -333,6 +348,7 @@ def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
 SCENES: dict[str, Callable[[np.ndarray, float, dict[str, Any]], None]] = {
     "empty": _empty, "face": _face, "faces": _faces, "hand": _hand, "balls": _balls,
     "text": _text, "person": _person, "exercise": _exercise, "cards": _cards,
+    "waste": _waste,
 }
 
 

@@ -155,6 +155,12 @@ class Project:
     def on_event(self, ctx: LabContext, event: "Event") -> None:
         """Called for each bus event whose topic is in `listens`."""
 
+    @classmethod
+    def picture_rule(cls) -> str | None:
+        """How a kept camera picture's faces are covered first ("blur", "box"), or None to
+        keep it as it is (labkit/projects/pictures.py)."""
+        return None
+
     def teardown(self, ctx: LabContext) -> None:
         """Disconnect what setup connected. The runner also switches outputs off."""
 

@@ -8,11 +8,13 @@
       - {for: 1, sound: {clip: clap, n: 2}}          # sounds start with their item
       - {for: 1, bench: {device: button, action: click}}
       - {for: 1, event: {topic: learn.trained, data: {accuracy: 0.9}}}
+      - {for: 1, keep: picture}                      # "Keep this picture" is pressed
 
 Items play in order; an item without `camera:` keeps the previous scene (the first is
 `empty`). `camera:` is a scene name or `{scene: name, ...params}` (labkit/drivers/scenes.py);
 `sound:` a clip name or `{clip: name, ...}` (labkit/drivers/clips.py); `bench:` one or a list
-of virtual-bench inputs (as the page sends them); `event:` a bus event for `events:` checks.
+of virtual-bench inputs (as the page sends them); `event:` a bus event for `events:` checks;
+`keep: picture` keeps the camera picture as a student's button would (runner.keep_picture).
 
 The same timeline serves a fast run on a simulated clock (tests, `labkit run LAB --demo`: the
 runner asks for `frame_at(t)` and `audio(t0, t1)` itself) and the page's Demo button on the
@@ -48,6 +50,7 @@ class Segment:
     sounds: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     bench: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    keep: bool = False          # the student presses "Keep this picture" as it starts
 
 
 def _scene(value: Any, path: list[Any]) -> tuple[str, dict[str, Any]]:
@@ -108,6 +111,8 @@ def compile_script(items: list[dict[str, Any]], wired: set[str] | None = None
                 seg.bench.append(dict(ev))
             if "event" in item:
                 seg.events.append(dict(item["event"]))
+            if item.get("keep") == "picture":
+                seg.keep = True
             out.append(seg)
             state["t"] = seg.end
 
@@ -166,6 +171,8 @@ class Scenario:
             if t0 <= seg.start < t1:
                 out.extend(("bench", ev) for ev in seg.bench)
                 out.extend(("event", ev) for ev in seg.events)
+                if seg.keep:
+                    out.append(("keep", {}))
         return out
 
     def sounds(self, t0: float, t1: float) -> list[np.ndarray]:

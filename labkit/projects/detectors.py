@@ -81,6 +81,8 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
                  "vision.colour"),
     DetectorType("shapes", "labkit.vision.shapes:ShapeFinder", CAMERA, "shapes",
                  "vision.shapes"),
+    DetectorType("sorter", "labkit.learn.sorter:ImageSorter", CAMERA, None, "vision.sorter",
+                 every=2),
     DetectorType("sound_level", "labkit.audio_ai.level:SoundLevel", MICROPHONE),
     DetectorType("claps", "labkit.audio_ai.clap:ClapDetector", MICROPHONE),
     DetectorType("voice", "labkit.audio_ai.vad:VoiceActivity", MICROPHONE, store=True),

@@ -27,6 +27,7 @@ from labkit.projects.base import ID_PATTERN
 from labkit.projects.bindings import HELPERS
 from labkit.projects.expr import Attr, Call, ExprError, Name, Node, parse
 from labkit.projects.lab import LabSpec, text
+from labkit.projects.parts import part_problem
 from labkit.projects.vocabulary import compile_check
 
 log = logging.getLogger(__name__)
@@ -276,10 +277,14 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
             p.add(["actions", name, "when"], why)
         if decl.get("beep") and "buzzer" not in wired:
             p.add(["actions", name, "beep"], "the lab beeps but does not wire the 'buzzer'")
+    for i, part in enumerate(data.get("parts") or ()):
+        why = part_problem(part, uses)
+        if why:
+            p.add(["parts", i], why)
     # checks: the vocabulary, then checks.py
     checks: dict[str, tuple[Callable, str]] = {}
     readable = (set(data.get("signals") or {}) | wired | set(data.get("events") or {})
-                | set(data.get("actions") or {}))
+                | set(data.get("actions") or {}) | {"kept"})
     compiled = {}
     for cid, decl in (data.get("checks") or {}).items():
         source = decl["check"] if isinstance(decl, dict) else decl

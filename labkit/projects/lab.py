@@ -123,6 +123,19 @@ class LabSpec:
         return {"camera": CAMERA in self.sources(), "microphone": MICROPHONE in self.sources(),
                 "devices": self.wired, "overlays": self.overlays()}
 
+    def parts(self) -> list[dict[str, Any]]:
+        """The page parts the lab asks for (labkit/projects/parts.py), each with its
+        detector's kind and result topic and its sliders' ranges."""
+        from labkit.projects.parts import SLIDERS
+
+        out = []
+        for part in self.data.get("parts") or ():
+            kind = DETECTORS[self.uses[part["detector"]]["detector"]]
+            out.append({"part": part["part"], "detector": part["detector"], "kind": kind.name,
+                        "topic": kind.topic,
+                        "sliders": [SLIDERS[s].as_dict() for s in part.get("sliders", ())]})
+        return out
+
     # -- signals ------------------------------------------------------------------------
     def signals(self) -> dict[str, dict[str, Any]]:
         """name → {"value": expression, "label": {zh_CN, en} | None}."""
@@ -170,6 +183,11 @@ class LabProject(Project):
     @classmethod
     def uses_microphone(cls) -> bool:
         return MICROPHONE in cls.spec.sources()
+
+    @classmethod
+    def picture_rule(cls) -> str | None:
+        rule = cls.spec.data.get("pictures")
+        return str(rule["faces"]) if rule else None
 
     # -- lifecycle ----------------------------------------------------------------------
     def setup(self, ctx: LabContext) -> None:
@@ -233,7 +251,67 @@ class LabProject(Project):
             self._meter_at = now
             ctx.bus.publish("audio.level", meter.reading())
 
+    # -- live settings (the page's sliders, labkit/projects/parts.py) ----------------------
+    def settings(self) -> dict[str, dict[str, float]]:
+        """detector → {slider: current value} for every `sliders` part of the lab."""
+        picture = getattr(self, "picture", {})
+        out: dict[str, dict[str, float]] = {}
+        for part in self.spec.parts():
+            if part["part"] != "sliders":
+                continue
+            det = self._detector(part["detector"])
+            tuned = det.feeds.thresholds() if hasattr(det.feeds, "thresholds") else {}
+            out[part["detector"]] = {
+                s["name"]: float(picture.get(s["name"], s["default"]) if s["target"] == "picture"
+                                 else tuned.get(s["name"], s["default"]))
+                for s in part["sliders"]}
+        return out
+
+    def apply_setting(self, ctx: LabContext, detector: str, name: str, value: Any
+                      ) -> dict[str, dict[str, float]]:
+        """Move one slider of a `sliders` part: a detector threshold (the next frame uses
+        it) or a change to the picture before detection. Only sliders the lab lists may be
+        moved; a LabkitError says what is wrong. Returns every slider's value."""
+        from labkit.errors import LabkitError
+        from labkit.errors import lazy_gettext as _
+        from labkit.projects.parts import SLIDERS, check_value
+
+        listed = {(p["detector"], s["name"]) for p in self.spec.parts()
+                  if p["part"] == "sliders" for s in p["sliders"]}
+        if (detector, name) not in listed:
+            raise LabkitError(_("This lab has no slider %(name)s for %(detector)s.",
+                                name=str(name)[:40], detector=str(detector)[:40]),
+                              code="bad_input", fix=_("Use the sliders shown on the lab page."))
+        number = check_value(name, value)
+        if SLIDERS[name].target == "picture":
+            self.picture = {**getattr(self, "picture", {}), name: number}
+            self._picture_filter(ctx)
+        else:
+            self._detector(detector).feeds.tune(**{name: number})
+        return self.settings()
+
+    def _detector(self, name: str) -> BuiltDetector:
+        return next(d for d in self.built if d.name == name)
+
+    def _picture_filter(self, ctx: LabContext) -> None:
+        """On the real clock the camera itself shows the changed picture (the page's live
+        view and every detector see the same); a run on a simulated clock changes each frame
+        it renders (step)."""
+        from labkit.drivers.degrade import degrade
+
+        camera = getattr(ctx.runtime, "camera", None)
+        if getattr(ctx, "simulated", False) or camera is None or not hasattr(camera, "filter"):
+            return
+        worse = {k: v for k, v in self.picture.items() if v}
+        camera.filter = (lambda image: degrade(image, **worse)) if worse else None
+        self._filter = camera.filter
+
     def step(self, ctx: LabContext, frame: Any) -> None:
+        worse = {k: v for k, v in getattr(self, "picture", {}).items() if v}
+        if frame is not None and worse and getattr(ctx, "simulated", False):
+            from labkit.drivers.degrade import degrade
+
+            frame = degrade(getattr(frame, "image", frame), **worse)
         if frame is not None:
             for det in self.vision:
                 det.frames += 1
@@ -255,6 +333,10 @@ class LabProject(Project):
                 ctx.log.record("model", action.name, said or True)
 
     def teardown(self, ctx: LabContext) -> None:
+        camera = getattr(ctx.runtime, "camera", None)
+        mine = getattr(self, "_filter", None)
+        if camera is not None and mine is not None and getattr(camera, "filter", None) is mine:
+            camera.filter = None   # the next lab sees the picture as it is
         for device, _attr, _read, _last in getattr(self, "outputs", ()):
             try:
                 device.off()

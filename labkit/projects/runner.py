@@ -103,6 +103,8 @@ class ActiveLab:
     holder_name: str = ""       # who runs it (a roster name) — shown to the other pages
     token: str = field(default_factory=lambda: uuid.uuid4().hex[:12])  # names this run's events
     lease: Any = None           # the pin lease this run holds
+    last_frame: Any = field(default=None, repr=False)   # the newest picture, in memory only
+    kept: int = 0               # pictures kept in this run
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -453,6 +455,12 @@ class LabRunner:
             try:
                 if kind == "bench":
                     self.runtime.bench.apply(data)
+                elif kind == "keep":
+                    from labkit.errors import lazy_gettext as _
+
+                    n = lab.kept + 1
+                    self.keep_picture(str(_("Photo %(n)s", n=n)), run_id=lab.run_id,
+                                      image=None if live else lab.demo.frame_at(t0))
                 elif live:
                     self.runtime.bus.publish(data["topic"], data.get("data") or {})
                 else:
@@ -504,7 +512,76 @@ class LabRunner:
         self._call(lab, lab.project.on_event, event)
 
     def _step(self, lab: ActiveLab, frame: Any) -> None:
+        if frame is not None:
+            lab.last_frame = frame   # in memory only: kept only by keep_picture()
         self._call(lab, lab.project.step, frame)
+
+    # ---- live settings (sliders) ----------------------------------------------------------
+    def _running(self, run_id: int | None) -> ActiveLab:
+        lab = self._active
+        if lab is None or (run_id is not None and lab.run_id != run_id):
+            raise Problem(N_("This lab run has ended."), fix=N_("Start the lab again."),
+                          code="conflict")
+        return lab
+
+    def settings(self, run_id: int | None = None) -> dict[str, dict[str, float]]:
+        """The running lab's slider values (detector → {slider: value})."""
+        lab = self._running(run_id)
+        read = getattr(lab.project, "settings", None)
+        return read() if callable(read) else {}
+
+    def apply_setting(self, detector: str, name: str, value: Any, *,
+                      run_id: int | None = None) -> dict[str, dict[str, float]]:
+        """Move one slider of the running lab (labkit/projects/parts.py); the change is
+        logged as a `setting` entry. LabkitError on a slider the lab has not or a bad value."""
+        lab = self._running(run_id)
+        apply = getattr(lab.project, "apply_setting", None)
+        if not callable(apply):
+            raise Problem(N_("This lab has no sliders."), code="bad_input")
+        with lab.lock:
+            values = apply(lab.ctx, detector, name, value)
+        lab.log.record("input", "setting", {"detector": detector, "name": name,
+                                            "value": values[detector][name]})
+        return values
+
+    # ---- kept pictures --------------------------------------------------------------------
+    def keep_picture(self, name: str, *, run_id: int | None = None, image: Any = None
+                     ) -> tuple[Any, Any]:
+        """Keep the running lab's camera picture (`image`, else the newest frame) in the
+        student's portfolio — after the lab's `pictures:` rule covered every face
+        (labkit/projects/pictures.py). Returns (artefact or None, what was covered or None);
+        a demo without a student keeps nothing on disk. The lab's log gets a `kept` entry."""
+        import cv2
+
+        lab = self._active
+        if lab is None or (run_id is not None and lab.run_id != run_id):
+            raise Problem(N_("This lab run has ended."), fix=N_("Start the lab again."),
+                          code="conflict")
+        if image is None:
+            frame = self.runtime.camera.read() if lab.project.uses_camera() else None
+            image = frame if frame is not None else lab.last_frame
+        image = getattr(image, "image", image)
+        if image is None:
+            raise Problem(N_("The camera has no picture yet."),
+                          fix=N_("Wait a moment and try again."), code="busy")
+        rule = lab.project.picture_rule()
+        protected = None
+        if rule is not None:
+            from labkit.projects.pictures import protect
+
+            protected = protect(image, rule, self.runtime.model_store)
+            image = protected.image
+        ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
+        if not ok:
+            raise Problem(N_("The picture could not be saved."), code="busy")
+        artefact = None
+        if lab.run_id is not None and self.store is not None:
+            artefact = self.store.artefacts.save(lab.run_id, "sample", name, buf.tobytes(),
+                                                 ".jpg")
+        lab.kept += 1
+        lab.log.record("input", "kept", {"n": lab.kept, "rule": rule or "none",
+                                         **(protected.as_log() if protected else {})})
+        return artefact, protected
 
     def _call(self, lab: ActiveLab, method: Any, arg: Any) -> None:
         """Run a lab's own code; its exceptions are counted and shown, never fatal here."""

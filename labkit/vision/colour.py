@@ -121,6 +121,50 @@ class ColourTracker(VisionDetector[ColourResult]):
                 raise ValueError("HSV ranges must be ((h, s, v), (h, s, v)) pairs")
             self.colour, self.ranges = "custom", ranges  # type: ignore[assignment]
 
+    # -- live thresholds (the lab page's sliders) --------------------------------------------
+    def thresholds(self) -> dict[str, float]:
+        """The thresholds as a student moves them: `hue` the centre of the hue band (0–179,
+        red wraps around 0), `hue_width` half its width, `saturation` the least saturation
+        that counts, `min_area` the smallest patch as a share of the frame."""
+        (lo, hi), *rest = self.ranges
+        if rest and lo[0] == 0 and rest[-1][1][0] == 179:     # a band across 0 (red)
+            start, end = rest[-1][0][0], hi[0] + 180
+        elif rest:
+            start, end = lo[0], rest[-1][1][0]
+        else:
+            start, end = lo[0], hi[0]
+        return {"hue": float(((start + end) / 2) % 180), "hue_width": (end - start) / 2,
+                "saturation": float(min(r[0][1] for r in self.ranges)),
+                "min_area": float(self.min_area)}
+
+    def tune(self, *, hue: float | None = None, saturation: float | None = None,
+             min_area: float | None = None) -> dict[str, float]:
+        """Move the thresholds while the tracker runs (the next frame uses them); values are
+        checked, ValueError names a bad one. Returns the new thresholds."""
+        now = self.thresholds()
+        if hue is not None and not 0 <= hue <= 179:
+            raise ValueError("hue must be from 0 to 179")
+        if saturation is not None and not 0 <= saturation <= 255:
+            raise ValueError("saturation must be from 0 to 255")
+        if min_area is not None and not 0 <= min_area <= 1:
+            raise ValueError("min_area must be from 0 to 1")
+        centre = now["hue"] if hue is None else float(hue)
+        width = now["hue_width"]
+        s_lo = int(now["saturation"] if saturation is None else saturation)
+        v_lo = int(min(r[0][2] for r in self.ranges))
+        lo, hi = int(round(centre - width)), int(round(centre + width))
+        if lo < 0:
+            ranges = (((0, s_lo, v_lo), (hi, 255, 255)), ((180 + lo, s_lo, v_lo), (179, 255, 255)))
+        elif hi > 179:
+            ranges = (((0, s_lo, v_lo), (hi - 180, 255, 255)), ((lo, s_lo, v_lo), (179, 255, 255)))
+        else:
+            ranges = (((lo, s_lo, v_lo), (hi, 255, 255)),)
+        with self._lock:
+            self.ranges = ranges  # type: ignore[assignment]
+            if min_area is not None:
+                self.min_area = float(min_area)
+        return self.thresholds()
+
     def mask(self, frame: Any) -> np.ndarray:
         return hsv_mask(to_bgr(frame), self.ranges)
 

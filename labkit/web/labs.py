@@ -14,7 +14,6 @@ import logging
 import threading
 from typing import Any
 
-import cv2
 from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, render_template,
                    request, url_for)
 from flask_babel import get_locale
@@ -474,10 +473,39 @@ def api_finish(run_id: int) -> Response:
     return jsonify({"run_id": run_id, "status": "finished", "portfolio": url})
 
 
+@bp.get("/api/labs/runs/<int:run_id>/settings")
+@allow(STUDENT)
+def api_settings(run_id: int) -> Response:
+    """The running lab's slider values, for the page's sliders part."""
+    _own_run(run_id)
+    return _no_store(jsonify({"settings": runner().settings(run_id)}))
+
+
+@bp.post("/api/labs/runs/<int:run_id>/settings")
+@allow(STUDENT)
+def api_set_setting(run_id: int) -> Response:
+    """Move one slider: {"detector", "setting", "value"} → every slider's value. A slider
+    the lab does not show, or a value outside its range, is a 400 and changes nothing."""
+    _own_run(run_id)
+    body = jsonjson_body()
+    detector, setting = body.get("detector"), body.get("setting")
+    if not isinstance(detector, str) or not isinstance(setting, str):
+        raise Problem(N_("Say which slider moved: detector and setting."), code="bad_input")
+    try:
+        values = runner().apply_setting(detector, setting, body.get("value"), run_id=run_id)
+    except LabkitError as exc:
+        if isinstance(exc, Problem):
+            raise
+        message, fix = translate(exc)
+        return json_error(exc.code, message, 400, fix=fix)
+    return jsonify({"settings": values, "value": values[detector][setting]})
+
+
 @bp.post("/api/labs/runs/<int:run_id>/snapshot")
 @allow(STUDENT)
 def api_snapshot(run_id: int) -> Response:
-    """Keep the current camera picture in the portfolio — only when the student asks."""
+    """Keep the current camera picture in the portfolio — only when the student asks, and
+    after the lab's `pictures:` rule covered every face (labkit/projects/pictures.py)."""
     _student, run = _own_run(run_id)
     if run.status != "running":
         raise Problem(N_("This lab run has ended."), fix=N_("Start the lab again."), code="conflict")
@@ -485,12 +513,19 @@ def api_snapshot(run_id: int) -> Response:
     if frame is None:
         raise Problem(N_("The camera has no picture yet."), fix=N_("Wait a moment and try again."),
                       code="busy")
-    ok, buf = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, 85])
-    if not ok:
-        raise Problem(N_("The picture could not be saved."), code="busy")
     n = len([a for a in run.artefacts if a.kind == "sample"]) + 1
-    art = store().artefacts.save(run_id, "sample", _("Photo %(n)s", n=n), buf.tobytes(), ".jpg")
-    return jsonify({"id": art.id, "name": art.name, "bytes": art.bytes})
+    try:
+        art, covered = runner().keep_picture(_("Photo %(n)s", n=n), run_id=run_id,
+                                             image=frame.image)
+    except LabkitError as exc:
+        if isinstance(exc, Problem):
+            raise
+        message, fix = translate(exc)
+        return json_error(exc.code, message, 409, fix=fix)
+    if art is None:
+        raise Problem(N_("This lab run has ended."), fix=N_("Start the lab again."), code="conflict")
+    return jsonify({"id": art.id, "name": art.name, "bytes": art.bytes,
+                    "covered": covered.as_log() if covered else None})
 
 
 def refuse_access(roles: frozenset[str]) -> Any:

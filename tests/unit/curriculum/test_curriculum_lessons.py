@@ -82,6 +82,21 @@ def test_the_high_school_plan_has_a_cross_disciplinary_practice_every_semester()
                        cur.lesson(lesson).cross_disciplinary for lesson in lessons)
 
 
+def test_grades_7_8_take_a_lab_every_two_weeks_in_both_semesters() -> None:
+    cur = load()
+    rep = curriculum.report(cur)
+    g38 = next(g for g in rep["targets"] if g["key"] == "g3_8")
+    rows = {(r["grade"], r["term"]): r for r in g38["rows"]}
+    for grade in (7, 8):
+        for term in ("autumn", "spring"):
+            row = rows[(grade, term)]
+            assert row["hours"] >= 9, (grade, term, row)
+            assert len(row["lessons"]) == 9 and len(set(row["lessons"])) == 9
+            assert all(cur.lesson(lesson).band == "cognition" for lesson in row["lessons"])
+    spring = rows[(7, "spring")]["lessons"]
+    assert {"waste_sorting", "privacy"} <= set(spring)
+
+
 def test_targets_are_met_when_plans_have_enough(curriculum_copy: Path) -> None:
     plan = curriculum_copy / "plans" / "experience.yaml"
     text = plan.read_text(encoding="utf-8")
@@ -272,12 +287,12 @@ def test_id_and_band_are_the_folders(curriculum_copy: Path) -> None:
 def test_bad_plans_are_reported(curriculum_copy: Path) -> None:
     plan = curriculum_copy / "plans" / "cognition.yaml"
     text = plan.read_text(encoding="utf-8")
-    plan.write_text(text.replace("    lessons: []", "    lessons: [{week: 30, lesson: ghost_lab},"
-                                 " {week: 2, lesson: face_led}]", 1), encoding="utf-8")
+    plan.write_text(text.replace("    lessons:\n", "    lessons:\n      - {week: 30, lesson: ghost_lab}"
+                                 "\n      - {week: 2, lesson: face_led}\n", 1), encoding="utf-8")
     errors = load(curriculum_copy).errors
     assert any("week" in e and "plans/cognition.yaml" in e for e in errors), errors
-    plan.write_text(text.replace("    lessons: []", "    lessons: [{week: 2, lesson: ghost_lab},"
-                                 " {week: 3, lesson: face_led}]", 1), encoding="utf-8")
+    plan.write_text(text.replace("    lessons:\n", "    lessons:\n      - {week: 2, lesson: ghost_lab}"
+                                 "\n      - {week: 3, lesson: face_led}\n", 1), encoding="utf-8")
     errors = load(curriculum_copy).errors
     assert any("no (valid) lesson 'ghost_lab'" in e for e in errors)
     assert any("lesson 'face_led' is in band 'experience', not 'cognition'" in e for e in errors)

@@ -1,0 +1,50 @@
+"""The waste-sorting lab: its sorter's figures are held-out ones, and its page shows them.
+
+The demo (tests/labs/test_every_lab_demo.py) proves the LED and servo follow the sorter; this
+file checks what a demo cannot: both measurements come from pictures set aside before any
+training, the test on unseen kinds holds out whole kinds, and the page part is there.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labkit.drivers import waste
+from labkit.learn.sorter import EMPTY, ImageSorter, train_sorter
+
+
+def test_both_tests_are_held_out_and_honest() -> None:
+    (clf, _extractor), report = train_sorter("waste", per_item=6)
+    n_pictures = 6 * len(waste.ITEMS) + 6 * 3
+    assert report["n_train"] + report["n_test"] == n_pictures
+    assert report["measured"] and report["accuracy"] is not None
+    total = sum(sum(row) for row in report["confusion"])
+    hits = sum(report["confusion"][i][i] for i in range(len(report["classes"])))
+    assert total == report["n_test"] and abs(hits / total - report["accuracy"]) < 1e-3
+    unseen = report["unseen"]
+    # whole kinds are held out: a held-out kind has no picture in the training part
+    assert unseen["held_out_items"] and all(k in waste.ITEMS or k.startswith("empty")
+                                            for k in unseen["held_out_items"])
+    # the honest finding the lesson is built on: unseen kinds are far harder
+    assert unseen["accuracy"] < report["accuracy"]
+    assert set(report["classes"]) == set(waste.BINS) | {EMPTY}
+
+
+def test_the_sorter_sorts_new_pictures_of_known_kinds() -> None:
+    from labkit.drivers.scenes import render
+
+    sorter = ImageSorter(examples="waste", per_item=6)
+    try:
+        right = sum(sorter.detect(render("waste", {"item": item, "variant": 90}, 0)).label == b
+                    for item, b in waste.ITEMS.items())
+        assert right >= 10, right
+        assert sorter.detect(render("empty", {}, 0)).label == EMPTY
+        assert sorter.present.value == 0
+    finally:
+        sorter.close()
+
+
+def test_the_lab_page_shows_the_report_card(student_client: Any) -> None:
+    html = student_client.get("/labs/waste_sorting").get_data(as_text=True)
+    assert 'id="part-confusion-sorter"' in html and 'data-topic="vision.sorter"' in html
+    assert "labparts.js" in html
