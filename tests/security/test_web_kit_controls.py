@@ -60,6 +60,7 @@ def test_a_new_term_needs_the_typed_word(app: Any, settings: Any) -> None:
     assert len(store_of(app).roster.classes()) == 2
 
 
+@pytest.mark.slow   # two full classes (80 students, their runs) written first, to time the reset
 def test_a_new_term_removes_the_terms_work_and_keeps_the_kit(app: Any, settings: Any) -> None:
     _fill_term(app, settings)
     store = store_of(app)

@@ -5,10 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from labkit.store import Store
 from tests.security.web_helpers import PIN
 
 LAB = "face_led"
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]   # a real chromium, like tests/web's others
 
 
 def test_lesson_to_live_progress_wall(inproc_server: Any, page: Any) -> None:
