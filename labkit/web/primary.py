@@ -14,6 +14,7 @@ from flask import Blueprint
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
+from labkit.store import N_, Problem
 from labkit.web import pinyin
 
 bp = Blueprint("primary", __name__)
@@ -26,6 +27,36 @@ def star_sentences() -> list[str]:
     rubric's own levels keep their adult wording for the teacher."""
     return [_("I did it with help."), _("I did it by myself."),
             _("I did it and I can explain it.")]
+
+
+# The reflection faces, in the order shown: id → the emoji kept in the answer text (the page
+# draws its own pictures from static/img/primary.svg, so no emoji font is needed to choose).
+FACES = {"happy": "😄", "surprised": "😮", "curious": "🤔", "confused": "😕", "sad": "😢"}
+DRAWING_MAX_SIDE = 1200          # px; the page's canvas is 480 × 320
+DRAWING_MAX_BYTES = 2 * 1024 * 1024
+
+
+def face_names() -> dict[str, str]:
+    """What each face means, in words a child reads (and hears)."""
+    return {"happy": _("happy"), "surprised": _("surprised"), "curious": _("curious"),
+            "confused": _("not sure"), "sad": _("sad")}
+
+
+COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black")
+
+
+def colour_names() -> dict[str, str]:
+    return {"red": _("red"), "orange": _("orange"), "yellow": _("yellow"), "green": _("green"),
+            "blue": _("blue"), "purple": _("purple"), "pink": _("pink"), "brown": _("brown"),
+            "black": _("black")}
+
+
+def star_view(level: int, max_level: int) -> dict[str, Any]:
+    """A self-assessment level as the child saw it: "★★☆" and its sentence."""
+    sentences = star_sentences()
+    level = max(0, min(int(level), max_level))
+    return {"stars": "★" * level + "☆" * (max_level - level),
+            "child": sentences[level - 1] if 1 <= level <= len(sentences) else ""}
 
 
 def uses_stars(lesson: Any) -> bool:
@@ -52,5 +83,56 @@ def duration_text(seconds: float | None) -> str:
 @bp.app_context_processor
 def _primary_context() -> dict[str, Any]:
     return {"pinyin_ruby": pinyin.ruby, "wants_pinyin": pinyin.wants_pinyin,
-            "star_sentences": star_sentences, "uses_stars": uses_stars,
+            "star_sentences": star_sentences, "uses_stars": uses_stars, "star_view": star_view,
+            "colour_names": colour_names,
+            "reflection_faces": lambda: [(f, FACES[f], face_names()[f]) for f in FACES],
             "duration_text": duration_text}
+
+
+# ---- the reflection: a face, a drawing, or words -----------------------------------------
+def _drawing_png(value: object) -> bytes:
+    """The child's drawing as a clean PNG: the canvas's data URL, decoded, checked to be a
+    PNG of a sensible size and written again by Pillow (nothing else in the file survives)."""
+    import base64
+    import binascii
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    prefix = "data:image/png;base64,"
+    bad = Problem(N_("The drawing could not be read. Draw it again and save."), code="bad_input")
+    if not isinstance(value, str) or not value.startswith(prefix) or \
+            len(value) > DRAWING_MAX_BYTES * 4 // 3 + len(prefix) + 4:
+        raise bad
+    try:
+        raw = base64.b64decode(value[len(prefix):], validate=True)
+        with Image.open(io.BytesIO(raw)) as image:
+            if image.format != "PNG" or max(image.size) > DRAWING_MAX_SIDE:
+                raise bad
+            image.load()
+            out = io.BytesIO()
+            image.convert("RGBA").save(out, "PNG", optimize=True)
+    except (binascii.Error, ValueError, OSError, UnidentifiedImageError,
+            Image.DecompressionBombError):
+        raise bad from None
+    return out.getvalue()
+
+
+def reflection_from(body: dict[str, Any]) -> tuple[str, bytes | None]:
+    """The reflection a child saved: the answer text (the face's emoji and word first, then
+    any words typed) and the drawing's PNG, if they drew. At least one of the three."""
+    face = body.get("face") or ""
+    if face and face not in FACES:
+        raise Problem(N_("That face is not one of the faces on the page."), code="bad_input")
+    typed = str(body.get("answer") or "").strip()
+    drawing = _drawing_png(body["drawing"]) if body.get("drawing") else None
+    parts = []
+    if face:
+        parts.append(f"{FACES[face]} {face_names()[face]}")
+    if typed:
+        parts.append(typed)
+    if not parts and drawing is not None:
+        parts.append(_("I drew my answer."))
+    if not parts:
+        raise Problem(N_("Pick a face, draw, or write a few words."), code="bad_input")
+    return " · ".join(parts), drawing

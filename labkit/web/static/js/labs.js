@@ -121,22 +121,28 @@
     } catch (err) { Labkit.showError(err); }
   });
 
+  // errors appear next to what caused them (LabkitPrimary.fieldError), not only in a banner
+  const P = window.LabkitPrimary;
   $("lab-save").addEventListener("click", async () => {
     if (runId === null) return;
-    const answer = $("reflection-answer").value.trim();
-    if (!answer) { Labkit.showError({ message: T.need_answer }); return; }
+    P.clearErrors(finishEl);
+    const reply = P.reflection();
+    let first = null;
+    if (!reply.face && !reply.answer && !reply.drawing) first = P.fieldError($("reflection"), T.need_answer);
     const levels = {};
-    let missing = false;
     document.querySelectorAll(".self-criterion").forEach((fs) => {
       const chosen = fs.querySelector("input:checked");
       if (chosen) levels[fs.dataset.criterion] = Number(chosen.value);
-      else missing = true;
+      else {
+        const box = P.fieldError(fs, T.need_levels);
+        first = first || box;
+      }
     });
-    if (missing) { Labkit.showError({ message: T.need_levels }); return; }
+    if (first) { first.scrollIntoView({ behavior: "smooth", block: "center" }); return; }
     try {
-      const res = await Labkit.post("/api/labs/runs/" + runId + "/finish", { answer, self: levels });
+      const res = await Labkit.post("/api/labs/runs/" + runId + "/finish", { ...reply, self: levels });
       window.location.href = res.portfolio;
-    } catch (err) { Labkit.showError(err); }
+    } catch (err) { P.fieldError($("lab-save"), err.message); }
   });
 
   // live progress; events that come before the start answer are kept and replayed

@@ -58,5 +58,72 @@
     (root || document).querySelectorAll("[aria-invalid]").forEach((el) => el.removeAttribute("aria-invalid"));
   }
 
-  window.LabkitPrimary = { setPinyin, fieldError, clearErrors };
+  // ---- drawing canvas ----------------------------------------------------------------------
+  /* Strokes stay in the page; the PNG leaves it only with the reflection, when the child
+     presses save. */
+  const canvas = document.getElementById("reflection-canvas");
+  let drawn = false;
+  if (canvas) {
+    const ctx = canvas.getContext("2d");
+    const COLOURS = { black: "#1d2433", red: "#e53935", blue: "#1e66f5", green: "#2e9d4a",
+                      orange: "#f08c00" };
+    let colour = COLOURS.black;
+    let last = null;
+    const blank = () => {
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      drawn = false;
+      canvas.dataset.drawn = "false";
+    };
+    blank();
+    const at = (ev) => {
+      const r = canvas.getBoundingClientRect();
+      return [(ev.clientX - r.left) * canvas.width / r.width, (ev.clientY - r.top) * canvas.height / r.height];
+    };
+    canvas.addEventListener("pointerdown", (ev) => {
+      last = at(ev);
+      canvas.setPointerCapture(ev.pointerId);
+      ctx.fillStyle = colour;
+      ctx.beginPath(); ctx.arc(last[0], last[1], 3, 0, 2 * Math.PI); ctx.fill();
+      drawn = true; canvas.dataset.drawn = "true";
+      clearErrors(document.getElementById("reflection"));
+      ev.preventDefault();
+    });
+    canvas.addEventListener("pointermove", (ev) => {
+      if (!last) return;
+      const p = at(ev);
+      ctx.strokeStyle = colour; ctx.lineWidth = 6; ctx.lineCap = "round"; ctx.lineJoin = "round";
+      ctx.beginPath(); ctx.moveTo(last[0], last[1]); ctx.lineTo(p[0], p[1]); ctx.stroke();
+      last = p;
+    });
+    const up = () => { last = null; };
+    canvas.addEventListener("pointerup", up);
+    canvas.addEventListener("pointercancel", up);
+    document.querySelectorAll(".draw-colour").forEach((btn) => btn.addEventListener("click", () => {
+      colour = COLOURS[btn.dataset.colour] || COLOURS.black;
+      document.querySelectorAll(".draw-colour").forEach((b) => b.setAttribute("aria-pressed", b === btn ? "true" : "false"));
+    }));
+    const clear = document.getElementById("draw-clear");
+    if (clear) clear.addEventListener("click", blank);
+  }
+
+  /* What the child answered: {face, answer, drawing} (drawing: a PNG data URL, or null). */
+  function reflection() {
+    const face = document.querySelector("input[name=reflection-face]:checked");
+    const text = document.getElementById("reflection-answer");
+    return { face: face ? face.value : "", answer: text ? text.value.trim() : "",
+             drawing: canvas && drawn ? canvas.toDataURL("image/png") : null };
+  }
+
+  // choosing an answer clears the error it was about
+  document.addEventListener("change", (ev) => {
+    const group = ev.target.closest && ev.target.closest("fieldset, .field-group");
+    if (group) clearErrors(group);
+  });
+  document.addEventListener("input", (ev) => {
+    const group = ev.target.closest && ev.target.closest(".field-group");
+    if (group) clearErrors(group);
+  });
+
+  window.LabkitPrimary = { setPinyin, fieldError, clearErrors, reflection };
 })();
