@@ -166,3 +166,14 @@ MIGRATIONS.append(
             PRIMARY KEY (student_id, lesson_id)
         )""",
     ])
+
+MIGRATIONS.append(
+    # a picture and a colour per child, from fixed sets, chosen by the teacher (store/looks.py);
+    # the pick-your-name screen lists a class in the teacher's order (学号, else import order)
+    [
+        """CREATE TABLE student_looks (
+            student_id  INTEGER PRIMARY KEY REFERENCES students(id) ON DELETE CASCADE,
+            picture     TEXT NOT NULL DEFAULT '',
+            colour      TEXT NOT NULL DEFAULT ''
+        )""",
+    ])

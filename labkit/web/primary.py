@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, flash, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
+from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit.store import N_, Problem
+from labkit.store.looks import COLOURS, PICTURES
 from labkit.web import pinyin
+from labkit.web.access import TEACHER, allow
 
 bp = Blueprint("primary", __name__)
 
@@ -40,9 +43,6 @@ def face_names() -> dict[str, str]:
     """What each face means, in words a child reads (and hears)."""
     return {"happy": _("happy"), "surprised": _("surprised"), "curious": _("curious"),
             "confused": _("not sure"), "sad": _("sad")}
-
-
-COLOURS = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black")
 
 
 def colour_names() -> dict[str, str]:
@@ -86,7 +86,8 @@ def _primary_context() -> dict[str, Any]:
             "star_sentences": star_sentences, "uses_stars": uses_stars, "star_view": star_view,
             "colour_names": colour_names,
             "reflection_faces": lambda: [(f, FACES[f], face_names()[f]) for f in FACES],
-            "duration_text": duration_text}
+            "duration_text": duration_text, "look_names": look_names,
+            "look_pictures": PICTURES, "look_colours": COLOURS, "class_looks": class_looks}
 
 
 # ---- the reflection: a face, a drawing, or words -----------------------------------------
@@ -136,3 +137,32 @@ def reflection_from(body: dict[str, Any]) -> tuple[str, bytes | None]:
     if not parts:
         raise Problem(N_("Pick a face, draw, or write a few words."), code="bad_input")
     return " · ".join(parts), drawing
+
+
+# ---- a picture and colour per child on the roster ----------------------------------------
+def look_names() -> dict[str, str]:
+    """The roster pictures' names in the page's language."""
+    return {"bear": _("bear"), "rabbit": _("rabbit"), "bird": _("bird"), "boat": _("boat"),
+            "rocket": _("rocket"), "leaf": _("leaf"), "ball": _("ball"), "house": _("house"),
+            "kite": _("kite")}
+
+
+def class_looks(class_id: int) -> dict[int, Any]:
+    from labkit.web.labs import store
+
+    return store().looks.of_class(class_id)
+
+
+@bp.post("/teacher/classes/<int:class_id>/students/<int:student_id>/look")
+@allow(TEACHER)
+def set_look(class_id: int, student_id: int) -> WerkzeugResponse:
+    """The teacher gives a child a picture and a colour (or none) for the name screen."""
+    from labkit.web.labs import store
+    from labkit.web.teacher import _back_to_roster
+
+    student = store().roster.student(class_id, student_id)   # another class → 404
+    with _back_to_roster(class_id) as back:
+        store().looks.set(student.id, picture=request.form.get("picture", ""),
+                          colour=request.form.get("colour", ""))
+        flash(_("Picture and colour of %(name)s saved.", name=student.name), "ok")
+    return back
