@@ -86,6 +86,7 @@
 
   async function start(takeover, path) {
     $("page-error").hidden = true;
+    if (window.LabkitPrimary) LabkitPrimary.clearErrors(document.querySelector(".lab-controls"));
     setStatus(T.starting);
     const button = path === "demo" ? demoBtn : startBtn;
     if (button) button.disabled = true;
@@ -95,6 +96,7 @@
     } catch (err) {
       if (err.code === "busy") showBusy(err, () => start(true, path));
       else if (err.code === "need_student") window.location.href = "/student?next=" + encodeURIComponent(location.pathname);
+      else if (button && window.LabkitPrimary) LabkitPrimary.fieldError(button, err.message);
       else Labkit.showError(err);
       setStatus("");
     } finally {
