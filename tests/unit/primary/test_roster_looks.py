@@ -84,3 +84,21 @@ def test_a_look_needs_the_teacher(csrf_client: Any, runtime: Any) -> None:
                          data={"picture": "kite"})
     assert r.status_code in (302, 401, 403)
     assert store.looks.get(kid.id) == Look()
+
+
+def test_grading_screen_shows_the_childs_stars(teacher_client: Any, runtime: Any) -> None:
+    store = Store.for_runtime(runtime)
+    cls = store.roster.add_class("三班")
+    kid = store.roster.add_student(cls.id, "王芳")
+    run_id = store.runs.start(kid.id, lesson_id="face_led", project_id="face_led", steps_total=3)
+    store.runs.finish(run_id, question="?", answer="😄 开心",
+                      self_scores={"observe": (2, 3), "rule": (3, 3), "care": (1, 3)})
+    html = teacher_client.get(f"/teacher/classes/{cls.id}/grading?lab=face_led") \
+        .get_data(as_text=True)
+    given = dict(re.findall(rf'id="self-{kid.id}-(\w+)"[^>]*>([★☆]+)</span>', html))
+    assert given == {"observe": "★★☆", "rule": "★★★", "care": "★☆☆"}
+    assert 'title="我自己做到了。"' in html
+    # the teacher's own level choices keep the rubric's adult wording
+    assert "能先猜小灯会怎样变" in html
+    page = teacher_client.get(f"/portfolio/classes/{cls.id}/students/{kid.id}").get_data(as_text=True)
+    assert "★★☆" in page and "我自己做到了。" in page and "用了" in page
