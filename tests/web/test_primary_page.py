@@ -46,6 +46,7 @@ def test_pinyin_toggle_is_remembered(kit: LiveServer, page: Any) -> None:
     assert not _rt_shown(page)                       # this browser remembers
     page.click("#pinyin-toggle")
     assert _rt_shown(page)
+    assert page.watch.page_errors == [] and page.watch.external == []
 
 
 def test_reflection_by_drawing_with_stars_and_errors_by_the_controls(kit: LiveServer,
@@ -92,3 +93,19 @@ def test_reflection_by_drawing_with_stars_and_errors_by_the_controls(kit: LiveSe
     assert "用了" in run.locator(".run-duration").inner_text()
     natural = run.locator("img").evaluate("img => img.complete && img.naturalWidth")
     assert natural == 480
+    assert page.watch.page_errors == [] and page.watch.console_errors == []
+    assert page.watch.external == []
+
+
+def test_a_start_that_fails_says_so_by_the_start_button(server_factory: Any, page: Any) -> None:
+    kit = server_factory()                          # no models on this kit: the face lab cannot start
+    pick_a_name(page, kit.url, data_dir=kit.data_dir)
+    page.goto(kit.url + "/labs/face_led")
+    page.click("#lab-start")
+    page.wait_for_selector("#lab-start-error:not([hidden])", timeout=20000)
+    assert page.inner_text("#lab-start-error").strip()
+    assert page.get_attribute("#lab-start", "aria-describedby") == "lab-start-error"
+    start = page.locator("#lab-start").bounding_box()
+    error = page.locator("#lab-start-error").bounding_box()
+    assert abs(error["y"] - (start["y"] + start["height"])) < 120   # right under the button
+    assert page.watch.page_errors == [] and page.watch.external == []
