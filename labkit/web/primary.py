@@ -22,6 +22,9 @@ from labkit.web.access import TEACHER, allow
 
 bp = Blueprint("primary", __name__)
 
+# the device symbols of static/icons/kit.svg (see docs/page-parts.md, _bench.html)
+KIT_ICONS = frozenset(("led", "rgb", "buzzer", "servo", "button", "motion", "distance", "light",
+                       "soil", "temperature", "fan", "pump", "speaker", "microphone"))
 STARS = 3   # the self-assessment of a primary lab: 1–3 stars per question
 
 
@@ -87,7 +90,8 @@ def _primary_context() -> dict[str, Any]:
             "colour_names": colour_names,
             "reflection_faces": lambda: [(f, FACES[f], face_names()[f]) for f in FACES],
             "duration_text": duration_text, "look_names": look_names,
-            "look_pictures": PICTURES, "look_colours": COLOURS, "class_looks": class_looks}
+            "kit_icon_names": KIT_ICONS, "look_pictures": PICTURES, "look_colours": COLOURS,
+            "class_looks": class_looks}
 
 
 # ---- the reflection: a face, a drawing, or words -----------------------------------------

@@ -43,3 +43,12 @@ def test_no_pinyin_for_older_labs_or_english(teacher_client) -> None:
     teacher_client.get("/lang/en")
     html = teacher_client.get("/labs/face_led").get_data(as_text=True)
     assert "<ruby>" not in html and 'id="pinyin-toggle"' not in html
+
+
+def test_lab_picker_shows_device_pictures_and_pinyin_for_primary_labs(client) -> None:
+    html = client.get("/").get_data(as_text=True)
+    card = re.search(r'<a class="lab-card" id="lab-face_led".*?</a>', html, re.S).group(0)
+    assert "icons/kit.svg#led" in card and "<rt>kàn</rt>" in card
+    older = re.search(r'<a class="lab-card" id="lab-gesture_remote".*?</a>', html, re.S).group(0)
+    assert "lab-pictures" not in older and "<ruby>" not in older
+    assert "js/primary.js" in html

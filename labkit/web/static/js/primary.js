@@ -16,6 +16,8 @@
     try { return window.localStorage.getItem(PINYIN_KEY) !== "off"; } catch (e) { return true; }
   }
   const toggle = document.getElementById("pinyin-toggle");
+  // pages without the toggle (the lab picker) follow the choice made on a lab page
+  if (!toggle && document.querySelector("ruby")) setPinyin(storedPinyin());
   if (toggle) {
     setPinyin(storedPinyin());
     toggle.addEventListener("click", () => {
