@@ -453,7 +453,7 @@ def api_finish(run_id: int) -> Response:
                       code="bad_input", criterion=sorted(unknown)[0])
     from labkit.web.primary import reflection_from
 
-    answer, drawing = reflection_from(body)
+    answer, drawing = reflection_from(body, young=lesson.band == "experience")
     if run.status == "finished":
         raise Problem(N_("This lab run is already finished."),
                       fix=N_("Start the lab again to do another run."), code="conflict")

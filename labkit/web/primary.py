@@ -123,9 +123,14 @@ def _drawing_png(value: object) -> bytes:
     return out.getvalue()
 
 
-def reflection_from(body: dict[str, Any]) -> tuple[str, bytes | None]:
+def reflection_from(body: dict[str, Any], *, young: bool = True) -> tuple[str, bytes | None]:
     """The reflection a child saved: the answer text (the face's emoji and word first, then
-    any words typed) and the drawing's PNG, if they drew. At least one of the three."""
+    any words typed) and the drawing's PNG, if they drew. At least one of the three. Older
+    students (`young=False`: labs outside the primary band) answer in words."""
+    if not young:
+        if body.get("face") or body.get("drawing"):
+            raise Problem(N_("Answer this lab's question in words."), code="bad_input")
+        return str(body.get("answer") or ""), None   # the store refuses an empty answer
     face = body.get("face") or ""
     if face and face not in FACES:
         raise Problem(N_("That face is not one of the faces on the page."), code="bad_input")

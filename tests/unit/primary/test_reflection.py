@@ -119,3 +119,17 @@ def test_durations_in_words(app: Any) -> None:
             assert duration_text(60) == "took 1 minute"
             assert duration_text(1) == "took 1 second"
             assert duration_text(7200) == "took 2 hours"
+
+
+def test_older_students_answer_in_words(app: Any, teacher_client: Any) -> None:
+    from labkit.store import Problem
+    from labkit.web.primary import reflection_from
+
+    html = teacher_client.get("/labs/gesture_remote").get_data(as_text=True)
+    assert 'class="face-input"' not in html and 'id="reflection-canvas"' not in html
+    assert 'id="reflection-answer"' in html and 'class="star-choice"' not in html
+    with app.test_request_context():
+        assert reflection_from({"answer": " 手势 "}, young=False) == (" 手势 ", None)
+        for body in ({"face": "happy", "answer": "x"}, {"drawing": _png()}):
+            with pytest.raises(Problem):
+                reflection_from(body, young=False)
