@@ -98,8 +98,12 @@ def merged(locale: str) -> dict[str, str]:
     for po in po_files(locale):
         with po.open("rb") as f:
             for msg in read_po(f):
-                if isinstance(msg.id, str) and msg.id and not out.get(msg.id):
-                    out[msg.id] = msg.string if isinstance(msg.string, str) else msg.string[0]
+                # a plural message (ngettext) has a tuple id: both forms are "translated"
+                ids = msg.id if isinstance(msg.id, tuple) else (msg.id,)
+                text = msg.string if isinstance(msg.string, str) else (msg.string or ("",))[0]
+                for mid in ids:
+                    if isinstance(mid, str) and mid and not out.get(mid):
+                        out[mid] = text
     return out
 
 

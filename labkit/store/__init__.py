@@ -20,6 +20,7 @@ from labkit.store.files import Artefacts
 from labkit.store.grading import Grading
 from labkit.store.pin import PinAttempts, PinRecovery, TeacherPin
 from labkit.store.identity import KitIdentity
+from labkit.store.looks import Looks
 from labkit.store.problems import N_, Problem, RosterImportError
 from labkit.store.roster import Roster, SchoolClass, Student
 from labkit.store.runs import Artefact, Run, Runs, Score, StepResult
@@ -50,6 +51,7 @@ class Store:
         self.sign_in = SignIn(self.db, self.pin_attempts)
         self.identity = KitIdentity(self.db)
         self.classroom = Classroom(self.db)
+        self.looks = Looks(self.db)
         self._before_close: list[Any] = []
         self._closed = False
 

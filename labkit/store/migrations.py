@@ -198,4 +198,12 @@ MIGRATIONS.append(
         "WHERE ended_at IS NULL",
         "CREATE INDEX class_sessions_by_start ON class_sessions(started_at)",
         *_uuid_column("class_sessions"),
+    # a picture and a colour per child, from fixed sets, chosen by the teacher (store/looks.py);
+    # the pick-your-name screen lists a class in the teacher's order (学号, else import order)
+    [
+        """CREATE TABLE student_looks (
+            student_id  INTEGER PRIMARY KEY REFERENCES students(id) ON DELETE CASCADE,
+            picture     TEXT NOT NULL DEFAULT '',
+            colour      TEXT NOT NULL DEFAULT ''
+        )""",
     ])

@@ -55,9 +55,10 @@ class RosterLine:
     student_no: str = ""
 
 
-# Students listed by 学号 (shorter numbers first, so "9" comes before "10"), students without
-# one after them by name.
-STUDENT_ORDER = ("ORDER BY student_no = '', length(student_no), student_no, name_key")
+# Students listed in the teacher's order: by 学号 (shorter numbers first, so "9" comes before
+# "10"), students without one after them in the order they were imported or added — never by
+# code point, which scatters a class list a child knows.
+STUDENT_ORDER = ("ORDER BY student_no = '', length(student_no), student_no, id")
 
 
 def _decode(data: bytes) -> str:

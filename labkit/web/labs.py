@@ -465,8 +465,16 @@ def api_finish(run_id: int) -> Response:
     if unknown:
         raise Problem(N_("The self-assessment has an unknown question (%(criterion)s)."),
                       code="bad_input", criterion=sorted(unknown)[0])
+    from labkit.web.primary import reflection_from
+
+    answer, drawing = reflection_from(body, young=lesson.band == "experience")
+    if run.status == "finished":
+        raise Problem(N_("This lab run is already finished."),
+                      fix=N_("Start the lab again to do another run."), code="conflict")
+    if drawing is not None:   # kept only now, when the child pressed save
+        store().artefacts.save(run_id, "sample", _("My drawing"), drawing, ".png")
     store().runs.finish(run_id, question=tr(lesson.data["reflection"]["question"]),
-                        answer=str(body.get("answer") or ""), self_scores=scores)
+                        answer=answer, self_scores=scores)
     runner().stop("finished", run_id=run_id)
     url = url_for("portfolio.student_view", class_id=student.class_id, student_id=student.id,
                   _anchor=f"run-{run_id}")

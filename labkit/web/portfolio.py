@@ -30,6 +30,7 @@ from labkit.curriculum import Lesson
 from labkit.store import N_, Problem, Run, SchoolClass, Student
 from labkit.web import auth
 from labkit.web.labs import current_student, curriculum, is_teacher, lang, store, tr
+from labkit.web.primary import duration_text, star_view, uses_stars
 from labkit.web.access import ANONYMOUS, STUDENT, TEACHER, allow
 
 bp = Blueprint("portfolio", __name__, url_prefix="/portfolio")
@@ -93,6 +94,9 @@ def run_view(run: Run) -> dict[str, Any]:
     steps = [{"id": sid, "text": step_text.get(sid, sid), "at": when(passed_at.get(sid))}
              for sid in step_order]
     self_scores, teacher_scores = scores("self"), scores("teacher")
+    if lesson is not None and uses_stars(lesson):
+        for score in self_scores:   # the child's own stars and sentence, as they chose them
+            score.update(star_view(score["level"], score["max"]))
     order = [c["id"] for c in criteria]
     ids = sorted({s["criterion"] for s in self_scores + teacher_scores},
                  key=lambda c: (order.index(c) if c in order else len(order), c))
@@ -108,7 +112,8 @@ def run_view(run: Run) -> dict[str, Any]:
         "status": run.status, "status_text": status_text.get(run.status, run.status),
         "steps_passed": run.steps_passed, "steps_total": run.steps_total,
         "steps": steps,
-        "minutes": minutes(run.seconds), "self": self_scores, "teacher": teacher_scores,
+        "minutes": minutes(run.seconds), "duration": duration_text(run.seconds),
+        "self": self_scores, "teacher": teacher_scores,
         "rubric": rubric,
         "criteria": criteria, "question": run.reflection_question, "reflection": run.reflection,
         "artefacts": run.artefacts,

@@ -41,7 +41,7 @@ def upload(client: Any, url: str, data: bytes, **form: str) -> Any:
 
 def test_page_renders_in_chinese_with_live_state(client: Any) -> None:
     html = client.get("/audio").get_data(as_text=True)
-    assert "声音与语音" in html and "教实验箱听指令词" in html and "英语语音指令" in html
+    assert "声音与语音" in html and "教 AI 小盒子听指令词" in html and "英语语音指令" in html
     assert 'id="mic-missing"' not in html
     state = client.get("/api/audio/state").get_json()
     assert state["microphone"]["connected"] and state["microphone"]["message"] is None

@@ -16,7 +16,7 @@ def test_home_page_loads_clean_and_offline(live_server, page):
     page.wait_for_selector("#device-led")
     page.wait_for_function(
         "document.getElementById('camera-view').naturalWidth > 0", timeout=10000)
-    assert page.locator("h1").inner_text() == "欢迎使用 AI 实验套件"
+    assert page.locator("h1").inner_text() == "欢迎使用 AI 小盒子"
     assert "按住按钮" in page.locator("#idle-demo-hint").inner_text()
     cards = page.locator(".device").evaluate_all("els => els.map(e => e.dataset.device)")
     assert {"led", "rgb", "buzzer", "servo", "button", "motion", "distance", "light",

@@ -71,7 +71,7 @@ def wait_trained(client: Any, pid: str, timeout: float = 60) -> dict[str, Any]:
 
 def test_pages_render_in_chinese(client: Any, student_client: Any) -> None:
     html = client.get("/learn").get_data(as_text=True)
-    assert "教会实验箱" in html and "新建项目" in html
+    assert "教会 AI 小盒子" in html and "新建项目" in html
     pid = create(student_client).get_json()["id"]
     html = student_client.get(f"/learn/{pid}").get_data(as_text=True)
     assert "按住录制" in html and "混淆矩阵" in html and 'data-class-name="猫"' in html

@@ -405,7 +405,7 @@ def test_read_aloud_failure_is_shown_on_the_page(panels_server: Any, page: Any) 
     page.evaluate("document.querySelector('#speak-two').dataset.speak = 'x'.repeat(600)")
     page.click("#speak-two")
     page.wait_for_selector("#page-error:not([hidden])", timeout=10000)
-    assert "套件没能读出来" in page.locator("#page-error").inner_text()
+    assert "AI 小盒子没能读出来" in page.locator("#page-error").inner_text()
     assert "500" in page.locator("#page-error").inner_text()       # espeak's limit, said plainly
 
 

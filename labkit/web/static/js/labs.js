@@ -86,6 +86,7 @@
 
   async function start(takeover, path) {
     $("page-error").hidden = true;
+    if (window.LabkitPrimary) LabkitPrimary.clearErrors(document.querySelector(".lab-controls"));
     setStatus(T.starting);
     const button = path === "demo" ? demoBtn : startBtn;
     if (button) button.disabled = true;
@@ -95,6 +96,7 @@
     } catch (err) {
       if (err.code === "busy") showBusy(err, () => start(true, path));
       else if (err.code === "need_student") window.location.href = "/student?next=" + encodeURIComponent(location.pathname);
+      else if (button && window.LabkitPrimary) LabkitPrimary.fieldError(button, err.message);
       else Labkit.showError(err);
       setStatus("");
     } finally {
@@ -121,22 +123,28 @@
     } catch (err) { Labkit.showError(err); }
   });
 
+  // errors appear next to what caused them (LabkitPrimary.fieldError), not only in a banner
+  const P = window.LabkitPrimary;
   $("lab-save").addEventListener("click", async () => {
     if (runId === null) return;
-    const answer = $("reflection-answer").value.trim();
-    if (!answer) { Labkit.showError({ message: T.need_answer }); return; }
+    P.clearErrors(finishEl);
+    const reply = P.reflection();
+    let first = null;
+    if (!reply.face && !reply.answer && !reply.drawing) first = P.fieldError($("reflection"), T.need_answer);
     const levels = {};
-    let missing = false;
     document.querySelectorAll(".self-criterion").forEach((fs) => {
       const chosen = fs.querySelector("input:checked");
       if (chosen) levels[fs.dataset.criterion] = Number(chosen.value);
-      else missing = true;
+      else {
+        const box = P.fieldError(fs, T.need_levels);
+        first = first || box;
+      }
     });
-    if (missing) { Labkit.showError({ message: T.need_levels }); return; }
+    if (first) { first.scrollIntoView({ behavior: "smooth", block: "center" }); return; }
     try {
-      const res = await Labkit.post("/api/labs/runs/" + runId + "/finish", { answer, self: levels });
+      const res = await Labkit.post("/api/labs/runs/" + runId + "/finish", { ...reply, self: levels });
       window.location.href = res.portfolio;
-    } catch (err) { Labkit.showError(err); }
+    } catch (err) { P.fieldError($("lab-save"), err.message); }
   });
 
   // live progress; events that come before the start answer are kept and replayed
