@@ -198,6 +198,9 @@ MIGRATIONS.append(
         "WHERE ended_at IS NULL",
         "CREATE INDEX class_sessions_by_start ON class_sessions(started_at)",
         *_uuid_column("class_sessions"),
+    ])
+
+MIGRATIONS.append(
     # a picture and a colour per child, from fixed sets, chosen by the teacher (store/looks.py);
     # the pick-your-name screen lists a class in the teacher's order (学号, else import order)
     [
