@@ -121,6 +121,32 @@ class KitRuntime:
 
         return self.service("model_store", make)
 
+    @property
+    def kit_link(self) -> Any:
+        """The kit's side of student programs' hardware (labkit/sandbox/link.py): pins under
+        the lease, frames from this runtime's camera, speech from its speaker."""
+        def make() -> Any:
+            from labkit.i18n import translations
+            from labkit.sandbox.link import KitLink
+
+            gettext = translations(self.settings.lang).gettext
+            return KitLink(self.factory, self.pins, camera=self.camera, speaker=self.speaker,
+                           render=lambda message: message.render(gettext),
+                           on_release=self.start_idle_demo)
+
+        return self.service("kit_link", make)
+
+    @property
+    def sandbox(self) -> Any:
+        """Starts student programs in a child process (one at a time on a kit); the data dir
+        is out of their sight."""
+        def make() -> Any:
+            from labkit.sandbox.runner import Sandbox
+
+            return Sandbox(self.kit_link, hide=[self.settings.data_dir])
+
+        return self.service("sandbox", make)
+
     def service(self, name: str, factory: Any) -> Any:
         """A lazily created shared service (a detector, a model cache) kept for the process."""
         with self._lock:

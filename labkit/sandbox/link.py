@@ -62,18 +62,21 @@ class KitLink:
     camera    the kit's Camera (or None)
     speaker   something with `say(text, lang)` (or None)
     render    turns a Message into text in the kit's language
-    on_lease  called when a program takes the pins (the runtime stops its idle demo)
+    on_lease  called when a program has taken the pins
+    on_release called when a program has handed them back (the runtime's idle demo resumes)
     """
 
     def __init__(self, factory: Any, pins: Any, *, camera: Any = None, speaker: Any = None,
                  render: Callable[[Message], str] = str, revision: str | None = None,
-                 on_lease: Callable[[], Any] | None = None) -> None:
+                 on_lease: Callable[[], Any] | None = None,
+                 on_release: Callable[[], Any] | None = None) -> None:
         self.factory = factory
         self.pins = pins
         self.camera = camera
         self.speaker = speaker
         self.render = render
         self.on_lease = on_lease
+        self.on_release = on_release
         self.revision = revision or _revision_of(factory)
         self._listener: socket.socket | None = None
         self._sessions: set[LinkSession] = set()
@@ -369,8 +372,13 @@ class LinkSession:
         self._closed.set()
         for number in list(self._saved):
             self._restore(number)
-        if self.lease is not None:
+        if self.lease is not None and self.lease.active:
             self.lease.release()
+            if self.link.on_release is not None:
+                try:
+                    self.link.on_release()
+                except Exception:
+                    log.exception("after a program: handing the pins back failed")
         try:
             self.sock.close()
         except OSError:

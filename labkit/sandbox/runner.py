@@ -306,6 +306,9 @@ class Sandbox:
         with self._lock:
             self.running.pop(run.id, None)
 
+    def close(self) -> None:
+        self.stop_all()
+
     def stop_all(self) -> None:
         with self._lock:
             runs = list(self.running.values())
