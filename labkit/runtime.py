@@ -131,10 +131,31 @@ class KitRuntime:
 
             gettext = translations(self.settings.lang).gettext
             return KitLink(self.factory, self.pins, camera=self.camera, speaker=self.speaker,
+                           faces=self._faces_now,
                            render=lambda message: message.render(gettext),
                            on_release=self.start_idle_demo)
 
         return self.service("kit_link", make)
+
+    def _faces_now(self) -> list[dict[str, Any]]:
+        """Faces in the camera's newest frame, for a student program (`labkit.program`)."""
+        from labkit.sandbox.link import Refusal
+        from labkit.errors import lazy_gettext as _
+
+        frame = self.camera.wait_for_frame(0, timeout=5.0)
+        store = self.model_store
+        if frame is None or store is None:
+            raise Refusal("no_detector", _("The kit cannot look for faces: no camera picture "
+                                           "or no face model (labkit models fetch)."))
+
+        def make() -> Any:
+            from labkit.vision import FaceDetector
+
+            return FaceDetector(None, store=store)
+
+        result = self.service("program_faces", make).detect(frame)
+        return [{"box": [round(f.box.x), round(f.box.y), round(f.box.w), round(f.box.h)],
+                 "score": round(float(f.score), 3)} for f in result.faces]
 
     @property
     def sandbox(self) -> Any:

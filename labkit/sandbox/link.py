@@ -61,12 +61,14 @@ class KitLink:
     pins      the kit's lease book
     camera    the kit's Camera (or None)
     speaker   something with `say(text, lang)` (or None)
+    faces     a callable: the faces in the camera's newest frame, as dicts (or None)
     render    turns a Message into text in the kit's language
     on_lease  called when a program has taken the pins
     on_release called when a program has handed them back (the runtime's idle demo resumes)
     """
 
     def __init__(self, factory: Any, pins: Any, *, camera: Any = None, speaker: Any = None,
+                 faces: Callable[[], list[dict[str, Any]]] | None = None,
                  render: Callable[[Message], str] = str, revision: str | None = None,
                  on_lease: Callable[[], Any] | None = None,
                  on_release: Callable[[], Any] | None = None) -> None:
@@ -74,6 +76,7 @@ class KitLink:
         self.pins = pins
         self.camera = camera
         self.speaker = speaker
+        self.faces = faces
         self.render = render
         self.on_lease = on_lease
         self.on_release = on_release
@@ -344,6 +347,11 @@ class LinkSession:
         image = frame.image
         return {"seq": frame.seq, "shape": list(image.shape), "dtype": str(image.dtype),
                 "data": base64.b64encode(image.tobytes()).decode("ascii")}
+
+    def op_vision_faces(self, msg: dict[str, Any]) -> list[dict[str, Any]]:
+        if self.link.faces is None:
+            raise Refusal("no_detector", _("The kit cannot look for faces."))
+        return self.link.faces()
 
     def op_say(self, msg: dict[str, Any]) -> None:
         text = msg.get("text")

@@ -100,6 +100,10 @@ class ProgramRun:
         self.on_event = on_event
         self.events: list[Event] = []
         self.lock = threading.RLock()
+        self._changed = threading.Condition(self.lock)
+        #: called (from the emitting thread, under the run's lock) after each new event;
+        #: must only schedule work, e.g. wake an event loop
+        self.watchers: set[Callable[[], None]] = set()
         self.protection: dict[str, Any] = {}
         self.result: Event | None = None
         self.started_at = time.monotonic()
@@ -116,11 +120,21 @@ class ProgramRun:
         with self.lock:
             event = {"seq": len(self.events) + 1, **event}
             self.events.append(event)
+            self._changed.notify_all()
+            for watcher in list(self.watchers):
+                watcher()
             if self.on_event is not None:
                 try:
                     self.on_event(event)
                 except Exception:
                     log.exception("a run's event listener failed")
+
+    def events_after(self, seq: int, timeout: float | None = None) -> list[Event]:
+        """Events after number `seq`, waiting up to `timeout` for one if there are none."""
+        with self._changed:
+            if len(self.events) <= seq and timeout:
+                self._changed.wait(timeout)
+            return self.events[seq:]
 
     @property
     def running(self) -> bool:
