@@ -71,7 +71,8 @@ def _write(path: str, text: str) -> None:
 def isolate(cfg: dict, report: dict) -> None:
     """Namespaces: no network, private temp folders, the kit's data dir out of sight."""
     uid, gid = os.geteuid(), os.getegid()
-    flags = CLONE_NEWNET | CLONE_NEWNS | (0 if uid == 0 else CLONE_NEWUSER)
+    net = CLONE_NEWNET if cfg.get("network_namespace", True) else 0
+    flags = net | CLONE_NEWNS | (0 if uid == 0 else CLONE_NEWUSER)
     try:
         _check(_libc.unshare(ctypes.c_int(flags)), "unshare")
     except OSError as exc:
@@ -84,7 +85,7 @@ def isolate(cfg: dict, report: dict) -> None:
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
         _write("/proc/self/gid_map", f"{gid} {gid} 1")
-    report["network"] = "namespace"
+    report["network"] = "namespace" if net else "guard"
     workdir = os.getcwd()
     try:
         _mount("none", "/", None, MS_REC | MS_PRIVATE, None)

@@ -159,6 +159,7 @@ class ProgramRun:
         cfg = {"limits": self.limits.as_dict(), "kit_fd": child.fileno(),
                "package_root": str(PACKAGE_ROOT),
                "hide": hidden(sb.hide, expose), "expose": expose,
+               "network_namespace": sb.network_namespace,
                "uid": sb.drop[0] if sb.drop else None, "gid": sb.drop[1] if sb.drop else None}
         env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
                "PYTHONIOENCODING": "utf-8", "PYTHONDONTWRITEBYTECODE": "1",
@@ -283,16 +284,26 @@ class ProgramRun:
 
 
 class Sandbox:
-    """Starts student programs; one at a time per kit (`max_running`)."""
+    """Starts student programs; one at a time per kit (`max_running`).
+
+    link        the kit's side (`KitLink`): the program's pins, camera and speech
+    limits      `Limits` for every program
+    hide        folders the program must not see (the kit's data dir)
+    work_root   where the programs' temporary folders are made (default: the system's)
+    network_namespace  False: keep the kit's network namespace and rely on the socket guard
+                (what a kernel without namespaces gets; the tests of that fallback use it)
+    """
 
     def __init__(self, link: Any, *, limits: Limits | None = None,
                  hide: list[os.PathLike[str] | str] | tuple[()] = (),
-                 work_root: os.PathLike[str] | str | None = None, max_running: int = 1) -> None:
+                 work_root: os.PathLike[str] | str | None = None, max_running: int = 1,
+                 network_namespace: bool = True) -> None:
         self.link = link
         self.limits = limits or Limits()
         self.hide = [Path(p) for p in hide]
         self.work_root = str(work_root) if work_root is not None else None
         self.max_running = max_running
+        self.network_namespace = network_namespace
         self.drop = student_user() if os.geteuid() == 0 else None
         if os.geteuid() == 0 and self.drop is None:
             raise SandboxError("no unprivileged user to run programs as (nobody)")
