@@ -186,7 +186,8 @@ def test_the_kits_secret_key_and_database_cannot_be_read(kit: Kit, secret_data: 
         f"except OSError as exc:\n    print('refused {name}', type(exc).__name__)"
         for name in ("secret_key", "labkit.sqlite3"))
     source += "\nimport os\nprint('uid', os.getuid(), os.geteuid())\n"
-    source += "try:\n    os.setuid(0)\n    print('became root')\nexcept PermissionError:\n    print('no way back')\n"
+    source += ("try:\n    os.setuid(0)\n    print('became root')\n"
+               "except PermissionError:\n    print('no way back')\n")
     run, result = kit.run(source)
     out = text(run, "stdout")
     assert out[0].startswith("refused secret_key") and out[1].startswith("refused labkit.sqlite3")

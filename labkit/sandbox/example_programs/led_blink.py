@@ -8,7 +8,7 @@ led = LED(17)          # 17 号引脚上的 LED / the LED on pin 17
 led.on()
 print("LED on / 灯亮了")
 sleep(3)
-for i in range(5):
+for _ in range(5):
     led.toggle()       # 亮变灭、灭变亮 / on becomes off, off becomes on
     sleep(0.3)
 led.off()
