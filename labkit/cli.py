@@ -133,6 +133,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
     settings = _leave_start_dir(settings)
     app = create_app(settings)
     runtime = app.extensions["labkit"]
+    _listen_for_programs(runtime)
 
     def announce() -> None:
         click.echo(f"labkit {__version__} is running ({runtime.hardware} hardware, camera "
@@ -148,6 +149,20 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
         pass
     finally:
         runtime.close()
+
+
+def _listen_for_programs(runtime: Any) -> None:
+    """Let `python my_program.py` in a terminal on the kit drive its pins (docs/code-lab.md)."""
+    from labkit.sandbox.kitpins import SOCKET_NAME
+
+    path = runtime.settings.data_dir / SOCKET_NAME
+    if len(str(path)) > 100:      # AF_UNIX paths are limited to 108 bytes
+        logging.getLogger(__name__).warning("data dir path too long for the programs' socket: %s", path)
+        return
+    try:
+        runtime.kit_link.listen(path)
+    except OSError as exc:
+        logging.getLogger(__name__).warning("programs cannot connect from a terminal: %s", exc)
 
 
 @main.command()
