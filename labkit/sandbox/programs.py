@@ -1,8 +1,10 @@
 """Programs a student saved from the code page: their portfolio's code, one JSON file each.
 
-Stored under `<data>/programs/<student id>/<program id>.json` (name, source, when), written
-atomically; only the student and the teacher open them (the web layer checks). Saving again
-with the same id replaces the program; a student keeps at most MAX_PROGRAMS.
+Stored in the student's portfolio folder, `<data>/portfolio/<student id>/programs/<program
+id>.json` (name, source, when), written atomically, so removing or purging a student removes
+their programs with their other kept files. Only the student and the teacher open them (the
+web layer checks). Saving again with the same id replaces the program; a student keeps at
+most MAX_PROGRAMS.
 """
 
 from __future__ import annotations
@@ -40,11 +42,11 @@ class Program:
 class ProgramBook:
     """Save, list and open the programs of each student."""
 
-    def __init__(self, root: Path) -> None:
-        self.root = Path(root)
+    def __init__(self, portfolio_root: Path) -> None:
+        self.root = Path(portfolio_root)
 
     def _folder(self, student_id: int) -> Path:
-        return self.root / str(int(student_id))
+        return self.root / str(int(student_id)) / "programs"
 
     def save(self, student_id: int, name: str, source: str,
              program_id: str | None = None) -> Program:

@@ -31,10 +31,10 @@ from labkit.sandbox import examples as examples_mod
 from labkit.sandbox.programs import ProgramBook
 from labkit.sandbox.runner import ProgramRun, SandboxBusy, SandboxError
 from labkit.web import auth
-from labkit.web.access import STUDENT, allow
+from labkit.web.access import STUDENT, TEACHER, allow
 from labkit.web.common import json_body, kit_runtime
 from labkit.web.handoff import AsyncSink, StreamClosed, stream_handoff, wait_event
-from labkit.web.labs import current_student, is_teacher, need_student
+from labkit.web.labs import current_student, is_teacher, need_student, store
 
 bp = Blueprint("code", __name__)
 
@@ -65,8 +65,7 @@ def runs() -> RunBook:
 
 
 def programs() -> ProgramBook:
-    return kit_runtime().service(
-        "code_programs", lambda: ProgramBook(kit_runtime().settings.data_dir / "programs"))
+    return ProgramBook(store().artefacts.root)
 
 
 def _own_run(run_id: int) -> ProgramRun:
@@ -229,6 +228,17 @@ def program_save() -> Response:
                             program_id)
     auth.grant("program", saved.id)
     return jsonify({"program": {**saved.summary(), "source": saved.source}})
+
+
+@bp.get("/api/code/students/<int:student_id>/programs")
+@allow(TEACHER)
+def student_programs(student_id: int) -> Response:
+    """The teacher reads a student's programs (their work is the student's and the teacher's)."""
+    if store().roster.student_by_id(student_id) is None:
+        raise LabkitError(_("There is no such student."), code="not_found",
+                          fix=_("Pick a student from the roster."))
+    return jsonify({"programs": [{**p.summary(), "source": p.source}
+                                 for p in programs().list(student_id)]})
 
 
 @bp.get("/api/code/programs/<program_id>")

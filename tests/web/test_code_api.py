@@ -125,3 +125,18 @@ def test_the_code_page_loads_with_the_editor_bundle(student_client: Any) -> None
     html = student_client.get("/code").get_data(as_text=True)
     assert 'id="code-editor"' in html and "js/code.js" in html
     assert student_client.get("/static/vendor/codemirror/codemirror.js").status_code == 200
+
+
+def test_the_teacher_reads_a_students_programs_and_a_purge_removes_them(
+        student_client: Any, teacher_client: Any, runtime: Any) -> None:
+    student = student_client.student
+    student_client.post("/api/code/programs", json={"name": "作业", "source": "print(1)"})
+    r = teacher_client.get(f"/api/code/students/{student.id}/programs")
+    assert [p["name"] for p in r.get_json()["programs"]] == ["作业"]
+    assert student_client.get(f"/api/code/students/{student.id}/programs").status_code in (401, 403)
+    assert teacher_client.get("/api/code/students/99999/programs").status_code == 404
+    from labkit.store import Store
+
+    Store.for_runtime(runtime).delete_student(student.class_id, student.id)
+    folder = runtime.settings.data_dir / "portfolio" / str(student.id)
+    assert not folder.exists()
