@@ -171,7 +171,9 @@ def _listen_for_programs(runtime: Any) -> None:
 def doctor(ctx: click.Context, as_json: bool) -> None:
     """Tell what hardware and software this kit has and what to fix."""
     from labkit.doctor import format_text, report, run_checks
+    from labkit.sandbox.health import register_doctor_check
 
+    register_doctor_check()
     findings = run_checks(settings_from(ctx))
     if as_json:
         click.echo(json.dumps(report(findings), ensure_ascii=False, indent=2))

@@ -229,7 +229,23 @@ def print_program_error(exc: BaseException) -> None:
     sys.stderr.flush()
 
 
+def probe() -> None:
+    """`boot.py --probe`: shut the same doors, print which protections took, run nothing."""
+    cfg = json.loads(os.environ.pop("LABKIT_SANDBOX"))
+    report: dict = {}
+    try:
+        isolate(cfg, report)
+        drop_privileges(cfg, report)
+        no_new_privs(report)
+    except OSError as exc:
+        report["error"] = str(exc)
+    print(json.dumps(report))
+
+
 def main() -> None:
+    if sys.argv[1:] == ["--probe"]:
+        probe()
+        return
     cfg = json.loads(os.environ.pop("LABKIT_SANDBOX"))
     report: dict = {}
     try:

@@ -246,3 +246,19 @@ def test_a_second_program_waits_its_turn(kit: Kit) -> None:
     finally:
         first.stop()
     assert first.wait(20)["reason"] == "stopped"
+
+
+def test_a_teacher_taking_over_the_pins_stops_the_program(kit: Kit) -> None:
+    run = kit.sandbox.start("from gpiozero import LED\nimport time\nled = LED(17)\nled.on()\n"
+                            "print('holding', flush=True)\ntime.sleep(60)", STUDENT)
+    seen = 0
+    while run.running and "holding" not in [e.get("text") for e in run.events[:seen]]:
+        seen = len(run.events_after(0, timeout=1))
+    assert kit.pins.holder is not None and kit.pins.holder.kind == "program"
+    assert kit.factory.pin(17).state == 1
+    console = kit.pins.acquire(Holder("console", "console", "老师"), takeover=True)
+    try:
+        assert run.wait(20)["reason"] == "stopped"
+        assert kit.pins.holder is not None and kit.pins.holder.id == "console"
+    finally:
+        console.release()
