@@ -1,5 +1,6 @@
-"""A sandboxed program reads the kit's own camera through the kit (`Camera("kit")`), and asks
-the kit for faces; the kit's runtime wires it all (`runtime.sandbox`, `runtime.kit_link`)."""
+"""A sandboxed program uses the kit's services through the kit: its one camera
+(`Camera("kit")`), its face detector and its speaker; the runtime wires it all
+(`runtime.sandbox`, `runtime.kit_link`)."""
 
 from __future__ import annotations
 
@@ -51,3 +52,20 @@ def test_faces_without_a_face_model_is_a_clear_error(runtime: Any) -> None:
     last = out(program_run, "stderr")[-1]
     assert last.startswith("labkit.sandbox.kitpins.KitError")
     assert "labkit models fetch" in last
+
+
+def test_the_say_hello_example_speaks_on_the_kit(runtime: Any) -> None:
+    from labkit.sandbox.examples import example
+
+    hello = example("say_hello")
+    assert hello is not None
+    program_run, result = run(runtime, hello.source)
+    assert result["reason"] == "done", out(program_run, "stderr")
+    assert out(program_run) == ["你好，同学！ Hello!", "done / 完成"]
+    assert [p["text"] for p in runtime.speaker.played] == ["你好，同学"]
+
+
+def test_saying_nothing_is_refused_clearly(runtime: Any) -> None:
+    program_run, result = run(runtime, "from labkit.program import say\nsay('   ')\n")
+    assert result["reason"] == "error"
+    assert "500" in out(program_run, "stderr")[-1]
