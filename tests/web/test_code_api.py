@@ -44,6 +44,27 @@ def test_a_program_drives_the_kits_led_and_its_output_streams(student_client: An
     assert runtime.factory.pin(17).state == 0          # put back when the program ended
 
 
+def test_a_lab_holding_the_pins_refuses_the_program_in_the_kits_language(
+        student_client: Any, runtime: Any) -> None:
+    from labkit.drivers.pins import Holder
+
+    lab = runtime.pins.acquire(Holder("lab:9", "lab", "李明"))
+    try:
+        events = run_events(student_client, LED_ON)
+    finally:
+        lab.release()
+    last = [e["text"] for e in events if e["type"] == "stderr"][-1]
+    assert "李明" in last and "实验正在进行" in last          # zh_CN, the kit's language
+    assert events[-1]["reason"] == "error"
+
+
+def test_the_idle_demo_gives_way_and_comes_back(student_client: Any, runtime: Any) -> None:
+    assert runtime.idle_demo_running
+    events = run_events(student_client, LED_ON + "import time\ntime.sleep(0.3)\n")
+    assert events[-1]["reason"] == "done"
+    assert runtime.idle_demo_running and runtime.pins.holder.kind == "idle"
+
+
 def test_protection_in_force_is_reported(student_client: Any) -> None:
     events = run_events(student_client, "print('hi')")
     protection = next(e for e in events if e["type"] == "protection")
@@ -62,8 +83,11 @@ def test_an_error_in_the_program_is_its_stderr_and_a_reason(student_client: Any)
 
 
 def test_stop_ends_a_running_program(student_client: Any, runtime: Any) -> None:
-    r = student_client.post("/api/code/run", json={"source": "import time\nwhile True: time.sleep(1)"})
+    r = student_client.post("/api/code/run", json={"source": "while True:\n    pass\n"})
     run_id = r.get_json()["run_id"]
+    # a busy program does not stop the kit serving its other pages
+    assert student_client.get("/api/bench").status_code == 200
+    assert student_client.get("/code").status_code == 200
     again = student_client.post("/api/code/run", json={"source": "print(1)"})
     assert again.status_code == 409 and again.get_json()["error"]["code"] == "busy"
     assert student_client.post(f"/api/code/runs/{run_id}/stop").status_code == 200

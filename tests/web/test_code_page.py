@@ -48,6 +48,7 @@ def sign_in(page: Any, server: Any) -> None:
     page.wait_for_selector("#nav-student")
 
 
+@pytest.mark.slow   # a real browser, server and sandboxed child: ~30 s on a loaded CI machine
 def test_the_led_example_runs_and_lights_the_bench_led(inproc_server: Any, strict_page: Any) -> None:
     page = strict_page
     sign_in(page, inproc_server)
