@@ -81,6 +81,7 @@ def isolate(cfg: dict, report: dict) -> None:
         report["isolation_error"] = str(exc)
         return
     if uid != 0:
+        report["userns"] = True
         # map our own ids, so files keep their owner and we stay an ordinary user outside
         _write("/proc/self/setgroups", "deny")
         _write("/proc/self/uid_map", f"{uid} {uid} 1")
@@ -178,10 +179,28 @@ def apply_limits(limits: dict, report: dict) -> None:
     cap(resource.RLIMIT_CPU, int(limits["cpu_seconds"]), int(limits["cpu_seconds"]) + 2)
     cap(resource.RLIMIT_AS, int(limits["memory_bytes"]))
     cap(resource.RLIMIT_FSIZE, int(limits["file_bytes"]))
-    cap(resource.RLIMIT_NPROC, int(limits["processes"]))
+    processes = int(limits["processes"])
+    if os.geteuid() != 0 and not report.get("userns"):
+        # RLIMIT_NPROC counts every task of this uid, the kit's own threads included (in a
+        # user namespace of its own only the program's): leave room for those
+        processes += _tasks_of(os.geteuid())
+    cap(resource.RLIMIT_NPROC, processes)
     cap(resource.RLIMIT_NOFILE, int(limits["open_files"]))
     cap(resource.RLIMIT_CORE, 0)
     report["limits"] = True
+
+
+def _tasks_of(uid: int) -> int:
+    count = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            if os.stat(f"/proc/{pid}").st_uid == uid:
+                count += len(os.listdir(f"/proc/{pid}/task"))
+        except OSError:
+            continue
+    return count
 
 
 # ---- audit hooks: refusals inside the interpreter ----------------------------------------
