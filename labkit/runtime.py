@@ -131,11 +131,22 @@ class KitRuntime:
 
             gettext = translations(self.settings.lang).gettext
             return KitLink(self.factory, self.pins, camera=self.camera, speaker=self.speaker,
-                           faces=self._faces_now,
+                           faces=self._faces_now, inputs=self._input_pins(),
                            render=lambda message: message.render(gettext),
                            on_release=self.start_idle_demo)
 
         return self.service("kit_link", make)
+
+    def _input_pins(self) -> dict[int, str]:
+        """Pins wired to the kit's inputs (buttons, sensors): programs may not drive them."""
+        out: dict[int, str] = {}
+        for name in self.wiring.names("input"):
+            for key, number in self.wiring[name].pins.items():
+                if key != "trigger":          # an HC-SR04's trigger is the kit's output
+                    out[int(number)] = name
+        if self.wiring.names("analog"):
+            out[9] = "MCP3008"                # SPI0 MISO: the ADC drives it
+        return out
 
     def _faces_now(self) -> list[dict[str, Any]]:
         """Faces in the camera's newest frame, for a student program (`labkit.program`)."""

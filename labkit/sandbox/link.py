@@ -62,6 +62,9 @@ class KitLink:
     camera    the kit's Camera (or None)
     speaker   something with `say(text, lang)` (or None)
     faces     a callable: the faces in the camera's newest frame, as dicts (or None)
+    inputs    pin number → device name for pins wired to the kit's sensors and buttons: a
+              program may read them but never make them outputs (on a real kit, driving a
+              button's pin high while it is pressed shorts the pin to ground)
     render    turns a Message into text in the kit's language
     on_lease  called when a program has taken the pins
     on_release called when a program has handed them back (the runtime's idle demo resumes)
@@ -69,6 +72,7 @@ class KitLink:
 
     def __init__(self, factory: Any, pins: Any, *, camera: Any = None, speaker: Any = None,
                  faces: Callable[[], list[dict[str, Any]]] | None = None,
+                 inputs: dict[int, str] | None = None,
                  render: Callable[[Message], str] = str, revision: str | None = None,
                  on_lease: Callable[[], Any] | None = None,
                  on_release: Callable[[], Any] | None = None) -> None:
@@ -77,6 +81,7 @@ class KitLink:
         self.camera = camera
         self.speaker = speaker
         self.faces = faces
+        self.inputs = dict(inputs or {})
         self.render = render
         self.on_lease = on_lease
         self.on_release = on_release
@@ -291,6 +296,11 @@ class LinkSession:
         if attr == "function":
             if value not in FUNCTIONS:
                 raise Refusal("bad_value", _("A pin is an input or an output."))
+            number = int(msg["pin"])
+            if value == "output" and number in self.link.inputs:
+                raise Refusal("input_pin", _(
+                    "Pin %(pin)s is wired to the kit's %(device)s, an input: a program may "
+                    "read it but not drive it.", pin=number, device=self.link.inputs[number]))
         elif attr == "state":
             value = _number(float(value) if isinstance(value, bool) else value, 0.0, 1.0)
         elif attr == "pull":

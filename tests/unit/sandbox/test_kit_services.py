@@ -69,3 +69,16 @@ def test_saying_nothing_is_refused_clearly(runtime: Any) -> None:
     program_run, result = run(runtime, "from labkit.program import say\nsay('   ')\n")
     assert result["reason"] == "error"
     assert "500" in out(program_run, "stderr")[-1]
+
+
+def test_a_pin_wired_to_an_input_cannot_be_driven(runtime: Any) -> None:
+    """On a real kit, driving the button's pin high while it is pressed shorts it."""
+    program_run, result = run(runtime, "from gpiozero import LED\nLED(26).on()\n")
+    assert result["reason"] == "error"
+    last = out(program_run, "stderr")[-1]
+    assert "26" in last and "button" in last
+    # reading it is fine
+    program_run, result = run(runtime, "from gpiozero import Button\n"
+                                       "print(Button(26).is_pressed)\n")
+    assert result["reason"] == "done", out(program_run, "stderr")
+    assert out(program_run) == ["False"]

@@ -25,9 +25,9 @@ from gpiozero import LED, Button
 
 led = LED(17)
 button = Button(26)
-led.on()
-print("on", led.value, flush=True)
 button.when_pressed = lambda: print("pressed", flush=True)
+led.on()
+print("on", led.value, flush=True)     # only now does the test press the button
 sys.stdin.readline()                   # the test presses the button, then says go on
 """
 
