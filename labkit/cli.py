@@ -133,6 +133,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
     settings = _leave_start_dir(settings)
     app = create_app(settings)
     runtime = app.extensions["labkit"]
+    _listen_for_programs(runtime)
 
     def announce() -> None:
         click.echo(f"labkit {__version__} is running ({runtime.hardware} hardware, camera "
@@ -150,13 +151,29 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
         runtime.close()
 
 
+def _listen_for_programs(runtime: Any) -> None:
+    """Let `python my_program.py` in a terminal on the kit drive its pins (docs/code-lab.md)."""
+    from labkit.sandbox.kitpins import SOCKET_NAME
+
+    path = runtime.settings.data_dir / SOCKET_NAME
+    if len(str(path)) > 100:      # AF_UNIX paths are limited to 108 bytes
+        logging.getLogger(__name__).warning("data dir path too long for the programs' socket: %s", path)
+        return
+    try:
+        runtime.kit_link.listen(path)
+    except OSError as exc:
+        logging.getLogger(__name__).warning("programs cannot connect from a terminal: %s", exc)
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.pass_context
 def doctor(ctx: click.Context, as_json: bool) -> None:
     """Tell what hardware and software this kit has and what to fix."""
     from labkit.doctor import format_text, report, run_checks
+    from labkit.sandbox.health import register_doctor_check
 
+    register_doctor_check()
     findings = run_checks(settings_from(ctx))
     if as_json:
         click.echo(json.dumps(report(findings), ensure_ascii=False, indent=2))

@@ -138,6 +138,64 @@ class KitRuntime:
 
         return self.service("model_store", make)
 
+    @property
+    def kit_link(self) -> Any:
+        """The kit's side of student programs' hardware (labkit/sandbox/link.py): pins under
+        the lease, frames from this runtime's camera, speech from its speaker."""
+        def make() -> Any:
+            from labkit.i18n import translations
+            from labkit.sandbox.link import KitLink
+
+            gettext = translations(self.settings.lang).gettext
+            return KitLink(self.factory, self.pins, camera=self.camera, speaker=self.speaker,
+                           faces=self._faces_now, inputs=self._input_pins(),
+                           render=lambda message: message.render(gettext),
+                           on_release=self.start_idle_demo)
+
+        return self.service("kit_link", make)
+
+    def _input_pins(self) -> dict[int, str]:
+        """Pins wired to the kit's inputs (buttons, sensors): programs may not drive them."""
+        out: dict[int, str] = {}
+        for name in self.wiring.names("input"):
+            for key, number in self.wiring[name].pins.items():
+                if key != "trigger":          # an HC-SR04's trigger is the kit's output
+                    out[int(number)] = name
+        if self.wiring.names("analog"):
+            out[9] = "MCP3008"                # SPI0 MISO: the ADC drives it
+        return out
+
+    def _faces_now(self) -> list[dict[str, Any]]:
+        """Faces in the camera's newest frame, for a student program (`labkit.program`)."""
+        from labkit.sandbox.link import Refusal
+        from labkit.errors import lazy_gettext as _
+
+        frame = self.camera.wait_for_frame(0, timeout=5.0)
+        store = self.model_store
+        if frame is None or store is None:
+            raise Refusal("no_detector", _("The kit cannot look for faces: no camera picture "
+                                           "or no face model (labkit models fetch)."))
+
+        def make() -> Any:
+            from labkit.vision import FaceDetector
+
+            return FaceDetector(None, store=store)
+
+        result = self.service("program_faces", make).detect(frame)
+        return [{"box": [round(f.box.x), round(f.box.y), round(f.box.w), round(f.box.h)],
+                 "score": round(float(f.score), 3)} for f in result.faces]
+
+    @property
+    def sandbox(self) -> Any:
+        """Starts student programs in a child process (one at a time on a kit); the data dir
+        is out of their sight."""
+        def make() -> Any:
+            from labkit.sandbox.runner import Sandbox
+
+            return Sandbox(self.kit_link, hide=[self.settings.data_dir])
+
+        return self.service("sandbox", make)
+
     def service(self, name: str, factory: Any) -> Any:
         """A lazily created shared service (a detector, a model cache) kept for the process."""
         with self._lock:

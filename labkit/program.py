@@ -1,0 +1,72 @@
+"""What a student program imports to use the kit: its camera, faces, speech — through the kit.
+
+    from gpiozero import LED
+    from labkit.program import Camera, say
+
+    led = LED(17)                 # the kit's LED (the pin factory forwards to the kit)
+    camera = Camera("kit")        # the kit's own camera: it is never opened twice
+    frame = camera.read()         # a numpy array (height × width × 3, BGR)
+    if camera.faces():
+        led.on()
+    say("你好")
+
+In the kit's sandbox the connection is already there. From a terminal on the kit, start the
+program with the kit's socket in the environment (see docs/code-lab.md):
+
+    LABKIT_KIT_SOCKET=/var/lib/labkit/kit.sock python my_program.py
+
+Importing this module makes the kit's pins gpiozero's default, so `LED(17)` works without
+`GPIOZERO_PIN_FACTORY`. It imports numpy only when a frame is read.
+"""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from labkit.sandbox import kitpins
+
+__all__ = ["Camera", "say", "connection"]
+
+
+def connection() -> kitpins.KitConnection:
+    """The program's connection to the kit (made on first use)."""
+    conn = kitpins.shared_connection()
+    from gpiozero import Device
+
+    if not isinstance(Device.pin_factory, kitpins.KitPinFactory):
+        Device.pin_factory = kitpins.KitPinFactory(conn)
+    return conn
+
+
+class Camera:
+    """The kit's camera, read through the kit. `Camera("kit")` is the only source."""
+
+    def __init__(self, source: str = "kit") -> None:
+        if source != "kit":
+            raise ValueError('a program reads the kit\'s camera: use Camera("kit")')
+        self._conn = connection()
+        self._seq = 0
+
+    def read(self) -> Any:
+        """The next new frame as a numpy array (height × width × 3, BGR, uint8)."""
+        import numpy as np
+
+        reply = self._conn.call("camera.read", after=self._seq)
+        self._seq = int(reply["seq"])
+        data = base64.b64decode(reply["data"])
+        return np.frombuffer(data, dtype=reply["dtype"]).reshape(reply["shape"])
+
+    def faces(self) -> list[dict[str, Any]]:
+        """Faces the kit sees now: [{"box": [x, y, w, h], "score": 0.93}, …]."""
+        return list(self._conn.call("vision.faces"))
+
+
+def say(text: str, lang: str = "zh_CN") -> None:
+    """Speak `text` on the kit's speaker (Chinese by default; lang="en" for English)."""
+    connection().call("say", text=str(text), lang=lang)
+
+
+# the kit's pins, now: a program that cannot reach the kit says so on its first line rather
+# than open the GPIO chip the kit already owns
+connection()
