@@ -198,6 +198,9 @@ REVIEWED_CALLS = {
     "drivers/tts.py": "espeak-ng: text on stdin (--stdin), voice variant checked by pattern",
     "drivers/power.py": "systemctl poweroff|reboot: one of two constant argv lists",
     "models/vetting.py": "python -m labkit.models.vet_child: model bytes on stdin",
+    "sandbox/runner.py": "python -I -u <boot.py>: constant argv; the program is main.py in its "
+                         "own folder, settings in the environment",
+    "sandbox/health.py": "python -I <boot.py> --probe: constant argv",
     # provisioning (first boot, updates, image build): text from the kit's config file,
     # checked by pattern before use (config.py HOSTNAME/COUNTRY: no leading '-')
     "provision/firstboot.py": "hostnamectl/raspi-config/iw/systemctl: checked name, country",
