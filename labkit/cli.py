@@ -119,9 +119,13 @@ def _leave_start_dir(settings: Settings) -> Settings:
 @click.option("--server", "server_kind", type=click.Choice(["uvicorn", "hypercorn", "waitress"]),
               default="uvicorn", show_default=True,
               help="HTTP server (waitress holds one thread per live view: for comparison).")
+@click.option("--zeroconf/--no-zeroconf", "zeroconf", default=True, envvar="LABKIT_ZEROCONF",
+              show_default=True,
+              help="Announce the kit to the room and list the kits heard (mDNS; only on "
+                   "127.0.0.1 when the kit serves only there).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str | None,
-          camera: str | None, threads: int, server_kind: str) -> None:
+          camera: str | None, threads: int, server_kind: str, zeroconf: bool) -> None:
     """Start the kit: hardware, live view and the classroom page."""
     from labkit.web import create_app
     from labkit.web.asgi import run_server
@@ -133,6 +137,11 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
     settings = _leave_start_dir(settings)
     app = create_app(settings)
     runtime = app.extensions["labkit"]
+    room: list[Any] = []
+    if zeroconf:
+        from labkit.web.fleet import start_discovery
+
+        room = start_discovery(app, host=settings.host, port=settings.port)
 
     def announce() -> None:
         click.echo(f"labkit {__version__} is running ({runtime.hardware} hardware, camera "
@@ -147,6 +156,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
     except KeyboardInterrupt:
         pass
     finally:
+        for part in room:
+            part.close()
         runtime.close()
 
 
