@@ -135,6 +135,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
         if v is not None})
     _check_port_free(settings.host, settings.port)
     settings = _leave_start_dir(settings)
+    _install_builtin_pack(settings)
     app = create_app(settings)
     runtime = app.extensions["labkit"]
     room: list[Any] = []
@@ -159,6 +160,22 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
         for part in room:
             part.close()
         runtime.close()
+
+
+def _install_builtin_pack(settings: Settings) -> None:
+    """The kit's own labs go through the pack install path at every start (docs/lab-packs.md);
+    a refusal is logged and the kit runs the package's labs directly."""
+    from labkit.errors import LabkitError
+    from labkit.projects.packcli import ensure_builtin
+
+    try:
+        settings.ensure_data_dir()
+        done = ensure_builtin(settings)
+    except (LabkitError, OSError) as exc:
+        logging.getLogger(__name__).warning("built-in lab pack not installed: %s", exc)
+        return
+    if done:
+        logging.getLogger(__name__).info("built-in lab pack installed (%s)", done)
 
 
 @main.command()

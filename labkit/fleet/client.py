@@ -24,7 +24,7 @@ from labkit.fleet import signed
 from labkit.fleet.state import RoomState
 
 CONNECT_TIMEOUT_S = 3.0
-READ_TIMEOUT_S = 30.0
+READ_TIMEOUT_S = 60.0       # a kit reading its lab folders for the first time is slow
 PUSH_READ_TIMEOUT_S = 300.0
 API = "/fleet/v1"
 

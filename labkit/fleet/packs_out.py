@@ -26,6 +26,10 @@ def installed_pack_file(data_dir: Path, pack_id: str, out_dir: Path) -> Path:
     if not entry or "current" not in entry:
         raise labpack.PackRefused(_("No pack called %(id)s is installed.", id=pack_id),
                                   code="unknown_pack")
+    if entry.get("origin") == "package":
+        raise labpack.PackRefused(_("The kit's own labs carry no publisher signature, so they "
+                                    "are not pushed: every kit installs its own at start."),
+                                  code="unsigned")
     folder = store.installed / pack_id / str(entry["current"])
     try:
         manifest = (folder / labpack.MANIFEST).read_bytes()
