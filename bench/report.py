@@ -93,6 +93,16 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                   f"{m['goal_ratio']})", f"- after training {m['samples']} samples: "
                   f"{m['kit']['after_training_rss_mb']} MB vs "
                   f"{m['floor']['after_training_rss_mb']} MB (×{m['after_training_ratio']})", ""]
+    if "fleet" in results:
+        lines += ["## Room of kits (push a signed pack, collect portfolios)", "",
+                  "| kits | pack MB | push s | cp s | ×cp | collect s (runs) | ×copy |",
+                  "|---|---|---|---|---|---|---|"]
+        for row in results["fleet"]["rows"]:
+            lines.append(f"| {row['kits']} | {row['pack_mb']} | {row['push_s']} | "
+                         f"{row['copy_baseline_s']} | {_fmt(row['ratio_push_vs_copy'])} | "
+                         f"{row['collect_s']} ({row['collect_runs']}) | "
+                         f"{_fmt(row['ratio_collect_vs_copy'])} |")
+        lines.append("")
     if "vision" in results:
         lines += ["## Vision", "", "| task | ours ms | raw ms | ×raw | mediapipe ms | ×mediapipe FPS |",
                   "|---|---|---|---|---|---|"]

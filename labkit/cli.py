@@ -119,9 +119,13 @@ def _leave_start_dir(settings: Settings) -> Settings:
 @click.option("--server", "server_kind", type=click.Choice(["uvicorn", "hypercorn", "waitress"]),
               default="uvicorn", show_default=True,
               help="HTTP server (waitress holds one thread per live view: for comparison).")
+@click.option("--zeroconf/--no-zeroconf", "zeroconf", default=True, envvar="LABKIT_ZEROCONF",
+              show_default=True,
+              help="Announce the kit to the room and list the kits heard (mDNS; only on "
+                   "127.0.0.1 when the kit serves only there).")
 @click.pass_context
 def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str | None,
-          camera: str | None, threads: int, server_kind: str) -> None:
+          camera: str | None, threads: int, server_kind: str, zeroconf: bool) -> None:
     """Start the kit: hardware, live view and the classroom page."""
     from labkit.web import create_app
     from labkit.web.asgi import run_server
@@ -131,9 +135,15 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
         if v is not None})
     _check_port_free(settings.host, settings.port)
     settings = _leave_start_dir(settings)
+    _install_builtin_pack(settings)
     app = create_app(settings)
     runtime = app.extensions["labkit"]
     _listen_for_programs(runtime)
+    room: list[Any] = []
+    if zeroconf:
+        from labkit.web.fleet import start_discovery
+
+        room = start_discovery(app, host=settings.host, port=settings.port)
 
     def announce() -> None:
         click.echo(f"labkit {__version__} is running ({runtime.hardware} hardware, camera "
@@ -148,6 +158,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
     except KeyboardInterrupt:
         pass
     finally:
+        for part in room:
+            part.close()
         runtime.close()
 
 
@@ -163,6 +175,20 @@ def _listen_for_programs(runtime: Any) -> None:
         runtime.kit_link.listen(path)
     except OSError as exc:
         logging.getLogger(__name__).warning("programs cannot connect from a terminal: %s", exc)
+def _install_builtin_pack(settings: Settings) -> None:
+    """The kit's own labs go through the pack install path at every start (docs/lab-packs.md);
+    a refusal is logged and the kit runs the package's labs directly."""
+    from labkit.errors import LabkitError
+    from labkit.projects.packcli import ensure_builtin
+
+    try:
+        settings.ensure_data_dir()
+        done = ensure_builtin(settings)
+    except (LabkitError, OSError) as exc:
+        logging.getLogger(__name__).warning("built-in lab pack not installed: %s", exc)
+        return
+    if done:
+        logging.getLogger(__name__).info("built-in lab pack installed (%s)", done)
 
 
 @main.command()

@@ -319,7 +319,11 @@ class PackStore:
         info = verify_pack(path, self.keys(), vet=vet)
         state = self.state()
         current = state.get(info.id, {}).get("current")
-        if current is not None and parse_version(info.version) <= parse_version(current):
+        # the signed built-in may replace the package's own copy of the same version
+        unsigned_copy = state.get(info.id, {}).get("origin") == "package" \
+            and current == info.version
+        if current is not None and not unsigned_copy \
+                and parse_version(info.version) <= parse_version(current):
             raise PackRefused(_("%(id)s %(version)s is not newer than the installed "
                                 "%(current)s.", id=info.id, version=info.version,
                                 current=current), code="downgrade")
@@ -385,6 +389,69 @@ class PackStore:
                 roots.append(folder)
         return roots
 
+    def install_from_package(self, labs_dir: Path, *, version: str = __version__
+                             ) -> PackInfo | None:
+        """Install the package's own labs as the built-in pack when no signed one is there.
+
+        A release signs `labkit-builtin` with the publisher key (`build_builtin`); a kit
+        without that file (a development checkout, a wheel built without the key) still runs
+        its labs through the install path: copied into the pack store with a manifest of
+        hashes, checked as they are copied, and marked `"origin": "package"` with no signature
+        file. They are trusted for the reason the rest of labkit's code is — they ship inside
+        the package; nothing is signed or pretended to be signed. Returns None when the
+        installed copy already matches the package (or a signed built-in, or a retired one,
+        is installed)."""
+        labs_dir = Path(labs_dir)
+        files: dict[str, dict[str, Any]] = {}
+        for path in sorted(labs_dir.rglob("*")):
+            if "__pycache__" in path.parts:
+                continue
+            if path.is_symlink() or not (path.is_file() or path.is_dir()):
+                raise PackRefused(_("%(path)s is a link or special file; a pack holds only "
+                                    "regular files.", path=str(path)), code="bad_source")
+            if path.is_file():
+                files["labs/" + path.relative_to(labs_dir).as_posix()] = {
+                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+                    "size": path.stat().st_size}
+        fingerprint = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()
+        state = self.state()
+        entry = state.get(BUILTIN_ID, {})
+        if entry.get("retired"):
+            return None
+        if entry.get("current") is not None and entry.get("origin") != "package" \
+                and parse_version(str(entry["current"])) >= parse_version(version):
+            return None                   # the publisher's signed built-in pack is there
+        if entry.get("origin") == "package" and entry.get("current") == version \
+                and entry.get("fingerprint") == fingerprint:
+            return None
+        manifest = {"format": FORMAT, "id": BUILTIN_ID, "version": version,
+                    "date": time.strftime("%Y-%m-%d", time.gmtime()), "min_labkit": version,
+                    "title": "labkit", "origin": "package", "files": files}
+        target = self.installed / BUILTIN_ID / version
+        staged = staging_dir(target.parent)
+        try:
+            for rel, rec in files.items():
+                out = staged / rel
+                out.parent.mkdir(parents=True, exist_ok=True)
+                data = (labs_dir / rel[len("labs/"):]).read_bytes()
+                if hashlib.sha256(data).hexdigest() != rec["sha256"]:
+                    raise PackRefused(_("%(file)s changed while it was installed.", file=rel),
+                                      code="bad_hash")
+                out.write_bytes(data)
+            (staged / MANIFEST).write_text(json.dumps(manifest, sort_keys=True, indent=1),
+                                           "utf-8")
+            if target.exists():
+                shutil.rmtree(target)
+            staged.rename(target)
+        finally:
+            shutil.rmtree(staged, ignore_errors=True)
+        history = [v for v in entry.get("history", []) if v != version]
+        state[BUILTIN_ID] = {"current": version, "history": history + [version],
+                             "retired": False, "title": "labkit", "date": manifest["date"],
+                             "key": None, "origin": "package", "fingerprint": fingerprint}
+        self._write_state(state)
+        return PackInfo(BUILTIN_ID, version, manifest["date"], version, "labkit", "",
+                        files)
 
     def builtin_labs(self) -> Path | None:
         """The installed built-in pack's labs folder if it is this labkit's version."""

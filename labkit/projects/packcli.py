@@ -7,6 +7,7 @@ pack with labkit.models.vetting, a layer above the pack reader.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import click
 
 from labkit.config import Settings
 from labkit.packs import labpack, signing
+
+log = logging.getLogger(__name__)
 
 
 def _settings(ctx: click.Context) -> Settings:
@@ -36,6 +39,36 @@ def vet_pack_model(data: bytes, kind: str) -> None:
 
 def store_for(settings: Settings) -> labpack.PackStore:
     return labpack.PackStore(settings.data_dir)
+
+
+# A release puts the publisher-signed `labkit pack build-builtin` output here; a development
+# checkout has none, and the package's labs are installed as they are (install_from_package).
+SHIPPED_BUILTIN = Path(labpack.__file__).resolve().parent / "builtin"
+
+
+def ensure_builtin(settings: Settings, *, shipped: Path = SHIPPED_BUILTIN,
+                   store: labpack.PackStore | None = None) -> str:
+    """At a kit's start: make sure the built-in pack for this labkit is installed.
+
+    The signed pack shipped with the package is installed through the ordinary verified path
+    when there is one; otherwise the package's own labs are (see
+    PackStore.install_from_package). Returns what was done: "signed", "package" or "" (it
+    was there already)."""
+    from labkit import __version__
+    from labkit.projects.discovery import PACKAGE_LABS
+
+    store = store or store_for(settings)
+    current = store.state().get(labpack.BUILTIN_ID, {})
+    signed_file = Path(shipped) / f"{labpack.BUILTIN_ID}-{__version__}{labpack.SUFFIX}"
+    if signed_file.is_file() and not current.get("retired") and (
+            current.get("current") != __version__ or current.get("origin") == "package"):
+        try:
+            store.install(signed_file, vet=vet_pack_model)
+            return "signed"
+        except labpack.PackRefused as exc:
+            log.warning("the shipped built-in pack was refused (%s); installing the "
+                        "package's labs instead", exc.one_line())
+    return "package" if store.install_from_package(PACKAGE_LABS) is not None else ""
 
 
 @click.group()

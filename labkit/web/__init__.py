@@ -18,10 +18,11 @@ from labkit.config import LANGUAGES, Settings
 from labkit.errors import use_translator
 from labkit.fsutil import private_secret
 from labkit.runtime import KitRuntime
-from labkit.web import (audio, auth, bench, code, events, grading, home, impl_report, kit_controls,
-                        kit_qr, labs, learn, lessons, overlay, packs, portfolio, primary,
-                        semester_plan, showcase, stream, student_signin, teacher, vision)
-from labkit.web.access import STUDENT, TEACHER, install_access_control, register_role_check
+from labkit.web import (audio, auth, bench, code, events, fleet, grading, home, impl_report,
+                        kit_controls, kit_qr, labs, learn, lessons, overlay, packs, portfolio,
+                        primary, semester_plan, showcase, stream, student_signin, teacher, vision)
+from labkit.web.access import (PAIRED_KIT, STUDENT, TEACHER, install_access_control,
+                               register_role_check)
 from labkit.web.common import SafeJSONProvider, StoreIntConverter
 from labkit.web.headers import install_security_headers
 from labkit.web.errors import register_error_handlers, translate_for_request
@@ -75,10 +76,13 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     register_error_handlers(app)
     for module in (home, bench, stream, events, labs, portfolio, teacher, student_signin, learn,
                    audio, vision, overlay, grading, kit_qr, packs, showcase, lessons, kit_controls,
-                   semester_plan, impl_report, primary, code):
+                   semester_plan, impl_report, primary, code, fleet):
         app.register_blueprint(module.bp)
+    app.register_blueprint(fleet.api)
+    csrf.exempt(fleet.api)          # signed kit-to-kit calls carry no session cookie
     register_role_check(STUDENT, auth.is_student)
     register_role_check(TEACHER, auth.is_teacher)
+    register_role_check(PAIRED_KIT, fleet.is_paired_kit)
     install_access_control(app, labs.refuse_access, strict=True)
     install_security_headers(app)
 

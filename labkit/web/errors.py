@@ -35,7 +35,7 @@ def translate_for_request(msgid: str) -> str:
 
 
 def wants_json() -> bool:
-    return (request.path.startswith(("/api/", "/events", "/healthz", "/stream"))
+    return (request.path.startswith(("/api/", "/events", "/healthz", "/stream", "/fleet/"))
             or request.accept_mimetypes.best == "application/json")
 
 

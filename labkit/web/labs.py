@@ -538,7 +538,7 @@ def api_snapshot(run_id: int) -> Response:
 
 def refuse_access(roles: frozenset[str]) -> Any:
     """The answer to a caller who holds none of a route's roles (see web/access.py)."""
-    from labkit.web.access import KIT_LOCAL
+    from labkit.web.access import KIT_LOCAL, PAIRED_KIT
 
     if TEACHER in roles and STUDENT not in roles:
         if wants_json() or request.method != "GET":
@@ -553,4 +553,7 @@ def refuse_access(roles: frozenset[str]) -> Any:
         return redirect(url_for("labs.pick_class", next=request.path))
     if KIT_LOCAL in roles:
         raise Problem(N_("This can only be done on the kit itself."), code="forbidden")
+    if PAIRED_KIT in roles:
+        from labkit.web.fleet import paired_refusal
+        raise paired_refusal()
     raise Problem(N_("This action is not open to anyone."), code="forbidden")

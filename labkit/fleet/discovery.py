@@ -1,0 +1,214 @@
+"""Kits find each other on the classroom network with zeroconf (mDNS/DNS-SD, `_labkit._tcp`).
+
+Each kit announces its name, kit id, labkit version, installed lab packs and port in the
+service's TXT record; a lead kit browses and lists what it hears. Android tablets often do not
+resolve `.local` names, so a found kit is listed with its IP addresses too, and networks that
+drop multicast are served by adding a kit by address (the pairing works the same).
+
+A kit listening only on 127.0.0.1 announces only on loopback (tests, a kit not yet on the
+network): no packet leaves the machine.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+log = logging.getLogger(__name__)
+
+SERVICE = "_labkit._tcp.local."
+TXT_MAX = 200          # bytes per TXT value (DNS allows 255)
+
+
+@dataclass
+class FoundKit:
+    """A kit heard on the network (from its TXT record; not yet proof of anything)."""
+    kit_id: str
+    name: str
+    version: str
+    port: int
+    addresses: list[str]
+    host: str = ""
+    packs: str = ""
+    labs: int = 0
+    seen_at: float = field(default_factory=time.time)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kit_id": self.kit_id, "name": self.name, "version": self.version,
+                "port": self.port, "addresses": self.addresses, "host": self.host,
+                "packs": self.packs, "labs": self.labs, "seen_at": self.seen_at}
+
+
+def interfaces_for(host: str) -> tuple[list[str] | None, bool]:
+    """(zeroconf interfaces, loopback only?) for a kit serving on `host`."""
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return ["127.0.0.1"], True
+    except ValueError:
+        if host == "localhost":
+            return ["127.0.0.1"], True
+    return None, False
+
+
+def _txt(value: object) -> str:
+    text = str(value)
+    raw = text.encode("utf-8")[:TXT_MAX]
+    return raw.decode("utf-8", errors="ignore")
+
+
+def txt_record(*, kit_id: str, name: str, version: str, packs: dict[str, str],
+               labs: int) -> dict[str, str]:
+    listed = ",".join(f"{pid}={ver}" for pid, ver in sorted(packs.items()))
+    return {"id": kit_id, "name": _txt(name), "v": version, "packs": _txt(listed),
+            "labs": str(labs)}
+
+
+def _own_addresses(loopback: bool) -> list[str]:
+    if loopback:
+        return ["127.0.0.1"]
+    import ifaddr
+
+    out = []
+    for adapter in ifaddr.get_adapters():
+        for ip in adapter.ips:
+            if isinstance(ip.ip, str) and not ipaddress.ip_address(ip.ip).is_loopback:
+                out.append(ip.ip)
+    return out or ["127.0.0.1"]
+
+
+class Announcer:
+    """Announce this kit (register in a background thread: probing takes ~2 s)."""
+
+    def __init__(self, *, host: str, port: int,
+                 properties: dict[str, str] | Callable[[], dict[str, str]]) -> None:
+        self.host, self.port = host, port
+        self._properties = properties
+        self.properties: dict[str, str] = {}
+        self._zc: Any = None
+        self._info: Any = None
+        self._thread: threading.Thread | None = None
+        self.registered = threading.Event()
+
+    def start(self) -> "Announcer":
+        self._thread = threading.Thread(target=self._register, name="labkit-announce",
+                                        daemon=True)
+        self._thread.start()
+        return self
+
+    def _register(self) -> None:
+        from zeroconf import IPVersion, ServiceInfo, Zeroconf
+
+        interfaces, loopback = interfaces_for(self.host)
+        try:
+            self.properties = dict(self._properties() if callable(self._properties)
+                                   else self._properties)
+        except Exception:      # a broken lab folder must not stop the kit: no announcement
+            log.exception("cannot build the zeroconf announcement")
+            return
+        kit_id = self.properties.get("id", "kit")
+        label = f"{self.properties.get('name', 'labkit')[:30]}-{kit_id[:8]}"
+        try:
+            self._zc = Zeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only)
+            self._info = ServiceInfo(
+                SERVICE, f"{label}.{SERVICE}",
+                addresses=[socket.inet_aton(a) for a in _own_addresses(loopback)],
+                port=self.port, properties=self.properties,
+                server=f"labkit-{kit_id[:8]}.local.")
+            self._zc.register_service(self._info, allow_name_change=True)
+            self.registered.set()
+        except (OSError, RuntimeError, ValueError) as exc:   # no multicast: add by address
+            log.warning("zeroconf announce failed (%s); other kits can add this one by address",
+                        exc)
+
+    def close(self) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        if self._zc is not None:
+            try:
+                if self._info is not None and self.registered.is_set():
+                    self._zc.unregister_service(self._info)
+            finally:
+                self._zc.close()
+            self._zc = None
+
+
+class Browser:
+    """Listen for announced kits; `found()` is what has been heard so far."""
+
+    def __init__(self, *, host: str, own_kit_id: str = "") -> None:
+        self.host, self.own_kit_id = host, own_kit_id
+        self._found: dict[str, FoundKit] = {}
+        self._lock = threading.Lock()
+        self._zc: Any = None
+        self._browser: Any = None
+
+    def start(self) -> "Browser":
+        from zeroconf import IPVersion, ServiceBrowser, Zeroconf
+
+        interfaces, _ = interfaces_for(self.host)
+        try:
+            self._zc = Zeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only)
+            self._browser = ServiceBrowser(self._zc, SERVICE, handlers=[self._changed])
+        except (OSError, RuntimeError, ValueError) as exc:
+            log.warning("zeroconf browse failed (%s); add kits by address", exc)
+        return self
+
+    def _changed(self, zeroconf: Any, service_type: str, name: str, state_change: Any) -> None:
+        from zeroconf import ServiceStateChange
+
+        if state_change is ServiceStateChange.Removed:
+            with self._lock:
+                for kid, kit in list(self._found.items()):
+                    if kit.host == name:
+                        del self._found[kid]
+            return
+        threading.Thread(target=self._resolve, args=(zeroconf, service_type, name),
+                         daemon=True).start()
+
+    def _resolve(self, zeroconf: Any, service_type: str, name: str) -> None:
+        info = zeroconf.get_service_info(service_type, name, timeout=3000)
+        if info is None:
+            return
+        kit = parse_info(name, info.properties or {}, info.port or 0,
+                         info.parsed_addresses())
+        if kit is None or kit.kit_id == self.own_kit_id:
+            return
+        with self._lock:
+            self._found[kit.kit_id] = kit
+
+    def found(self) -> list[FoundKit]:
+        with self._lock:
+            return sorted(self._found.values(), key=lambda k: (k.name, k.kit_id))
+
+    def close(self) -> None:
+        if self._browser is not None:
+            self._browser.cancel()
+        if self._zc is not None:
+            self._zc.close()
+            self._zc = None
+
+
+def parse_info(name: str, props: dict[Any, Any], port: int,
+               addresses: list[str]) -> FoundKit | None:
+    """A FoundKit from a service's TXT record, or None if it is not a labkit record."""
+    def text(key: str) -> str:
+        value = props.get(key.encode(), props.get(key))
+        if isinstance(value, bytes):
+            return value.decode("utf-8", errors="replace")
+        return "" if value is None else str(value)
+
+    kit_id = text("id")
+    if not kit_id or not 0 < port < 65536:
+        return None
+    try:
+        labs = int(text("labs") or 0)
+    except ValueError:
+        labs = 0
+    return FoundKit(kit_id=kit_id, name=text("name") or kit_id[:8], version=text("v"),
+                    port=port, addresses=list(addresses), host=name, packs=text("packs"),
+                    labs=labs)

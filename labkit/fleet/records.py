@@ -1,0 +1,195 @@
+"""What travels between kits of a room: a kit's portfolio records out, a roster in, and the
+class export merged from many kits.
+
+Records carry the UUIDs of docs/architecture.md § Kit identity, so a run collected twice (or
+from a lead that copied its roster to the kit) counts once: merging keeps the first record of
+each UUID. A roster copied to a kit keeps the lead's class and student UUIDs, so the same child
+on three kits is one student in the merged export.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any, Iterable
+
+from labkit.store import N_, Problem, Store
+from labkit.store.names import CLASS_NAME_MAX, clean_name, name_key
+
+FORMAT = 1
+
+
+def export_records(store: Store) -> dict[str, Any]:
+    """Every class, student and run of this kit (with step counts and rubric scores)."""
+    db = store.db
+    classes = [{"uuid": r["uuid"], "name": r["name"]}
+               for r in db.query("SELECT uuid, name FROM classes ORDER BY name_key")]
+    students = [{"uuid": r["uuid"], "class_uuid": r["class_uuid"], "name": r["name"],
+                 "student_no": r["student_no"]}
+                for r in db.query("SELECT s.uuid, c.uuid AS class_uuid, s.name, s.student_no "
+                                  "FROM students s JOIN classes c ON c.id = s.class_id "
+                                  "ORDER BY s.id")]
+    scores: dict[int, list[dict[str, Any]]] = {}
+    for r in db.query("SELECT run_id, criterion, source, level, max_level FROM scores "
+                      "ORDER BY run_id, criterion, source"):
+        scores.setdefault(r["run_id"], []).append(
+            {"criterion": r["criterion"], "source": r["source"], "level": r["level"],
+             "max_level": r["max_level"]})
+    runs = []
+    for r in db.query(
+            "SELECT r.id, r.uuid, s.uuid AS student_uuid, r.lesson_id, r.title_zh, r.title_en,"
+            " r.steps_total, r.started_at, r.ended_at, r.status,"
+            " (SELECT COUNT(*) FROM step_results sr WHERE sr.run_id = r.id) AS steps_passed "
+            "FROM runs r JOIN students s ON s.id = r.student_id ORDER BY r.id"):
+        runs.append({"uuid": r["uuid"], "student_uuid": r["student_uuid"],
+                     "lesson_id": r["lesson_id"], "title_zh": r["title_zh"],
+                     "title_en": r["title_en"], "steps_total": r["steps_total"],
+                     "steps_passed": r["steps_passed"], "started_at": r["started_at"],
+                     "ended_at": r["ended_at"], "status": r["status"],
+                     "scores": scores.get(r["id"], [])})
+    return {"format": FORMAT, "kit_id": store.kit_id, "classes": classes,
+            "students": students, "runs": runs}
+
+
+def roster_payload(store: Store, class_id: int) -> dict[str, Any]:
+    """One class of this kit as the lead sends it to the room."""
+    school_class = store.roster.get_class(class_id)
+    students = store.roster.students(class_id)
+    return {"class": {"uuid": store.identity.uuid("classes", class_id),
+                      "name": school_class.name},
+            "students": [{"uuid": store.identity.uuid("students", s.id), "name": s.name,
+                          "student_no": s.student_no} for s in students]}
+
+
+def _bad_roster() -> Problem:
+    return Problem(N_("The roster sent by the lead kit is not a class list."),
+                   fix=N_("Copy the roster again from the lead kit."), code="bad_roster")
+
+
+def apply_roster(store: Store, payload: object) -> dict[str, int]:
+    """Add a class list from the lead kit: the class (found by UUID, else by name, else made)
+    and every student not there yet, keeping the lead's UUIDs. Students already on the kit
+    are left as they are; nothing is deleted."""
+    if not isinstance(payload, dict) or not isinstance(payload.get("class"), dict) \
+            or not isinstance(payload.get("students"), list):
+        raise _bad_roster()
+    cls, people = payload["class"], payload["students"]
+    class_name = clean_name(cls.get("name"), max_len=CLASS_NAME_MAX)
+    class_uuid = cls.get("uuid") if isinstance(cls.get("uuid"), str) else None
+    class_id = store.identity.row_id("classes", class_uuid) if class_uuid else None
+    made_class = 0
+    if class_id is None:
+        same = [c for c in store.roster.classes() if name_key(c.name) == name_key(class_name)]
+        if same:
+            class_id = same[0].id
+        else:
+            class_id = store.roster.add_class(class_name).id
+            made_class = 1
+            _adopt_uuid(store, "classes", class_id, class_uuid)
+    existing = {name_key(s.name) for s in store.roster.students(class_id)}
+    new: list[tuple[str, str, str | None]] = []
+    for person in people:
+        if not isinstance(person, dict):
+            raise _bad_roster()
+        uuid = person.get("uuid") if isinstance(person.get("uuid"), str) else None
+        if uuid and store.identity.row_id("students", uuid) is not None:
+            continue
+        name = clean_name(person.get("name"))
+        if name_key(name) in existing:
+            continue
+        existing.add(name_key(name))
+        new.append((name, str(person.get("student_no") or ""), uuid))
+    used = {s.student_no for s in store.roster.students(class_id) if s.student_no}
+    numbers = [no if no not in used else "" for _n, no, _u in new]
+    added = store.roster.add_students(class_id, [n for n, _no, _u in new], numbers)
+    for student, (_n, _no, uuid) in zip(added, new, strict=True):
+        _adopt_uuid(store, "students", student.id, uuid)
+    return {"classes_added": made_class, "students_added": len(added),
+            "students_total": len(store.roster.students(class_id))}
+
+
+def _adopt_uuid(store: Store, table: str, row_id: int, uuid: str | None) -> None:
+    """Give a copied record the lead's UUID (unless some other record here already has it)."""
+    if not uuid or table not in ("classes", "students"):
+        return
+    with store.db.transaction() as tx:
+        if tx.execute(f"SELECT 1 FROM {table} WHERE uuid = ?", (uuid,)).fetchone() is None:
+            tx.execute(f"UPDATE {table} SET uuid = ? WHERE id = ?", (uuid, row_id))
+
+
+_FIELDS = {"classes": {"uuid": str, "name": str},
+           "students": {"uuid": str, "class_uuid": str, "name": str, "student_no": str},
+           "runs": {"uuid": str, "student_uuid": str, "lesson_id": str, "status": str,
+                    "steps_total": int, "steps_passed": int, "started_at": (int, float),
+                    "scores": list}}
+
+
+def records_ok(data: object) -> bool:
+    """Are these records (from another kit: untrusted shape) what export_records makes?"""
+    if not isinstance(data, dict) or data.get("format") != FORMAT \
+            or not isinstance(data.get("kit_id"), str):
+        return False
+    for part, fields in _FIELDS.items():
+        items = data.get(part)
+        if not isinstance(items, list):
+            return False
+        for item in items:
+            if not isinstance(item, dict) or any(
+                    not isinstance(item.get(k), t) or isinstance(item.get(k), bool)
+                    for k, t in fields.items()):
+                return False
+            if part == "runs" and not all(
+                    isinstance(s, dict) and {"criterion", "source", "level", "max_level"}
+                    <= set(s) for s in item["scores"]):
+                return False
+    return True
+
+
+# ---- the merged class export ------------------------------------------------------------------
+CSV_COLUMNS = ("kit", "class", "student_no", "student", "lab", "status", "steps_passed",
+               "steps_total", "started_at", "scores", "run_uuid")
+
+
+def merge(collections: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per run over every kit's records, each run UUID once (first one kept)."""
+    classes: dict[str, str] = {}
+    students: dict[str, dict[str, Any]] = {}
+    collections = [c for c in collections if isinstance(c, dict)]
+    for coll in collections:
+        for c in coll.get("classes", []):
+            classes.setdefault(c["uuid"], c["name"])
+        for s in coll.get("students", []):
+            students.setdefault(s["uuid"], s)
+    rows: dict[str, dict[str, Any]] = {}
+    for coll in collections:
+        for run in coll.get("runs", []):
+            if run["uuid"] in rows:
+                continue
+            who = students.get(run["student_uuid"], {})
+            scores = "; ".join(f"{s['criterion']} {s['source']} {s['level']}/{s['max_level']}"
+                               for s in run.get("scores", []))
+            rows[run["uuid"]] = {
+                "kit": coll.get("kit_id", ""), "class": classes.get(who.get("class_uuid"), ""),
+                "student_no": who.get("student_no", ""), "student": who.get("name", ""),
+                "lab": run["lesson_id"], "status": run["status"],
+                "steps_passed": run["steps_passed"], "steps_total": run["steps_total"],
+                "started_at": run["started_at"], "scores": scores, "run_uuid": run["uuid"]}
+    return sorted(rows.values(), key=lambda r: (r["class"], r["student_no"] == "",
+                                                r["student_no"], r["student"],
+                                                r["started_at"]))
+
+
+def _csv_safe(value: object) -> object:
+    """A cell a spreadsheet will not run as a formula."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
+def merged_csv(rows: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in rows:
+        writer.writerow([_csv_safe(row[c]) for c in CSV_COLUMNS])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")   # BOM: Excel opens UTF-8 Chinese

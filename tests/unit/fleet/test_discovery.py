@@ -1,0 +1,49 @@
+"""Zeroconf on loopback only: a kit announced on 127.0.0.1 is heard by a browser there with
+its TXT facts; a TXT record that is not labkit's is ignored."""
+
+from __future__ import annotations
+
+import time
+
+from labkit.fleet import discovery
+
+
+def test_interfaces_follow_the_served_host() -> None:
+    assert discovery.interfaces_for("127.0.0.1") == (["127.0.0.1"], True)
+    assert discovery.interfaces_for("localhost") == (["127.0.0.1"], True)
+    assert discovery.interfaces_for("0.0.0.0") == (None, False)
+
+
+def test_txt_values_are_cut_to_fit() -> None:
+    txt = discovery.txt_record(kit_id="k", name="实验" * 200, version="0.1.0",
+                               packs={"a": "1.0.0"}, labs=3)
+    assert len(txt["name"].encode()) <= discovery.TXT_MAX and txt["packs"] == "a=1.0.0"
+
+
+def test_parse_ignores_records_that_are_not_labkits() -> None:
+    assert discovery.parse_info("x", {b"foo": b"bar"}, 8080, []) is None
+    kit = discovery.parse_info("n", {b"id": b"k1", b"name": "三号机".encode(), b"v": b"0.1",
+                                     b"labs": b"x"}, 8080, ["127.0.0.1"])
+    assert kit is not None and kit.name == "三号机" and kit.labs == 0
+
+
+def test_a_kit_announced_on_loopback_is_heard() -> None:
+    props = discovery.txt_record(kit_id="kit-under-test-1", name="三号机", version="0.1.0",
+                                 packs={"labkit-builtin": "0.1.0"}, labs=12)
+    browser = discovery.Browser(host="127.0.0.1", own_kit_id="the-lead").start()
+    announcer = discovery.Announcer(host="127.0.0.1", port=18123, properties=props).start()
+    try:
+        deadline = time.monotonic() + 20
+        found = []
+        while time.monotonic() < deadline:
+            found = [k for k in browser.found() if k.kit_id == "kit-under-test-1"]
+            if found:
+                break
+            time.sleep(0.1)
+        assert found, "the announced kit was not heard on loopback"
+        kit = found[0]
+        assert (kit.name, kit.version, kit.port, kit.labs) == ("三号机", "0.1.0", 18123, 12)
+        assert kit.addresses == ["127.0.0.1"] and kit.packs == "labkit-builtin=0.1.0"
+    finally:
+        announcer.close()
+        browser.close()
