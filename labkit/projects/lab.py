@@ -121,7 +121,12 @@ class LabSpec:
     def panels(self) -> dict[str, Any]:
         """Which page panels the lab needs — derived from what it uses, never stated."""
         return {"camera": CAMERA in self.sources(), "microphone": MICROPHONE in self.sources(),
-                "devices": self.wired, "overlays": self.overlays()}
+                "devices": self.wired, "overlays": self.overlays(), "parts": self.parts()}
+
+    def parts(self) -> list[str]:
+        """Page parts the lab asks for by name (`parts: [talk]`), beyond the derived panels:
+        what a child works with that no detector or device implies (a sentence box …)."""
+        return list(self.data.get("parts") or [])
 
     # -- signals ------------------------------------------------------------------------
     def signals(self) -> dict[str, dict[str, Any]]:
