@@ -21,7 +21,8 @@ from gpiozero.mixins import ValuesMixin
 from labkit.projects.actions import Action, perform
 from labkit.projects.base import CheckResult, LabContext, Project, check
 from labkit.projects.bindings import Scope, reader, target
-from labkit.projects.detectors import CAMERA, DETECTORS, MICROPHONE, BuiltDetector, build
+from labkit.projects.detectors import (CAMERA, DETECTORS, MICROPHONE, BuiltDetector, build,
+                                       build_shared)
 from labkit.projects.eventlog import EventLog
 
 log = logging.getLogger(__name__)
@@ -192,7 +193,13 @@ class LabProject(Project):
                     objects[name] = (PinReading(device) if getattr(ctx, "simulated", False)
                                      and isinstance(device, SmoothedInputDevice) else device)
                     continue
-                params = {k: v for k, v in use.items() if k != "detector"}
+                params = {k: v for k, v in use.items() if k not in ("detector", "tracker")}
+                if "tracker" in use:   # follows another detector's model, fed once for both
+                    followed = next(d for d in self.built if d.name == use["tracker"])
+                    det = build_shared(name, DETECTORS[use["detector"]], params, followed)
+                    self.built.append(det)
+                    objects[name] = det.device
+                    continue
                 det = build(name, DETECTORS[use["detector"]], params, store=store, bus=ctx.bus)
                 self.built.append(det)
                 (self.vision if det.kind.source == CAMERA else self.audio).append(det)

@@ -1,0 +1,58 @@
+"""Primary-band lab pages in Chromium: the page parts a lab asks for, under its demo.
+
+A teacher presses Demo on the Move! page: the simulated person raises their arms and squats on
+the kit's camera in real time, the big counter's tiles count up and every step turns green (the
+demo does five of each, three are needed: a busy test machine may drop frames in real time).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from tests.helpers import LiveServer, start_server
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+PIN = "864200"
+
+
+@pytest.fixture
+def kit(tmp_path: Path, model_store: Any) -> Iterator[LiveServer]:
+    data = tmp_path / "kit" / "data"
+    data.mkdir(parents=True)
+    (data / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    server = start_server(data)
+    yield server
+    server.stop()
+
+
+def as_teacher(page: Any, url: str) -> None:
+    page.goto(url + "/teacher")
+    page.fill("#pin", PIN)
+    page.fill("#confirm", PIN)
+    page.click("#pin-submit")
+    page.wait_for_load_state()
+
+
+def test_move_counts_up_big_under_the_demo(kit: LiveServer, page: Any) -> None:
+    as_teacher(page, kit.url)
+    page.goto(kit.url + "/labs/move_counter")
+    page.wait_for_selector("#counter-panel")
+    assert page.locator("#camera-view").count() == 1
+    assert page.locator("#counter-tiles .counter-tile").count() == 0
+    page.click("#lab-demo")
+    page.wait_for_selector("#count-arm_count", timeout=20000)
+    assert page.locator("#count-arm_count .counter-label").inner_text() == "举手次数"
+    page.wait_for_function(
+        "Number(document.querySelector('#count-arm_count .counter-number').textContent) >= 3",
+        timeout=40000)
+    page.wait_for_function(
+        "Number(document.querySelector('#count-squat_count .counter-number')?.textContent) >= 3",
+        timeout=40000)
+    for step in ("stand", "arms_light", "arms_three", "arms_praise", "squats_three",
+                 "squats_praise"):
+        page.wait_for_selector(f"#step-{step}.passed", timeout=10000)
+    assert page.watch.console_errors == [] and page.watch.page_errors == []
+    assert page.watch.external == []
