@@ -137,7 +137,8 @@ def shared_tracker_problem(name: str, use: dict[str, Any], uses: dict[str, Any])
     other = use["tracker"]
     kind = DETECTORS.get(str(use.get("detector")))
     if kind is None or kind.wrap is None:
-        return f"only a counter or game built on a tracker (reps, rps) can share one, not {use.get('detector')!r}"
+        return ("only a counter or game built on a tracker (reps, rps) can share one, not "
+                f"{use.get('detector')!r}")
     order = list(uses)
     if other not in uses or "detector" not in uses[other] or order.index(other) > order.index(name):
         return f"{other!r} is not a detector declared before {name!r}"
