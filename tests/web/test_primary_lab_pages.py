@@ -1,5 +1,7 @@
 """Primary-band lab pages in Chromium: the page parts a lab asks for, under its demo.
 
+A student stands in front of the magic mirror (the simulated camera's face walks in and out):
+two ready-made pictures, then a saved drawing of their own, and the steps turn green.
 A teacher presses Demo on the Move! page: the simulated person raises their arms and squats on
 the kit's camera in real time, the big counter's tiles count up and every step turns green (the
 demo does five of each, three are needed: a busy test machine may drop frames in real time).
@@ -24,6 +26,7 @@ def kit(tmp_path: Path, model_store: Any) -> Iterator[LiveServer]:
     data.mkdir(parents=True)
     (data / "models").symlink_to(model_store.models_dir, target_is_directory=True)
     server = start_server(data)
+    server.data_dir = data
     yield server
     server.stop()
 
@@ -54,5 +57,40 @@ def test_move_counts_up_big_under_the_demo(kit: LiveServer, page: Any) -> None:
     for step in ("stand", "arms_light", "arms_three", "arms_praise", "squats_three",
                  "squats_praise"):
         page.wait_for_selector(f"#step-{step}.passed", timeout=10000)
+    assert page.watch.console_errors == [] and page.watch.page_errors == []
+    assert page.watch.external == []
+
+
+def test_the_magic_mirror_swaps_the_background_for_pictures_and_a_drawing(
+        kit: LiveServer, page: Any, tmp_path: Path) -> None:
+    import cv2
+    import numpy as np
+
+    from tests.helpers import pick_a_name
+
+    pick_a_name(page, kit.url, data_dir=kit.data_dir)
+    page.goto(kit.url + "/labs/magic_mirror")
+    page.wait_for_selector("#mirror-panel")
+    assert page.locator(".mirror-pick").count() == 4
+    page.click("#mirror-save")                      # no file, no run: said next to the button
+    assert page.locator("#mirror-error").is_visible()
+    page.click("#lab-start")
+    page.wait_for_selector("#step-found.passed", timeout=30000)
+    page.wait_for_function("document.getElementById('mirror-view').naturalWidth > 0",
+                           timeout=15000)
+    page.click("#mirror-pick-sea")
+    page.wait_for_selector("#step-first.passed", timeout=30000)
+    page.click("#mirror-pick-space")
+    page.wait_for_selector("#step-second.passed", timeout=30000)
+    drawing = tmp_path / "drawing.png"
+    img = np.full((240, 320, 3), (40, 200, 250), np.uint8)
+    cv2.circle(img, (160, 120), 60, (200, 40, 200), -1)
+    cv2.imwrite(str(drawing), img)
+    page.set_input_files("#mirror-file", str(drawing))
+    page.click("#mirror-save")
+    page.wait_for_selector("#mirror-drawings .mirror-pick")
+    assert page.locator("#mirror-drawings .mirror-pick").inner_text() == "我的画 1"
+    page.click("#mirror-drawings .mirror-pick")
+    page.wait_for_selector("#step-drawing.passed", timeout=30000)
     assert page.watch.console_errors == [] and page.watch.page_errors == []
     assert page.watch.external == []
