@@ -17,7 +17,7 @@
     if (project) return project;
     const [a, b] = names();
     if (!a || !b || a === b) throw new Error(T.need_names || "");
-    const made = await Labkit.post("/api/learn/projects", { name: a + " / " + b, kind: "image", classes: [a, b] });
+    const made = await Labkit.post("/api/learn/projects", { name: a + " · " + b, kind: "image", classes: [a, b] });
     project = made.id;
     classes = made.classes.map((c) => c.id);
     panel.dataset.project = project;
