@@ -476,8 +476,10 @@ class Speaker:
             raise LabkitError("no speaker found", code="no_speaker",
                               fix="plug in a speaker or headphones (3.5 mm, USB or HDMI)")
 
-    def say(self, text: str, lang: str = "zh_CN", *, wait: bool = True) -> None:
-        """Speak `text` with espeak-ng (Chinese by default)."""
+    def say(self, text: str, lang: str = "zh_CN", *, wait: bool = True, speed: int = 150,
+            pitch: int = 50) -> None:
+        """Speak `text` with espeak-ng (Chinese by default); `speed` in words per minute and
+        `pitch` 0–99 are espeak-ng's own scales."""
         from labkit.drivers.tts import synthesize
 
-        self.play(synthesize(text, lang), RATE, text=text, wait=wait)
+        self.play(synthesize(text, lang, speed=speed, pitch=pitch), RATE, text=text, wait=wait)

@@ -102,9 +102,13 @@ class BuiltDetector:
     feeds: Any
     every: int
     frames: int = 0
+    shared: bool = False      # follows another detector's model: it neither feeds nor closes it
 
     def close(self) -> None:
-        for obj in {id(self.device): self.device, id(self.feeds): self.feeds}.values():
+        owned = {id(self.device): self.device}
+        if not self.shared:
+            owned[id(self.feeds)] = self.feeds
+        for obj in owned.values():
             close = getattr(obj, "close", None)
             if callable(close):
                 close()
@@ -126,3 +130,14 @@ def build(name: str, kind: DetectorType, params: dict[str, Any], *, store: Any,
     model = cls(**kwargs)
     device = kind.wrap(model, wrap_params) if kind.wrap else model
     return BuiltDetector(name, kind, device, model, max(1, every))
+
+
+def build_shared(name: str, kind: DetectorType, params: dict[str, Any],
+                 tracker: BuiltDetector) -> BuiltDetector:
+    """A second counter or game around `tracker`'s model (`tracker: arms` in lab.yaml): two
+    rep counters on one pose tracker run the pose model once per frame, not twice."""
+    if kind.wrap is None or tracker.kind.target != kind.target:
+        raise ValueError(f"{name} cannot share the model of {tracker.name}")
+    wrap_params = {k: params[k] for k in kind.wrap_params if k in params}
+    device = kind.wrap(tracker.feeds, wrap_params)
+    return BuiltDetector(name, kind, device, tracker.feeds, tracker.every, shared=True)

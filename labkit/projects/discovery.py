@@ -130,6 +130,27 @@ def _schema_message(error: "jsonschema.ValidationError") -> str:
     return error.message
 
 
+def shared_tracker_problem(name: str, use: dict[str, Any], uses: dict[str, Any]) -> str | None:
+    """Why `tracker: other` cannot share `other`'s model (None when it can): a wrapped
+    detector (reps, rps) may follow a detector declared before it, running the same model."""
+    from labkit.projects.detectors import DETECTORS
+
+    other = use["tracker"]
+    kind = DETECTORS.get(str(use.get("detector")))
+    if kind is None or kind.wrap is None:
+        return ("only a counter or game built on a tracker (reps, rps) can share one, not "
+                f"{use.get('detector')!r}")
+    order = list(uses)
+    if other not in uses or "detector" not in uses[other] or order.index(other) > order.index(name):
+        return f"{other!r} is not a detector declared before {name!r}"
+    if "tracker" in uses[other]:
+        return f"{other!r} shares a tracker itself: name the one it follows"
+    theirs = DETECTORS.get(str(uses[other]["detector"]))
+    if theirs is None or theirs.target != kind.target:
+        return f"{other!r} does not run the model {name!r} needs ({kind.target.split(':')[1]})"
+    return None
+
+
 # ---- checks.py ------------------------------------------------------------------------------
 def load_checks_py(path: Path, band: str, lab_id: str) -> dict[str, tuple[Callable, str]]:
     """Every public function `name(log)` defined in a lab's checks.py, as check `name`."""
@@ -258,6 +279,10 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
     for name, use in uses.items():
         if "device" in use and use["device"] not in wired:
             p.add(["uses", name], f"the lab uses the {use['device']!r} but does not wire it")
+        if "tracker" in use:
+            why = shared_tracker_problem(name, use, uses)
+            if why:
+                p.add(["uses", name, "tracker"], why)
     names = set(uses)
     for name, decl in (data.get("signals") or {}).items():
         source = decl["value"] if isinstance(decl, dict) else decl

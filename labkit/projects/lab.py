@@ -21,7 +21,8 @@ from gpiozero.mixins import ValuesMixin
 from labkit.projects.actions import Action, perform
 from labkit.projects.base import CheckResult, LabContext, Project, check
 from labkit.projects.bindings import Scope, reader, target
-from labkit.projects.detectors import CAMERA, DETECTORS, MICROPHONE, BuiltDetector, build
+from labkit.projects.detectors import (CAMERA, DETECTORS, MICROPHONE, BuiltDetector, build,
+                                       build_shared)
 from labkit.projects.eventlog import EventLog
 
 log = logging.getLogger(__name__)
@@ -121,15 +122,21 @@ class LabSpec:
     def panels(self) -> dict[str, Any]:
         """Which page panels the lab needs — derived from what it uses, never stated."""
         return {"camera": CAMERA in self.sources(), "microphone": MICROPHONE in self.sources(),
-                "devices": self.wired, "overlays": self.overlays()}
+                "devices": self.wired, "overlays": self.overlays(),
+                "parts": [part["part"] for part in self.parts()]}
 
     def parts(self) -> list[dict[str, Any]]:
-        """The page parts the lab asks for (labkit/projects/parts.py), each with its
-        detector's kind and result topic and its sliders' ranges."""
+        """The page parts the lab asks for (labkit/projects/parts.py), beyond the derived
+        panels. A part named alone (`talk`, `counter`, `mirror`, `teach`) is what a child works
+        with that no detector or device implies; a part on a detector (`sliders`,
+        `confusion`) comes with the detector's kind and result topic and its sliders' ranges."""
         from labkit.projects.parts import SLIDERS
 
-        out = []
+        out: list[dict[str, Any]] = []
         for part in self.data.get("parts") or ():
+            if isinstance(part, str):
+                out.append({"part": part})
+                continue
             kind = DETECTORS[self.uses[part["detector"]]["detector"]]
             out.append({"part": part["part"], "detector": part["detector"], "kind": kind.name,
                         "topic": kind.topic,
@@ -205,7 +212,13 @@ class LabProject(Project):
                     objects[name] = (PinReading(device) if getattr(ctx, "simulated", False)
                                      and isinstance(device, SmoothedInputDevice) else device)
                     continue
-                params = {k: v for k, v in use.items() if k != "detector"}
+                params = {k: v for k, v in use.items() if k not in ("detector", "tracker")}
+                if "tracker" in use:   # follows another detector's model, fed once for both
+                    followed = next(d for d in self.built if d.name == use["tracker"])
+                    det = build_shared(name, DETECTORS[use["detector"]], params, followed)
+                    self.built.append(det)
+                    objects[name] = det.device
+                    continue
                 det = build(name, DETECTORS[use["detector"]], params, store=store, bus=ctx.bus)
                 self.built.append(det)
                 (self.vision if det.kind.source == CAMERA else self.audio).append(det)

@@ -53,10 +53,18 @@ SLIDERS: dict[str, Slider] = {s.name: s for s in (
 PARTS: dict[str, tuple[str, ...] | None] = {"confusion": ("sorter",), "sliders": None}
 
 
-def part_problem(part: dict[str, Any], uses: dict[str, Any]) -> str | None:
+#: parts named alone, on no detector (labkit/web/templates/parts/_<name>.html)
+NAMED_PARTS = ("talk", "counter", "mirror", "teach")
+
+
+def part_problem(part: dict[str, Any] | str, uses: dict[str, Any]) -> str | None:
     """Why a `parts:` entry cannot work with the lab's `uses:`, or None."""
     from labkit.projects.detectors import CAMERA, DETECTORS
 
+    if isinstance(part, str):
+        return None if part in NAMED_PARTS else (
+            f"{part!r} is not a page part ({', '.join(NAMED_PARTS)}, or sliders/confusion "
+            "on a detector)")
     name = part["detector"]
     use = uses.get(name)
     if use is None or "detector" not in use:

@@ -8,12 +8,13 @@ plainly and everything else (upload a WAV, the bench, the other labs) keeps work
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 from typing import Any, Callable
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 
 from labkit.atrest import sealer_for
 from labkit.drivers.pins import Holder, PinsBusy
@@ -238,14 +239,63 @@ def upload() -> Response:
     return jsonify(result)
 
 
+def N_(message: str) -> str:
+    """Marks a message id for extraction; translated where it is shown."""
+    return message
+
+
+# Ready-made sentences of the talking-robot panel (parts/_talk.html), in both languages: the
+# English message id is the English sentence, its zh_CN translation the Chinese one.
+TALK_SENTENCES = (
+    N_("Hello, I am the kit."),
+    N_("Nice to meet you!"),
+    N_("What a lovely day today!"),
+    N_("Let's learn about AI together."),
+)
+
+
+@bp.app_template_global()
+def talk_sentences() -> list[dict[str, str]]:
+    """Each ready-made sentence as {"zh_CN": …, "en": …}, whatever the page's language, so a
+    child on a Chinese page can still pick an English sentence."""
+    out = []
+    for msgid in TALK_SENTENCES:
+        pair = {}
+        for lang in ("zh_CN", "en"):
+            with force_locale(lang):
+                pair[lang] = _(msgid)
+        out.append(pair)
+    return out
+
+
+SPEED_WPM = (80.0, 260.0)      # espeak-ng words per minute: slower than this drags, faster blurs
+PITCH = (0.0, 99.0)            # espeak-ng's pitch scale
+PURPOSES = ("read", "talk")    # a step read aloud, or a sentence a child chose to make the kit say
+
+
 @bp.post("/api/audio/say")
 @allow(STUDENT)
 def say() -> Response:
+    """The kit says a text (espeak-ng, text on stdin). Publishes `audio.said` so a lab can see
+    that the kit spoke and in which language — with a digest of the sentence, never the text,
+    so a running lab's log keeps nothing a child typed."""
     data = json_body()
     text = str(data.get("text", "")).strip()
     lang = str(data.get("lang", "zh_CN"))
-    runtime().speaker.say(text, lang, wait=False)
-    return jsonify({"said": text, "lang": lang})
+    speed = _number(data, "speed", *SPEED_WPM)
+    pitch = _number(data, "pitch", *PITCH)
+    purpose = str(data.get("purpose") or "read")
+    if purpose not in PURPOSES:
+        raise LabkitError(_("Unknown purpose %(p)s.", p=purpose[:20]), code="bad_input",
+                          fix=_("Leave it out, or use read or talk."))
+    speed = 150 if speed is None else int(round(speed))
+    pitch = 50 if pitch is None else int(round(pitch))
+    runtime().speaker.say(text, lang, wait=False, speed=speed, pitch=pitch)
+    sentence = hashlib.sha256(" ".join(text.split()).casefold().encode()).hexdigest()[:12]
+    runtime().bus.publish("audio.said", {"lang": lang, "speed": speed, "pitch": pitch,
+                                         "purpose": purpose, "sentence": sentence,
+                                         "chars": len(text)})
+    return jsonify({"said": text, "lang": lang, "speed": speed, "pitch": pitch})
 
 
 # ---------------------------------------------------------------------------------------------

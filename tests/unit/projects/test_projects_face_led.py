@@ -111,7 +111,7 @@ def test_face_led_is_declared_not_programmed() -> None:
     assert list(spec.folder.glob("*.py")) == []
     assert FaceLed.hardware == ("camera", "led") and FaceLed.devices() == ["led"]
     assert spec.panels() == {"camera": True, "microphone": False, "devices": ["led"],
-                             "overlays": ["faces"]}
+                             "overlays": ["faces"], "parts": []}
     assert spec.signal_labels("en") == {"face": "Face in view"}
 
 
