@@ -208,3 +208,16 @@ def test_showcase_pictures_and_cards_are_sealed(data_dir: Path) -> None:
             assert "王芳".encode() not in path.read_bytes()
     assert cards.get(1, 2).title == "王芳的垃圾分类器"
     assert cards.picture(1, 2).startswith(b"\xff\xd8\xff")
+
+
+def test_a_dead_int8_jobs_clear_scratch_copy_is_removed_on_start(data_dir: Path) -> None:
+    from labkit.datadir import tidy_data_dir
+
+    model = data_dir / "learn" / "p1" / "model"
+    old, fresh = model / ".int8-dead", model / ".int8-live"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+        (folder / "model.onnx").write_bytes(b"\x08\x07clear graph")
+    os.utime(old, (1_000_000, 1_000_000))
+    tidy_data_dir(data_dir, now=1_000_000 + 3600)
+    assert not old.exists() and fresh.exists()      # a running job's folder is left alone

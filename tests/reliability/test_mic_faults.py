@@ -31,25 +31,27 @@ def _mic_file(path: Path) -> Path:
 
 
 def _get_json(url: str) -> Any:
-    with urllib.request.urlopen(url, timeout=10) as r:
+    with urllib.request.urlopen(url, timeout=60) as r:
         return json.loads(r.read())
 
 
 @pytest.mark.slow   # a real `labkit serve` (start-up alone is 5-30 s on a loaded machine)
-@pytest.mark.timeout(240)
+@pytest.mark.timeout(480)
 def test_meter_resumes_within_3_s_after_the_microphone_comes_back(
         server_factory: Callable[..., Any], tmp_path: Path) -> None:
     mic = _mic_file(tmp_path / "usb" / "mic.wav")
     aside = mic.with_name("unplugged.wav")
     server = server_factory(LABKIT_MICROPHONE=str(mic))
-    with urllib.request.urlopen(server.url + "/audio", timeout=30) as r:   # starts the monitor
+    # the first visit starts the sound monitor (its models and scipy load: seconds, or a
+    # minute on a loaded 2-core machine)
+    with urllib.request.urlopen(server.url + "/audio", timeout=180) as r:
         assert r.status == 200
     meters: list[float] = []
     stop = threading.Event()
 
     def watch() -> None:
         with urllib.request.urlopen(server.url + "/events?topics=audio.meter",
-                                    timeout=10) as r:
+                                    timeout=60) as r:
             while not stop.is_set():
                 line = r.readline()
                 if not line:
@@ -59,7 +61,7 @@ def test_meter_resumes_within_3_s_after_the_microphone_comes_back(
 
     reader = threading.Thread(target=watch, daemon=True)
     reader.start()
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while len(meters) < 3 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(meters) >= 3, "no meter events before the fault"
