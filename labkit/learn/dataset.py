@@ -49,6 +49,8 @@ STORE_IMAGE_SIDE = 320
 MAX_SOUND_SECONDS = 5.0
 MAX_SENSOR_READINGS = 2000
 SENSOR_CHANNELS = ("distance", "light")
+#: a sound project's background class, named in the language of whoever makes it
+BACKGROUND_NAME = _("background")
 
 
 TAKE_PATTERN = "^[A-Za-z0-9_-]{1,40}$"
@@ -110,9 +112,22 @@ class ClassInfo:
     id: str
     name: str
     samples: list[Sample] = field(default_factory=list)
+    #: "background" for a sound project's room-sound class (labkit.learn.background)
+    role: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "samples": [s.to_json() for s in self.samples]}
+        data: dict[str, Any] = {"id": self.id, "name": self.name,
+                                "samples": [s.to_json() for s in self.samples]}
+        if self.role:
+            data["role"] = self.role
+        return data
+
+    def meta_json(self) -> str:
+        """class.json: what a repair needs to rebuild this class's entry."""
+        meta = {"id": self.id, "name": self.name}
+        if self.role:
+            meta["role"] = self.role
+        return json.dumps(meta, ensure_ascii=False)
 
 
 def corrupt(project_dir: Path, why: str) -> LabkitError:
@@ -328,7 +343,7 @@ class Project:
             samples = [Sample(s["id"], s["file"], s["created"], s.get("source", "camera"),
                               s.get("take", ""))
                        for s in c["samples"]]
-            classes.append(ClassInfo(c["id"], c["name"], samples))
+            classes.append(ClassInfo(c["id"], c["name"], samples, c.get("role", "")))
         if data["id"] != root.name:
             raise corrupt(root, "project.json belongs to another folder")
         return cls(root, id=data["id"], name=data["name"], kind=data["kind"],
@@ -355,8 +370,31 @@ class Project:
                                   code="too_many_classes", fix=_("Remove a class."))
             check_class_names([c.name for c in self.classes] + [name], allow_fewer=True)
             info = ClassInfo(new_id("c"), name)
-            atomic_write_text(self.class_dir(info.id) / "class.json",
-                              json.dumps({"id": info.id, "name": name}, ensure_ascii=False))
+            atomic_write_text(self.class_dir(info.id) / "class.json", info.meta_json())
+            self.classes.append(info)
+            self._model_outdated()
+            self.save()
+            return info
+
+    def add_background_class(self) -> ClassInfo:
+        """A sound project's background class (named in the kit's language); one only."""
+        from labkit.learn.background import ROLE, background_class
+
+        with self.lock:
+            existing = background_class(self)
+            if existing is not None:
+                return existing
+            if len(self.classes) >= MAX_CLASSES:
+                raise LabkitError(_("At most %(n)s classes are allowed.", n=MAX_CLASSES),
+                                  code="too_many_classes",
+                                  fix=_("Remove a class: a sound project also needs its "
+                                        "background class."))
+            name = str(BACKGROUND_NAME)
+            taken = {name_key(c.name) for c in self.classes}
+            while name_key(name) in taken:
+                name = f"{name}_"
+            info = ClassInfo(new_id("c"), name, role=ROLE)
+            atomic_write_text(self.class_dir(info.id) / "class.json", info.meta_json())
             self.classes.append(info)
             self._model_outdated()
             self.save()
@@ -369,8 +407,7 @@ class Project:
             check_class_names([name if c.id == class_id else c.name for c in self.classes],
                               allow_fewer=True)
             info.name = name
-            atomic_write_text(self.class_dir(info.id) / "class.json",
-                              json.dumps({"id": info.id, "name": name}, ensure_ascii=False))
+            atomic_write_text(self.class_dir(info.id) / "class.json", info.meta_json())
             self._model_outdated()
             self.save()
             return info
@@ -379,6 +416,11 @@ class Project:
         """Remove a class and its samples for good (a child's pictures must not linger)."""
         with self.lock:
             info = self.get_class(class_id)
+            if info.role == "background":
+                raise LabkitError(
+                    _("The background class cannot be removed: without it the model "
+                      "answers a word when nobody speaks."), code="background_class",
+                    fix=_("Delete single samples instead, or record the room again."))
             src = self.class_dir(info.id)
             if src.exists():
                 _remove_tree(src)
@@ -431,6 +473,10 @@ class Project:
                     raise LabkitError(_("A sound sample must last between 0.1 and %(n)s seconds.",
                                         n=int(MAX_SOUND_SECONDS)), code="bad_audio",
                                       fix=_("Record again."))
+                if info.role != "background":
+                    from labkit.learn.background import check_not_silent
+
+                    check_not_silent(samples)
                 data, ext = wav_bytes(samples), ".wav"
             else:
                 data = json.dumps(check_sensor_window(payload)).encode("utf-8")
@@ -452,10 +498,15 @@ class Project:
                 raise
             return sample
 
-    def add_upload(self, class_id: str, data: bytes, filename: str = "") -> Sample:
-        """An uploaded file: decoded and checked first, so nothing broken is ever kept."""
+    def add_upload(self, class_id: str, data: bytes, filename: str = "",
+                   check: Any = None) -> Sample:
+        """An uploaded file: decoded and checked first, so nothing broken is ever kept.
+        `check(payload)`, if given, may refuse the decoded sample (raising LabkitError)."""
         if self.kind in IMAGE_KINDS:
-            return self.add_sample(class_id, decode_image(data), source="upload")
+            image = decode_image(data)
+            if check is not None:
+                check(image)
+            return self.add_sample(class_id, image, source="upload")
         if self.kind == "sound":
             return self.add_sample(class_id, decode_sound(data), source="upload")
         try:
@@ -513,7 +564,8 @@ class Project:
         return {"id": self.id, "name": self.name, "kind": self.kind, "created": self.created,
                 "updated": self.updated,
                 "classes": [{"id": c.id, "name": c.name, "count": len(c.samples),
-                             "samples": [s.id for s in c.samples]} for c in self.classes],
+                             "samples": [s.id for s in c.samples], "role": c.role}
+                            for c in self.classes],
                 "total": self.total, "model": self.model, "actions": self.actions,
                 "owner": self.owner,
                 "limits": {"per_class": MAX_PER_CLASS, "total": MAX_TOTAL,
@@ -536,6 +588,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
             "properties": {
                 "id": {"type": "string", "pattern": "^c[0-9a-z]+$"},
                 "name": {"type": "string", "minLength": 1},
+                "role": {"enum": ["background"]},
                 "samples": {"type": "array", "maxItems": MAX_PER_CLASS, "items": {
                     "type": "object", "required": ["id", "file", "created"],
                     "properties": {
@@ -582,7 +635,11 @@ class ProjectStore:
             raise LabkitError(_("Unknown kind of project: %(kind)s.", kind=repr(kind)),
                               code="bad_kind",
                               fix=_("Choose image, hand, pose, sound or sensor."))
-        names = check_class_names(class_names)
+        if kind == "sound":
+            # the background class is one of the project's classes: one word is enough
+            names = check_class_names(list(class_names) + [str(BACKGROUND_NAME)])[:-1]
+        else:
+            names = check_class_names(class_names)
         with self._lock:
             pid = new_id("p")
             root = self.root / pid
@@ -590,8 +647,11 @@ class ProjectStore:
                               owner=owner)
             for cname in names:
                 info = ClassInfo(new_id("c"), cname)
-                atomic_write_text(project.class_dir(info.id) / "class.json",
-                                  json.dumps({"id": info.id, "name": cname}, ensure_ascii=False))
+                atomic_write_text(project.class_dir(info.id) / "class.json", info.meta_json())
+                project.classes.append(info)
+            if kind == "sound":
+                info = ClassInfo(new_id("c"), str(BACKGROUND_NAME), role="background")
+                atomic_write_text(project.class_dir(info.id) / "class.json", info.meta_json())
                 project.classes.append(info)
             project.save()
             self._projects[pid] = project
@@ -705,10 +765,12 @@ class ProjectStore:
             for cdir in sorted((root / "classes").glob("c*")):
                 if not cdir.is_dir() or not _valid_id(cdir.name, "c"):
                     continue
+                role = ""
                 try:
                     meta = json.loads((cdir / "class.json").read_text("utf-8"))
                     cname = clean_name(meta["name"])
-                except (OSError, ValueError, KeyError, TypeError, LabkitError):
+                    role = "background" if meta.get("role") == "background" else ""
+                except (OSError, ValueError, KeyError, TypeError, AttributeError, LabkitError):
                     cname = cdir.name
                 while name_key(cname) in seen:
                     cname = f"{cname} ({len(seen)})"
@@ -719,7 +781,7 @@ class ProjectStore:
                         samples.append(Sample(f.stem, f.name, _now(), "repaired"))
                         if kind is None:
                             kind = {".jpg": "image", ".wav": "sound", ".json": "sensor"}[f.suffix]
-                classes.append(ClassInfo(cdir.name, cname, samples[:MAX_PER_CLASS]))
+                classes.append(ClassInfo(cdir.name, cname, samples[:MAX_PER_CLASS], role))
             name = old_data.get("name") if isinstance(old_data.get("name"), str) else ""
             try:
                 name = clean_name(name, what="project")

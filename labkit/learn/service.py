@@ -223,19 +223,49 @@ class LearnService:
     # ---- capture ------------------------------------------------------------------------
     def capture(self, project_id: str, class_id: str, *, seconds: float = 1.0,
                 take: str = "") -> dict[str, Any]:
+        """Keep what the kit senses now as a sample of `class_id`. A hand or pose picture
+        with no hand/body in it, and a word clip with no sound, are refused (nothing kept);
+        the background class of a sound project takes the quiet room."""
         project = self.projects.get(project_id)
+        project.get_class(class_id)
         payload = self.live_payload(project, seconds=seconds)
-        if project.kind == "sound" and np.abs(np.asarray(payload, np.int32)).max(initial=0) < 100:
-            raise LabkitError(_("The recording is silent."), code="bad_audio",
-                              fix=_("Speak closer to the microphone and hold the button."))
+        found = self.check_landmarks(project, payload)
         sample = project.add_sample(class_id, payload, source="live", take=take)
         self.sample_saved(project, sample.id)
-        found = None
-        if project.kind in ("hand", "pose"):
-            tracker = self.tracker(project.kind)
-            found = bool(tracker is not None and tracker(payload) is not None)
         return {"sample": sample.to_json(), "class": class_id, "found": found,
                 "count": len(project.get_class(class_id).samples), "total": project.total}
+
+    def check_landmarks(self, project: Project, payload: Any) -> bool | None:
+        """For hand/pose projects: True if the tracker finds a hand/body in the picture,
+        else a LabkitError (code no_hand / no_body) — such a picture teaches nothing, and
+        training would skip it anyway. None for other kinds."""
+        if project.kind not in ("hand", "pose"):
+            return None
+        tracker = self.tracker(project.kind)
+        if tracker is None:
+            raise LabkitError(
+                _("Hand and body-pose projects need the vision models, which are not installed."),
+                code="no_model", fix=_("Ask the teacher to run: labkit models fetch"))
+        if tracker(np.asarray(payload)) is not None:
+            return True
+        if project.kind == "hand":
+            raise LabkitError(_("No hand was found in the picture, so it was not kept."),
+                              code="no_hand",
+                              fix=_("Hold your whole hand in front of the camera, in good "
+                                    "light, and record again."))
+        raise LabkitError(_("No body was found in the picture, so it was not kept."),
+                          code="no_body",
+                          fix=_("Step back until your whole body is in the picture, then "
+                                "record again."))
+
+    def add_upload(self, project: Project, class_id: str, data: bytes,
+                   filename: str = "") -> Any:
+        """An uploaded file as a sample, with the same checks as a live capture."""
+        check = ((lambda payload: self.check_landmarks(project, payload))
+                 if project.kind in ("hand", "pose") else None)
+        sample = project.add_upload(class_id, data, filename, check=check)
+        self.sample_saved(project, sample.id)
+        return sample
 
     # ---- training -----------------------------------------------------------------------
     def start_training(self, project_id: str, classifier: str = "logistic") -> dict[str, Any]:
@@ -243,8 +273,10 @@ class LearnService:
         if classifier not in CLASSIFIERS:
             raise LabkitError(_("Unknown classifier kind %(kind)s.", kind=repr(classifier)),
                               code="bad_kind", fix=_("Use logistic, knn or mlp."))
+        from labkit.learn.background import ensure_background
         from labkit.models.trainable import check_class_counts
 
+        ensure_background(project)               # a sound project never lacks its background
         check_class_counts(project.counts())     # answer at once, not from the thread
         if not self._train_lock.acquire(blocking=False):
             raise LabkitError(_("The kit is already training a model."), code="busy",
@@ -302,7 +334,10 @@ class LearnService:
 
     def train_now(self, project_id: str, classifier: str = "logistic") -> TrainReport:
         """Synchronous training (CLI, tests, benchmark)."""
+        from labkit.learn.background import ensure_background
+
         project = self.projects.get(project_id)
+        ensure_background(project)
         extractor = self.extractor(project)
         use_cache(extractor, FeatureCache(project.root, extractor.name))
         with self._train_lock:

@@ -18,6 +18,7 @@ from flask import (Blueprint, Response, jsonify, render_template, request,
 from flask_babel import gettext as _
 
 from labkit.errors import LabkitError
+from labkit.learn.background import MIN_BACKGROUND
 from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL,
                                   ProjectStore)
 from labkit.learn.model import export_zip, import_zip, model_dir
@@ -99,6 +100,7 @@ def project_page(project_id: str) -> str:
         kinds=_kind_names(), classifiers=CLASSIFIERS, colours=list(COLOURS), notes=NOTES,
         colour_names=_colour_names(),
         angles=ANGLES, image_kind=project.kind in IMAGE_KINDS, max_classes=MAX_CLASSES,
+        min_background=MIN_BACKGROUND,
         embedder=bool(project.kind != "image" or _has_embedder()))
 
 
@@ -236,8 +238,7 @@ def upload(project_id: str, class_id: str) -> Response:
     added, errors = [], []
     for f in files:
         try:
-            sample = project.add_upload(class_id, f.read(), f.filename or "")
-            service().sample_saved(project, sample.id)
+            sample = service().add_upload(project, class_id, f.read(), f.filename or "")
             added.append(sample.to_json())
         except LabkitError as exc:
             errors.append({"file": f.filename, "code": exc.code, "message": exc.message})

@@ -1,0 +1,74 @@
+"""/learn through the real app: the sound project's background class, hand/pose projects that
+refuse pictures with no hand/body, export with samples (optionally encrypted) and import that
+restores the project, and the switchable synthetic scenes."""
+
+from __future__ import annotations
+
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from labkit.drivers.wav import wav_bytes
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, model_store: Any) -> Path:
+    """A kit data dir whose models/ is the session's store (embedder, hand and pose models)."""
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    (data / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    return data
+
+
+def create(client: Any, kind: str, classes: list[str], name: str = "我的项目") -> dict[str, Any]:
+    r = client.post("/api/learn/projects", json={"name": name, "kind": kind, "classes": classes})
+    assert r.status_code == 201, r.get_json()
+    return r.get_json()
+
+
+def upload(client: Any, pid: str, cid: str, *items: tuple[bytes, str]) -> Any:
+    return client.post(f"/api/learn/projects/{pid}/classes/{cid}/upload",
+                       data={"files": [(io.BytesIO(d), n) for d, n in items]},
+                       content_type="multipart/form-data")
+
+
+def wait_for_frame(runtime: Any, test: Any, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        frame = runtime.camera.read()
+        if frame is not None and test(frame.image):
+            return
+        time.sleep(0.05)
+    raise AssertionError("the camera did not show the expected picture")
+
+
+# ---- 1. the background class ----------------------------------------------------------------
+
+def test_sound_project_has_a_background_class_and_refuses_silent_words(
+        student_client: Any, runtime: Any) -> None:
+    p = create(student_client, "sound", ["开灯", "关灯"])
+    roles = [c["role"] for c in p["classes"]]
+    assert roles == ["", "", "background"] and p["classes"][2]["name"] == "背景声"
+    pid, word, bg = p["id"], p["classes"][0]["id"], p["classes"][2]["id"]
+    # the simulated room is quiet: a word class refuses it, with the reason in Chinese
+    runtime.microphone.recent(0.1)
+    time.sleep(1.2)                               # a second of room in the mic's history
+    r = student_client.post(f"/api/learn/projects/{pid}/classes/{word}/capture",
+                            json={"seconds": 1.0})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "silent"
+    assert "没有声音" in r.get_json()["error"]["message"]
+    r = student_client.post(f"/api/learn/projects/{pid}/classes/{bg}/capture",
+                            json={"seconds": 1.0})
+    assert r.status_code == 200 and r.get_json()["count"] == 1
+    r = upload(student_client, pid, word, (wav_bytes(np.zeros(8000, np.int16)), "q.wav"))
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "silent"
+    summary = student_client.get(f"/api/learn/projects/{pid}").get_json()
+    assert [c["count"] for c in summary["classes"]] == [0, 0, 1]
+    r = student_client.delete(f"/api/learn/projects/{pid}/classes/{bg}")
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "background_class"
+    html = student_client.get(f"/learn/{pid}").get_data(as_text=True)
+    assert 'data-role="background"' in html and "按住录制环境声" in html
