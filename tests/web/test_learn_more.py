@@ -72,3 +72,44 @@ def test_sound_project_has_a_background_class_and_refuses_silent_words(
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "background_class"
     html = student_client.get(f"/learn/{pid}").get_data(as_text=True)
     assert 'data-role="background"' in html and "按住录制环境声" in html
+
+
+# ---- 2. hand and pose projects refuse pictures with no hand/body ---------------------------
+
+def _jpeg(img: np.ndarray) -> bytes:
+    import cv2
+
+    return cv2.imencode(".jpg", img)[1].tobytes()
+
+
+@pytest.mark.parametrize("kind, scene, params, code", [
+    ("hand", "hand", {"gesture": "open"}, "no_hand"),
+    ("pose", "person", {"arms": 10}, "no_body"),
+])
+def test_landmark_projects_refuse_pictures_without_a_hand_or_body(
+        student_client: Any, runtime: Any, kind: str, scene: str, params: dict[str, Any],
+        code: str, data_dir: Path) -> None:
+    from labkit.drivers.scenes import render
+
+    p = create(student_client, kind, ["一", "二"])
+    pid, cid = p["id"], p["classes"][0]["id"]
+    folder = data_dir / "learn" / pid / "classes" / cid
+    empty = render("empty", {}, 0.0)
+    runtime.camera.play(lambda t: empty)
+    wait_for_frame(runtime, lambda img: np.array_equal(img, empty))
+    r = student_client.post(f"/api/learn/projects/{pid}/classes/{cid}/capture", json={})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == code
+    assert "没有找到" in r.get_json()["error"]["message"]
+    r = upload(student_client, pid, cid, (_jpeg(empty), "empty.jpg"))
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == code
+    assert sorted(f.name for f in folder.iterdir()) == ["class.json"]        # nothing written
+    shown = render(scene, params, 0.0)
+    runtime.camera.play(lambda t: shown)
+    wait_for_frame(runtime, lambda img: np.array_equal(img, shown))
+    r = student_client.post(f"/api/learn/projects/{pid}/classes/{cid}/capture", json={})
+    assert r.status_code == 200 and r.get_json()["found"] is True, r.get_json()
+    r = upload(student_client, pid, cid, (_jpeg(shown), "ok.jpg"), (_jpeg(empty), "no.jpg"))
+    body = r.get_json()
+    assert r.status_code == 200 and len(body["added"]) == 1 and body["errors"][0]["code"] == code
+    assert body["count"] == 2 and len(list(folder.glob("*.jpg"))) == 2
+    runtime.camera.play(None)

@@ -90,17 +90,32 @@
     if (o && state.model) o.hidden = false;
   }
 
+  /* A sample the kit refused (no hand or body in the picture, no sound in a word clip) is
+     said next to the class's Record button; nothing was kept. */
+  const REFUSED = ["no_hand", "no_body", "silent"];
+  function showRefused(card, err) {
+    const box = card.querySelector(".capture-refused");
+    if (!box) return;
+    box.textContent = err ? err.message : "";
+    box.hidden = !err;
+    if (err) box.dataset.code = err.code; else delete box.dataset.code;
+  }
+
   /* One hold of the button is one take: its frames are near-copies, so the kit holds a whole
-     take out when it measures the model. */
+     take out when it measures the model. A refused picture does not stop the hold. */
   async function captureOnce(card, seconds, take) {
     try {
       const r = await Labkit.post(api + "/classes/" + card.dataset.classId + "/capture",
         { seconds, take });
       addThumb(card, r.sample.id);
       setCount(card, r.count);
-      if (r.found === false) showError(new Error(T.not_found));
+      showRefused(card, null);
       return true;
-    } catch (err) { showError(err); return false; }
+    } catch (err) {
+      if (REFUSED.includes(err.code)) { showRefused(card, err); return true; }
+      showError(err);
+      return false;
+    }
   }
 
   /* Hold to record: pictures several times a second, a sensor window each second, a sound
@@ -149,8 +164,12 @@
         const r = await Labkit.request("POST", api + "/classes/" + card.dataset.classId + "/upload", form);
         r.added.forEach((s) => addThumb(card, s.id));
         setCount(card, r.count);
-        if (r.errors.length) showError(new Error(r.errors.map((e) => e.file + ": " + e.message).join("; ")));
-      } catch (err) { showError(err); }
+        showRefused(card, r.errors.length
+          ? Object.assign(new Error(r.errors.map((e) => e.file + ": " + e.message).join("; ")),
+            { code: r.errors[0].code }) : null);
+      } catch (err) {
+        if (REFUSED.includes(err.code)) showRefused(card, err); else showError(err);
+      }
       ev.target.value = "";
     });
 
