@@ -536,15 +536,20 @@ class Project:
             self._model_outdated()
             self.save()
 
-    def read_sample(self, info: ClassInfo, sample: Sample) -> Any:
-        """The decoded payload of a saved sample (raises LabkitError if the file is broken)."""
+    def sample_bytes(self, info: ClassInfo, sample: Sample) -> bytes:
+        """A saved sample's file content as it was encoded (JPEG, WAV or JSON): what
+        `read_sample` decodes and what an export carries. The one place samples are read."""
         path = self.class_dir(info.id) / sample.file
         try:
-            data = path.read_bytes()
+            return path.read_bytes()
         except OSError:
             raise LabkitError(_("A saved sample is missing: %(file)s.", file=sample.file),
                               code="missing_sample",
                               fix=_("Delete it and record it again.")) from None
+
+    def read_sample(self, info: ClassInfo, sample: Sample) -> Any:
+        """The decoded payload of a saved sample (raises LabkitError if the file is broken)."""
+        data = self.sample_bytes(info, sample)
         if self.kind in IMAGE_KINDS:
             return decode_image(data)
         if self.kind == "sound":
@@ -629,28 +634,34 @@ class ProjectStore:
         return self.root / project_id
 
     def create(self, name: str, kind: str, class_names: list[str], *,
-               owner: int | None = None) -> Project:
+               owner: int | None = None, roles: list[str] | None = None) -> Project:
+        """A new project. A sound project gets its background class after `class_names`,
+        unless `roles` (one per name: "" or "background") says which classes are what —
+        as for a project coming back from an export."""
         name = clean_name(name, what="project")
         if kind not in KINDS:
             raise LabkitError(_("Unknown kind of project: %(kind)s.", kind=repr(kind)),
                               code="bad_kind",
                               fix=_("Choose image, hand, pose, sound or sensor."))
-        if kind == "sound":
-            # the background class is one of the project's classes: one word is enough
-            names = check_class_names(list(class_names) + [str(BACKGROUND_NAME)])[:-1]
-        else:
-            names = check_class_names(class_names)
+        if roles is None:
+            roles = [""] * len(class_names)
+            if kind == "sound":
+                # the background class is one of the project's classes: one word is enough
+                class_names = list(class_names) + [str(BACKGROUND_NAME)]
+                roles.append("background")
+        if (len(roles) != len(class_names) or any(r not in ("", "background") for r in roles)
+                or roles.count("background") > (1 if kind == "sound" else 0)):
+            raise LabkitError(_("The classes' roles do not fit a %(kind)s project.",
+                                kind=kind), code="bad_input",
+                              fix=_("Export the project again on the other kit."))
+        names = check_class_names(class_names)
         with self._lock:
             pid = new_id("p")
             root = self.root / pid
             project = Project(root, id=pid, name=name, kind=kind, created=_now(), classes=[],
                               owner=owner)
-            for cname in names:
-                info = ClassInfo(new_id("c"), cname)
-                atomic_write_text(project.class_dir(info.id) / "class.json", info.meta_json())
-                project.classes.append(info)
-            if kind == "sound":
-                info = ClassInfo(new_id("c"), str(BACKGROUND_NAME), role="background")
+            for cname, role in zip(names, roles, strict=True):
+                info = ClassInfo(new_id("c"), cname, role=role)
                 atomic_write_text(project.class_dir(info.id) / "class.json", info.meta_json())
                 project.classes.append(info)
             project.save()

@@ -47,10 +47,16 @@
       if (!file) { showError(new Error(T.choose_file)); return; }
       const form = new FormData();
       form.append("file", file);
+      form.append("passphrase", document.getElementById("import-passphrase").value);
       try {
         const p = await Labkit.request("POST", "/api/learn/import", form);
         window.location.href = "/learn/" + p.id;
-      } catch (err) { showError(err); }
+      } catch (err) {
+        showError(err);
+        if (err.code === "passphrase_needed" || err.code === "wrong_passphrase") {
+          document.getElementById("import-passphrase").focus();
+        }
+      }
     });
   }
 
@@ -346,6 +352,51 @@
   }));
 
   /* ---------------- keep and share ---------------- */
+  const exportForm = document.getElementById("export-form");
+  const exportSamples = document.getElementById("export-samples");
+  const exportBar = document.getElementById("export-progress");
+  exportSamples.addEventListener("change", () => {
+    document.getElementById("export-samples-warning").hidden = !exportSamples.checked;
+  });
+  function exportProgress(job) {
+    if (!job || job.project !== pid) return;
+    exportBar.hidden = false;
+    exportBar.value = job.fraction || 0;
+  }
+  Labkit.on("learn.export", exportProgress);
+  Labkit.topics.add("learn.export");
+  exportForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearError();
+    const btn = document.getElementById("export-btn");
+    const status = document.getElementById("export-status");
+    btn.disabled = true;
+    status.textContent = "";
+    try {
+      let job = await Labkit.post(api + "/export", {
+        samples: exportSamples.checked,
+        passphrase: document.getElementById("export-passphrase").value });
+      exportProgress(job);
+      while (job.state === "running") {
+        await new Promise((r) => setTimeout(r, 200));
+        job = (await Labkit.get(api + "/export/status")).job || { state: "error" };
+        exportProgress(job);
+      }
+      if (job.state !== "done") throw Object.assign(new Error(job.message || ""), { code: job.code });
+      const a = el("a");
+      a.href = api + "/export/download?token=" + encodeURIComponent(job.token);
+      a.download = job.filename;
+      a.id = "export-file";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      status.textContent = T.exported.replace("{name}", job.filename)
+        .replace("{kb}", Math.round(job.bytes / 1024)).replace("{s}", job.seconds);
+      status.dataset.filename = job.filename;
+    } catch (err) { showError(err); }
+    btn.disabled = false;
+  });
+
   document.getElementById("portfolio-btn").addEventListener("click", async () => {
     clearError();
     try {
