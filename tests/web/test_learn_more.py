@@ -113,3 +113,95 @@ def test_landmark_projects_refuse_pictures_without_a_hand_or_body(
     assert r.status_code == 200 and len(body["added"]) == 1 and body["errors"][0]["code"] == code
     assert body["count"] == 2 and len(list(folder.glob("*.jpg"))) == 2
     runtime.camera.play(None)
+
+
+# ---- 3 and 4. export with samples and a passphrase, import restores the project -------------
+
+def _record(client: Any, runtime: Any, pid: str, cid: str, scene: str, params: dict[str, Any],
+            n: int) -> None:
+    from labkit.drivers.scenes import render
+
+    shown = render(scene, params, 0.0)
+    runtime.camera.play(lambda t: shown)
+    wait_for_frame(runtime, lambda img: np.array_equal(img, shown))
+    for i in range(n):
+        r = client.post(f"/api/learn/projects/{pid}/classes/{cid}/capture",
+                        json={"take": f"t{cid[-4:]}{i % 2}"})
+        assert r.status_code == 200, r.get_json()
+
+
+def _wait_export(client: Any, pid: str, timeout: float = 60) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = client.get(f"/api/learn/projects/{pid}/export/status").get_json()["job"]
+        if job["state"] != "running":
+            return job
+        time.sleep(0.05)
+    raise AssertionError("the export did not finish")
+
+
+@pytest.mark.slow   # trains with the embedder, vets the graph twice in a child process, scrypt
+def test_export_with_samples_and_passphrase_then_import_restores_it(
+        student_client: Any, runtime: Any, settings: Any) -> None:
+    from urllib.parse import quote
+
+    p = create(student_client, "image", ["红球", "蓝球"], name="球的分类器")
+    pid, (red, blue) = p["id"], p["classes"]
+    r = student_client.post(f"/api/learn/projects/{pid}/export", json={})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "not_trained"
+    _record(student_client, runtime, pid, red["id"], "balls", {"colours": ["red"]}, 4)
+    _record(student_client, runtime, pid, blue["id"], "balls", {"colours": ["blue"]}, 4)
+    runtime.camera.play(None)
+    runtime.services["learn"].train_now(pid)
+    r = student_client.post(f"/api/learn/projects/{pid}/export",
+                            json={"samples": True, "passphrase": "短"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_passphrase"
+    r = student_client.post(f"/api/learn/projects/{pid}/export",
+                            json={"samples": True, "passphrase": "一二三四五六七八"})
+    assert r.status_code == 202 and r.get_json()["state"] == "running"
+    job = _wait_export(student_client, pid)
+    assert job["state"] == "done" and job["filename"] == "球的分类器.labkit-model.zip", job
+    url = f"/api/learn/projects/{pid}/export/download?token={job['token']}"
+    got = student_client.get(url)
+    assert got.status_code == 200 and got.mimetype == "application/zip"
+    assert quote("球的分类器.labkit-model.zip") in got.headers["Content-Disposition"]
+    assert got.headers["Cache-Control"] == "private, no-store"
+    assert student_client.get(url).status_code == 404             # handed over once
+    data = got.data
+    before = sorted(p["id"] for p in student_client.get("/api/learn/projects").get_json()[
+        "projects"])
+
+    def post_import(passphrase: str | None) -> Any:
+        form: dict[str, Any] = {"file": (io.BytesIO(data), "球的分类器.labkit-model.zip")}
+        if passphrase is not None:
+            form["passphrase"] = passphrase
+        return student_client.post("/api/learn/import", data=form,
+                                   content_type="multipart/form-data")
+
+    for passphrase, code in ((None, "passphrase_needed"), ("一二三四五六七九", "wrong_passphrase")):
+        r = post_import(passphrase)
+        assert r.status_code == 400 and r.get_json()["error"]["code"] == code
+        after = sorted(p["id"] for p in student_client.get("/api/learn/projects").get_json()[
+            "projects"])
+        assert after == before
+    r = post_import("一二三四五六七八")
+    assert r.status_code == 201, r.get_json()
+    new = r.get_json()
+    assert new["id"] != pid and new["name"] == "球的分类器" and new["owner"] == student_client.student.id
+    assert [(c["name"], c["count"]) for c in new["classes"]] == [("红球", 4), ("蓝球", 4)]
+    assert new["model"]["imported"] is True
+    assert student_client.get(f"/learn/{new['id']}").status_code == 200
+    # the page offers the export and the snippet
+    html = student_client.get(f"/learn/{pid}").get_data(as_text=True)
+    assert "球的分类器.labkit-model.zip" in html and "ExportedModel" in html
+    assert "可能有孩子的脸或声音" in html
+
+
+def test_bad_imports_through_the_page(student_client: Any) -> None:
+    cases = [(b"PK\x03\x04nope", 400, "bad_model"), (b"", 400, "bad_model")]
+    for data, status, code in cases:
+        r = student_client.post("/api/learn/import",
+                                data={"file": (io.BytesIO(data), "x.labkit-model.zip")},
+                                content_type="multipart/form-data")
+        assert r.status_code == status and r.get_json()["error"]["code"] == code
+    assert student_client.get("/api/learn/projects").get_json()["projects"] == []
