@@ -260,6 +260,28 @@ def check_sensor_window(window: Any) -> dict[str, Any]:
             "rate": float(window.get("rate", 10.0))}
 
 
+def encode_payload(kind: str, role: str, payload: Any) -> tuple[bytes, str]:
+    """A decoded sample → (file content, extension) as a project keeps it: pictures
+    downscaled and re-encoded (no metadata), clips as 16 kHz WAV, sensor windows as JSON.
+    A silent clip for a class that is not the background is refused."""
+    if kind in IMAGE_KINDS:
+        return encode_image(np.asarray(payload)), ".jpg"
+    if kind == "sound":
+        from labkit.drivers.wav import wav_bytes
+
+        samples = np.asarray(payload, dtype=np.int16).reshape(-1)
+        if samples.size < 1600 or samples.size > MAX_SOUND_SECONDS * 16000:
+            raise LabkitError(_("A sound sample must last between 0.1 and %(n)s seconds.",
+                                n=int(MAX_SOUND_SECONDS)), code="bad_audio",
+                              fix=_("Record again."))
+        if role != "background":
+            from labkit.learn.background import check_not_silent
+
+            check_not_silent(samples)
+        return wav_bytes(samples), ".wav"
+    return json.dumps(check_sensor_window(payload)).encode("utf-8"), ".json"
+
+
 # ---------------------------------------------------------------------------------------------
 # the project
 # ---------------------------------------------------------------------------------------------
@@ -454,33 +476,26 @@ class Project:
                   n=MAX_TOTAL),
                 code="too_many_samples", fix=_("Delete some samples first."))
 
+    def encode_sample(self, class_id: str, payload: Any) -> tuple[bytes, str]:
+        """A decoded payload → (file content, extension) as `add_sample` keeps it."""
+        return encode_payload(self.kind, self.get_class(class_id).role, payload)
+
     def add_sample(self, class_id: str, payload: Any, *, source: str = "camera",
-                   take: str = "") -> Sample:
+                   take: str = "", encoded: tuple[bytes, str] | None = None) -> Sample:
         """Store one sample: a BGR image (image/hand/pose), int16 audio (sound) or a sensor
         window dict (sensor). Raw uploads go through `add_upload`. `take` names one hold of
-        the record button (see `Sample.take`)."""
+        the record button (see `Sample.take`). `encoded`: what `encode_sample` made of the
+        payload already (an import checks every sample before it keeps any)."""
         take = check_take(take)
         with self.lock:
             info = self.get_class(class_id)
             self._check_room(info)
-            if self.kind in IMAGE_KINDS:
-                data, ext = encode_image(np.asarray(payload)), ".jpg"
-            elif self.kind == "sound":
-                from labkit.drivers.wav import wav_bytes
-
-                samples = np.asarray(payload, dtype=np.int16).reshape(-1)
-                if samples.size < 1600 or samples.size > MAX_SOUND_SECONDS * 16000:
-                    raise LabkitError(_("A sound sample must last between 0.1 and %(n)s seconds.",
-                                        n=int(MAX_SOUND_SECONDS)), code="bad_audio",
-                                      fix=_("Record again."))
-                if info.role != "background":
-                    from labkit.learn.background import check_not_silent
-
-                    check_not_silent(samples)
-                data, ext = wav_bytes(samples), ".wav"
+            if encoded is not None:
+                data, ext = encoded
+                if ext not in (".jpg", ".wav", ".json"):
+                    raise ValueError(ext)
             else:
-                data = json.dumps(check_sensor_window(payload)).encode("utf-8")
-                ext = ".json"
+                data, ext = self.encode_sample(class_id, payload)
             sample = Sample(new_id("s"), "", _now(), source, take)
             sample.file = sample.id + ext
             path = atomic_write_bytes(self.class_dir(info.id) / sample.file, data)

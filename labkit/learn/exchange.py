@@ -35,7 +35,7 @@ from labkit.errors import LabkitError
 from labkit.errors import lazy_gettext as _
 from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL, Project,
                                   ProjectStore, TAKE_PATTERN, check_sensor_window, decode_image,
-                                  decode_sound)
+                                  decode_sound, encode_payload)
 from labkit.learn.model import (CARD_FILE, INT8_FILE, LABELS_FILE, MODEL_FILE, _read_card,
                                 _validate_members, install_model, model_dir)
 from labkit.packs.archive import ArchiveLimits, ArchiveRefused, StrictArchive
@@ -216,7 +216,9 @@ def build_export(project: Project, *, samples: bool = False, passphrase: str | N
             card["exported_at"] = manifest["exported_at"]
             for member in (MODEL_FILE, INT8_FILE):
                 if (folder / member).exists() and (member == MODEL_FILE or card.get("int8")):
-                    zf.writestr(member, (folder / member).read_bytes())
+                    # float weights hardly deflate (a few %) and cost seconds to try
+                    zf.writestr(member, (folder / member).read_bytes(),
+                                compress_type=zipfile.ZIP_STORED)
             zf.writestr(LABELS_FILE, json.dumps(card["classes"], ensure_ascii=False, indent=1))
             zf.writestr(CARD_FILE, json.dumps(card, ensure_ascii=False, indent=1))
         total = sum(len(s) for _c, s in classes) if samples else 0
@@ -288,13 +290,14 @@ def _bad(why: Any) -> LabkitError:
 
 @dataclass
 class Contents:
-    """A checked export: the manifest, the model (or None) and each class's sample bytes."""
+    """A checked export: the manifest, the model (or None) and each class's samples, encoded
+    as this kit keeps them."""
 
     manifest: dict[str, Any]
     card: dict[str, Any] | None = None
     graph: bytes | None = None
     int8: bytes | None = None
-    samples: list[list[tuple[bytes, dict[str, Any]]]] = field(default_factory=list)
+    samples: list[list[tuple[tuple[bytes, str], dict[str, Any]]]] = field(default_factory=list)
 
 
 def _open(data: bytes) -> StrictArchive:
@@ -376,19 +379,19 @@ def _read_plain(zf: StrictArchive) -> Contents | None:
         kept = []
         for s in c["samples"]:
             blob = zf.read(s["file"], max_bytes=MAX_SAMPLE_BYTES)
-            _check_sample(kind, s["file"], blob)
-            kept.append((blob, s))
+            kept.append((_check_sample(kind, c.get("role", ""), s["file"], blob), s))
         contents.samples.append(kept)
     return contents
 
 
-def _check_sample(kind: str, member: str, blob: bytes) -> None:
-    """Decode one sample (and forget it): a broken or hostile file stops the import here."""
+def _check_sample(kind: str, role: str, member: str, blob: bytes) -> tuple[bytes, str]:
+    """Decode one sample and encode it as the kit keeps it (downscaled, no metadata): a
+    broken or hostile file, or a silent word clip, stops the import here."""
     want = ".jpg" if kind in IMAGE_KINDS else ".wav" if kind == "sound" else ".json"
     if not member.endswith(want):
         raise _bad(_("a sample is not of this project's kind"))
     try:
-        _decode(kind, blob)
+        return encode_payload(kind, role, _decode(kind, blob))
     except LabkitError as exc:
         raise _bad(exc.message) from None
 
@@ -433,10 +436,10 @@ def import_project(projects: ProjectStore, data: bytes, *, passphrase: str | Non
         total = sum(len(k) for k in contents.samples)
         done = 0
         for info, kept in zip(project.classes, contents.samples, strict=True):
-            for blob, meta in kept:
+            for encoded, meta in kept:
                 take = meta.get("take", "")
                 source = meta.get("source") or "imported"
-                project.add_sample(info.id, _decode(m["kind"], blob), source=source, take=take)
+                project.add_sample(info.id, None, source=source, take=take, encoded=encoded)
                 done += 1
                 if done % 20 == 0:
                     report("samples", 0.1 + 0.8 * done / max(1, total))
