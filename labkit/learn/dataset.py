@@ -679,6 +679,11 @@ class ProjectStore:
                 info = ClassInfo(new_id("c"), cname, role=role)
                 atomic_write_text(project.class_dir(info.id) / "class.json", info.meta_json())
                 project.classes.append(info)
+            if kind == "sound":
+                # a class named after a kit command word drives its device from the start
+                from labkit.audio_ai.vocabulary import learn_defaults
+
+                project.actions = learn_defaults({c.id: c.name for c in project.classes})
             project.save()
             self._projects[pid] = project
             return project

@@ -16,6 +16,7 @@ from flask import (Blueprint, Response, jsonify, render_template, request,
                    send_file)
 from flask_babel import gettext as _
 
+from labkit.audio_ai import vocabulary
 from labkit.errors import LabkitError
 from labkit.learn.background import MIN_BACKGROUND
 from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL,
@@ -89,7 +90,7 @@ def _kind_names() -> dict[str, str]:
 def index() -> str:
     return render_template("learn/index.html", kinds=_kind_names(),
                            projects=_visible(projects().list()), max_classes=MAX_CLASSES,
-                           signed_in=auth.is_student())
+                           signed_in=auth.is_student(), command_words=vocabulary.words())
 
 
 @bp.get("/learn/<project_id>")

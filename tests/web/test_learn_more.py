@@ -205,3 +205,16 @@ def test_bad_imports_through_the_page(student_client: Any) -> None:
                                 content_type="multipart/form-data")
         assert r.status_code == status and r.get_json()["error"]["code"] == code
     assert student_client.get("/api/learn/projects").get_json()["projects"] == []
+
+
+# ---- 5. one list of command words -----------------------------------------------------------
+
+def test_learn_and_audio_pages_suggest_the_same_command_words(client: Any) -> None:
+    from labkit.audio_ai.vocabulary import words
+
+    learn = client.get("/learn").get_data(as_text=True)
+    audio = client.get("/audio").get_data(as_text=True)
+    for page, link in ((learn, 'href="/audio"'), (audio, 'href="/learn"')):
+        assert '<datalist id="command-words">' in page and link in page
+        for w in words():
+            assert f'<option value="{w}">' in page
