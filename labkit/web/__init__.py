@@ -19,8 +19,8 @@ from labkit.errors import use_translator
 from labkit.fsutil import private_secret
 from labkit.runtime import KitRuntime
 from labkit.web import (audio, auth, bench, events, grading, home, kit_qr, labs, learn,
-                        overlay, packs, portfolio, showcase, stream, student_signin, teacher,
-                        vision)
+                        overlay, packs, portfolio, scenes, showcase, stream, student_signin,
+                        teacher, vision)
 from labkit.web.access import STUDENT, TEACHER, install_access_control, register_role_check
 from labkit.web.common import SafeJSONProvider, StoreIntConverter
 from labkit.web.headers import install_security_headers
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     csrf.init_app(app)
     register_error_handlers(app)
     for module in (home, bench, stream, events, labs, portfolio, teacher, student_signin, learn,
-                   audio, vision, overlay, grading, kit_qr, packs, showcase):
+                   audio, vision, overlay, grading, kit_qr, packs, showcase, scenes):
         app.register_blueprint(module.bp)
     register_role_check(STUDENT, auth.is_student)
     register_role_check(TEACHER, auth.is_teacher)

@@ -218,3 +218,85 @@ def test_learn_and_audio_pages_suggest_the_same_command_words(client: Any) -> No
         assert '<datalist id="command-words">' in page and link in page
         for w in words():
             assert f'<option value="{w}">' in page
+
+
+# ---- 6. switchable synthetic scenes ---------------------------------------------------------
+
+def test_a_student_switches_the_simulated_camera_scene(client: Any, student_client: Any,
+                                                       runtime: Any, monkeypatch: Any) -> None:
+    assert client.get("/api/camera/scene").get_json()["scene"] == "moving"
+    r = client.post("/api/camera/scene", json={"scene": "red_ball"})
+    assert r.status_code in (400, 401, 403)                        # a student picks it
+    r = student_client.post("/api/camera/scene", json={"scene": "unicorn"})
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_input"
+    r = student_client.post("/api/camera/scene", json={"scene": "blue_ball"})
+    assert r.status_code == 200 and runtime.camera.playing
+    def blue_ball(img: np.ndarray) -> bool:                  # the blue disc fills the view
+        b, r = img[..., 0].astype(int), img[..., 2].astype(int)
+        return int(((b > 170) & (r < 70)).sum()) > 5000
+
+    wait_for_frame(runtime, blue_ball)
+    assert client.get("/api/camera/scene").get_json()["scene"] == "blue_ball"
+    html = student_client.get("/vision/hands").get_data(as_text=True)
+    assert 'id="scene-select"' in html and '<option value="blue_ball" selected>' in html
+    assert "蓝色的球" in html
+    p = create(student_client, "image", ["红", "蓝"])
+    assert 'id="scene-select"' in student_client.get(f"/learn/{p['id']}").get_data(as_text=True)
+    s = create(student_client, "sound", ["开灯"])
+    assert 'id="scene-select"' not in student_client.get(f"/learn/{s['id']}").get_data(
+        as_text=True)
+    r = student_client.post("/api/camera/scene", json={"scene": "moving"})
+    assert r.status_code == 200 and not runtime.camera.playing
+    # a lab's demo on the camera is not taken over
+    runtime.camera.play(lambda t: np.zeros((480, 640, 3), np.uint8))
+    r = student_client.post("/api/camera/scene", json={"scene": "red_ball"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "busy"
+    runtime.camera.play(None)
+    # a real camera shows the room
+    monkeypatch.setattr("labkit.web.scenes.is_synthetic", lambda camera: False)
+    r = student_client.post("/api/camera/scene", json={"scene": "red_ball"})
+    assert r.status_code == 409 and r.get_json()["error"]["code"] == "real_hardware"
+    assert 'id="scene-select"' not in student_client.get("/vision/hands").get_data(as_text=True)
+
+
+@pytest.mark.browser
+def test_browser_hand_project_with_switched_scenes(inproc_server: Any, page: Any,
+                                                   runtime: Any) -> None:
+    """On a laptop: pick the empty room, hold Record in a hand project — each picture is
+    refused next to the button, nothing kept; pick an open hand — the samples are kept."""
+    from labkit.store import Store
+    from tests.helpers import pick_a_name
+
+    pick_a_name(page, inproc_server.url, store=Store.for_runtime(runtime))
+    page.goto(inproc_server.url + "/learn")
+    page.fill("#new-name", "手势")
+    page.check("input[name=kind][value=hand]")
+    rows = page.locator("#class-rows .class-name")
+    rows.nth(0).fill("张开")
+    rows.nth(1).fill("握拳")
+    page.click("#create-project")
+    page.wait_for_url("**/learn/p*")
+    card = page.locator(".class-card").nth(0)
+    page.select_option("#scene-select", "empty")
+    page.wait_for_function("document.getElementById('scene-select').dataset.shown === 'empty'")
+    page.wait_for_timeout(300)
+    card.locator(".record").hover()
+    page.mouse.down()
+    page.wait_for_selector(".class-card .capture-refused[data-code=no_hand]", timeout=20000)
+    page.mouse.up()
+    assert "没有找到手" in card.locator(".capture-refused").inner_text()
+    assert card.locator(".count").inner_text() == "0"
+    page.select_option("#scene-select", "hand_open")
+    page.wait_for_function("document.getElementById('scene-select').dataset.shown === 'hand_open'")
+    page.wait_for_timeout(600)
+    card.locator(".record").hover()
+    page.mouse.down()
+    page.wait_for_function(
+        "Number(document.querySelector('.class-card .count').textContent) >= 2", timeout=30000)
+    page.mouse.up()
+    page.wait_for_timeout(500)
+    assert card.locator(".capture-refused").is_hidden()
+    assert page.watch.external == [] and page.watch.page_errors == []
+    # the refused pictures were 400 answers, which the browser logs; nothing else went wrong
+    assert page.watch.console_errors and all("status of 400" in e
+                                             for e in page.watch.console_errors)
