@@ -14,6 +14,7 @@ Events on the bus:
     learn.progress    {"project", "state": running|done|error, "stage", "fraction", "message"}
     learn.prediction  {"project", "label", "confidence", "probabilities"}
     learn.features    {"project", "pending", "done", "failed"}
+    learn.export      {"project", "state": running|done|error, "stage", "fraction"}
 """
 
 from __future__ import annotations
@@ -433,8 +434,10 @@ class LearnService:
         return {k: v for k, v in job.items() if k != "data"}
 
     def _publish_export(self, job: dict[str, Any]) -> None:
-        self.runtime.bus.publish("learn.export", {k: v for k, v in self._public_export(job).items()
-                                                  if k != "token"})
+        """Progress only: the file's name (the project's) and token stay with its owner's
+        polls, since anyone on the kit's page may listen to the bus."""
+        self.runtime.bus.publish("learn.export", {k: job[k] for k in (
+            "project", "state", "stage", "fraction") if k in job})
 
     def export_job(self, project_id: str) -> dict[str, Any] | None:
         with self._lock:
