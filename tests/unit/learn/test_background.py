@@ -94,3 +94,25 @@ def test_words_project_answers_background_in_silence(tmp_path) -> None:
     for w in WORDS:
         clip = add_noise(pad(_speech(w, "zh_CN", "m5", 150, 50), 0.3, 0.3), 25, 77)
         assert predictor.predict(clip)["label"] == w
+
+
+@pytest.mark.slow        # ~20 s idle: espeak clips and the speech embedding of each
+def test_with_the_speech_embedding_silence_is_background_too(tmp_path, model_store) -> None:
+    from labkit.learn.features import SpeechEmbeddingExtractor, extractor_for
+
+    extractor = extractor_for("sound", store=model_store)
+    assert isinstance(extractor, SpeechEmbeddingExtractor)
+    p = ProjectStore(tmp_path / "kit").create("口令", "sound", WORDS)
+    ids = {c.name: c.id for c in p.classes}
+    for w in WORDS:
+        for i, (v, s) in enumerate((v, s) for v in ("m1", "f2") for s in (130, 165)):
+            p.add_sample(ids[w], add_noise(pad(_speech(w, "zh_CN", v, s, 50), 0.2, 0.2), 30, i))
+    ensure_background(p)
+    train_project(p, extractor)
+    predictor = Predictor(p, store=model_store)
+    bg = background_class(p).name
+    for quiet in (np.zeros(16000, np.int16), _room(1.0, -60.0, 9), _room(1.5, -50.0, 3)):
+        assert predictor.predict(quiet)["label"] == bg
+    for w in WORDS:
+        clip = add_noise(pad(_speech(w, "zh_CN", "m5", 150, 50), 0.3, 0.3), 25, 77)
+        assert predictor.predict(clip)["label"] == w
