@@ -345,6 +345,12 @@ class Camera:
         return self._play is not None
 
     @property
+    def played(self) -> Callable[[float], np.ndarray] | None:
+        """The render function `play` shows now (None: the device), so whoever plays a
+        scene can tell whether it is still its own."""
+        return self._play
+
+    @property
     def name(self) -> str:
         return self.source.name
 

@@ -6,6 +6,8 @@
     p.add_sample(p.classes[0].id, frame)            # BGR image from the camera
     report = train_project(p, extractor_for("image", store=model_store))
     Predictor(p, store=model_store).predict(frame)  # {"label", "confidence", "probabilities"}
+    name, data = build_export(p, samples=True)      # <name>.labkit-model.zip, whole project
+    ExportedModel(data).predict(frame)              # the exported model in a program
 
 The classifier itself is `labkit.models.trainable` (shared with the audio helper's command
 words); this package adds datasets on disk, feature extractors, the trainer job, live
@@ -13,8 +15,10 @@ prediction with action bindings, and export/import.
 """
 
 from labkit.learn.dataset import KINDS, Project, ProjectStore
+from labkit.learn.exchange import ExportedModel, build_export, import_project
 from labkit.learn.features import extractor_by_name, extractor_for
 from labkit.learn.model import Predictor, TrainReport, export_zip, import_zip, make_int8, train_project
 
-__all__ = ["KINDS", "Predictor", "Project", "ProjectStore", "TrainReport", "export_zip",
-           "extractor_by_name", "extractor_for", "import_zip", "make_int8", "train_project"]
+__all__ = ["KINDS", "ExportedModel", "Predictor", "Project", "ProjectStore", "TrainReport",
+           "build_export", "export_zip", "extractor_by_name", "extractor_for", "import_project",
+           "import_zip", "make_int8", "train_project"]

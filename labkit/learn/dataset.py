@@ -52,6 +52,8 @@ STORE_IMAGE_SIDE = 320
 MAX_SOUND_SECONDS = 5.0
 MAX_SENSOR_READINGS = 2000
 SENSOR_CHANNELS = ("distance", "light")
+#: a sound project's background class, named in the language of whoever makes it
+BACKGROUND_NAME = _("background")
 
 
 TAKE_PATTERN = "^[A-Za-z0-9_-]{1,40}$"
@@ -113,9 +115,22 @@ class ClassInfo:
     id: str
     name: str
     samples: list[Sample] = field(default_factory=list)
+    #: "background" for a sound project's room-sound class (labkit.learn.background)
+    role: str = ""
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "samples": [s.to_json() for s in self.samples]}
+        data: dict[str, Any] = {"id": self.id, "name": self.name,
+                                "samples": [s.to_json() for s in self.samples]}
+        if self.role:
+            data["role"] = self.role
+        return data
+
+    def meta(self) -> dict[str, Any]:
+        """class.json: what a repair needs to rebuild this class's entry."""
+        meta = {"id": self.id, "name": self.name}
+        if self.role:
+            meta["role"] = self.role
+        return meta
 
 
 def write_json(sealer: Sealer, path: Path, data: Any) -> Path:
@@ -259,6 +274,28 @@ def check_sensor_window(window: Any) -> dict[str, Any]:
             "rate": float(window.get("rate", 10.0))}
 
 
+def encode_payload(kind: str, role: str, payload: Any) -> tuple[bytes, str]:
+    """A decoded sample → (file content, extension) as a project keeps it: pictures
+    downscaled and re-encoded (no metadata), clips as 16 kHz WAV, sensor windows as JSON.
+    A silent clip for a class that is not the background is refused."""
+    if kind in IMAGE_KINDS:
+        return encode_image(np.asarray(payload)), ".jpg"
+    if kind == "sound":
+        from labkit.drivers.wav import wav_bytes
+
+        samples = np.asarray(payload, dtype=np.int16).reshape(-1)
+        if samples.size < 1600 or samples.size > MAX_SOUND_SECONDS * 16000:
+            raise LabkitError(_("A sound sample must last between 0.1 and %(n)s seconds.",
+                                n=int(MAX_SOUND_SECONDS)), code="bad_audio",
+                              fix=_("Record again."))
+        if role != "background":
+            from labkit.learn.background import check_not_silent
+
+            check_not_silent(samples)
+        return wav_bytes(samples), ".wav"
+    return json.dumps(check_sensor_window(payload)).encode("utf-8"), ".json"
+
+
 # ---------------------------------------------------------------------------------------------
 # the project
 # ---------------------------------------------------------------------------------------------
@@ -346,7 +383,7 @@ class Project:
             samples = [Sample(s["id"], s["file"], s["created"], s.get("source", "camera"),
                               s.get("take", ""))
                        for s in c["samples"]]
-            classes.append(ClassInfo(c["id"], c["name"], samples))
+            classes.append(ClassInfo(c["id"], c["name"], samples, c.get("role", "")))
         if data["id"] != root.name:
             raise corrupt(root, "project.json belongs to another folder")
         return cls(root, id=data["id"], name=data["name"], kind=data["kind"],
@@ -373,8 +410,31 @@ class Project:
                                   code="too_many_classes", fix=_("Remove a class."))
             check_class_names([c.name for c in self.classes] + [name], allow_fewer=True)
             info = ClassInfo(new_id("c"), name)
-            write_json(self.sealer, self.class_dir(info.id) / "class.json",
-                       {"id": info.id, "name": name})
+            write_json(self.sealer, self.class_dir(info.id) / "class.json", info.meta())
+            self.classes.append(info)
+            self._model_outdated()
+            self.save()
+            return info
+
+    def add_background_class(self) -> ClassInfo:
+        """A sound project's background class (named in the kit's language); one only."""
+        from labkit.learn.background import ROLE, background_class
+
+        with self.lock:
+            existing = background_class(self)
+            if existing is not None:
+                return existing
+            if len(self.classes) >= MAX_CLASSES:
+                raise LabkitError(_("At most %(n)s classes are allowed.", n=MAX_CLASSES),
+                                  code="too_many_classes",
+                                  fix=_("Remove a class: a sound project also needs its "
+                                        "background class."))
+            name = str(BACKGROUND_NAME)
+            taken = {name_key(c.name) for c in self.classes}
+            while name_key(name) in taken:
+                name = f"{name}_"
+            info = ClassInfo(new_id("c"), name, role=ROLE)
+            write_json(self.sealer, self.class_dir(info.id) / "class.json", info.meta())
             self.classes.append(info)
             self._model_outdated()
             self.save()
@@ -387,8 +447,7 @@ class Project:
             check_class_names([name if c.id == class_id else c.name for c in self.classes],
                               allow_fewer=True)
             info.name = name
-            write_json(self.sealer, self.class_dir(info.id) / "class.json",
-                       {"id": info.id, "name": name})
+            write_json(self.sealer, self.class_dir(info.id) / "class.json", info.meta())
             self._model_outdated()
             self.save()
             return info
@@ -397,6 +456,11 @@ class Project:
         """Remove a class and its samples for good (a child's pictures must not linger)."""
         with self.lock:
             info = self.get_class(class_id)
+            if info.role == "background":
+                raise LabkitError(
+                    _("The background class cannot be removed: without it the model "
+                      "answers a word when nobody speaks."), code="background_class",
+                    fix=_("Delete single samples instead, or record the room again."))
             src = self.class_dir(info.id)
             if src.exists():
                 _remove_tree(src)
@@ -430,29 +494,26 @@ class Project:
                   n=MAX_TOTAL),
                 code="too_many_samples", fix=_("Delete some samples first."))
 
+    def encode_sample(self, class_id: str, payload: Any) -> tuple[bytes, str]:
+        """A decoded payload → (file content, extension) as `add_sample` keeps it."""
+        return encode_payload(self.kind, self.get_class(class_id).role, payload)
+
     def add_sample(self, class_id: str, payload: Any, *, source: str = "camera",
-                   take: str = "") -> Sample:
+                   take: str = "", encoded: tuple[bytes, str] | None = None) -> Sample:
         """Store one sample: a BGR image (image/hand/pose), int16 audio (sound) or a sensor
         window dict (sensor). Raw uploads go through `add_upload`. `take` names one hold of
-        the record button (see `Sample.take`)."""
+        the record button (see `Sample.take`). `encoded`: what `encode_sample` made of the
+        payload already (an import checks every sample before it keeps any)."""
         take = check_take(take)
         with self.lock:
             info = self.get_class(class_id)
             self._check_room(info)
-            if self.kind in IMAGE_KINDS:
-                data, ext = encode_image(np.asarray(payload)), ".jpg"
-            elif self.kind == "sound":
-                from labkit.drivers.wav import wav_bytes
-
-                samples = np.asarray(payload, dtype=np.int16).reshape(-1)
-                if samples.size < 1600 or samples.size > MAX_SOUND_SECONDS * 16000:
-                    raise LabkitError(_("A sound sample must last between 0.1 and %(n)s seconds.",
-                                        n=int(MAX_SOUND_SECONDS)), code="bad_audio",
-                                      fix=_("Record again."))
-                data, ext = wav_bytes(samples), ".wav"
+            if encoded is not None:
+                data, ext = encoded
+                if ext not in (".jpg", ".wav", ".json"):
+                    raise ValueError(ext)
             else:
-                data = json.dumps(check_sensor_window(payload)).encode("utf-8")
-                ext = ".json"
+                data, ext = self.encode_sample(class_id, payload)
             sample = Sample(new_id("s"), "", _now(), source, take)
             sample.file = sample.id + ext
             path = self.sealer.write(self.class_dir(info.id) / sample.file, data)
@@ -470,10 +531,15 @@ class Project:
                 raise
             return sample
 
-    def add_upload(self, class_id: str, data: bytes, filename: str = "") -> Sample:
-        """An uploaded file: decoded and checked first, so nothing broken is ever kept."""
+    def add_upload(self, class_id: str, data: bytes, filename: str = "",
+                   check: Any = None) -> Sample:
+        """An uploaded file: decoded and checked first, so nothing broken is ever kept.
+        `check(payload)`, if given, may refuse the decoded sample (raising LabkitError)."""
         if self.kind in IMAGE_KINDS:
-            return self.add_sample(class_id, decode_image(data), source="upload")
+            image = decode_image(data)
+            if check is not None:
+                check(image)
+            return self.add_sample(class_id, image, source="upload")
         if self.kind == "sound":
             return self.add_sample(class_id, decode_sound(data), source="upload")
         try:
@@ -503,11 +569,12 @@ class Project:
             self._model_outdated()
             self.save()
 
-    def read_sample(self, info: ClassInfo, sample: Sample) -> Any:
-        """The decoded payload of a saved sample (raises LabkitError if the file is broken)."""
+    def sample_bytes(self, info: ClassInfo, sample: Sample) -> bytes:
+        """A saved sample's file content as it was encoded (JPEG, WAV or JSON): what
+        `read_sample` decodes and what an export carries. The one place samples are read."""
         path = self.class_dir(info.id) / sample.file
         try:
-            data = self.sealer.read(path)
+            return self.sealer.read(path)
         except OSError:
             raise LabkitError(_("A saved sample is missing: %(file)s.", file=sample.file),
                               code="missing_sample",
@@ -515,6 +582,10 @@ class Project:
         except SealBroken:
             raise LabkitError(_("A saved sample is damaged: %(file)s.", file=sample.file),
                               code="bad_sample", fix=_("Delete it and record it again.")) from None
+
+    def read_sample(self, info: ClassInfo, sample: Sample) -> Any:
+        """The decoded payload of a saved sample (raises LabkitError if the file is broken)."""
+        data = self.sample_bytes(info, sample)
         if self.kind in IMAGE_KINDS:
             return decode_image(data)
         if self.kind == "sound":
@@ -534,7 +605,8 @@ class Project:
         return {"id": self.id, "name": self.name, "kind": self.kind, "created": self.created,
                 "updated": self.updated,
                 "classes": [{"id": c.id, "name": c.name, "count": len(c.samples),
-                             "samples": [s.id for s in c.samples]} for c in self.classes],
+                             "samples": [s.id for s in c.samples], "role": c.role}
+                            for c in self.classes],
                 "total": self.total, "model": self.model, "actions": self.actions,
                 "owner": self.owner,
                 "limits": {"per_class": MAX_PER_CLASS, "total": MAX_TOTAL,
@@ -557,6 +629,7 @@ MANIFEST_SCHEMA: dict[str, Any] = {
             "properties": {
                 "id": {"type": "string", "pattern": "^c[0-9a-z]+$"},
                 "name": {"type": "string", "minLength": 1},
+                "role": {"enum": ["background"]},
                 "samples": {"type": "array", "maxItems": MAX_PER_CLASS, "items": {
                     "type": "object", "required": ["id", "file", "created"],
                     "properties": {
@@ -598,23 +671,41 @@ class ProjectStore:
         return self.root / project_id
 
     def create(self, name: str, kind: str, class_names: list[str], *,
-               owner: int | None = None) -> Project:
+               owner: int | None = None, roles: list[str] | None = None) -> Project:
+        """A new project. A sound project gets its background class after `class_names`,
+        unless `roles` (one per name: "" or "background") says which classes are what —
+        as for a project coming back from an export."""
         name = clean_name(name, what="project")
         if kind not in KINDS:
             raise LabkitError(_("Unknown kind of project: %(kind)s.", kind=repr(kind)),
                               code="bad_kind",
                               fix=_("Choose image, hand, pose, sound or sensor."))
+        if roles is None:
+            roles = [""] * len(class_names)
+            if kind == "sound":
+                # the background class is one of the project's classes: one word is enough
+                class_names = list(class_names) + [str(BACKGROUND_NAME)]
+                roles.append("background")
+        if (len(roles) != len(class_names) or any(r not in ("", "background") for r in roles)
+                or roles.count("background") > (1 if kind == "sound" else 0)):
+            raise LabkitError(_("The classes' roles do not fit a %(kind)s project.",
+                                kind=kind), code="bad_input",
+                              fix=_("Export the project again on the other kit."))
         names = check_class_names(class_names)
         with self._lock:
             pid = new_id("p")
             root = self.root / pid
             project = Project(root, id=pid, name=name, kind=kind, created=_now(), classes=[],
                               owner=owner, sealer=self.sealer)
-            for cname in names:
-                info = ClassInfo(new_id("c"), cname)
-                write_json(self.sealer, project.class_dir(info.id) / "class.json",
-                           {"id": info.id, "name": cname})
+            for cname, role in zip(names, roles, strict=True):
+                info = ClassInfo(new_id("c"), cname, role=role)
+                write_json(self.sealer, project.class_dir(info.id) / "class.json", info.meta())
                 project.classes.append(info)
+            if kind == "sound":
+                # a class named after a kit command word drives its device from the start
+                from labkit.audio_ai.vocabulary import learn_defaults
+
+                project.actions = learn_defaults({c.id: c.name for c in project.classes})
             project.save()
             self._projects[pid] = project
             return project
@@ -727,10 +818,12 @@ class ProjectStore:
             for cdir in sorted((root / "classes").glob("c*")):
                 if not cdir.is_dir() or not _valid_id(cdir.name, "c"):
                     continue
+                role = ""
                 try:
                     meta = read_json(self.sealer, cdir / "class.json")
                     cname = clean_name(meta["name"])
-                except (OSError, ValueError, KeyError, TypeError, LabkitError):
+                    role = "background" if meta.get("role") == "background" else ""
+                except (OSError, ValueError, KeyError, TypeError, AttributeError, LabkitError):
                     cname = cdir.name
                 while name_key(cname) in seen:
                     cname = f"{cname} ({len(seen)})"
@@ -741,7 +834,7 @@ class ProjectStore:
                         samples.append(Sample(f.stem, f.name, _now(), "repaired"))
                         if kind is None:
                             kind = {".jpg": "image", ".wav": "sound", ".json": "sensor"}[f.suffix]
-                classes.append(ClassInfo(cdir.name, cname, samples[:MAX_PER_CLASS]))
+                classes.append(ClassInfo(cdir.name, cname, samples[:MAX_PER_CLASS], role))
             name = old_data.get("name") if isinstance(old_data.get("name"), str) else ""
             try:
                 name = clean_name(name, what="project")

@@ -267,15 +267,19 @@ def train_project(project: Project, extractor: Extractor, *, classifier: str = "
 class Predictor:
     """A saved model plus the feature step in front of it: `predict(payload) -> {class: p}`."""
 
-    def __init__(self, project: Project, *, store: Any = None, tracker: Any = None,
-                 int8: bool = False) -> None:
-        folder = model_dir(project)
-        try:
-            self.card = read_json(project.sealer, folder / CARD_FILE)
-            graph = read_graph(project, int8=int8)
-        except (OSError, ValueError):
-            raise LabkitError(_("This project has no trained model yet."), code="not_trained",
-                              fix=_("Press Train first.")) from None
+    def __init__(self, project: Project | None, *, store: Any = None, tracker: Any = None,
+                 int8: bool = False, card: dict[str, Any] | None = None,
+                 graph: bytes | None = None) -> None:
+        if project is not None:
+            folder = model_dir(project)
+            try:
+                card = read_json(project.sealer, folder / CARD_FILE)
+                graph = read_graph(project, int8=int8)
+            except (OSError, ValueError):
+                raise LabkitError(_("This project has no trained model yet."),
+                                  code="not_trained", fix=_("Press Train first.")) from None
+        assert card is not None and graph is not None, "a project, or a card and its graph"
+        self.card = card
         self.classes = list(self.card["classes"])
         self.runner = OnnxClassifier(graph, self.classes)
         inp = self.card.get("input", {})
@@ -427,7 +431,8 @@ CARD_SCHEMA: dict[str, Any] = {
                                  "name": {"type": "string"},
                                  "dim": {"type": "integer", "minimum": 1, "maximum": 20000},
                                  "channels": {"type": "array", "items": {"type": "string"}}}},
-        "accuracy": {"type": "number", "minimum": 0, "maximum": 1},
+        # null: too few samples to measure (labkit.models.evaluation)
+        "accuracy": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
         "sample_counts": {"type": "object"},
         "trained_at": {"type": "string"},
     },
@@ -460,13 +465,18 @@ def validate_export(data: bytes) -> tuple[dict[str, Any], bytes, bytes | None]:
             raise _bad_import(exc.message_text) from None
 
 
-def _validate_members(zf: StrictArchive) -> tuple[dict[str, Any], bytes, bytes | None]:
+def _validate_members(zf: StrictArchive, *, others_checked: bool = False
+                      ) -> tuple[dict[str, Any], bytes, bytes | None]:
+    """The model files of an export. `others_checked`: the caller (labkit.learn.exchange)
+    has accounted for the archive's other members (project manifest, samples, README)."""
     import jsonschema
 
     names = set(zf.members)
     allowed = {MODEL_FILE, INT8_FILE, LABELS_FILE, CARD_FILE}
-    if not {MODEL_FILE, LABELS_FILE, CARD_FILE} <= names or names - allowed:
+    if not {MODEL_FILE, LABELS_FILE, CARD_FILE} <= names or (names - allowed
+                                                             and not others_checked):
         raise _bad_import(_("it must hold model.onnx, labels.json and card.json only"))
+    names &= allowed
     try:
         card = json.loads(zf.read(CARD_FILE).decode("utf-8"))
         labels = json.loads(zf.read(LABELS_FILE).decode("utf-8"))
@@ -532,7 +542,14 @@ def import_zip(projects: ProjectStore, data: bytes, *, store: Any = None,
                           channels=card["input"].get("channels") or ("distance", "light"),
                           tracker=(lambda img: None))
     project = projects.create(name or card.get("name") or str(_("Imported model")), card["kind"],
-                              card["classes"])
+                              card["classes"], roles=[""] * len(card["classes"]))
+    install_model(project, card, graph, int8)
+    return project
+
+
+def install_model(project: Project, card: dict[str, Any], graph: bytes,
+                  int8: bytes | None) -> None:
+    """Keep a vetted, imported model as the project's model (marked imported)."""
     folder = model_dir(project)
     write_graph(project, graph)
     if int8 is not None:
@@ -547,4 +564,3 @@ def import_zip(projects: ProjectStore, data: bytes, *, store: Any = None,
                          "report": {"card": card, "confusion": card.get("confusion", []),
                                     "misclassified": [], "skipped": [], "timings": {}}}
         project.save()
-    return project

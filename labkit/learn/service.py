@@ -14,6 +14,7 @@ Events on the bus:
     learn.progress    {"project", "state": running|done|error, "stage", "fraction", "message"}
     learn.prediction  {"project", "label", "confidence", "probabilities"}
     learn.features    {"project", "pending", "done", "failed"}
+    learn.export      {"project", "state": running|done|error, "stage", "fraction"}
 """
 
 from __future__ import annotations
@@ -149,6 +150,7 @@ class LearnService:
         self._worker = TrainingWorker(runtime.settings, threads=threads,
                                       models_dir=getattr(store, "models_dir", None))
         self._feature_extractors: dict[str, Extractor] = {}
+        self._exports: dict[str, dict[str, Any]] = {}
         self._features = FeaturePrecomputer(self._feature_extractor, runtime.bus.publish)
 
     # ---- helpers ------------------------------------------------------------------------
@@ -223,19 +225,49 @@ class LearnService:
     # ---- capture ------------------------------------------------------------------------
     def capture(self, project_id: str, class_id: str, *, seconds: float = 1.0,
                 take: str = "") -> dict[str, Any]:
+        """Keep what the kit senses now as a sample of `class_id`. A hand or pose picture
+        with no hand/body in it, and a word clip with no sound, are refused (nothing kept);
+        the background class of a sound project takes the quiet room."""
         project = self.projects.get(project_id)
+        project.get_class(class_id)
         payload = self.live_payload(project, seconds=seconds)
-        if project.kind == "sound" and np.abs(np.asarray(payload, np.int32)).max(initial=0) < 100:
-            raise LabkitError(_("The recording is silent."), code="bad_audio",
-                              fix=_("Speak closer to the microphone and hold the button."))
+        found = self.check_landmarks(project, payload)
         sample = project.add_sample(class_id, payload, source="live", take=take)
         self.sample_saved(project, sample.id)
-        found = None
-        if project.kind in ("hand", "pose"):
-            tracker = self.tracker(project.kind)
-            found = bool(tracker is not None and tracker(payload) is not None)
         return {"sample": sample.to_json(), "class": class_id, "found": found,
                 "count": len(project.get_class(class_id).samples), "total": project.total}
+
+    def check_landmarks(self, project: Project, payload: Any) -> bool | None:
+        """For hand/pose projects: True if the tracker finds a hand/body in the picture,
+        else a LabkitError (code no_hand / no_body) — such a picture teaches nothing, and
+        training would skip it anyway. None for other kinds."""
+        if project.kind not in ("hand", "pose"):
+            return None
+        tracker = self.tracker(project.kind)
+        if tracker is None:
+            raise LabkitError(
+                _("Hand and body-pose projects need the vision models, which are not installed."),
+                code="no_model", fix=_("Ask the teacher to run: labkit models fetch"))
+        if tracker(np.asarray(payload)) is not None:
+            return True
+        if project.kind == "hand":
+            raise LabkitError(_("No hand was found in the picture, so it was not kept."),
+                              code="no_hand",
+                              fix=_("Hold your whole hand in front of the camera, in good "
+                                    "light, and record again."))
+        raise LabkitError(_("No body was found in the picture, so it was not kept."),
+                          code="no_body",
+                          fix=_("Step back until your whole body is in the picture, then "
+                                "record again."))
+
+    def add_upload(self, project: Project, class_id: str, data: bytes,
+                   filename: str = "") -> Any:
+        """An uploaded file as a sample, with the same checks as a live capture."""
+        check = ((lambda payload: self.check_landmarks(project, payload))
+                 if project.kind in ("hand", "pose") else None)
+        sample = project.add_upload(class_id, data, filename, check=check)
+        self.sample_saved(project, sample.id)
+        return sample
 
     # ---- training -----------------------------------------------------------------------
     def start_training(self, project_id: str, classifier: str = "logistic") -> dict[str, Any]:
@@ -243,8 +275,10 @@ class LearnService:
         if classifier not in CLASSIFIERS:
             raise LabkitError(_("Unknown classifier kind %(kind)s.", kind=repr(classifier)),
                               code="bad_kind", fix=_("Use logistic, knn or mlp."))
+        from labkit.learn.background import ensure_background
         from labkit.models.trainable import check_class_counts
 
+        ensure_background(project)               # a sound project never lacks its background
         check_class_counts(project.counts())     # answer at once, not from the thread
         if not self._train_lock.acquire(blocking=False):
             raise LabkitError(_("The kit is already training a model."), code="busy",
@@ -305,7 +339,10 @@ class LearnService:
 
     def train_now(self, project_id: str, classifier: str = "logistic") -> TrainReport:
         """Synchronous training (CLI, tests, benchmark)."""
+        from labkit.learn.background import ensure_background
+
         project = self.projects.get(project_id)
+        ensure_background(project)
         extractor = self.extractor(project)
         use_cache(extractor, FeatureCache(project.root, extractor.name, project.sealer))
         with self._train_lock:
@@ -330,6 +367,109 @@ class LearnService:
             result = run_experiment(X[keep], [labels[i] for i in keep],
                                     publish=self.runtime.bus.publish)
         return {"project": project.id, **result.summary(), "comparison": result}
+
+    # ---- export and import ----------------------------------------------------------------
+    def start_export(self, project_id: str, *, samples: bool = False,
+                     passphrase: str | None = None) -> dict[str, Any]:
+        """Build the project's export in the background (`learn.export` events, or poll
+        `export_job`); `export_download` then hands the file over once. Bad requests (no
+        model and no samples, a short passphrase) are answered at once."""
+        import secrets
+
+        from labkit.learn.exchange import check_exportable, check_passphrase
+
+        project = self.projects.get(project_id)
+        passphrase = check_passphrase(passphrase)
+        check_exportable(project, samples=samples)
+        with self._lock:
+            self._drop_stale_exports()
+            old = self._exports.get(project_id)
+            if old and old["state"] == "running":
+                raise LabkitError(_("This project is already being exported."), code="busy",
+                                  fix=_("Wait until the progress bar is full."))
+            job = {"project": project_id, "token": secrets.token_urlsafe(12),
+                   "state": "running", "stage": "start", "fraction": 0.0,
+                   "samples": bool(samples), "encrypted": passphrase is not None,
+                   "started": time.time()}
+            self._exports[project_id] = job
+        self._publish_export(job)
+        threading.Thread(target=self._export, args=(project, job, samples, passphrase),
+                         name="labkit-learn-export", daemon=True).start()
+        return self._public_export(job)
+
+    EXPORT_KEEP_S = 600.0        # an export not downloaded is dropped after this long
+
+    def _drop_stale_exports(self) -> None:
+        now = time.time()
+        for pid, job in list(self._exports.items()):
+            if job["state"] != "running" and now - job["started"] > self.EXPORT_KEEP_S:
+                del self._exports[pid]
+
+    def _export(self, project: Project, job: dict[str, Any], samples: bool,
+                passphrase: str | None) -> None:
+        from labkit.learn.exchange import build_export
+
+        last = [0.0]
+
+        def progress(stage: str, fraction: float) -> None:
+            job.update(stage=stage, fraction=round(fraction, 3))
+            now = time.monotonic()
+            if now - last[0] > 0.1:
+                last[0] = now
+                self._publish_export(job)
+
+        t0 = time.perf_counter()
+        try:
+            filename, data = build_export(project, samples=samples, passphrase=passphrase,
+                                          progress=progress)
+            job.update(state="done", stage="done", fraction=1.0, filename=filename,
+                       bytes=len(data), seconds=round(time.perf_counter() - t0, 3), data=data)
+        except LabkitError as exc:
+            job.update(state="error", message=exc.message, fix=exc.fix, code=exc.code)
+        except Exception as exc:  # a bug must still end the job visibly
+            log.exception("export of %s failed", project.id)
+            job.update(state="error", code="internal",
+                       message=str(_("The export failed: %(why)s", why=str(exc))))
+        self._publish_export(job)
+
+    @staticmethod
+    def _public_export(job: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in job.items() if k != "data"}
+
+    def _publish_export(self, job: dict[str, Any]) -> None:
+        """Progress only: the file's name (the project's) and token stay with its owner's
+        polls, since anyone on the kit's page may listen to the bus."""
+        self.runtime.bus.publish("learn.export", {k: job[k] for k in (
+            "project", "state", "stage", "fraction") if k in job})
+
+    def export_job(self, project_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            job = self._exports.get(project_id)
+            return self._public_export(job) if job else None
+
+    def export_download(self, project_id: str, token: str) -> tuple[str, bytes]:
+        """The finished export's file (handed over once: samples do not linger in memory)."""
+        with self._lock:
+            job = self._exports.get(project_id)
+            if not job or job.get("token") != token or "data" not in job:
+                raise LabkitError(_("There is no finished export to download."),
+                                  code="not_found", fix=_("Press Export again."))
+            data = job.pop("data")
+            return job["filename"], data
+
+    def import_project(self, data: bytes, *, passphrase: str | None = None,
+                       owner: int | None = None) -> Project:
+        """An export from this or another kit, back as a project of `owner`; image samples
+        get their features computed in the background, ready for Train."""
+        from labkit.learn.exchange import import_project
+
+        project = import_project(self.projects, data, passphrase=passphrase or None,
+                                 owner=owner, store=self.store)
+        with project.lock:
+            ids = [s.id for _c, s in project.iter_samples()]
+        for sample_id in ids:
+            self.sample_saved(project, sample_id)
+        return project
 
     def _publish(self, job: dict[str, Any]) -> None:
         data = {k: v for k, v in job.items() if k != "report"}

@@ -19,6 +19,7 @@ from flask_babel import force_locale, gettext as _
 from labkit.atrest import sealer_for
 from labkit.drivers.pins import Holder, PinsBusy
 from labkit.drivers.wav import WavRefused, read_wav
+from labkit.audio_ai import vocabulary
 from labkit.errors import LabkitError
 from labkit.web.common import json_body, kit_runtime as runtime
 from labkit.web.access import ANONYMOUS, STUDENT, allow
@@ -29,7 +30,8 @@ bp = Blueprint("audio", __name__)
 
 RECORD_SECONDS = (0.5, 3.0)
 ACTIONS = ("none", "led_on", "led_off", "led_toggle", "fan_on", "fan_off")
-DEFAULT_ACTIONS = {"开灯": "led_on", "关灯": "led_off", "double_clap": "none"}
+# the words come from the kit's one list (labkit.audio_ai.vocabulary), shared with /learn
+DEFAULT_ACTIONS = {**vocabulary.audio_defaults(), "double_clap": "none"}
 
 
 
@@ -173,7 +175,7 @@ def index() -> str:
     p = page()
     return render_template("audio/index.html", state=_state(), mic_message=_mic_message(),
                            vad_error=p.monitor.vad_error, kws_error=p.monitor.kws_error,
-                           actions=ACTIONS)
+                           actions=ACTIONS, command_words=vocabulary.words())
 
 
 @bp.get("/api/audio/state")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import json
-import re
 from typing import Any
 
 import numpy as np
@@ -17,10 +16,14 @@ from flask import (Blueprint, Response, jsonify, render_template, request,
                    send_file)
 from flask_babel import gettext as _
 
+from labkit.audio_ai import vocabulary
 from labkit.errors import LabkitError
+from labkit.learn.background import MIN_BACKGROUND
 from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL,
                                   ProjectStore)
-from labkit.learn.model import export_zip, import_zip, read_card, read_graph
+from labkit.learn.exchange import MAX_IMPORT_BYTES as MAX_PROJECT_IMPORT_BYTES
+from labkit.learn.exchange import build_export, export_filename, usage_snippet
+from labkit.learn.model import make_int8, read_card, read_graph
 from labkit.learn.names import MAX_CLASSES
 from labkit.learn.service import ANGLES, CLASSIFIERS, COLOURS, NOTES, LearnService
 from labkit.web import auth
@@ -87,7 +90,7 @@ def _kind_names() -> dict[str, str]:
 def index() -> str:
     return render_template("learn/index.html", kinds=_kind_names(),
                            projects=_visible(projects().list()), max_classes=MAX_CLASSES,
-                           signed_in=auth.is_student())
+                           signed_in=auth.is_student(), command_words=vocabulary.words())
 
 
 @bp.get("/learn/<project_id>")
@@ -99,6 +102,8 @@ def project_page(project_id: str) -> str:
         kinds=_kind_names(), classifiers=CLASSIFIERS, colours=list(COLOURS), notes=NOTES,
         colour_names=_colour_names(),
         angles=ANGLES, image_kind=project.kind in IMAGE_KINDS, max_classes=MAX_CLASSES,
+        min_background=MIN_BACKGROUND, export_name=export_filename(project.name),
+        snippet=usage_snippet(project.kind, export_filename(project.name)),
         embedder=bool(project.kind != "image" or _has_embedder()))
 
 
@@ -236,8 +241,7 @@ def upload(project_id: str, class_id: str) -> Response:
     added, errors = [], []
     for f in files:
         try:
-            sample = project.add_upload(class_id, f.read(), f.filename or "")
-            service().sample_saved(project, sample.id)
+            sample = service().add_upload(project, class_id, f.read(), f.filename or "")
             added.append(sample.to_json())
         except LabkitError as exc:
             errors.append({"file": f.filename, "code": exc.code, "message": exc.message})
@@ -343,21 +347,58 @@ def set_action(project_id: str, class_id: str) -> Response:
 # export, import, portfolio
 # ---------------------------------------------------------------------------------------------
 
-def _safe_filename(name: str) -> str:
-    ascii_name = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")
-    return ascii_name or "model"
-
-
 @bp.get("/api/learn/projects/<project_id>/export")
 @allow(STUDENT)
 def export(project_id: str) -> Response:
+    """The model alone, at once (`?int8=1`, the default, first makes the int8 copy, which
+    takes a while). The page uses the export job below."""
     project = owned(project_id)
-    int8 = request.args.get("int8", "1") != "0"
     svc = service()
-    tracker = svc.tracker(project.kind) if project.kind in ("hand", "pose") else None
-    data = export_zip(project, int8=int8, store=svc.store, tracker=tracker)
-    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
-                     download_name=f"labkit-{_safe_filename(project.name)}-{project.id}.zip")
+    if request.args.get("int8", "1") != "0" and project.model and not project.model.get(
+            "imported"):
+        tracker = svc.tracker(project.kind) if project.kind in ("hand", "pose") else None
+        make_int8(project, store=svc.store, tracker=tracker)
+    filename, data = build_export(project, samples=False)
+    return _zip_file(filename, data)
+
+
+def _zip_file(filename: str, data: bytes) -> Response:
+    response = send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
+                         download_name=filename)
+    response.headers["Cache-Control"] = "private, no-store"     # may hold a child's samples
+    return response
+
+
+@bp.post("/api/learn/projects/<project_id>/export")
+@allow(STUDENT)
+def start_export(project_id: str) -> Response:
+    """Start an export job: `{"samples": bool, "passphrase": str}` (both optional)."""
+    owned(project_id)
+    body = json_body(optional=True)
+    samples = body.get("samples", False)
+    if not isinstance(samples, bool):
+        raise LabkitError(_("“samples” must be true or false."), code="bad_input",
+                          fix=_("Reload the page and try again."))
+    job = service().start_export(project_id, samples=samples,
+                                 passphrase=body.get("passphrase") or None)
+    response = jsonify(job)
+    response.status_code = 202
+    return response
+
+
+@bp.get("/api/learn/projects/<project_id>/export/status")
+@allow(STUDENT)
+def export_status(project_id: str) -> Response:
+    owned(project_id)
+    return jsonify({"job": service().export_job(project_id)})
+
+
+@bp.get("/api/learn/projects/<project_id>/export/download")
+@allow(STUDENT)
+def export_download(project_id: str) -> Response:
+    owned(project_id)
+    filename, data = service().export_download(project_id, request.args.get("token", ""))
+    return _zip_file(filename, data)
 
 
 @bp.post("/api/learn/projects/<project_id>/quantlab")
@@ -375,17 +416,18 @@ def quantisation_experiment(project_id: str) -> Response:
 @bp.post("/api/learn/import")
 @allow(STUDENT)
 def import_model() -> Response:
+    """A `.labkit-model.zip` (form field `file`, and `passphrase` if it is protected) back as
+    a project of this student: classes, samples (if exported with them) and model."""
+    request.max_content_length = MAX_PROJECT_IMPORT_BYTES   # an export may carry samples
     upload = request.files.get("file")
     if upload is None:
         raise LabkitError(_("No file was chosen."), code="bad_input",
                           fix=_("Choose a model .zip exported from a kit."))
     student = auth.session_student()
-    project = import_zip(projects(), upload.read(), store=service().store)
-    if student is not None:
-        with project.lock:
-            project.owner = student.id
-            project.save()
-        auth.grant("learn", project.id)
+    project = service().import_project(upload.read(),
+                                       passphrase=request.form.get("passphrase") or None,
+                                       owner=student.id if student else None)
+    auth.grant("learn", project.id)
     response = jsonify(project.summary())
     response.status_code = 201
     return response

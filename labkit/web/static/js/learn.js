@@ -47,10 +47,16 @@
       if (!file) { showError(new Error(T.choose_file)); return; }
       const form = new FormData();
       form.append("file", file);
+      form.append("passphrase", document.getElementById("import-passphrase").value);
       try {
         const p = await Labkit.request("POST", "/api/learn/import", form);
         window.location.href = "/learn/" + p.id;
-      } catch (err) { showError(err); }
+      } catch (err) {
+        showError(err);
+        if (err.code === "passphrase_needed" || err.code === "wrong_passphrase") {
+          document.getElementById("import-passphrase").focus();
+        }
+      }
     });
   }
 
@@ -90,17 +96,32 @@
     if (o && state.model) o.hidden = false;
   }
 
+  /* A sample the kit refused (no hand or body in the picture, no sound in a word clip) is
+     said next to the class's Record button; nothing was kept. */
+  const REFUSED = ["no_hand", "no_body", "silent"];
+  function showRefused(card, err) {
+    const box = card.querySelector(".capture-refused");
+    if (!box) return;
+    box.textContent = err ? err.message : "";
+    box.hidden = !err;
+    if (err) box.dataset.code = err.code; else delete box.dataset.code;
+  }
+
   /* One hold of the button is one take: its frames are near-copies, so the kit holds a whole
-     take out when it measures the model. */
+     take out when it measures the model. A refused picture does not stop the hold. */
   async function captureOnce(card, seconds, take) {
     try {
       const r = await Labkit.post(api + "/classes/" + card.dataset.classId + "/capture",
         { seconds, take });
       addThumb(card, r.sample.id);
       setCount(card, r.count);
-      if (r.found === false) showError(new Error(T.not_found));
+      showRefused(card, null);
       return true;
-    } catch (err) { showError(err); return false; }
+    } catch (err) {
+      if (REFUSED.includes(err.code)) { showRefused(card, err); return true; }
+      showError(err);
+      return false;
+    }
   }
 
   /* Hold to record: pictures several times a second, a sensor window each second, a sound
@@ -149,8 +170,12 @@
         const r = await Labkit.request("POST", api + "/classes/" + card.dataset.classId + "/upload", form);
         r.added.forEach((s) => addThumb(card, s.id));
         setCount(card, r.count);
-        if (r.errors.length) showError(new Error(r.errors.map((e) => e.file + ": " + e.message).join("; ")));
-      } catch (err) { showError(err); }
+        showRefused(card, r.errors.length
+          ? Object.assign(new Error(r.errors.map((e) => e.file + ": " + e.message).join("; ")),
+            { code: r.errors[0].code }) : null);
+      } catch (err) {
+        if (REFUSED.includes(err.code)) showRefused(card, err); else showError(err);
+      }
       ev.target.value = "";
     });
 
@@ -327,6 +352,51 @@
   }));
 
   /* ---------------- keep and share ---------------- */
+  const exportForm = document.getElementById("export-form");
+  const exportSamples = document.getElementById("export-samples");
+  const exportBar = document.getElementById("export-progress");
+  exportSamples.addEventListener("change", () => {
+    document.getElementById("export-samples-warning").hidden = !exportSamples.checked;
+  });
+  function exportProgress(job) {
+    if (!job || job.project !== pid) return;
+    exportBar.hidden = false;
+    exportBar.value = job.fraction || 0;
+  }
+  Labkit.on("learn.export", exportProgress);
+  Labkit.topics.add("learn.export");
+  exportForm.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearError();
+    const btn = document.getElementById("export-btn");
+    const status = document.getElementById("export-status");
+    btn.disabled = true;
+    status.textContent = "";
+    try {
+      let job = await Labkit.post(api + "/export", {
+        samples: exportSamples.checked,
+        passphrase: document.getElementById("export-passphrase").value });
+      exportProgress(job);
+      while (job.state === "running") {
+        await new Promise((r) => setTimeout(r, 200));
+        job = (await Labkit.get(api + "/export/status")).job || { state: "error" };
+        exportProgress(job);
+      }
+      if (job.state !== "done") throw Object.assign(new Error(job.message || ""), { code: job.code });
+      const a = el("a");
+      a.href = api + "/export/download?token=" + encodeURIComponent(job.token);
+      a.download = job.filename;
+      a.id = "export-file";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      status.textContent = T.exported.replace("{name}", job.filename)
+        .replace("{kb}", Math.round(job.bytes / 1024)).replace("{s}", job.seconds);
+      status.dataset.filename = job.filename;
+    } catch (err) { showError(err); }
+    btn.disabled = false;
+  });
+
   document.getElementById("portfolio-btn").addEventListener("click", async () => {
     clearError();
     try {
