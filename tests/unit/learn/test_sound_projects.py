@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from labkit.learn.background import ensure_background
 from labkit.learn.dataset import ProjectStore
 from labkit.learn.features import SoundExtractor, SpeechEmbeddingExtractor, extractor_for
 from labkit.learn.model import Predictor, train_project
@@ -28,6 +29,7 @@ def test_sound_project_recognises_new_voices(tmp_path, model_store) -> None:
         for i, (v, s) in enumerate((v, s) for v in ("m1", "m3", "m5") for s in (130, 160)):
             project.add_sample(ids[w], add_noise(pad(_speech(w, "zh_CN", v, s, 50), 0.2, 0.2),
                                                  30, i))
+    ensure_background(project)     # as the service does before every training
     report = train_project(project, extractor)
     assert report.card["input"]["name"] == "speech_embedding/1"
     predictor = Predictor(project, store=model_store)
