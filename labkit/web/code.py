@@ -33,7 +33,7 @@ from labkit.sandbox.runner import ProgramRun, SandboxBusy, SandboxError
 from labkit.web import auth
 from labkit.web.access import STUDENT, TEACHER, allow
 from labkit.web.common import json_body, kit_runtime
-from labkit.web.handoff import AsyncSink, StreamClosed, stream_handoff, wait_event
+from labkit.web.handoff import AsyncSink, StreamClosed, stream_response, wait_event
 from labkit.web.labs import current_student, is_teacher, need_student, store
 
 bp = Blueprint("code", __name__)
@@ -177,15 +177,8 @@ async def _astream(program_run: ProgramRun, sink: AsyncSink) -> None:
 @allow(STUDENT)
 def events(run_id: int) -> Response:
     program_run = _own_run(run_id)
-    handoff = stream_handoff()
-    if handoff is not None:
-        body: Any = handoff.take(lambda sink: _astream(program_run, sink))
-    else:
-        body = _stream(program_run)
-    response = Response(body, mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"
-    return response
+    return stream_response(lambda sink: _astream(program_run, sink),
+                           lambda: _stream(program_run), "text/event-stream")
 
 
 # ---- examples and saved programs ------------------------------------------------------------

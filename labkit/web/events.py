@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, request
 
 from labkit.events import Subscription
 from labkit.web.access import ANONYMOUS, allow
-from labkit.web.handoff import AsyncSink, StreamClosed, stream_handoff, wait_event
+from labkit.web.handoff import AsyncSink, StreamClosed, stream_response, wait_event
 
 bp = Blueprint("events", __name__)
 
@@ -93,12 +93,6 @@ def events() -> Response:
         initial.append(sse("bench.state", runtime.bench.state()))
     # subscribe now, inside the request, so no event between page load and stream is lost
     sub = runtime.bus.subscribe(*topics)
-    handoff = stream_handoff()
-    if handoff is not None:
-        body = handoff.take(lambda sink: _astream(sub, initial, sink), on_abandon=sub.close)
-    else:
-        body = _stream(sub, initial)
-    response = Response(body, mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"
-    return response
+    return stream_response(lambda sink: _astream(sub, initial, sink),
+                           lambda: _stream(sub, initial), "text/event-stream",
+                           on_abandon=sub.close)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, Awaitable, Callable, Iterator
 
-from flask import request
+from flask import Response, request
 
 # The key of this request's handoff slot in the ASGI scope (the WSGI bridge exposes the scope
 # as environ["asgi.scope"]).
@@ -82,6 +82,20 @@ def stream_handoff() -> StreamHandoff | None:
         return None
     slot = scope.get(SCOPE_KEY)
     return slot if isinstance(slot, StreamHandoff) else None
+
+
+def stream_response(on_loop: AsyncBody, in_thread: Callable[[], Iterator[bytes]], mimetype: str,
+                    *, on_abandon: Callable[[], None] | None = None) -> Response:
+    """A live stream's response (MJPEG, SSE): under the kit's server its body runs on the event
+    loop and holds no thread; under any other WSGI server it is the plain generator
+    `in_thread()`. Never cached, never buffered by a proxy."""
+    handoff = stream_handoff()
+    body = (handoff.take(on_loop, on_abandon=on_abandon) if handoff is not None
+            else in_thread())
+    response = Response(body, mimetype=mimetype)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
 
 
 class LoopWaker:

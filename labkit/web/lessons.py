@@ -31,7 +31,7 @@ from labkit.store.progress import STUCK_AFTER_S, progress_wall, wall_counts
 from labkit.web.access import TEACHER, allow
 from labkit.web.common import kit_runtime
 from labkit.web.events import sse
-from labkit.web.handoff import AsyncSink, StreamClosed, stream_handoff, wait_event
+from labkit.web.handoff import AsyncSink, StreamClosed, stream_response, wait_event
 from labkit.web.labs import curriculum, lang, store, tr, translate
 
 bp = Blueprint("lessons", __name__)
@@ -339,13 +339,6 @@ def wall_events(session_id: int) -> Response:
     store().classroom.get(session_id)
     snapshot = _snapshot_fn(session_id, _stuck_after())
     sub = kit_runtime().bus.subscribe("lab.state", "lab.step", "lab.error")
-    handoff = stream_handoff()
-    if handoff is not None:
-        body: Any = handoff.take(lambda sink: _wall_astream(sub, snapshot, sink),
-                                 on_abandon=sub.close)
-    else:
-        body = _wall_stream(sub, snapshot)
-    response = Response(body, mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"
-    return response
+    return stream_response(lambda sink: _wall_astream(sub, snapshot, sink),
+                           lambda: _wall_stream(sub, snapshot), "text/event-stream",
+                           on_abandon=sub.close)

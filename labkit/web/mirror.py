@@ -28,7 +28,7 @@ from labkit.errors import LabkitError
 from labkit.vision.backgrounds import PICTURES, picture
 from labkit.web.access import ANONYMOUS, STUDENT, allow
 from labkit.web.common import json_body
-from labkit.web.handoff import stream_handoff
+from labkit.web.handoff import stream_response
 from labkit.web.stream import BOUNDARY, FrameBroadcaster
 
 log = logging.getLogger(__name__)
@@ -140,12 +140,8 @@ def mirror_pictures() -> list[dict[str, str]]:
 @allow(ANONYMOUS)
 def stream() -> Response:
     frames = broadcaster()
-    handoff = stream_handoff()
-    body = handoff.take(frames.astream) if handoff is not None else frames.stream()
-    response = Response(body, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"
-    return response
+    return stream_response(frames.astream, frames.stream,
+                           f"multipart/x-mixed-replace; boundary={BOUNDARY}")
 
 
 def _drawing(artefact_id: Any) -> tuple[Any, np.ndarray]:

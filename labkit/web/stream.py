@@ -21,7 +21,7 @@ from flask import Blueprint, Response, current_app, jsonify
 
 from labkit.drivers.camera import Camera
 from labkit.web.access import ANONYMOUS, allow
-from labkit.web.handoff import AsyncSink, LoopWaker, StreamClosed, stream_handoff, wait_event
+from labkit.web.handoff import AsyncSink, LoopWaker, StreamClosed, stream_response, wait_event
 
 BOUNDARY = "labkitframe"
 
@@ -215,12 +215,8 @@ def broadcaster() -> FrameBroadcaster:
 @allow(ANONYMOUS)
 def mjpeg() -> Response:
     frames = broadcaster()
-    handoff = stream_handoff()
-    body = handoff.take(frames.astream) if handoff is not None else frames.stream()
-    response = Response(body, mimetype=f"multipart/x-mixed-replace; boundary={BOUNDARY}")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"
-    return response
+    return stream_response(frames.astream, frames.stream,
+                           f"multipart/x-mixed-replace; boundary={BOUNDARY}")
 
 
 @bp.get("/snapshot.jpg")
