@@ -33,7 +33,7 @@ from labkit.projects.packcli import vet_pack_model
 from labkit.store import N_, Problem
 from labkit.web.access import ANONYMOUS, KIT_LOCAL, PAIRED_KIT, TEACHER, allow
 from labkit.web.common import json_body, kit_runtime
-from labkit.web.packs import DEFAULT_SEARCH
+from labkit.web.packs import DEFAULT_SEARCH, usb_pack
 
 log = logging.getLogger(__name__)
 
@@ -352,13 +352,7 @@ def room_push() -> Response:
             return _results(client().push_pack(path, _chosen()))
         finally:
             path.unlink(missing_ok=True)
-    patterns = current_app.config.get("LABKIT_PACK_SEARCH", DEFAULT_SEARCH)
-    found = labpack.find_packs(patterns)
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(found):
-        raise LabkitError(_("That pack is no longer on the USB drive."),
-                          fix=_("Plug the drive in again and reload the page."),
-                          code="unknown_pack")
-    return _results(client().push_pack(found[index], _chosen()))
+    return _results(client().push_pack(usb_pack(index), _chosen()))
 
 
 @bp.post("/teacher/room/roster")

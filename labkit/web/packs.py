@@ -43,16 +43,22 @@ def state() -> Response:
     return jsonify({"installed": _store().list(), "found": _found()})
 
 
-@bp.post("/install")
-@allow(TEACHER)
-def install() -> Response:
-    body = request.get_json(silent=True)
-    index = body.get("index") if isinstance(body, dict) else None
+def usb_pack(index: Any) -> Any:
+    """The pack at `index` in the list of packs on the USB drives (as the page listed them);
+    a clear error if it is no longer there."""
     patterns = current_app.config.get("LABKIT_PACK_SEARCH", DEFAULT_SEARCH)
     found = labpack.find_packs(patterns)
     if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < len(found):
         raise LabkitError(_("That pack is no longer on the USB drive."),
                           fix=_("Plug the drive in again and reload the page."),
                           code="unknown_pack")
-    info = _store().install(found[index], vet=vet_pack_model)
+    return found[index]
+
+
+@bp.post("/install")
+@allow(TEACHER)
+def install() -> Response:
+    body = request.get_json(silent=True)
+    index = body.get("index") if isinstance(body, dict) else None
+    info = _store().install(usb_pack(index), vet=vet_pack_model)
     return jsonify({"installed": info.as_dict()})
