@@ -48,3 +48,33 @@ def test_the_lab_page_shows_the_report_card(student_client: Any) -> None:
     html = student_client.get("/labs/waste_sorting").get_data(as_text=True)
     assert 'id="part-confusion-sorter"' in html and 'data-topic="vision.sorter"' in html
     assert "labparts.js" in html
+
+
+def test_the_kit_says_the_bin_of_each_item_it_sorts(runtime: Any, model_store: Any,
+                                                    data_dir: Any) -> None:
+    """The demo's items each turn a bin's label on; the kit says that bin (logged per action),
+    and the bins it said are the bins it showed."""
+    import time
+
+    from labkit.projects.clock import SimClock
+    from labkit.projects.discovery import PACKAGE_LABS
+    from labkit.projects.registry import discover
+    from labkit.projects.runner import LabRunner
+
+    (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    labs = discover([(PACKAGE_LABS, "package")])
+    runner = LabRunner(runtime, None, labs, clock=SimClock(1_000_000.0))
+    lab = runner.start("waste_sorting", demo=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not lab.demo_done and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lab.demo_done and lab.errors == 0, lab.last_error
+        said = {name.removeprefix("say_") for name in
+                ("say_recyclable", "say_kitchen", "say_hazardous", "say_other")
+                if lab.log.count(name)}
+        shown = {e.value for e in lab.log.entries("bin")} & {"recyclable", "kitchen",
+                                                              "hazardous", "other"}
+        assert said and said == shown, (said, shown)
+    finally:
+        runner.stop()
