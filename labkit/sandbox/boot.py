@@ -93,10 +93,20 @@ def isolate(cfg: dict, report: dict) -> None:
         keep = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
         if uid == 0:
             expose(cfg.get("expose", []))
+        # Python, its packages or labkit itself may live below /tmp (a checkout there): they
+        # are bound back into the new, empty /tmp, read through descriptors opened before it
+        under_tmp = [os.path.realpath(p) for p in cfg.get("expose", []) if _in_private_tmp(p)
+                     and os.path.realpath(p) not in PRIVATE_TMP]
+        kept = [(p, os.open(p, os.O_RDONLY | os.O_DIRECTORY)) for p in _outermost(under_tmp)
+                if os.path.isdir(p)]
         for tmp in PRIVATE_TMP:
             if os.path.isdir(tmp):
                 _mount("tmpfs", tmp, "tmpfs", MS_NOSUID | MS_NODEV, "size=16m,mode=1777")
-        if any(workdir == t or workdir.startswith(t + "/") for t in PRIVATE_TMP):
+        for path, fd in kept:
+            os.makedirs(path, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, MS_BIND | MS_REC, None)
+            os.close(fd)
+        if _in_private_tmp(workdir):
             os.makedirs(workdir, exist_ok=True)    # the folder again, in the new /tmp
             _mount(f"/proc/self/fd/{keep}", workdir, None, MS_BIND, None)
         os.close(keep)
@@ -109,6 +119,20 @@ def isolate(cfg: dict, report: dict) -> None:
     except OSError as exc:
         report["filesystem"] = "permissions"
         report["isolation_error"] = str(exc)
+
+
+def _in_private_tmp(path: str) -> bool:
+    real = os.path.realpath(path)
+    return any(real == t or real.startswith(t + "/") for t in PRIVATE_TMP)
+
+
+def _outermost(paths: list[str]) -> list[str]:
+    """The paths that are not inside another one of them (binding one binds what is below)."""
+    out: list[str] = []
+    for p in sorted(set(paths)):
+        if not any(p == o or p.startswith(o + "/") for o in out):
+            out.append(p)
+    return out
 
 
 def expose(paths: list[str]) -> None:
