@@ -30,7 +30,7 @@ def test_pairing_and_checking_a_kit_from_the_room_page(page: Any, tmp_path: Path
         page.wait_for_load_state()
         page.goto(lead.url + "/teacher/room")
         page.wait_for_selector("#room-members tbody tr")
-        assert "还没有配对任何套件" in page.inner_text("#room-members")
+        assert "还没有配对任何 AI 小盒子" in page.inner_text("#room-members")
         page.fill("#room-address", f"127.0.0.1:{kit.port}")
         page.click("#room-add button[type=submit]")
         page.wait_for_selector("#room-code", state="visible")

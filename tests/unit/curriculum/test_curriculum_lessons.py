@@ -341,11 +341,19 @@ def _cli(*args: str, tmp: Path) -> subprocess.CompletedProcess[str]:
 
 
 def test_cli_passes_on_the_repo_and_reports_unmet_targets(tmp_path: Path) -> None:
+    import shutil
+
     result = _cli(tmp=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "valid:" in result.stdout and "NOT MET" in result.stdout
-    strict = _cli("--strict", tmp=tmp_path)
-    assert strict.returncode == 1
+    assert "valid:" in result.stdout and "targets met: 3/3" in result.stdout
+    assert _cli("--strict", tmp=tmp_path).returncode == 0     # every grade band is planned
+    # without the middle-school plan, grades 7–8 fall short: a warning, and --strict fails
+    folder = tmp_path / "curriculum"
+    shutil.copytree(REPO / "labkit" / "curriculum" / "plans", folder / "plans")
+    (folder / "plans" / "cognition.yaml").unlink()
+    short = _cli("--dir", str(folder), tmp=tmp_path)
+    assert short.returncode == 0 and "NOT MET" in short.stdout, short.stdout + short.stderr
+    assert _cli("--dir", str(folder), "--strict", tmp=tmp_path).returncode == 1
     rep = json.loads(_cli("--json", tmp=tmp_path).stdout)
     assert rep["valid"] and "face_led" in rep["lessons"]["experience"]
 

@@ -13,7 +13,7 @@ def test_the_room_page_is_for_the_teacher(client: Any, teacher_client: Any) -> N
     page = teacher_client.get("/teacher/room")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert "教室里的套件" in html and "js/fleet_room.js" in html
+    assert "教室里的 AI 小盒子" in html and "js/fleet_room.js" in html
     state = teacher_client.get("/teacher/room/state").get_json()
     assert state["members"] == [] and state["discovery"] is False
 
