@@ -146,8 +146,9 @@ def _merge_front(front: bytes, classifier: bytes) -> bytes:
     for out in merged.graph.output:
         if out.name.startswith("clf_"):
             new = out.name[len("clf_"):]
-            for node in merged.graph.node:
+            for node in merged.graph.node:   # its producer and any node that reads it
                 node.output[:] = [new if o == out.name else o for o in node.output]
+                node.input[:] = [new if i == out.name else i for i in node.input]
             out.name = new
     best: dict[str, int] = {}
     for op in merged.opset_import:

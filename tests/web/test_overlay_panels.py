@@ -394,7 +394,7 @@ def test_read_aloud_buttons_ask_the_kit_to_speak(panels_server: Any, page: Any) 
     assert page.locator("#page-error").is_hidden()
     # in English the page asks for the English voice
     said = page.evaluate("LabkitSpeak.say('hello', 'en')")
-    assert said == {"said": "hello", "lang": "en"}
+    assert said["said"] == "hello" and said["lang"] == "en", said
     assert page.watch.console_errors == [] and page.watch.page_errors == []
 
 
