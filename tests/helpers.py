@@ -31,6 +31,9 @@ def labkit_env(data_dir: Path, **extra: str) -> dict[str, str]:
         "LABKIT_CAMERA": "synthetic",
         "LABKIT_MICROPHONE": "simulated",
         "LABKIT_HOST": "127.0.0.1",
+        # no room announcement unless a test asks for it (LABKIT_ZEROCONF=1): dozens of test
+        # servers on one machine would all announce and listen on the loopback multicast group
+        "LABKIT_ZEROCONF": "0",
         "PYTHONUNBUFFERED": "1",
     })
     for key in ("LABKIT_MODEL_CACHE", "LABKIT_TEST_MODELS"):

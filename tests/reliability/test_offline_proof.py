@@ -73,6 +73,15 @@ def _loopback(target: str) -> bool:
         target.startswith("'/")  # a Unix socket path
 
 
+#: the kit's room announcement (docs/fleet.md): multicast DNS to the link-local group, which no
+#: router forwards — it reaches the kits of the same network segment, never the internet
+MDNS_GROUPS = ("('224.0.0.251', 5353)", "('ff02::fb', 5353")
+
+
+def _mdns(event: list[Any]) -> bool:
+    return event[0] == "socket.sendto" and event[1].startswith(MDNS_GROUPS)
+
+
 def test_serve_and_a_lab_demo_make_no_connection_beyond_loopback(tmp_path: Path,
                                                                   model_store: Any) -> None:
     reason = netns_unavailable()
@@ -96,7 +105,7 @@ def test_serve_and_a_lab_demo_make_no_connection_beyond_loopback(tmp_path: Path,
     attempts = [e for e in events if e[0] != "socket.bind"]
     assert any(e[0] == "socket.connect" and "127.0.0.1" in e[1] for e in attempts), events
     outside = [a for a in attempts if a[0] in ("socket.connect", "socket.sendto")
-               and not _loopback(a[1])]
+               and not _loopback(a[1]) and not _mdns(a)]
     lookups = [a for a in attempts if a[0].startswith("socket.get") and not _loopback(a[1])
                and "None" not in a[1]]
     assert outside == [], outside
@@ -104,5 +113,6 @@ def test_serve_and_a_lab_demo_make_no_connection_beyond_loopback(tmp_path: Path,
     assert result.queries == [] and result.connections == []
     from tests.reliability.figures import record
     record("offline", {"connect_attempts_recorded": len(attempts),
+                       "mdns_announcements": sum(_mdns(a) for a in attempts),
                        "non_loopback": len(outside) + len(lookups), "pages": summary["pages"],
                        "lab_demos": 1, "dns_queries": len(result.queries)})
