@@ -2,7 +2,7 @@
 trained models and lab runs: every save that returned is intact, nothing is half-written, the
 store opens cleanly and `PRAGMA integrity_check` is ok.
 
-The regular suite runs 12 trials; `LABKIT_POWER_CUT_TRIALS=100` (the slow target) runs 100.
+The regular suite runs 8 trials; `LABKIT_POWER_CUT_TRIALS=100` (the slow target) runs 100.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ while True:
 
 
 def _trials() -> int:
-    return int(os.environ.get("LABKIT_POWER_CUT_TRIALS", "12"))
+    return int(os.environ.get("LABKIT_POWER_CUT_TRIALS", "8"))
 
 
 @pytest.mark.slow
