@@ -5,6 +5,8 @@ scenes of the two kinds of objects (red balls, yellow cards)."""
 
 from __future__ import annotations
 
+import threading
+
 import time
 from typing import Any
 
@@ -19,7 +21,25 @@ CARDS = {"shapes": ["square"]}
 
 
 def show(rt: Any, scene: str, params: dict) -> None:
-    rt.camera.play(lambda t: render(scene, params, t))
+    """Play `scene` and wait until the camera has captured it: a picture recorded right after
+    the switch must not be the previous scene (two classes of the same thing)."""
+    shown = threading.Event()
+
+    def frame(t: float) -> Any:
+        shown.set()
+        return render(scene, params, t)
+
+    rt.camera.play(frame)
+    assert shown.wait(10), "the camera did not show the scene"
+    first = rt.camera.read()
+    start = first.seq if first is not None else 0
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:     # two more frames: the switch is in the newest one
+        latest = rt.camera.read()
+        if latest is not None and latest.seq >= start + 2:
+            return
+        time.sleep(0.02)
+    raise AssertionError("the camera did not capture the new scene")
 
 
 def press_the_kits_button(page: Any, rt: Any, count_id: str, before: int) -> None:
