@@ -754,39 +754,36 @@ class ProjectStore:
             if root.is_dir():
                 _remove_tree(root)
 
-    def owned_by(self, student_id: int) -> list[str]:
-        """Ids of every project on disk whose owner is `student_id` (damaged ones included)."""
-        found = []
+    def _manifests(self) -> Iterator[tuple[str, Any]]:
+        """(project id, its project.json) for every project folder on disk whose manifest
+        reads, damaged projects included; the others are skipped."""
         if not self.root.is_dir():
-            return found
+            return
         for root in sorted(self.root.iterdir()):
             if not root.is_dir() or not _valid_id(root.name, "p"):
                 continue
             try:
-                data = read_json(self.sealer, root / "project.json")
+                yield root.name, read_json(self.sealer, root / "project.json")
             except (OSError, UnicodeDecodeError, ValueError):
                 continue
-            if isinstance(data, dict) and _owner(data.get("owner")) == student_id:
-                found.append(root.name)
-        return found
+
+    def owned_by(self, student_id: int) -> list[str]:
+        """Ids of every project on disk whose owner is `student_id` (damaged ones included)."""
+        return [pid for pid, data in self._manifests()
+                if isinstance(data, dict) and _owner(data.get("owner")) == student_id]
 
     def expired_before(self, cutoff: float) -> list[str]:
         """Ids of projects created before `cutoff` (Unix time): the retention pass's list."""
         from datetime import datetime
 
         found = []
-        if not self.root.is_dir():
-            return found
-        for root in sorted(self.root.iterdir()):
-            if not root.is_dir() or not _valid_id(root.name, "p"):
-                continue
+        for pid, data in self._manifests():
             try:
-                data = read_json(self.sealer, root / "project.json")
                 created = datetime.strptime(str(data.get("created")), "%Y-%m-%dT%H:%M:%S%z")
-            except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+            except (ValueError, AttributeError):
                 continue
             if created.timestamp() < cutoff:
-                found.append(root.name)
+                found.append(pid)
         return found
 
     def delete_owned_by(self, student_id: int) -> int:
