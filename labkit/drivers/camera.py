@@ -408,6 +408,10 @@ class Camera:
                     log.exception("camera: the picture filter failed; removed")
                     self.filter = None
             with self._cond:
+                if self._play is not render:
+                    # `play` changed what is shown while this picture was made: once `play`
+                    # returns, every new frame shows the new scene (or the device again)
+                    continue
                 self._seq += 1
                 self._frame = Frame(image, self._seq, time.time())
                 self._cond.notify_all()

@@ -81,6 +81,41 @@ def _own_addresses(loopback: bool) -> list[str]:
     return out or ["127.0.0.1"]
 
 
+def _own_loop_zeroconf(interfaces: list[str] | None) -> Any:
+    """A Zeroconf instance running on its own event-loop thread.
+
+    Zeroconf adopts the event loop running in the thread that creates it. A thread whose loop
+    is only nominally running (an ASGI server's, or a greenlet-driven one such as Playwright's
+    sync API) would then never let it read a packet, so it is always created on a fresh thread
+    with no loop: zeroconf starts its own.
+    """
+    from zeroconf import IPVersion, Zeroconf
+
+    made: list[Any] = []
+    failed: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            made.append(Zeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only))
+        except BaseException as exc:       # re-raised in the caller's thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=build, name="labkit-zeroconf-start", daemon=True)
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return made[0]
+
+
+def _close_off_loop(close: Callable[[], None]) -> None:
+    """Run a blocking zeroconf call (unregister, close) where no event loop is running, so
+    zeroconf does not skip the goodbye packets."""
+    thread = threading.Thread(target=close, name="labkit-zeroconf-close", daemon=True)
+    thread.start()
+    thread.join(timeout=10)
+
+
 class Announcer:
     """Announce this kit (register in a background thread: probing takes ~2 s)."""
 
@@ -101,7 +136,7 @@ class Announcer:
         return self
 
     def _register(self) -> None:
-        from zeroconf import IPVersion, ServiceInfo, Zeroconf
+        from zeroconf import ServiceInfo
 
         interfaces, loopback = interfaces_for(self.host)
         try:
@@ -113,7 +148,7 @@ class Announcer:
         kit_id = self.properties.get("id", "kit")
         label = f"{self.properties.get('name', 'labkit')[:30]}-{kit_id[:8]}"
         try:
-            self._zc = Zeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only)
+            self._zc = _own_loop_zeroconf(interfaces)
             self._info = ServiceInfo(
                 SERVICE, f"{label}.{SERVICE}",
                 addresses=[socket.inet_aton(a) for a in _own_addresses(loopback)],
@@ -128,13 +163,16 @@ class Announcer:
     def close(self) -> None:
         if self._thread is not None:
             self._thread.join(timeout=5)
-        if self._zc is not None:
-            try:
-                if self._info is not None and self.registered.is_set():
-                    self._zc.unregister_service(self._info)
-            finally:
-                self._zc.close()
-            self._zc = None
+        zc, info, registered = self._zc, self._info, self.registered.is_set()
+        self._zc = None
+        if zc is not None:
+            def goodbye() -> None:
+                try:
+                    if info is not None and registered:
+                        zc.unregister_service(info)
+                finally:
+                    zc.close()
+            _close_off_loop(goodbye)
 
 
 class Browser:
@@ -148,11 +186,11 @@ class Browser:
         self._browser: Any = None
 
     def start(self) -> "Browser":
-        from zeroconf import IPVersion, ServiceBrowser, Zeroconf
+        from zeroconf import ServiceBrowser
 
         interfaces, _ = interfaces_for(self.host)
         try:
-            self._zc = Zeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only)
+            self._zc = _own_loop_zeroconf(interfaces)
             self._browser = ServiceBrowser(self._zc, SERVICE, handlers=[self._changed])
         except (OSError, RuntimeError, ValueError) as exc:
             log.warning("zeroconf browse failed (%s); add kits by address", exc)
@@ -186,11 +224,12 @@ class Browser:
             return sorted(self._found.values(), key=lambda k: (k.name, k.kit_id))
 
     def close(self) -> None:
-        if self._browser is not None:
-            self._browser.cancel()
-        if self._zc is not None:
-            self._zc.close()
-            self._zc = None
+        browser, zc = self._browser, self._zc
+        self._browser = self._zc = None
+        if browser is not None:
+            browser.cancel()
+        if zc is not None:
+            _close_off_loop(zc.close)
 
 
 def parse_info(name: str, props: dict[Any, Any], port: int,

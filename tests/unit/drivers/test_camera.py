@@ -1,3 +1,4 @@
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +39,45 @@ def test_read_never_blocks_and_returns_latest():
         later = cam.wait_for_frame(first.seq, timeout=5)
         assert later.seq > first.seq
         assert cam.read().seq >= later.seq
+    finally:
+        cam.close()
+
+
+class SlowSource:
+    """A device whose every picture takes a while, to catch `play` mid-picture."""
+
+    name = "slow"
+
+    def __init__(self) -> None:
+        self.grabbing = threading.Event()
+
+    def open(self) -> None:
+        pass
+
+    def grab(self) -> np.ndarray:
+        self.grabbing.set()
+        time.sleep(0.2)
+        return np.zeros((8, 8, 3), np.uint8)
+
+    def close(self) -> None:
+        pass
+
+
+def test_after_play_returns_every_new_frame_shows_the_played_scene():
+    source = SlowSource()
+    cam = Camera(source)
+    try:
+        cam.wait_for_frame(0, timeout=5)
+        source.grabbing.clear()
+        assert source.grabbing.wait(5)          # the device is making a picture right now
+        seq = cam.read().seq
+        cam.play(lambda t: np.full((8, 8, 3), 255, np.uint8))
+        frame = cam.wait_for_frame(seq, timeout=5)
+        assert frame is not None and frame.image.min() == 255, "a device picture after play()"
+        cam.play(None)
+        seq = cam.read().seq
+        frame = cam.wait_for_frame(seq, timeout=5)
+        assert frame is not None and frame.image.max() == 0, "a played picture after play(None)"
     finally:
         cam.close()
 

@@ -3,6 +3,8 @@ its TXT facts; a TXT record that is not labkit's is ignored."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 import time
 
 from labkit.fleet import discovery
@@ -27,23 +29,42 @@ def test_parse_ignores_records_that_are_not_labkits() -> None:
     assert kit is not None and kit.name == "三号机" and kit.labs == 0
 
 
-def test_a_kit_announced_on_loopback_is_heard() -> None:
-    props = discovery.txt_record(kit_id="kit-under-test-1", name="三号机", version="0.1.0",
+def _hear(kit_id: str) -> list[discovery.FoundKit]:
+    """Announce `kit_id` on loopback and browse for it from this thread."""
+    props = discovery.txt_record(kit_id=kit_id, name="三号机", version="0.1.0",
                                  packs={"labkit-builtin": "0.1.0"}, labs=12)
     browser = discovery.Browser(host="127.0.0.1", own_kit_id="the-lead").start()
     announcer = discovery.Announcer(host="127.0.0.1", port=18123, properties=props).start()
     try:
         deadline = time.monotonic() + 20
-        found = []
+        found: list[discovery.FoundKit] = []
         while time.monotonic() < deadline:
-            found = [k for k in browser.found() if k.kit_id == "kit-under-test-1"]
+            found = [k for k in browser.found() if k.kit_id == kit_id]
             if found:
                 break
             time.sleep(0.1)
-        assert found, "the announced kit was not heard on loopback"
-        kit = found[0]
-        assert (kit.name, kit.version, kit.port, kit.labs) == ("三号机", "0.1.0", 18123, 12)
-        assert kit.addresses == ["127.0.0.1"] and kit.packs == "labkit-builtin=0.1.0"
+        return found
     finally:
         announcer.close()
         browser.close()
+
+
+def test_a_kit_announced_on_loopback_is_heard() -> None:
+    found = _hear("kit-under-test-1")
+    assert found, "the announced kit was not heard on loopback"
+    kit = found[0]
+    assert (kit.name, kit.version, kit.port, kit.labs) == ("三号机", "0.1.0", 18123, 12)
+    assert kit.addresses == ["127.0.0.1"] and kit.packs == "labkit-builtin=0.1.0"
+
+
+def test_a_browser_started_where_an_event_loop_is_blocked_still_hears() -> None:
+    """Started from a thread whose event loop runs but is busy (an ASGI server's, or a
+    greenlet-driven one), zeroconf must not adopt that loop: it would never read a packet."""
+    async def blocked_loop() -> list[discovery.FoundKit]:
+        return _hear("kit-under-test-2")
+
+    found: list[list[discovery.FoundKit]] = []
+    thread = threading.Thread(target=lambda: found.append(asyncio.run(blocked_loop())))
+    thread.start()
+    thread.join(timeout=60)
+    assert found and found[0], "a browser started inside a running event loop heard nothing"
