@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from labkit import yamlio
 from labkit.bands import BANDS
 from labkit.projects.lab import text
 from labkit.store.problems import N_, Problem
@@ -205,7 +206,7 @@ def _schema_errors(validator: jsonschema.protocols.Validator, data: Any, rel: st
 
 def _read_yaml(path: Path, rel: str, errors: list[str]) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yamlio.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from labkit import yamlio
 from labkit.errors import LabkitError
 
 DEFAULT_WIRING = Path(__file__).with_name("wiring.yaml")
@@ -138,7 +139,7 @@ def load_wiring(path: Path | None = None) -> Wiring:
     """Load the wiring from `path` if it exists, else the standard kit wiring."""
     source = path if path is not None and path.exists() else DEFAULT_WIRING
     try:
-        data = yaml.safe_load(source.read_text(encoding="utf-8"))
+        data = yamlio.safe_load(source.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""

@@ -249,6 +249,8 @@ class TrainingWorker:
                                fix="try again; if it keeps happening, train with fewer samples")
 
     def close(self) -> None:
+        """Stop the warm child. It holds no job (a job takes its child away), so a child
+        still busy with its imports is terminated rather than waited for."""
         with self._lock:
             proc, conn = self._proc, self._conn
             self._proc = self._conn = None
@@ -259,6 +261,9 @@ class TrainingWorker:
                 pass
             conn.close()
         if proc is not None:
-            proc.join(timeout=3)
+            proc.join(timeout=0.5)
+            if proc.is_alive():
+                proc.terminate()
+                proc.join(timeout=3)
             if proc.is_alive():
                 proc.kill()

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import yaml
 
+from labkit import yamlio
+
 from labkit.bands import BANDS
 from labkit.drivers.wiring import Wiring, load_wiring
 from labkit.projects.base import ID_PATTERN
@@ -71,7 +73,7 @@ def yaml_lines(source: str) -> dict[tuple[Any, ...], int]:
     """Path in the document (keys and indexes) → its line number (1-based)."""
     out: dict[tuple[Any, ...], int] = {}
     try:
-        node = yaml.compose(source, Loader=yaml.SafeLoader)
+        node = yamlio.compose(source)
     except yaml.YAMLError:
         return out
     if node is not None:
@@ -238,13 +240,19 @@ def _expr_problem(source: Any, names: set[str], wired: set[str]) -> str | None:
 
 
 class _Problems:
-    def __init__(self, lab: str, rel: str, lines: dict[tuple[Any, ...], int]) -> None:
-        self.lab, self.rel, self.lines = lab, rel, lines
+    """The problems of one lab.yaml, each with its line (the file is composed again for the
+    line marks only once a problem is found: a valid lab is parsed once)."""
+
+    def __init__(self, lab: str, rel: str, source: str) -> None:
+        self.lab, self.rel, self.source = lab, rel, source
+        self._lines: dict[tuple[Any, ...], int] | None = None
         self.items: list[LabProblem] = []
 
     def add(self, path: Iterable[Any], message: str) -> None:
         path = list(path)
-        line = line_of(self.lines, path)
+        if self._lines is None:
+            self._lines = yaml_lines(self.source)
+        line = line_of(self._lines, path)
         at = f", line {line}" if line else ""
         self.items.append(LabProblem(self.lab, f"{self.rel}{at}", f"{_where(path)}: {message}"))
 
@@ -380,7 +388,7 @@ def load_lab(folder: Path, band: str, origin: str = "package",
     except (OSError, UnicodeDecodeError) as exc:
         return [LabProblem(lab_id, rel, f"cannot be read ({exc})")]
     try:
-        data = yaml.safe_load(source)
+        data = yamlio.safe_load(source)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark else ""
@@ -388,8 +396,7 @@ def load_lab(folder: Path, band: str, origin: str = "package",
                            f"not valid YAML: {getattr(exc, 'problem', None) or exc}")]
     if data is None:
         return [LabProblem(lab_id, rel, "the file is empty")]
-    lines = yaml_lines(source)
-    p = _Problems(lab_id, rel, lines)
+    p = _Problems(lab_id, rel, source)
     for error in sorted(validator().iter_errors(data), key=lambda e: list(map(str, e.path))):
         p.add(error.absolute_path, _schema_message(error))
     if p.items:
