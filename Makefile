@@ -73,7 +73,7 @@ test: dev-venv system-test-deps catalogues test-models
 
 # The slow tests alone (`-m slow`) at their full sizes: 100 kill -9 trials, the two-minute
 # 40-student load run, 200 fuzz cases per route. `make test` runs the same tests at smaller
-# default sizes (12 trials, 20 s, 30 cases). Tests without a timeout marker of their own get
+# default sizes (load 12 s, fuzz 30 cases; power cut is 100 trials in both). Tests without a timeout marker of their own get
 # 30 minutes here instead of the usual 5.
 SLOW_SIZES := LABKIT_POWER_CUT_TRIALS=100 LABKIT_LOAD_SECONDS=120 LABKIT_FUZZ_CASES=200
 

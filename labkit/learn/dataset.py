@@ -33,6 +33,7 @@ from uuid import UUID, uuid4
 
 import numpy as np
 
+from labkit import jsoncheck
 from labkit.atrest import SealBroken, Sealer, sealer_for
 from labkit.errors import LabkitError
 from labkit.errors import lazy_gettext as _
@@ -374,7 +375,7 @@ class Project:
         import jsonschema
 
         try:
-            jsonschema.validate(data, MANIFEST_SCHEMA)
+            jsoncheck.validate(data, MANIFEST_SCHEMA)
         except jsonschema.ValidationError as exc:
             where = "/".join(str(p) for p in exc.absolute_path) or "top"
             raise corrupt(root, f"project.json has a bad entry at {where}") from None

@@ -31,6 +31,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from labkit import jsoncheck
 from labkit.errors import LabkitError
 from labkit.errors import lazy_gettext as _
 from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL, Project,
@@ -348,7 +349,7 @@ def _read_plain(zf: StrictArchive) -> Contents | None:
         return None
     try:
         manifest = json.loads(zf.read(PROJECT_FILE, max_bytes=4 * 1024 * 1024).decode("utf-8"))
-        jsonschema.validate(manifest, MANIFEST_SCHEMA)
+        jsoncheck.validate(manifest, MANIFEST_SCHEMA)
     except (UnicodeDecodeError, ValueError):
         raise _bad(_("project.json is not JSON")) from None
     except jsonschema.ValidationError as exc:

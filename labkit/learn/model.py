@@ -33,6 +33,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from labkit import jsoncheck
 from labkit.atrest import SealBroken
 from labkit.errors import LabkitError, Text
 from labkit.errors import lazy_gettext as _
@@ -481,7 +482,7 @@ def _validate_members(zf: StrictArchive, *, others_checked: bool = False
     try:
         card = json.loads(zf.read(CARD_FILE).decode("utf-8"))
         labels = json.loads(zf.read(LABELS_FILE).decode("utf-8"))
-        jsonschema.validate(card, CARD_SCHEMA)
+        jsoncheck.validate(card, CARD_SCHEMA)
     except (UnicodeDecodeError, ValueError):
         raise _bad_import(_("card.json or labels.json is not JSON")) from None
     except jsonschema.ValidationError as exc:

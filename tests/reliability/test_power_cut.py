@@ -2,68 +2,65 @@
 trained models and lab runs: every save that returned is intact, nothing is half-written, the
 store opens cleanly and `PRAGMA integrity_check` is ok.
 
-The regular suite runs 8 trials; `LABKIT_POWER_CUT_TRIALS=100` (the slow target) runs 100.
+Every run makes 100 trials (`LABKIT_POWER_CUT_TRIALS` changes that). Each writer is forked from
+a forkserver that imported it once, so a trial costs its writing time, not an interpreter start.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import random
-import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from labkit.datadir import tidy_data_dir
 from labkit.learn.dataset import ProjectStore
 from labkit.store import Store
-from tests.helpers import REPO
+from tests.reliability.power_cut_writer import write_until_killed
 from tests.reliability.figures import record
 
-WRITER = r"""
-import hashlib, json, os, sys
-from pathlib import Path
-import numpy as np
-from labkit.learn.dataset import ProjectStore
-from labkit.store import Store
-data = Path(sys.argv[1])
-state = json.loads(sys.argv[2])
-store = Store(data)
-projects = ProjectStore(data)
-project = projects.get(state["project"])
-print("ready", flush=True)
-rng = np.random.default_rng(int(sys.argv[3]))
-n = 0
-while True:
-    n += 1
-    kind = n % 4
-    if kind == 0:      # a lab run with its steps, then ended
-        run = store.runs.start(state["kid"], lesson_id="face_led", project_id="face_led",
-                               steps_total=3)
-        for i in range(3):
-            store.runs.record_step(run, f"s{i}", "c", "x" * 500)
-        store.runs.end(run, "stopped")
-        print(json.dumps(["run", run]), flush=True)
-    elif kind in (1, 2):   # a kept picture or a trained model in the portfolio
-        blob = rng.bytes(int(rng.integers(20_000, 400_000)))
-        run = state["run"]
-        art = (store.artefacts.save(run, "sample", "照片", b"\xff\xd8\xff" + blob, ".jpg")
-               if kind == 1 else store.artefacts.save(run, "model", "模型", blob, ".onnx"))
-        print(json.dumps(["artefact", art.id, art.sha256]), flush=True)
-    else:                  # a /learn sample
-        image = rng.integers(0, 255, (96, 96, 3), dtype=np.uint8)
-        sample = project.add_sample(project.classes[n % 2].id, image)
-        print(json.dumps(["sample", project.classes[n % 2].id, sample.id]), flush=True)
-"""
-
-
 def _trials() -> int:
-    return int(os.environ.get("LABKIT_POWER_CUT_TRIALS", "8"))
+    return int(os.environ.get("LABKIT_POWER_CUT_TRIALS", "100"))
+
+
+def _forkserver() -> Any:
+    """A multiprocessing context whose children are forked from an interpreter that has
+    imported the writer (and with it numpy and the store) once."""
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["__main__", "tests.reliability.power_cut_writer", "jsonschema", "cv2"])
+    return ctx
+
+
+def _wait_ready(log: Path, proc: Any, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.exists() and log.read_text().startswith("ready\n"):
+            return
+        assert proc.is_alive(), f"the writer died before it was ready ({proc.exitcode})"
+        time.sleep(0.002)
+    raise AssertionError("the writer did not get ready")
+
+
+def _check_returned(check: Store, reloaded: Any, items: list[list]) -> None:
+    """Every save in `items` that returned is whole."""
+    ids = {s.id for c in reloaded.classes for s in c.samples}
+    for item in items:
+        if item[0] == "run":
+            steps = check.db.query("SELECT step_id FROM step_results WHERE run_id = ?",
+                                   (item[1],))
+            status = check.db.one("SELECT status FROM runs WHERE id = ?", (item[1],))
+            assert len(steps) == 3 and status["status"] == "stopped", item
+        elif item[0] == "artefact":
+            art = check.artefacts.get(item[1])
+            assert hashlib.sha256(check.artefacts.read(art)).hexdigest() == item[2]
+        elif item[0] == "sample":
+            assert item[2] in ids, item
 
 
 @pytest.mark.slow
@@ -74,53 +71,57 @@ def test_kill_9_at_random_moments_loses_no_save_that_returned(tmp_path: Path) ->
     run = store.runs.start(kid.id, lesson_id="face_led", project_id="face_led", steps_total=1)
     store.close()
     project = ProjectStore(data).create("猫狗", "image", ["猫", "狗"], owner=kid.id)
-    state = json.dumps({"kid": kid.id, "run": run, "project": project.id})
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    state = {"kid": kid.id, "run": run, "project": project.id}
+    ctx = _forkserver()
     rng = random.Random(20)
     returned: list[list] = []
+    artefacts_read = 0          # artefact rows before this id were read whole already
     for trial in range(_trials()):
-        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(data), state, str(trial)],
-                                stdout=subprocess.PIPE, text=True, env=env, cwd=str(REPO))
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        deadline = time.monotonic() + rng.uniform(0.05, 0.6)
-        os.set_blocking(proc.stdout.fileno(), False)
-        while time.monotonic() < deadline:
-            time.sleep(0.005)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        out = proc.stdout.read() or ""
-        whole = out.split("\n")[:-1]        # a line cut by the kill has no newline: not returned
-        returned += [json.loads(line) for line in whole if line.startswith("[")]
+        log = tmp_path / f"said-{trial}.log"
+        proc = ctx.Process(target=write_until_killed, args=(str(data), state, trial, str(log)),
+                           daemon=True)
+        proc.start()
+        _wait_ready(log, proc)
+        time.sleep(rng.uniform(0.05, 0.6))
+        proc.kill()
+        proc.join()
+        lines = log.read_text().split("\n")[1:-1]   # a line cut by the kill has no newline
+        new = [json.loads(line) for line in lines]
+        returned += new
 
-        # what a restart does, then check every save that returned
+        # what a restart does, then check the saves that returned in this trial whole, and
+        # that every row (from any trial) still points at its file
         tidy_data_dir(data, stale_after=0)
         assert not list(data.rglob("*.tmp"))
         check = Store(data)
         try:
             assert check.db.integrity_check() == "ok"
-            for item in returned:
-                if item[0] == "run":
-                    steps = check.db.query("SELECT step_id FROM step_results WHERE run_id = ?",
-                                           (item[1],))
-                    status = check.db.one("SELECT status FROM runs WHERE id = ?", (item[1],))
-                    assert len(steps) == 3 and status["status"] == "stopped", item
-                elif item[0] == "artefact":
-                    art = check.artefacts.get(item[1])
-                    assert hashlib.sha256(check.artefacts.read(art)).hexdigest() == item[2]
             reloaded = ProjectStore(data).get(project.id)
-            ids = {s.id for c in reloaded.classes for s in c.samples}
-            for item in returned:
-                if item[0] == "sample":
-                    assert item[2] in ids, item
+            _check_returned(check, reloaded, [i for i in new if i[0] != "artefact"])
             for c in reloaded.classes:           # every listed sample has a whole file
                 for s in c.samples:
                     assert (reloaded.class_dir(c.id) / s.file).stat().st_size > 100
-            # no row points at a missing or damaged file
-            for row in check.db.query("SELECT id FROM artefacts"):
-                check.artefacts.read(check.artefacts.get(row["id"]))
+            promised = {i[1]: i[2] for i in new if i[0] == "artefact"}
+            for row in check.db.query("SELECT id FROM artefacts WHERE id > ?",
+                                      (artefacts_read,)):     # rows this trial wrote: whole
+                whole = check.artefacts.read(check.artefacts.get(row["id"]))
+                if row["id"] in promised:
+                    assert hashlib.sha256(whole).hexdigest() == promised.pop(row["id"])
+                artefacts_read = max(artefacts_read, row["id"])
+            assert not promised, f"saves that returned but have no row: {promised}"
+            for row in check.db.query("SELECT id FROM artefacts WHERE id <= ?",
+                                      (artefacts_read,)):     # older rows: still there
+                assert check.artefacts.path(check.artefacts.get(row["id"])).is_file()
         finally:
             check.close()
+    # at the end, every save that ever returned is read back whole once more
+    check = Store(data)
+    try:
+        _check_returned(check, ProjectStore(data).get(project.id), returned)
+        for row in check.db.query("SELECT id FROM artefacts"):
+            check.artefacts.read(check.artefacts.get(row["id"]))
+    finally:
+        check.close()
     kinds = {k: sum(1 for r in returned if r[0] == k) for k in ("run", "artefact", "sample")}
     assert all(kinds.values()), kinds
     record("power_cut", {"trials": _trials(), "saves_returned": len(returned), **{
