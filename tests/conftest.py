@@ -207,7 +207,12 @@ def page(browser: Any) -> Iterator[Any]:
             route.abort()
 
     context.route("**/*", route)
-    pg.on("console", lambda m: watch.console_errors.append(m.text) if m.type == "error" else None)
+    def console(message: Any) -> None:
+        if message.type == "error":      # with the address: "Failed to load resource" alone says little
+            url = (message.location or {}).get("url", "")
+            watch.console_errors.append(f"{message.text} ({url})" if url else message.text)
+
+    pg.on("console", console)
     pg.on("pageerror", lambda e: watch.page_errors.append(str(e)))
     pg.watch = watch  # type: ignore[attr-defined]
     yield pg

@@ -29,6 +29,25 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _warmed_up(pid: int, latencies: list[float], streamed: dict[str, int],
+               lock: threading.Lock, limit: float = 90.0) -> int:
+    """Wait until every kind of request has been answered and the server's RSS has settled
+    (three readings a second apart within 2 %): growth is measured from there, not from a
+    moment a slow machine is still loading its pages and models. Returns that RSS."""
+    deadline = time.monotonic() + limit
+    readings: list[int] = []
+    while time.monotonic() < deadline:
+        time.sleep(1.0)
+        with lock:
+            answered = len(latencies) >= STUDENTS and all(streamed.values())
+        readings.append(_rss_kib(pid))
+        last = readings[-3:]
+        if answered and len(last) == 3 and max(last) <= min(last) * 1.02:
+            return last[-1]
+    raise AssertionError(f"the kit did not settle under load in {limit:.0f} s "
+                         f"(RSS readings {readings[-5:]} KiB)")
+
+
 @pytest.mark.slow
 def test_forty_students_on_one_kit(tmp_path: Path) -> None:
     seconds = float(os.environ.get("LABKIT_LOAD_SECONDS", "12"))
@@ -85,8 +104,7 @@ def test_forty_students_on_one_kit(tmp_path: Path) -> None:
                         threading.Thread(target=poller, args=(n,), daemon=True)]
         for t in threads:
             t.start()
-        time.sleep(8.0)                            # warm-up: every page and model loaded once
-        rss_start = _rss_kib(server.proc.pid)
+        rss_start = _warmed_up(server.proc.pid, latencies, streamed, lock)
         time.sleep(seconds)
         rss_end = _rss_kib(server.proc.pid)
         stop.set()
