@@ -29,7 +29,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from labkit.curriculum import Lesson
 from labkit.store import N_, Problem, Run, SchoolClass, Student
 from labkit.web import auth
-from labkit.web.exports import attachment as _download
 from labkit.web.exports import deliver
 from labkit import exportlock
 from labkit.web.labs import current_student, curriculum, is_teacher, lang, store, tr
