@@ -50,6 +50,7 @@ class Fleet:
 
     def __init__(self, data_dir: Path) -> None:
         self.state = RoomState(data_dir)
+        self.state.seal_collected()       # records an older kit collected in clear
         self.nonces = signed.NonceMemory()
         self.browser: Any = None          # labkit.fleet.discovery.Browser, set by `serve`
 

@@ -185,3 +185,33 @@ def test_the_passphrase_form_checks_input_and_csrf(app: Any, kit: dict[str, Any]
     assert _set(client).status_code == 302
     assert _set(client, "another one 777").status_code == 302      # changeable
     assert exportlock.load(store_of(app).data_dir).passphrase == "another one 777"
+
+
+def test_collected_room_records_are_sealed_and_lose_a_purged_childs_runs(
+        app: Any, kit: dict[str, Any]) -> None:
+    """The one export-like copy a kit keeps: the records a lead kit collected from its room."""
+    from labkit.fleet.state import RoomState
+
+    store = store_of(app)
+    me, other = kit["kids"]
+    uuid = store.identity.uuid("students", me.id)
+    member = {"format": 1, "kit_id": "member-kit",
+              "classes": [{"uuid": "c-1", "name": CLASS}],
+              "students": [{"uuid": uuid, "class_uuid": "c-1", "name": CHILD, "student_no": ""},
+                           {"uuid": "typed-there", "class_uuid": "c-1", "name": CHILD,
+                            "student_no": ""},
+                           {"uuid": "s-2", "class_uuid": "c-1", "name": OTHER_CHILD,
+                            "student_no": ""}],
+              "runs": [{"uuid": f"r-{i}", "student_uuid": who, "lesson_id": "face_led",
+                        "status": "finished", "steps_passed": 1, "steps_total": 3,
+                        "started_at": 1.0, "scores": []}
+                       for i, who in enumerate((uuid, "typed-there", "s-2"))]}
+    room = RoomState(store.data_dir)
+    room.save_collected("member-kit", member)
+    stored = next((store.data_dir / "fleet" / "collected").glob("*.json")).read_bytes()
+    assert stored.startswith(SEALED) and not any(name in stored for name in NAMES)
+    r = kit["teacher"].post(f"/teacher/classes/{kit['class'].id}/students/{me.id}/purge")
+    assert r.status_code == 302
+    (left,) = room.collected()
+    assert [run["student_uuid"] for run in left["runs"]] == ["s-2"]
+    assert store.runs.for_student(me.id) == [] and store.runs.for_student(other.id)
