@@ -90,6 +90,12 @@ def deliver(files: Mapping[str, bytes], encrypted_name: str, *, plain_data: byte
                       "application/zip")
 
 
+@bp.app_template_global()
+def export_passphrase_set() -> bool:
+    """For the export buttons: whether a download can be encrypted now."""
+    return current_lock().is_set
+
+
 # ---- settings --------------------------------------------------------------------------------
 def _settings_page(error: str | None = None, status: int = 200) -> Response:
     lock = current_lock()

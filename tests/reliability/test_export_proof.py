@@ -131,6 +131,8 @@ def test_no_passphrase_is_refused_clearly_and_plain_needs_the_explicit_choice(
                      headers={"Accept": "application/json"})
     assert api.status_code == 409 and api.get_json()["error"]["code"] == "conflict"
     assert client.get("/teacher/room/export.csv").status_code == 409
+    listing = client.get(f"/portfolio/classes/{cid}").get_data(as_text=True)
+    assert "no-export-passphrase" in listing and 'href="/teacher/exports"' in listing
     url = f"/portfolio/classes/{cid}/export.csv"
     for query in ("?plain=1", "?plain=", "?plain=yes"):
         assert client.get(url + query).status_code == 400, query
@@ -142,6 +144,7 @@ def test_no_passphrase_is_refused_clearly_and_plain_needs_the_explicit_choice(
     assert zipfile.ZipFile(io.BytesIO(plain_zip.data)).read("portfolio.csv")
     page = client.get(f"/portfolio/classes/{cid}").get_data(as_text=True)
     assert 'name="plain" value="understood"' in page and 'id="export-class-zip-plain"' in page
+    assert "no-export-passphrase" not in page
 
 
 def test_students_export_encrypted_and_cannot_set_or_read_the_passphrase(
