@@ -12,6 +12,8 @@ a random ciphertext cannot match by chance and the test cannot flake.
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 import struct
 import zipfile
 from typing import Any
@@ -218,3 +220,24 @@ def test_collected_room_records_are_sealed_and_lose_a_purged_childs_runs(
     (left,) = room.collected()
     assert [run["student_uuid"] for run in left["runs"]] == ["s-2"]
     assert store.runs.for_student(me.id) == [] and store.runs.for_student(other.id)
+
+
+SEVEN_ZIP = shutil.which("7zz") or shutil.which("7z")
+
+
+@pytest.mark.skipif(SEVEN_ZIP is None, reason="7-Zip is not installed (Debian: apt install 7zip)")
+def test_7zip_opens_an_export_with_the_passphrase_and_not_without(tmp_path: Any) -> None:
+    """What a teacher does on a school PC, with the same 7-Zip (AES-256 Deflate)."""
+    archive = tmp_path / "export.zip"
+    archive.write_bytes(exportlock.encrypted_zip({"portfolio.csv": CHILD.encode(),
+                                                  "files/1/2.jpg": PICTURE}, PASSPHRASE))
+    listing = subprocess.run([SEVEN_ZIP, "l", "-slt", str(archive)], capture_output=True,
+                             text=True, check=True).stdout
+    assert listing.count("Method = AES-256 Deflate") == 2
+    done = subprocess.run([SEVEN_ZIP, "x", "-y", f"-p{PASSPHRASE}", f"-o{tmp_path / 'ok'}",
+                           str(archive)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "ok" / "files" / "1" / "2.jpg").read_bytes() == PICTURE
+    wrong = subprocess.run([SEVEN_ZIP, "x", "-y", "-pwrong passphrase", f"-o{tmp_path / 'no'}",
+                            str(archive)], capture_output=True, text=True)
+    assert wrong.returncode != 0
