@@ -4,9 +4,10 @@ Why one module: a child's data lives in three places — the store (runs, step r
 reflections, rows of kept files), the portfolio folder (the kept files) and /learn projects
 (samples and the models trained on them). Erasing only one of them is how pictures of a child
 outlive the child's place in the class. Exports are built in memory when downloaded and never
-cached on the kit, so there is nothing more to remove.
+cached on the kit; the one copy kept of other kits' records (a lead kit's collected room
+records, `labkit.fleet.state`) is passed in as `collected` and the child's runs leave it too.
 
-    purge_student(store, projects, student_id)        # the child stays on the roster
+    purge_student(store, projects, student_id, collected=RoomState(data_dir))
     set_samples_expiry(store, date(2027, 1, 20))        # end of term
     expire_samples(store, projects)                     # on start and once a day
 """
@@ -32,20 +33,32 @@ class Purged:
     runs: int = 0
     files: int = 0
     projects: int = 0
+    collected_runs: int = 0
 
 
-def purge_student(store: Any, projects: Any, student_id: int) -> Purged:
-    """Erase every run, kept file and /learn project of one student; keep their roster name."""
-    if store.roster.student_by_id(student_id) is None:
+def purge_student(store: Any, projects: Any, student_id: int, *,
+                  collected: Any = None) -> Purged:
+    """Erase every run, kept file and /learn project of one student; keep their roster name.
+
+    `collected` (a `labkit.fleet.state.RoomState`, or anything with its `forget_student`)
+    also loses the child's runs collected from other kits."""
+    student = store.roster.student_by_id(student_id)
+    if student is None:
         raise Problem(N_("There is no student number %(student_id)s."), code="not_found",
                       student_id=student_id)
+    collected_runs = 0
+    if collected is not None:
+        collected_runs = collected.forget_student(
+            store.identity.uuid("students", student_id), student.name,
+            store.roster.get_class(student.class_id).name)
     folder = store.artefacts.root / str(student_id)
     files = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
     with store.db.transaction() as tx:
         runs = tx.execute("DELETE FROM runs WHERE student_id = ?", (student_id,)).rowcount
     store.artefacts.remove_files_of_student(student_id)
     removed = projects.delete_owned_by(student_id)
-    done = Purged(runs=max(runs, 0), files=files, projects=removed)
+    done = Purged(runs=max(runs, 0), files=files, projects=removed,
+                  collected_runs=collected_runs)
     log.info("purged student %d: %d runs, %d files, %d projects", student_id, done.runs,
              done.files, done.projects)
     return done

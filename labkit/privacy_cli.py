@@ -33,7 +33,10 @@ def purge(who: str, yes: bool) -> None:
         student = find_student(store, who)  # a Problem is a LabkitError: one line, exit 2
         if not yes:
             click.confirm(f"Erase all data of {student.name} (number {student.id})?", abort=True)
-        done = purge_student(store, projects, student.id)
+        from labkit.fleet.state import RoomState
+
+        done = purge_student(store, projects, student.id,
+                             collected=RoomState(store.data_dir))  # type: ignore[attr-defined]
     finally:
         store.close()   # type: ignore[attr-defined]
     click.echo(f"erased {student.name}: {done.runs} runs, {done.files} kept files, "

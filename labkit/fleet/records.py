@@ -51,6 +51,20 @@ def export_records(store: Store) -> dict[str, Any]:
             "students": students, "runs": runs}
 
 
+def without_runs_of(records: dict[str, Any], *, uuid: str, name: str,
+                    class_name: str) -> tuple[dict[str, Any], int]:
+    """`records` without the runs of one child (by UUID, or by name in a class of that name),
+    and how many runs were dropped. The child's roster entry stays, as it does on the kit."""
+    classes = {c.get("uuid"): c.get("name") for c in records.get("classes", [])
+               if isinstance(c, dict)}
+    theirs = {s.get("uuid") for s in records.get("students", []) if isinstance(s, dict) and (
+        s.get("uuid") == uuid or (s.get("name") == name
+                                  and classes.get(s.get("class_uuid")) == class_name))}
+    runs = [r for r in records.get("runs", []) if isinstance(r, dict)]
+    kept = [r for r in runs if r.get("student_uuid") not in theirs]
+    return {**records, "runs": kept}, len(runs) - len(kept)
+
+
 def roster_payload(store: Store, class_id: int) -> dict[str, Any]:
     """One class of this kit as the lead sends it to the room."""
     school_class = store.roster.get_class(class_id)

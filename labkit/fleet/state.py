@@ -5,7 +5,9 @@
     leads.json       the lead kits this kit obeys: key id → {"key", "kit_id", "name", "paired_at"}
     members.json     (on a lead kit) the kits it paired: kit id → {"name", "address", "key", ...}
     pairing.json     a pairing waiting for its code (expires in a few minutes)
-    collected/       (on a lead kit) the records last collected from each member kit
+    collected/       (on a lead kit) the records last collected from each member kit, sealed
+                     with the kit's data key (they name children); `forget_student` erases a
+                     purged child's runs from them
 
 A lead kit's public key is "the room key": a kit trusts exactly the leads it paired with, so a
 request signed by a kit of another room is refused.
@@ -21,6 +23,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from labkit.atrest import sealer_for
 from labkit.datadir import private_dir
 from labkit.fsutil import atomic_write_text
 from labkit.packs import signing
@@ -124,20 +127,48 @@ class RoomState:
 
     def save_collected(self, kit_id: str, records: dict[str, Any]) -> None:
         private_dir(self.collected_dir())
-        atomic_write_text(self.collected_dir() / f"{_safe(kit_id)}.json",
-                          json.dumps(records, ensure_ascii=False))
+        self._save_records(self.collected_dir() / f"{_safe(kit_id)}.json", records)
 
-    def collected(self) -> list[dict[str, Any]]:
+    def _save_records(self, path: Path, records: dict[str, Any]) -> None:
+        sealer_for(self.data_dir).write(path, json.dumps(records, ensure_ascii=False).encode())
+
+    def _collected_files(self) -> list[tuple[Path, dict[str, Any]]]:
         out = []
         folder = self.collected_dir()
         for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
             try:
-                data = json.loads(path.read_text("utf-8"))
-            except (OSError, ValueError):
+                data = json.loads(sealer_for(self.data_dir).read(path))
+            except (OSError, ValueError):      # SealBroken is a ValueError
                 continue
             if isinstance(data, dict):
-                out.append(data)
+                out.append((path, data))
         return out
+
+    def collected(self) -> list[dict[str, Any]]:
+        return [data for _path, data in self._collected_files()]
+
+    def forget_student(self, uuid: str, name: str, class_name: str) -> int:
+        """Erase one child's runs from every collected record (a purge); how many went.
+
+        A member kit's copy of the child has the same UUID when the lead sent the roster; a
+        roster typed on the member kit is matched by the same name in a class of the same
+        name."""
+        from labkit.fleet.records import without_runs_of
+
+        removed = 0
+        with _lock:
+            for path, data in self._collected_files():
+                kept, gone = without_runs_of(data, uuid=uuid, name=name, class_name=class_name)
+                if gone:
+                    self._save_records(path, kept)
+                    removed += gone
+        return removed
+
+    def seal_collected(self) -> int:
+        """Re-write collected records saved before they were sealed; how many were clear."""
+        folder = self.collected_dir()
+        return sealer_for(self.data_dir).seal_all(folder.glob("*.json")) if folder.is_dir() \
+            else 0
 
     # ---- files ------------------------------------------------------------------------------
     def _read(self, name: str) -> dict[str, Any]:

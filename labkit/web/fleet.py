@@ -33,6 +33,7 @@ from labkit.projects.packcli import vet_pack_model
 from labkit.store import N_, Problem
 from labkit.web.access import ANONYMOUS, KIT_LOCAL, PAIRED_KIT, TEACHER, allow
 from labkit.web.common import json_body, kit_runtime
+from labkit.web.exports import deliver
 from labkit.web.packs import DEFAULT_SEARCH, usb_pack
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ class Fleet:
 
     def __init__(self, data_dir: Path) -> None:
         self.state = RoomState(data_dir)
+        self.state.seal_collected()       # records an older kit collected in clear
         self.nonces = signed.NonceMemory()
         self.browser: Any = None          # labkit.fleet.discovery.Browser, set by `serve`
 
@@ -386,10 +388,9 @@ def room_export() -> Response:
     """This kit's runs and every collected kit's, one row per run (each run UUID once)."""
     own = records.export_records(_store())
     rows = records.merge([own, *fleet().state.collected()])
-    response = Response(records.merged_csv(rows), mimetype="text/csv")
-    response.headers["Content-Disposition"] = "attachment; filename=room-export.csv"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    data = records.merged_csv(rows)
+    return deliver({"room-export.csv": data}, "room-export.zip", plain_data=data,
+                   plain_name="room-export.csv", plain_mime="text/csv")
 
 
 def start_discovery(app: Any, *, host: str, port: int) -> list[Any]:

@@ -27,7 +27,8 @@ from labkit.store import N_, Problem, Run, Student
 from labkit.store.grading import StudentGrade
 from labkit.web.access import TEACHER, allow
 from labkit.web.labs import curriculum, store, tr, translate
-from labkit.web.portfolio import _csv_safe, _download, _safe_filename
+from labkit.web.exports import deliver
+from labkit.web.portfolio import _csv_safe, _safe_filename
 
 bp = Blueprint("grading", __name__, url_prefix="/teacher/classes")
 
@@ -227,11 +228,13 @@ def export_grades(class_id: int, fmt: str) -> Response:
     if lab and lab not in curriculum().lessons:
         raise Problem(N_("There is no lab \"%(lab)s\" on this kit."),
                       fix=N_("Pick a lab from the list."), code="not_found", lab=lab[:60])
+    if fmt not in ("csv", "xlsx"):
+        raise Problem(N_("Grade sheets are CSV or XLSX."), code="not_found")
     header, rows = grade_sheet(class_id, [lab] if lab else None)
     base = _safe_filename(f"{school_class.name}-grades")
     if fmt == "csv":
-        return _download(sheet_csv(header, rows), f"{base}.csv", "text/csv; charset=utf-8")
-    if fmt == "xlsx":
-        return _download(sheet_xlsx(school_class.name, header, rows), f"{base}.xlsx",
-                         XLSX_MIME)
-    raise Problem(N_("Grade sheets are CSV or XLSX."), code="not_found")
+        data, mime = sheet_csv(header, rows), "text/csv; charset=utf-8"
+    else:
+        data, mime = sheet_xlsx(school_class.name, header, rows), XLSX_MIME
+    return deliver({f"grades.{fmt}": data}, f"{base}-{fmt}.zip", plain_data=data,
+                   plain_name=f"{base}.{fmt}", plain_mime=mime)

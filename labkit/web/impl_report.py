@@ -24,7 +24,8 @@ from labkit.web.access import TEACHER, allow
 from labkit.web.grading import XLSX_MIME
 from labkit.web.labs import curriculum, store
 from labkit.web.lessons import lab_titles
-from labkit.web.portfolio import _csv_safe, _download
+from labkit.web.exports import deliver
+from labkit.web.portfolio import _csv_safe
 from labkit.web.semester_plan import chosen_term, term_choices
 
 bp = Blueprint("impl_report", __name__, url_prefix="/teacher")
@@ -172,7 +173,10 @@ def report_download(fmt: str) -> Response:
     rep = term_report(term)
     name = f"implementation-report-{term}"
     if fmt == "csv":
-        return _download(report_csv(rep), f"{name}.csv", "text/csv; charset=utf-8")
-    if fmt == "xlsx":
-        return _download(report_xlsx(rep), f"{name}.xlsx", XLSX_MIME)
-    raise Problem(N_("The report is a page, CSV or XLSX."), code="not_found")
+        data, mime = report_csv(rep), "text/csv; charset=utf-8"
+    elif fmt == "xlsx":
+        data, mime = report_xlsx(rep), XLSX_MIME
+    else:
+        raise Problem(N_("The report is a page, CSV or XLSX."), code="not_found")
+    return deliver({f"{name}.{fmt}": data}, f"{name}-{fmt}.zip", plain_data=data,
+                   plain_name=f"{name}.{fmt}", plain_mime=mime)

@@ -4,7 +4,8 @@ What a run shows: the lab, the date, the steps passed and the time spent, the se
 and the teacher's rubric levels, the reflection, and the files the student chose to keep. It
 is the record of the process, not a single grade. Exports per student or per class: a CSV
 (UTF-8 with BOM so spreadsheet programs read Chinese correctly) and a ZIP with that CSV, a
-printable HTML report and the kept files.
+printable HTML report and the kept files; both leave the kit inside an AES ZIP under the
+teacher's export passphrase unless the teacher explicitly chose a plain file (`web/exports.py`).
 
 Access: a student sees only their own portfolio; the teacher (PIN session) sees everyone's.
 A student id that is not in the class named in the URL is answered 404 before anything else.
@@ -18,7 +19,6 @@ from __future__ import annotations
 import csv
 import time
 import io
-import zipfile
 from datetime import datetime
 from typing import Any, Iterable
 
@@ -29,6 +29,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from labkit.curriculum import Lesson
 from labkit.store import N_, Problem, Run, SchoolClass, Student
 from labkit.web import auth
+from labkit.web.exports import deliver
+from labkit import exportlock
 from labkit.web.labs import current_student, curriculum, is_teacher, lang, store, tr
 from labkit.web.primary import duration_text, star_view, uses_stars
 from labkit.web.access import ANONYMOUS, STUDENT, TEACHER, allow
@@ -259,54 +261,62 @@ def _safe_filename(name: str) -> str:
     return keep.strip("_") or "export"
 
 
-def _download(data: bytes, filename: str, mime: str) -> Response:
-    response = Response(data, mimetype=mime)
-    from urllib.parse import quote
+def zip_entries(title: str, school_class: SchoolClass, students: list[Student],
+                rows: list[tuple[SchoolClass, Student, dict[str, Any]]]) -> dict[str, bytes]:
+    """The files of a portfolio ZIP: the CSV, the kept files and the printable report.
 
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_")
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}")
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    Entry names carry ids only: a ZIP's list of names is readable without its passphrase,
+    so a child's name must not be in it; the report (inside, encrypted) links each file."""
+    entries = {"portfolio.csv": csv_bytes(rows)}
+    files: dict[int, str] = {}
+    for _cls, student, v in rows:
+        for art in v["artefacts"]:
+            try:
+                data = store().artefacts.read(art)
+            except Problem:
+                continue  # a missing file is left out; the CSV still names it
+            name = f"files/{student.id}/{art.id}.{art.path.rsplit('.', 1)[-1]}"
+            entries[name] = data
+            files[art.id] = name
+    by_student = [(s, [v for _c, st, v in rows if st.id == s.id]) for s in students]
+    html = render_template("labs/report.html", title=title, school_class=school_class,
+                           by_student=by_student, files=files, generated=when(time.time()))
+    entries["report.html"] = html.encode("utf-8")
+    return entries
 
 
 def zip_bytes(title: str, school_class: SchoolClass, students: list[Student],
               rows: list[tuple[SchoolClass, Student, dict[str, Any]]]) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("portfolio.csv", csv_bytes(rows))
-        files: dict[int, str] = {}
-        for _cls, student, v in rows:
-            for art in v["artefacts"]:
-                try:
-                    data = store().artefacts.read(art)
-                except Problem:
-                    continue  # a missing file is left out; the CSV still names it
-                name = f"files/{student.id}-{_safe_filename(student.name)}/" \
-                       f"{art.id}-{_safe_filename(art.name)}.{art.path.rsplit('.', 1)[-1]}"
-                zf.writestr(name, data)
-                files[art.id] = name
-        by_student = [(s, [v for _c, st, v in rows if st.id == s.id]) for s in students]
-        html = render_template("labs/report.html", title=title, school_class=school_class,
-                               by_student=by_student, files=files,
-                               generated=when(time.time()))
-        zf.writestr("report.html", html.encode("utf-8"))
-    return buf.getvalue()
+    """The portfolio ZIP unencrypted (the teacher's explicit choice)."""
+    return exportlock.plain_zip(zip_entries(title, school_class, students, rows))
+
+
+def _deliver(fmt: str, title: str, school_class: SchoolClass, students: list[Student],
+             rows: list[tuple[SchoolClass, Student, dict[str, Any]]], *, plain_base: str,
+             locked_base: str) -> Response:
+    """A portfolio export as `deliver` hands it out; `locked_base` names no child."""
+    if fmt == "csv":
+        data = csv_bytes(rows)
+        return deliver({"portfolio.csv": data}, f"{locked_base}.zip", plain_data=data,
+                       plain_name=f"{plain_base}.csv", plain_mime="text/csv; charset=utf-8")
+    if fmt == "zip":
+        entries = zip_entries(title, school_class, students, rows)
+        return deliver(entries, f"{locked_base}.zip", plain_data=exportlock.plain_zip(entries),
+                       plain_name=f"{plain_base}.zip", plain_mime="application/zip")
+    raise Problem(N_("Exports are CSV or ZIP."), code="not_found")
 
 
 @bp.get("/classes/<int:class_id>/students/<int:student_id>/export.<fmt>")
 @allow(STUDENT)
 def export_student(class_id: int, student_id: int, fmt: str) -> Response:
     school_class, student = _authorize(class_id, student_id)
+    if fmt not in ("csv", "zip"):
+        raise Problem(N_("Exports are CSV or ZIP."), code="not_found")
     rows = _collect(school_class, [student])
-    base = _safe_filename(f"{school_class.name}-{student.name}")
-    if fmt == "csv":
-        return _download(csv_bytes(rows), f"{base}.csv", "text/csv; charset=utf-8")
-    if fmt == "zip":
-        title = _("Portfolio of %(name)s", name=student.name)
-        return _download(zip_bytes(title, school_class, [student], rows), f"{base}.zip",
-                         "application/zip")
-    raise Problem(N_("Exports are CSV or ZIP."), code="not_found")
+    title = _("Portfolio of %(name)s", name=student.name)
+    return _deliver(fmt, title, school_class, [student], rows,
+                    plain_base=_safe_filename(f"{school_class.name}-{student.name}"),
+                    locked_base=_safe_filename(f"{school_class.name}-{student.id}-{fmt}"))
 
 
 @bp.get("/classes/<int:class_id>/export.<fmt>")
@@ -314,12 +324,10 @@ def export_student(class_id: int, student_id: int, fmt: str) -> Response:
 def export_class(class_id: int, fmt: str) -> Response:
     school_class = store().roster.get_class(class_id)
     students = store().roster.students(class_id)
+    if fmt not in ("csv", "zip"):
+        raise Problem(N_("Exports are CSV or ZIP."), code="not_found")
     rows = _collect(school_class, students)
     base = _safe_filename(school_class.name)
-    if fmt == "csv":
-        return _download(csv_bytes(rows), f"{base}.csv", "text/csv; charset=utf-8")
-    if fmt == "zip":
-        title = _("Portfolios of class %(name)s", name=school_class.name)
-        return _download(zip_bytes(title, school_class, students, rows), f"{base}.zip",
-                         "application/zip")
-    raise Problem(N_("Exports are CSV or ZIP."), code="not_found")
+    title = _("Portfolios of class %(name)s", name=school_class.name)
+    return _deliver(fmt, title, school_class, students, rows, plain_base=base,
+                    locked_base=f"{base}-{fmt}")

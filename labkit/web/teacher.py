@@ -345,7 +345,9 @@ def purge_student(class_id: int, student_id: int) -> WerkzeugResponse:
     from labkit.privacy import purge_student as purge
 
     student = store().roster.student(class_id, student_id)  # other class → 404, nothing erased
-    done = purge(store(), learn_projects(), student.id)
+    from labkit.fleet.state import RoomState
+
+    done = purge(store(), learn_projects(), student.id, collected=RoomState(store().data_dir))
     flash(_("All data of %(name)s was erased: %(runs)s runs, %(files)s kept files, "
             "%(projects)s projects.", name=student.name, runs=done.runs, files=done.files,
             projects=done.projects), "ok")

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from labkit import exportlock
 from labkit.store import Store
 
 PIN = "24681357"
@@ -234,7 +235,8 @@ def test_a_run_from_start_to_portfolio_and_exports(web: Any, school: dict[str, A
     page = web.get(r.json["portfolio"].split("#")[0]).get_data(as_text=True)
     assert f'id="run-{run_id}"' in page and "摄像头看到脸，灯就亮了" in page
     assert "The light that sees you" in page and "3/3" in page  # rule level 3 of 3
-    # per-student CSV and ZIP
+    # per-student CSV and ZIP (plain: the teacher allowed plain student downloads)
+    exportlock.set_students_plain(web.store.data_dir, True)
     rows = list(csv.reader(io.StringIO(
         web.get(f"/portfolio/classes/{school['a'].id}/students/{school['wang'].id}/export.csv")
         .get_data().decode("utf-8-sig"))))
@@ -288,10 +290,10 @@ def test_teacher_scores_and_class_exports(web: Any, school: dict[str, Any]) -> N
     assert run.scores_by("teacher")["observe"].level == 3 and run.scores_by("self")["observe"].level == 1
     html = web.get(f"/portfolio/classes/{a}").get_data(as_text=True)
     assert "王芳" in html and "李雷" in html
-    rows = list(csv.reader(io.StringIO(web.get(f"/portfolio/classes/{a}/export.csv")
+    rows = list(csv.reader(io.StringIO(web.get(f"/portfolio/classes/{a}/export.csv?plain=understood")
                                        .get_data().decode("utf-8-sig"))))
     assert len(rows) == 2 and "Observing 3/3" in rows[1][11]
-    z = zipfile.ZipFile(io.BytesIO(web.get(f"/portfolio/classes/{a}/export.zip").get_data()))
+    z = zipfile.ZipFile(io.BytesIO(web.get(f"/portfolio/classes/{a}/export.zip?plain=understood").get_data()))
     report = z.read("report.html").decode()
     assert "王芳" in report and "李雷" in report and "No lab runs yet." in report
 
@@ -301,6 +303,7 @@ def test_csv_cells_cannot_become_spreadsheet_formulas(web: Any, school: dict[str
     run_id = web.post("/api/labs/face_led/start", json={}).json["run_id"]
     web.post(f"/api/labs/runs/{run_id}/finish",
              json={"answer": "=HYPERLINK(\"x\")", "self": {"observe": 1, "rule": 1, "care": 1}})
+    exportlock.set_students_plain(web.store.data_dir, True)
     text = web.get(f"/portfolio/classes/{school['a'].id}/students/{school['wang'].id}/export.csv"
                    ).get_data().decode("utf-8-sig")
     assert "'=HYPERLINK" in text

@@ -12,9 +12,9 @@ What is allowed, and why:
   bytes, owner-only); /learn manifests are sealed too, since a child names a project after
   themselves (this session does).
 - exports: the /learn model zip and the portfolio ZIP/CSV the teacher downloads are built in
-  memory and streamed; the test proves none is left on the kit. The teacher's download is
-  in clear on purpose — pressing Download is the explicit choice the issue allows, and the
-  CSV must open in a spreadsheet; passphrase-sealed /learn exports are their own feature.
+  memory and streamed; the test proves none is left on the kit. The teacher's downloads are
+  AES ZIPs under her export passphrase (`labkit.exportlock`; every byte of them is read in
+  test_export_proof.py); the passphrase itself is sealed like every other file here.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 
 from labkit.atrest import SEALED
+from labkit.exportlock import open_encrypted_zip
 
 CHILD = "欧阳明月"
 OTHER_CHILD = "司马小雨"
@@ -41,6 +42,7 @@ MAGIC = {"JPEG": b"\xff\xd8\xff", "PNG": b"\x89PNG\r\n\x1a\n", "WAV": b"RIFF",
 TOKEN = re.compile(rb"[A-Za-z0-9_=-]+\Z")
 ROSTER_FILES = ("labkit.sqlite3", "labkit.sqlite3-wal", "labkit.sqlite3-shm")
 KEYS = ("secret_key", "portfolio.key")
+EXPORT_PASSPHRASE = "class export 2026"
 
 
 @pytest.fixture
@@ -140,19 +142,23 @@ def _session(app: Any, runtime: Any) -> dict[str, Any]:
     # exports: the model zip to the student, the portfolio ZIP and CSV to the teacher
     exported = student.get(f"/api/learn/projects/{image['id']}/export")
     assert exported.status_code == 200 and zipfile.is_zipfile(io.BytesIO(exported.data))
+    assert teacher.post("/teacher/exports/passphrase", data={
+        "passphrase": EXPORT_PASSPHRASE, "confirm": EXPORT_PASSPHRASE}).status_code == 302
     class_zip = teacher.get(f"/portfolio/classes/{school_class.id}/export.zip")
     assert class_zip.status_code == 200
-    with zipfile.ZipFile(io.BytesIO(class_zip.data)) as zf:
-        pictures = [n for n in zf.namelist() if n.endswith(".jpg")]
-        assert pictures and zf.read(pictures[0]).startswith(MAGIC["JPEG"])  # the teacher's copy
+    exported_files = open_encrypted_zip(class_zip.data, EXPORT_PASSPHRASE)
+    pictures = [n for n in exported_files if n.endswith(".jpg")]
+    assert pictures and exported_files[pictures[0]].startswith(MAGIC["JPEG"])  # her copy
     class_csv = teacher.get(f"/portfolio/classes/{school_class.id}/export.csv")
-    assert CHILD in class_csv.get_data(as_text=True)
+    csv_files = open_encrypted_zip(class_csv.data, EXPORT_PASSPHRASE)
+    assert CHILD in csv_files["portfolio.csv"].decode("utf-8-sig")
     from labkit.learn.model import read_graph
 
     project = runtime.services["learn"].projects.get(image["id"])
     graph = read_graph(project)
     return {"image": image["id"], "sound": sound["id"],
-            "clear": {"export": exported.data, "class export": class_zip.data,
+            "clear": {"export": exported.data,
+                      "class export": b"".join(exported_files.values()),
                       "trained model": graph}}
 
 

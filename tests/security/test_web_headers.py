@@ -8,6 +8,7 @@ import re
 import urllib.request
 from typing import Any
 
+from labkit import exportlock
 from tests.security.web_helpers import school, store_of, student, teacher
 
 
@@ -38,6 +39,7 @@ def test_a_childs_data_is_never_cached(app: Any) -> None:
     people = school(app)
     kid = student(app, people["wang"])
     a, wang = people["a"].id, people["wang"].id
+    exportlock.set_passphrase(store_of(app).data_dir, "export pass 1", "export pass 1")
     for url in (f"/portfolio/classes/{a}/students/{wang}",
                 f"/portfolio/classes/{a}/students/{wang}/export.csv",
                 f"/portfolio/classes/{a}/students/{wang}/export.zip"):

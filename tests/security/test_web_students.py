@@ -4,11 +4,10 @@ photos or exports (issue 11 § 8)."""
 
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from typing import Any
 
+from labkit import exportlock
 from labkit.store.signin import PICTURE_FREE_TRIES
 from tests.security.web_helpers import browser, pick, school, store_of, teacher
 
@@ -19,7 +18,11 @@ def _past_work(app: Any, who: Any) -> dict[str, int]:
     run = store.runs.start(who.id, lesson_id="face_led", project_id="face_led", steps_total=3)
     art = store.artefacts.save(run, "sample", "photo", b"\xff\xd8\xff\xe0 a face", ".jpg")
     store.runs.end(run, "finished")
+    exportlock.set_passphrase(store.data_dir, EXPORT_PASSPHRASE, EXPORT_PASSPHRASE)
     return {"run": run, "artefact": art.id}
+
+
+EXPORT_PASSPHRASE = "export pass 1"
 
 
 def _urls(people: dict[str, Any], work: dict[str, int]) -> dict[str, str]:
@@ -31,11 +34,14 @@ def _urls(people: dict[str, Any], work: dict[str, int]) -> dict[str, str]:
 def _sees(client: Any, urls: dict[str, str], work: dict[str, int]) -> dict[str, bool]:
     page = client.get(urls["page"])
     zipped = client.get(urls["zip"])
-    names = zipfile.ZipFile(io.BytesIO(zipped.data)).namelist() if zipped.status_code == 200 \
-        else []
+    names = exportlock.open_encrypted_zip(zipped.data, EXPORT_PASSPHRASE) \
+        if zipped.status_code == 200 else {}
+    csv_export = client.get(urls["csv"])
+    csv_files = exportlock.open_encrypted_zip(csv_export.data, EXPORT_PASSPHRASE) \
+        if csv_export.status_code == 200 else {}
     return {"run": f'id="run-{work["run"]}"' in page.get_data(as_text=True),
             "photo": client.get(urls["photo"]).status_code == 200,
-            "csv": "face_led" in client.get(urls["csv"]).get_data(as_text=True),
+            "csv": any(b"face_led" in data for data in csv_files.values()),
             "zip": any(n.startswith("files/") for n in names)}
 
 

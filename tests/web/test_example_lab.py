@@ -16,7 +16,10 @@ from typing import Any, Iterator
 
 import pytest
 
+from labkit import exportlock
 from tests.helpers import LiveServer, start_server
+
+PASSPHRASE = "river kite 2026"
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -50,6 +53,12 @@ def test_face_led_from_roster_pick_to_portfolio_and_csv(lab_server: LiveServer, 
     page.click("#import-roster")
     page.wait_for_selector(".flash-ok")
     assert page.locator("#roster .roster-row").count() == 3
+    page.goto(url + "/teacher")
+    page.click("#export-passphrase")            # exports leave the kit encrypted
+    page.fill("#passphrase", PASSPHRASE)
+    page.fill("#confirm", PASSPHRASE)
+    page.click("#passphrase-submit")
+    page.wait_for_selector(".flash-ok")
     page.goto(url + "/teacher")
     page.click("#teacher-logout")
 
@@ -94,11 +103,12 @@ def test_face_led_from_roster_pick_to_portfolio_and_csv(lab_server: LiveServer, 
     assert "3 / 3" in run.locator(".run-steps").inner_text()
     assert run.locator(".self-level").count() == 3
 
-    # -- the CSV export has the run
+    # -- the CSV export has the run, inside the ZIP locked with the teacher's passphrase
     with page.expect_download() as download:
         page.click("#export-csv")
     path = download.value.path()
-    rows = list(csv.reader(io.StringIO(Path(path).read_bytes().decode("utf-8-sig"))))
+    files = exportlock.open_encrypted_zip(Path(path).read_bytes(), PASSPHRASE)
+    rows = list(csv.reader(io.StringIO(files["portfolio.csv"].decode("utf-8-sig"))))
     assert len(rows) == 2
     assert rows[1][1] == "王芳" and rows[1][2] == "face_led" and rows[1][7] == "3"
     assert ANSWER in rows[1]
