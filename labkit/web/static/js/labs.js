@@ -64,6 +64,7 @@
   function apply(snapshot) {
     if (!snapshot) return;
     runId = snapshot.run_id;
+    if (runId !== null && runId !== undefined) finishEl.dataset.run = String(runId);
     token = snapshot.token || null;
     demo = !!snapshot.demo;
     (snapshot.steps || []).forEach((s) => {
@@ -133,7 +134,7 @@
     P.clearErrors(finishEl);
     const reply = P.reflection();
     let first = null;
-    if (!reply.face && !reply.answer && !reply.drawing) first = P.fieldError($("reflection"), T.need_answer);
+    if (!reply.face && !reply.answer && !reply.drawing && !reply.voice) first = P.fieldError($("reflection"), T.need_answer);
     const levels = {};
     document.querySelectorAll(".self-criterion").forEach((fs) => {
       const chosen = fs.querySelector("input:checked");
