@@ -104,3 +104,13 @@ def test_bad_voice_requests_are_refused_and_keep_nothing(student_client: Any, ru
 
     assert Store.for_runtime(runtime).runs.get(run_id).status != "finished"
     assert media_on_disk(data_dir) == []
+
+
+def test_only_primary_lab_pages_offer_a_voice_answer(student_client: Any) -> None:
+    page = student_client.get(f"/labs/{LAB}").get_data(as_text=True)
+    assert 'id="voice-record"' in page and "voice_answer.js" in page
+    older = next(i for i, s in discover([(PACKAGE_LABS, "package")]).specs.items()
+                 if s.band != "experience")
+    r = student_client.get(f"/labs/{older}")
+    assert r.status_code == 200 and 'id="lab-steps"' in r.get_data(as_text=True)
+    assert 'id="voice-record"' not in r.get_data(as_text=True)     # older students write
