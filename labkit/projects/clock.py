@@ -3,7 +3,8 @@
 A lab's checks only read timestamps from the event log, so a scripted demo can run on a
 `SimClock` that jumps forward one frame at a time: the real detectors still run on every frame,
 only the waiting between frames is skipped. `labkit run LAB --demo` and the tests play a 20 s
-scenario in a few seconds this way; the page's "Demo" button uses the real clock.
+scenario in a few seconds this way, and so does the page's "Quick demo" (a SimClock of the
+run's own); the page's "Demo" button uses the real clock.
 """
 
 from __future__ import annotations

@@ -291,7 +291,10 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
             why = shared_tracker_problem(name, use, uses)
             if why:
                 p.add(["uses", name, "tracker"], why)
-    names = set(uses)
+    events = set(data.get("events") or {})
+    for name in sorted(events & set(uses)):
+        p.add(["events", name], f"{name!r} names both an event and a detector or device")
+    names = set(uses) | events    # an event's newest data is readable too (lab.LastEvent)
     for name, decl in (data.get("signals") or {}).items():
         source = decl["value"] if isinstance(decl, dict) else decl
         why = _expr_problem(source, names, wired)

@@ -54,6 +54,53 @@ class PinReading(ValuesMixin):
     def __getattr__(self, name: str) -> Any:
         return getattr(self._device, name)
 
+class _Reading:
+    """A value an expression reads afresh every step (bindings.reader takes `.value`)."""
+
+    def __init__(self, read: Callable[[], Any]) -> None:
+        self._read = read
+
+    @property
+    def value(self) -> Any:
+        return self._read()
+
+
+class LastEvent:
+    """The newest bus event a lab declared under `events:`, readable in its expressions.
+
+    `teach_the_kit` lights the LED for the first thing the child taught it:
+    `led.source: guessed.index_is(0)` — `index` is where the predicted label stands among the
+    prediction's classes (`probabilities`, in the project's class order), -1 before any.
+    """
+
+    def __init__(self) -> None:
+        self.data: dict[str, Any] = {}
+
+    def update(self, data: dict[str, Any]) -> None:
+        self.data = dict(data)
+
+    @property
+    def happened(self) -> bool:
+        return bool(self.data)
+
+    @property
+    def label(self) -> Any:
+        return self.data.get("label")
+
+    @property
+    def index(self) -> int:
+        classes = list(self.data.get("probabilities") or self.data.get("classes") or ())
+        label = self.label
+        return classes.index(label) if label is not None and label in classes else -1
+
+    def index_is(self, n: int) -> _Reading:
+        """1 while the newest event's label is the n-th class (0 = the first)."""
+        return _Reading(lambda: 1 if self.index == int(n) else 0)
+
+    def label_is(self, label: str) -> _Reading:
+        return _Reading(lambda: 1 if self.label == label else 0)
+
+
 CheckFn = Callable[[EventLog], Any]
 
 
@@ -223,6 +270,8 @@ class LabProject(Project):
                 self.built.append(det)
                 (self.vision if det.kind.source == CAMERA else self.audio).append(det)
                 objects[name] = det.device
+            self.last_events = {name: LastEvent() for name in self.spec.events()}
+            objects.update(self.last_events)
             self._meter, self._meter_at = None, -1.0
             if self.audio:
                 from labkit.audio_ai.level import SoundLevel
@@ -374,6 +423,9 @@ class LabProject(Project):
             where = decl.get("where") or {}
             if all(data.get(k) == v for k, v in where.items()):
                 ctx.log.record("input", name, data)
+                last = getattr(self, "last_events", {}).get(name)
+                if last is not None:
+                    last.update(data)
 
 
 def _check_method(fn: CheckFn, name: str) -> Callable[[Any, EventLog], CheckResult]:

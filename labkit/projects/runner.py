@@ -98,6 +98,7 @@ class ActiveLab:
     complete: bool = False
     demo: Any = None           # the Scenario being played, if any
     fast: bool = False         # played on a simulated clock (frames rendered by the runner)
+    clock: Any = None          # the run's clock: the runner's, or a SimClock of its own (fast)
     demo_done: bool = False
     demo_started: float = 0.0
     holder_name: str = ""       # who runs it (a roster name) — shown to the other pages
@@ -181,13 +182,16 @@ class LabRunner:
     # ---- start / stop ---------------------------------------------------------------------
     def start(self, project_id: str, *, steps: Sequence[StepBinding] | None = None,
               student_id: int | None = None, lesson_id: str = "", titles: tuple[str, str] = ("", ""),
-              takeover: bool = False, demo: bool = False, holder_name: str = "") -> ActiveLab:
+              takeover: bool = False, demo: bool = False, holder_name: str = "",
+              fast: bool = False) -> ActiveLab:
         """Start a lab. With a student, the run is recorded in their portfolio.
 
         Another lab already running is an error (`busy`) unless `takeover` — then it is
         stopped first (its run is kept as 'stopped'); the same for whoever else holds the
         kit's pin lease (drivers/pins.py). `demo` plays the lab's demo scenario;
-        `holder_name` (a roster name) is what other pages are told holds the kit.
+        `holder_name` (a roster name) is what other pages are told holds the kit. `fast` (with
+        `demo`) plays the scenario on a simulated clock of the run's own even when the runner
+        keeps real time: the page's quick preview turns every step green in seconds.
         """
         cls = self.labs.get(project_id)
         scenario = self._scenario(cls) if demo else None
@@ -230,11 +234,13 @@ class LabRunner:
                 run_id = self.store.runs.start(student_id, lesson_id=lesson_id or project_id,
                                                project_id=project_id, steps_total=len(bindings),
                                                title_zh=titles[0], title_en=titles[1])
-            lab_log = EventLog(clock=self.clock.now)
+            clock = SimClock(self.clock.now()) if fast and scenario is not None else self.clock
+            lab_log = EventLog(clock=clock.now)
             ctx = LabContext(self.runtime, lab_log, run_id)
             lab = ActiveLab(cls(), bindings, lab_log, ctx, run_id, student_id,
-                            lesson_id or project_id, started_at=self.clock.now())
-            lab.demo, lab.fast = scenario, scenario is not None and self.clock.simulated
+                            lesson_id or project_id, started_at=clock.now())
+            lab.demo, lab.fast = scenario, scenario is not None and clock.simulated
+            lab.clock = clock
             ctx.simulated = lab.fast
             lab.holder_name, lab.lease = holder_name, lease
             lab_log.subscribe(lambda entry: self._on_log(lab, entry))
@@ -242,7 +248,7 @@ class LabRunner:
             if not lab.fast:  # on a simulated clock the runner reads the bench itself
                 topics = ("bench.state", *cls.listens)
                 self._sub = self.runtime.bus.subscribe(*topics, maxsize=1024)
-            self._log_bench(lab, self.runtime.bench.state(), self.clock.now())
+            self._log_bench(lab, self.runtime.bench.state(), clock.now())
             try:
                 lab.project.setup(ctx)
             except Exception as exc:
@@ -271,7 +277,7 @@ class LabRunner:
             log.info("lab %s started (run %s, %d step(s))", project_id, run_id, len(bindings))
             self._publish("lab.state", lab, status="running")
             self._evaluate(lab)  # the page gets every check's starting point (0 of 3 …)
-            lab.demo_started = self.clock.now()
+            lab.demo_started = clock.now()
             if scenario is not None and not lab.fast:
                 self._show_demo(lab)
             self._stop = threading.Event()
@@ -406,7 +412,7 @@ class LabRunner:
             if stop.is_set():
                 break
             if lab.demo is not None and not lab.demo_done:
-                t = self.clock.now() - lab.demo_started
+                t = lab.clock.now() - lab.demo_started
                 self._play_actions(lab, played, t, live=True)
                 played = t
                 if t > lab.demo.duration + DEMO_GRACE_S:
@@ -440,13 +446,13 @@ class LabRunner:
                 self._call(lab, lab.project.hear, scenario.audio(t, t + dt))
             frame = scenario.frame_at(t) if sees else None
             self._step(lab, frame)
-            self._log_bench(lab, self.runtime.bench.state(), self.clock.now())
+            self._log_bench(lab, self.runtime.bench.state(), lab.clock.now())
             self._evaluate(lab)
             if self._too_many_errors(lab):
                 break
             tick += 1
             t = round(tick * dt, 6)   # no drift: frame n is at n/fps exactly
-            self.clock.advance(dt)
+            lab.clock.advance(dt)
             if lab.complete or t > scenario.duration + DEMO_GRACE_S:
                 self._demo_finished(lab)
 
@@ -465,7 +471,7 @@ class LabRunner:
                     self.runtime.bus.publish(data["topic"], data.get("data") or {})
                 else:
                     self._deliver(lab, Event(data["topic"], data.get("data") or {},
-                                             self.clock.now()))
+                                             lab.clock.now()))
             except Exception as exc:
                 self._failed(lab, exc)
         if live and getattr(lab.project, "uses_microphone", lambda: False)():
@@ -628,7 +634,7 @@ class LabRunner:
             result = results.get(binding.check_id)
             if result is None or not result.passed or binding.step_id in lab.passed:
                 continue
-            now = self.clock.now()
+            now = (lab.clock or self.clock).now()
             if lab.run_id is not None and self.store is not None:
                 try:
                     self.store.runs.record_step(lab.run_id, binding.step_id, binding.check_id,

@@ -15,6 +15,7 @@ import time
 import zipfile
 from dataclasses import dataclass
 
+from labkit.store import roster_order
 from labkit.store.db import Database
 from labkit.store.names import CLASS_NAME_MAX, clean_name, name_key
 from labkit.store.problems import N_, Problem, RosterImportError
@@ -241,13 +242,24 @@ class Roster:
         self.get_class(class_id)
         with self.db.transaction() as tx:
             tx.execute("DELETE FROM classes WHERE id = ?", (class_id,))
+            roster_order.forget(tx, class_id)
 
     # ---- students -------------------------------------------------------------------------
     def students(self, class_id: int) -> list[Student]:
+        """The class's students in the order its teacher chose (store/roster_order.py)."""
         self.get_class(class_id)
         rows = self.db.query("SELECT id, class_id, name, student_no FROM students "
                              f"WHERE class_id = ? {STUDENT_ORDER}", (class_id,))
-        return [Student(r["id"], r["class_id"], r["name"], r["student_no"]) for r in rows]
+        students = [Student(r["id"], r["class_id"], r["name"], r["student_no"]) for r in rows]
+        return roster_order.ordered(students, self.order(class_id))
+
+    def order(self, class_id: int) -> str:
+        """How the class's names are listed: number (学号), import or pinyin."""
+        return roster_order.get_order(self.db, class_id)
+
+    def set_order(self, class_id: int, order: object) -> str:
+        self.get_class(class_id)
+        return roster_order.set_order(self.db, class_id, order)
 
     def student(self, class_id: int, student_id: int) -> Student:
         """The student `student_id` if they are in class `class_id`; a 404-style Problem if

@@ -56,6 +56,7 @@ def reset_term(store: Any) -> TermReset:
         tx.execute("UPDATE class_sessions SET ended_at = ? WHERE ended_at IS NULL",
                    (steady.now(),))
         tx.execute("DELETE FROM classes")     # cascades: students, runs and all they own
+        tx.execute("DELETE FROM kit_settings WHERE key LIKE 'roster_order:%'")
         tx.execute("DELETE FROM web_sessions WHERE role = 'student'")
     files = _empty_folder(store.data_dir / PORTFOLIO_DIR)
     files += _empty_folder(store.data_dir / SHOWCASE_DIR)

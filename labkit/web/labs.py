@@ -372,7 +372,8 @@ def _busy_or_raise(exc: Problem) -> Response:
 @allow(TEACHER)
 def api_demo(lesson_id: str) -> Response:
     """A teacher previews the lab: its demo scenario plays in real time (nothing is graded
-    into anyone's portfolio)."""
+    into anyone's portfolio), or with {"fast": true} on a simulated clock: the real detectors
+    see every frame but nobody waits between them, so every step turns green in seconds."""
     if not is_teacher():
         raise Problem(N_("Teachers only: sign in with the PIN first."),
                       fix=N_("Open the Teacher page."), code="need_teacher")
@@ -382,11 +383,15 @@ def api_demo(lesson_id: str) -> Response:
                       code="real_hardware")
     lesson = curriculum().lesson(lesson_id)
     body = jsonjson_body()
+    fast = body.get("fast", False)
+    if not isinstance(fast, bool):
+        raise Problem(N_("\"fast\" must be true or false."),
+                      fix=N_("Send {\"fast\": true} for the quick demo."), code="bad_request")
     try:
         lab = runner().start(lesson.project,
                              steps=[StepBinding(s, c) for s, c in lesson.bindings()],
                              lesson_id=lesson.id, takeover=body.get("takeover") is True,
-                             demo=True)
+                             demo=True, fast=fast)
     except Problem as exc:
         return _busy_or_raise(exc)
     return _no_store(jsonify(lab.snapshot()))
@@ -436,6 +441,9 @@ def api_run(run_id: int) -> Response:
 def api_stop(run_id: int) -> Response:
     _own_run(run_id)
     lab = runner().stop("stopped", run_id=run_id)
+    from labkit.web.voice_answer import forget
+
+    forget(run_id)   # an unsaved voice answer goes with the run
     return jsonify({"run_id": run_id, "stopped": lab is not None})
 
 
@@ -466,13 +474,22 @@ def api_finish(run_id: int) -> Response:
         raise Problem(N_("The self-assessment has an unknown question (%(criterion)s)."),
                       code="bad_input", criterion=sorted(unknown)[0])
     from labkit.web.primary import reflection_from
+    from labkit.web.voice_answer import forget, take_for_saving
 
-    answer, drawing = reflection_from(body, young=lesson.band == "experience")
+    young = lesson.band == "experience"
+    voice = body.get("voice", False)
+    if not isinstance(voice, bool) or (voice and not young):
+        raise Problem(N_("Answer this lab's question in words."), code="bad_input")
+    answer, drawing = reflection_from(body, young=young, voice=voice)
     if run.status == "finished":
         raise Problem(N_("This lab run is already finished."),
                       fix=N_("Start the lab again to do another run."), code="conflict")
+    spoken = take_for_saving(run_id) if voice else None
     if drawing is not None:   # kept only now, when the child pressed save
         store().artefacts.save(run_id, "sample", _("My drawing"), drawing, ".png")
+    if spoken is not None:    # sealed like every kept sound (store/files.py)
+        store().artefacts.save(run_id, "sample", _("My voice answer"), spoken, ".wav")
+    forget(run_id)
     store().runs.finish(run_id, question=tr(lesson.data["reflection"]["question"]),
                         answer=answer, self_scores=scores)
     runner().stop("finished", run_id=run_id)

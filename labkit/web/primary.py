@@ -123,10 +123,12 @@ def _drawing_png(value: object) -> bytes:
     return out.getvalue()
 
 
-def reflection_from(body: dict[str, Any], *, young: bool = True) -> tuple[str, bytes | None]:
+def reflection_from(body: dict[str, Any], *, young: bool = True,
+                    voice: bool = False) -> tuple[str, bytes | None]:
     """The reflection a child saved: the answer text (the face's emoji and word first, then
-    any words typed) and the drawing's PNG, if they drew. At least one of the three. Older
-    students (`young=False`: labs outside the primary band) answer in words."""
+    any words typed) and the drawing's PNG, if they drew. At least one of a face, a drawing,
+    words or (`voice`) a recorded answer (web/voice_answer.py). Older students
+    (`young=False`: labs outside the primary band) answer in words."""
     if not young:
         if body.get("face") or body.get("drawing"):
             raise Problem(N_("Answer this lab's question in words."), code="bad_input")
@@ -143,6 +145,8 @@ def reflection_from(body: dict[str, Any], *, young: bool = True) -> tuple[str, b
         parts.append(typed)
     if not parts and drawing is not None:
         parts.append(_("I drew my answer."))
+    if not parts and voice:
+        parts.append(_("I said my answer."))
     if not parts:
         raise Problem(N_("Pick a face, draw, or write a few words."), code="bad_input")
     return " · ".join(parts), drawing

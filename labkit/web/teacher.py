@@ -223,6 +223,7 @@ def roster(class_id: int) -> Response:
     return _private(render_template(
         "labs/teacher_roster.html", school_class=school_class, students=students,
         sign_in_mode=sign_in.mode(class_id), class_code=sign_in.code(class_id), modes=MODES,
+        roster_order=store().roster.order(class_id),
         pictures=PICTURES, picture_names=picture_names(),
         student_pictures={s.id: sign_in.pictures_of(s.id) for s in students}))
 
@@ -243,6 +244,17 @@ def set_sign_in(class_id: int) -> WerkzeugResponse:
         store().sign_in.set_mode(class_id, request.form.get("mode", ""))
         store().sessions.end_students_of_class(class_id)
         flash(_("Sign-in for this class is changed."), "ok")
+    return back
+
+
+@bp.post("/classes/<int:class_id>/order")
+@allow(TEACHER)
+def set_roster_order(class_id: int) -> WerkzeugResponse:
+    """Choose the order the class's names are listed in (学号, import order or pinyin)."""
+    store().roster.get_class(class_id)
+    with _back_to_roster(class_id) as back:
+        store().roster.set_order(class_id, request.form.get("order", ""))
+        flash(_("The names are listed in the new order."), "ok")
     return back
 
 

@@ -1,7 +1,8 @@
 """Teach the kit in Chromium: a student records two things (big button, then the kit's own
 button on the bench), trains their /learn image project and asks what the kit sees; the
-answers differ for the two things and every step turns green. The camera plays generated
-scenes of the two kinds of objects (red balls, yellow cards)."""
+answers differ for the two things and every step turns green; the kit says each answer and
+its LED answers too (on for the first thing taught, off for the second). The camera plays
+generated scenes of the two kinds of objects (red balls, yellow cards)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,14 @@ def guess_until(page: Any, label: str, tries: int = 20) -> None:
         assert page.get_attribute("#teach-answer", "data-label") == label
 
 
+def led_becomes(rt: Any, lit: bool) -> None:
+    """The running lab drives the LED from the newest answer (on its next frame)."""
+    deadline = time.monotonic() + 10
+    while bool(rt.kit.led.value) != lit:
+        assert time.monotonic() < deadline, f"the LED did not turn {'on' if lit else 'off'}"
+        time.sleep(0.05)
+
+
 def test_a_child_teaches_the_kit_two_things(inproc_server: Any, page: Any, model_store: Any,
                                             data_dir: Any) -> None:
     from labkit.store import Store
@@ -100,8 +109,10 @@ def test_a_child_teaches_the_kit_two_things(inproc_server: Any, page: Any, model
     page.click("#teach-train")
     page.wait_for_selector("#step-learn.passed", timeout=90000)
     guess_until(page, "卡片")
+    led_becomes(rt, False)                    # the second thing: the light is off
     show(rt, "balls", BALLS)
     guess_until(page, "球")
+    led_becomes(rt, True)                     # the first thing: the light is on
     page.wait_for_selector("#step-answer.passed", timeout=30000)
     deadline = time.monotonic() + 15          # the answer is said aloud (espeak-ng, async)
     while not any("球" in (p["text"] or "") for p in rt.speaker.played):

@@ -11,7 +11,7 @@
   const startBtn = $("lab-start"), photoBtn = $("lab-photo"), doneBtn = $("lab-done");
   const statusEl = $("lab-status"), busyEl = $("lab-busy"), finishEl = $("lab-finish");
   const signalsEl = $("lab-signals");
-  const demoBtn = $("lab-demo"), demoStopBtn = $("lab-demo-stop");
+  const demoBtn = $("lab-demo"), demoStopBtn = $("lab-demo-stop"), fastBtn = $("lab-demo-fast");
   let runId = null;
   let token = null;   // names this page's run in every lab.* event (a demo has no run id)
   let demo = false;
@@ -45,6 +45,7 @@
     busyEl.hidden = true;
     if (demo) {
       if (demoBtn) demoBtn.hidden = true;
+      if (fastBtn) fastBtn.hidden = true;
       if (demoStopBtn) demoStopBtn.hidden = false;
       setStatus(T.demo_running);
       return;
@@ -63,6 +64,7 @@
   function apply(snapshot) {
     if (!snapshot) return;
     runId = snapshot.run_id;
+    if (runId !== null && runId !== undefined) finishEl.dataset.run = String(runId);
     token = snapshot.token || null;
     demo = !!snapshot.demo;
     (snapshot.steps || []).forEach((s) => {
@@ -84,17 +86,18 @@
     retry = again;
   }
 
-  async function start(takeover, path) {
+  async function start(takeover, path, fast) {
     $("page-error").hidden = true;
     if (window.LabkitPrimary) LabkitPrimary.clearErrors(document.querySelector(".lab-controls"));
     setStatus(T.starting);
-    const button = path === "demo" ? demoBtn : startBtn;
+    const button = path === "demo" ? (fast ? fastBtn : demoBtn) : startBtn;
     if (button) button.disabled = true;
     try {
       apply(await Labkit.post("/api/labs/" + encodeURIComponent(cfg.lesson) + "/" + path,
-                              { takeover: takeover === true }));
+                              path === "demo" ? { takeover: takeover === true, fast: fast === true }
+                                              : { takeover: takeover === true }));
     } catch (err) {
-      if (err.code === "busy") showBusy(err, () => start(true, path));
+      if (err.code === "busy") showBusy(err, () => start(true, path, fast));
       else if (err.code === "need_student") window.location.href = "/student?next=" + encodeURIComponent(location.pathname);
       else if (button && window.LabkitPrimary) LabkitPrimary.fieldError(button, err.message);
       else Labkit.showError(err);
@@ -106,6 +109,7 @@
 
   if (startBtn) startBtn.addEventListener("click", () => start(false, "start"));
   if (demoBtn) demoBtn.addEventListener("click", () => start(false, "demo"));
+  if (fastBtn) fastBtn.addEventListener("click", () => start(false, "demo", true));
   if (demoStopBtn) demoStopBtn.addEventListener("click", async () => {
     try { await Labkit.post("/api/labs/" + encodeURIComponent(cfg.lesson) + "/demo/stop", {}); }
     catch (err) { Labkit.showError(err); }
@@ -130,7 +134,7 @@
     P.clearErrors(finishEl);
     const reply = P.reflection();
     let first = null;
-    if (!reply.face && !reply.answer && !reply.drawing) first = P.fieldError($("reflection"), T.need_answer);
+    if (!reply.face && !reply.answer && !reply.drawing && !reply.voice) first = P.fieldError($("reflection"), T.need_answer);
     const levels = {};
     document.querySelectorAll(".self-criterion").forEach((fs) => {
       const chosen = fs.querySelector("input:checked");
@@ -165,6 +169,7 @@
       if (startBtn) startBtn.hidden = false;
       photoBtn.hidden = true; doneBtn.hidden = true;
       if (demoBtn) demoBtn.hidden = false;
+      if (fastBtn) fastBtn.hidden = false;
       if (demoStopBtn) demoStopBtn.hidden = true;
       token = null; demo = false;
     }

@@ -109,12 +109,14 @@
     if (clear) clear.addEventListener("click", blank);
   }
 
-  /* What the child answered: {face, answer, drawing} (drawing: a PNG data URL, or null). */
+  /* What the child answered: {face, answer, drawing, voice} (drawing: a PNG data URL, or
+     null; voice: a recorded answer waits in the kit's memory, voice_answer.js). */
   function reflection() {
     const face = document.querySelector("input[name=reflection-face]:checked");
     const text = document.getElementById("reflection-answer");
     return { face: face ? face.value : "", answer: text ? text.value.trim() : "",
-             drawing: canvas && drawn ? canvas.toDataURL("image/png") : null };
+             drawing: canvas && drawn ? canvas.toDataURL("image/png") : null,
+             voice: !!(window.LabkitVoice && window.LabkitVoice.taken) };
   }
 
   // choosing an answer clears the error it was about
