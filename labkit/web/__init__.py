@@ -19,7 +19,8 @@ from labkit.errors import use_translator
 from labkit.fsutil import private_secret
 from labkit.runtime import KitRuntime
 from labkit.web import (audio, auth, bench, code, events, fleet, grading, home, impl_report,
-                        kit_controls, kit_qr, labs, learn, lessons, mirror, overlay, packs,
+                        kit_controls, kit_qr, labs, learn, lessons, mirror, next_class, overlay,
+                        packs,
                         portfolio, primary, scenes, semester_plan, showcase, stream,
                         student_signin, teacher, vision)
 from labkit.web.access import (PAIRED_KIT, STUDENT, TEACHER, install_access_control,
@@ -77,7 +78,8 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     register_error_handlers(app)
     for module in (home, bench, stream, events, labs, portfolio, teacher, student_signin, learn,
                    audio, vision, overlay, grading, kit_qr, packs, showcase, lessons, kit_controls,
-                   semester_plan, impl_report, primary, code, fleet, mirror, scenes):
+                   semester_plan, impl_report, primary, code, fleet, mirror, scenes,
+                   next_class):
         app.register_blueprint(module.bp)
     app.register_blueprint(fleet.api)
     csrf.exempt(fleet.api)          # signed kit-to-kit calls carry no session cookie
