@@ -103,3 +103,21 @@ def test_the_learn_service_forgets_what_lives_in_memory(app: Any, runtime: Any) 
     assert svc.forget_temporary() == {"training_stopped": 0, "jobs": 1, "exports": 1}
     assert svc.export_job("p1") is None and svc.job("p1") is None
     assert svc._last_label == {}
+
+
+def test_the_command_ends_the_lesson_and_signs_students_out(store: Any) -> None:
+    from click.testing import CliRunner
+
+    from labkit.cli import main
+
+    cls = store.roster.add_class("初一(2)班")
+    store.classroom.set_grade(cls.id, 7)
+    kid, = store.roster.add_students(cls.id, ["张伟"])
+    lesson = store.classroom.start(cls.id, ["plant_corner"])
+    token = store.sessions.open("student", student_id=kid.id)
+    result = CliRunner().invoke(main, ["teacher", "next-class"])
+    assert result.exit_code == 0, result.output
+    assert "lessons ended: 1; students signed out: 1." in result.output
+    assert store.classroom.get(lesson.id).ended_at is not None
+    assert store.sessions.get(token, "student") is None
+    assert [s.name for s in store.roster.students(cls.id)] == ["张伟"]
