@@ -121,3 +121,39 @@ def test_the_command_ends_the_lesson_and_signs_students_out(store: Any) -> None:
     assert store.classroom.get(lesson.id).ended_at is not None
     assert store.sessions.get(token, "student") is None
     assert [s.name for s in store.roster.students(cls.id)] == ["张伟"]
+
+
+def test_a_training_job_is_stopped_for_the_next_class(settings: Any) -> None:
+    """The job's child (here one that never answers) is killed; `run` ends at once with
+    train_stopped instead of waiting for its timeout."""
+    import multiprocessing
+    import threading
+    import time
+
+    from labkit.learn.worker import TrainingCrashed, TrainingWorker
+
+    worker = TrainingWorker(settings)
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=True)
+    proc = ctx.Process(target=time.sleep, args=(60,), daemon=True)
+    proc.start()
+    child.close()
+    worker._proc, worker._conn = proc, parent
+    outcome: list[BaseException] = []
+
+    def train() -> None:
+        try:
+            worker.run({"project": "p"}, timeout=30)
+        except BaseException as exc:  # noqa: BLE001 - the outcome is what the test reads
+            outcome.append(exc)
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while worker.running_pid is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert worker.stop_job() is True
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert isinstance(outcome[0], TrainingCrashed) and outcome[0].code == "train_stopped"
+    assert worker.stop_job() is False and not proc.is_alive()
