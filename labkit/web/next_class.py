@@ -6,7 +6,7 @@ It stops the running lab run (its results are already committed step by step), t
 program in the sandbox, a training job, the scene or demo on the camera, and switches the
 bench outputs off. It drops what lives only in memory — the learn page's exports not yet
 downloaded (they may hold samples), live predictors, the sensor buffer, the recent program
-runs' output. It ends the running class session and signs every student out, and tells every
+runs' output, the sound page's word → action choices. It ends the running class session and signs every student out, and tells every
 open page (the `kit.reset` event) to go back to the home page and its name picker.
 
 What students saved is kept: /learn projects with their samples and models (the retention
@@ -53,6 +53,10 @@ def ready_for_next_class() -> dict[str, Any]:
     learn = rt.services.get("learn")
     done["learn"] = (learn.forget_temporary() if learn is not None else
                      {"training_stopped": 0, "jobs": 0, "exports": 0})
+    audio = rt.services.get("audio")
+    if audio is not None:
+        audio.reset_bindings()
+    done["audio_choices_reset"] = audio is not None
     from labkit.web.scenes import stop_shows
 
     done["camera_show_stopped"] = stop_shows(rt.camera)

