@@ -22,6 +22,20 @@ class _SoundPage:
         pass
 
 
+class _Sandbox:
+    """Stands for the sandbox with one student program running (a real one needs a child
+    process with its own namespaces)."""
+
+    def __init__(self) -> None:
+        self.running = {1: object()}
+
+    def stop_all(self) -> None:
+        self.running.clear()
+
+    def close(self) -> None:
+        pass
+
+
 def _a_class_at_work(app: Any, settings: Any) -> dict[str, Any]:
     store = store_of(app)
     cls = store.roster.add_class("三年级一班")
@@ -52,6 +66,7 @@ def test_the_next_class_finds_the_home_page_and_the_work_kept(app: Any, settings
     runtime.kit.device("led").on()
     sound = _SoundPage()          # the real one imports the audio models (seconds)
     runtime.services["audio"] = sound
+    sandbox = runtime.services["sandbox"] = _Sandbox()
     events = runtime.bus.subscribe("kit.reset")
     assert runtime.camera.playing
     assert "picker-hello" in made["kid"].get("/").get_data(as_text=True)
@@ -72,6 +87,7 @@ def test_the_next_class_finds_the_home_page_and_the_work_kept(app: Any, settings
     assert not runtime.camera.playing
     assert not runtime.kit.device("led").is_lit
     assert done["audio_choices_reset"] and sound.resets == 1
+    assert done["programs_stopped"] == 1 and sandbox.running == {}
     assert store.classroom.running(made["class"].id) is None
     assert store.classroom.get(made["lesson"].id).ended_at is not None
     event = events.get(timeout=2)
