@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from labkit.store.next_class import end_class
-from labkit.web.access import TEACHER, allow
+from labkit.web.access import TEACHER, allow, is_kit_local
 from labkit.web.common import kit_runtime
 from labkit.web.labs import runner, store
 
@@ -81,4 +81,8 @@ def next_class() -> WerkzeugResponse | Response:
             "%(students)s students signed out. Portfolios and projects are kept.",
             seconds="%.1f" % done["seconds"], sessions=done["sessions_ended"],
             students=done["students_signed_out"]), "ok")
-    return redirect(url_for("home.index"))
+    # on the kit's own screen the next class starts at the home page; elsewhere the teacher
+    # stays on the console and reads what was done (students' pages go home on the event)
+    if is_kit_local():
+        return redirect(url_for("home.index"))
+    return redirect(url_for("kit_controls.kit_page"))

@@ -81,3 +81,19 @@ def test_the_room_report_merges_the_collected_kits(app: Any, settings: Any,
     sheet = load_workbook(io.BytesIO(xlsx.data)).worksheets[0]
     assert sheet.cell(row=1, column=len(header)).value == "AI 小盒子"
     assert client.get(f"/teacher/report.csv?term={term}").data.count("AI 小盒子".encode()) == 0
+
+
+def test_collected_sessions_are_checked_and_optional() -> None:
+    older = {"format": 1, "kit_id": "k", "classes": [], "students": [], "runs": []}
+    assert records.records_ok(older)            # a kit from before sessions travelled
+    good = {"uuid": "s1", "class_uuid": "c1", "class_name": "一班", "grade": 3,
+            "started_at": 1.0, "class_hours": 1.0, "lab_ids": ["plant_corner"],
+            "cross_disciplinary": False}
+    assert records.records_ok({**older, "sessions": [good]})
+    for bad in ({**good, "grade": True}, {**good, "lab_ids": [3]},
+                {**good, "cross_disciplinary": "no"}, {**good, "uuid": None}):
+        assert not records.records_ok({**older, "sessions": [bad]}), bad
+    assert not records.records_ok({**older, "sessions": {}})
+    taken = records.room_report_records([{**older, "sessions": [good]}], 0.0, 2.0)
+    assert [s.uuid for s in taken[0]] == ["s1"] and taken[0][0].kit_id == "k"
+    assert records.room_report_records([{**older, "sessions": [good]}], 2.0, 3.0)[0] == []
