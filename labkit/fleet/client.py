@@ -236,6 +236,13 @@ class RoomClient:
                                                 content_type="application/octet-stream",
                                                 timeout=PUSH_READ_TIMEOUT_S), kit_ids)
 
+    def push_model(self, export: bytes, kit_ids: list[str] | None = None) -> list[KitResult]:
+        """Send a trained model's export (model only, no samples) to every kit; each vets it
+        as its own model import does and files it under its teacher."""
+        return self.each(lambda m: self._signed(m, "POST", "/models", body=export,
+                                                content_type="application/zip",
+                                                timeout=PUSH_READ_TIMEOUT_S), kit_ids)
+
     def copy_roster(self, payload: dict[str, Any],
                     kit_ids: list[str] | None = None) -> list[KitResult]:
         body = json.dumps(payload, ensure_ascii=False).encode("utf-8")

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 
 from labkit.store import N_, Problem, Store
 from labkit.store.names import CLASS_NAME_MAX, clean_name, name_key
+from labkit.store.report import RunRecord, ScoreRecord, SessionRecord
 
 FORMAT = 1
 
@@ -47,8 +48,12 @@ def export_records(store: Store) -> dict[str, Any]:
                      "steps_passed": r["steps_passed"], "started_at": r["started_at"],
                      "ended_at": r["ended_at"], "status": r["status"],
                      "scores": scores.get(r["id"], [])})
+    sessions = [{"uuid": r.uuid, "class_uuid": r.class_uuid, "class_name": r.class_name,
+                 "grade": r.grade, "started_at": r.started_at, "class_hours": r.class_hours,
+                 "lab_ids": list(r.lab_ids), "cross_disciplinary": r.cross_disciplinary}
+                for r in store.classroom.records(store.kit_id)]
     return {"format": FORMAT, "kit_id": store.kit_id, "classes": classes,
-            "students": students, "runs": runs}
+            "students": students, "runs": runs, "sessions": sessions}
 
 
 def without_runs_of(records: dict[str, Any], *, uuid: str, name: str,
@@ -135,7 +140,13 @@ _FIELDS = {"classes": {"uuid": str, "name": str},
            "students": {"uuid": str, "class_uuid": str, "name": str, "student_no": str},
            "runs": {"uuid": str, "student_uuid": str, "lesson_id": str, "status": str,
                     "steps_total": int, "steps_passed": int, "started_at": (int, float),
-                    "scores": list}}
+                    "scores": list},
+           # the class sessions (the implementation report's lessons); a kit older than
+           # them sends none
+           "sessions": {"uuid": str, "class_uuid": str, "class_name": str, "grade": int,
+                        "started_at": (int, float), "class_hours": (int, float),
+                        "lab_ids": list, "cross_disciplinary": bool}}
+OPTIONAL_PARTS = ("sessions",)
 
 
 def records_ok(data: object) -> bool:
@@ -144,19 +155,51 @@ def records_ok(data: object) -> bool:
             or not isinstance(data.get("kit_id"), str):
         return False
     for part, fields in _FIELDS.items():
-        items = data.get(part)
+        items = data.get(part, [] if part in OPTIONAL_PARTS else None)
         if not isinstance(items, list):
             return False
         for item in items:
             if not isinstance(item, dict) or any(
-                    not isinstance(item.get(k), t) or isinstance(item.get(k), bool)
+                    not isinstance(item.get(k), t)
+                    or (isinstance(item.get(k), bool) and t is not bool)
                     for k, t in fields.items()):
+                return False
+            if part == "sessions" and not all(isinstance(x, str) for x in item["lab_ids"]):
                 return False
             if part == "runs" and not all(
                     isinstance(s, dict) and {"criterion", "source", "level", "max_level"}
                     <= set(s) for s in item["scores"]):
                 return False
     return True
+
+
+# ---- the implementation report over the room ---------------------------------------------------
+def room_report_records(collections: Iterable[dict[str, Any]], start: float, end: float
+                        ) -> tuple[list[SessionRecord], list[RunRecord], list[ScoreRecord]]:
+    """The collected kits' sessions, runs and teacher scores begun in [start, end), as the
+    implementation report takes them (labkit/store/report.py merges them by UUID)."""
+    sessions: list[SessionRecord] = []
+    runs: list[RunRecord] = []
+    scores: list[ScoreRecord] = []
+    for coll in collections:
+        if not isinstance(coll, dict) or not records_ok(coll):
+            continue
+        kit = coll["kit_id"]
+        for s in coll.get("sessions", []):
+            if start <= s["started_at"] < end:
+                sessions.append(SessionRecord(
+                    s["uuid"], kit, s["class_uuid"], s["class_name"], s["grade"],
+                    float(s["started_at"]), float(s["class_hours"]), tuple(s["lab_ids"]),
+                    s["cross_disciplinary"]))
+        class_of = {st["uuid"]: st["class_uuid"] for st in coll["students"]}
+        for r in coll["runs"]:
+            if not start <= r["started_at"] < end or r["student_uuid"] not in class_of:
+                continue
+            runs.append(RunRecord(r["uuid"], kit, class_of[r["student_uuid"]],
+                                  r["student_uuid"], r["lesson_id"], r["status"]))
+            scores += [ScoreRecord(r["uuid"], sc["criterion"], sc["level"], sc["max_level"])
+                       for sc in r["scores"] if sc["source"] == "teacher"]
+    return sessions, runs, scores
 
 
 # ---- the merged class export ------------------------------------------------------------------

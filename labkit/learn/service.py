@@ -316,6 +316,11 @@ class LearnService:
             job.update(state="done", fraction=1.0, stage="done", report=result["report"],
                        features_cached=result.get("cache"))
         except TrainingCrashed as exc:
+            if exc.code == "train_stopped":
+                job.update(state="error", code=exc.code,
+                           message=_("Training was stopped: the kit was made ready for the "
+                                     "next class."), fix=_("Press Train to train again."))
+                return
             job.update(state="error", code=exc.code,
                        message=_("Training stopped unexpectedly. The kit is fine: press Train "
                                  "to try again."),
@@ -567,6 +572,25 @@ class LearnService:
             self.runtime.speaker.say(text, lang)
         except Exception as exc:
             log.warning("cannot speak: %s", exc)
+
+    def forget_temporary(self, wait_s: float = 5.0) -> dict[str, int]:
+        """Make the service as a new class finds it: a training job stopped, and what lives
+        only in memory dropped (finished jobs, exports not downloaded — they may hold a
+        child's samples —, live predictors and the last predicted labels, the sensor
+        buffer). Projects on disk, their samples and models stay: they are the students'."""
+        stopped = int(self._worker.stop_job())
+        if self._train_lock.acquire(timeout=wait_s):   # the job's thread has finished
+            self._train_lock.release()
+        with self._lock:
+            jobs, exports = len(self._jobs), len(self._exports)
+            self._jobs.clear()
+            self._exports.clear()
+            self._predictors.clear()
+            self._last_label.clear()
+            sampler, self._sampler = self._sampler, None
+        if sampler is not None:
+            sampler.close()
+        return {"training_stopped": stopped, "jobs": jobs, "exports": exports}
 
     def close(self) -> None:
         if self._sampler is not None:

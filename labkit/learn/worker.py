@@ -150,6 +150,8 @@ class TrainingWorker:
         self.last_exitcode: int | None = None
         self.running_pid: int | None = None  # the child training a job right now
         self._ready_seen = False
+        self._running: Any = None             # that child's process
+        self._stop_asked = False
 
     @property
     def pid(self) -> int | None:
@@ -198,6 +200,7 @@ class TrainingWorker:
             self._proc = self._conn = None  # this child is ours now; the next job gets another
         assert conn is not None
         self.running_pid = proc.pid
+        self._running, self._stop_asked = proc, False
         deadline = time.monotonic() + timeout
         sent = False
         if ready:
@@ -211,12 +214,12 @@ class TrainingWorker:
                                           code="train_timeout", fix="train with fewer samples")
                 if not conn.poll(min(remaining, 1.0)):
                     if not proc.is_alive():
-                        raise self._crashed(proc)
+                        raise self._ended(proc)
                     continue
                 try:
                     kind, data = conn.recv()
                 except (EOFError, OSError):
-                    raise self._crashed(proc) from None
+                    raise self._ended(proc) from None
                 if kind == "ready" and not sent:
                     conn.send(job)
                     sent = True
@@ -228,6 +231,7 @@ class TrainingWorker:
                     raise LabkitError(data["message"], code=data["code"], fix=data.get("fix"))
         finally:
             self.running_pid = None
+            self._running = None
             conn.close()
             # the child exits by itself after its job; reap it without making the page wait
             # for the interpreter's teardown
@@ -240,6 +244,24 @@ class TrainingWorker:
             proc.kill()
             proc.join(timeout=5)
         self.last_exitcode = proc.exitcode
+
+    def stop_job(self) -> bool:
+        """End the job being trained now, if any (its child is killed: a job holds nothing
+        worth keeping until it is done); `run` then raises TrainingCrashed with code
+        "train_stopped". True if there was one."""
+        proc = self._running
+        if proc is None or not proc.is_alive():
+            return False
+        self._stop_asked = True
+        proc.kill()
+        return True
+
+    def _ended(self, proc: Any) -> TrainingCrashed:
+        if self._stop_asked:
+            proc.join(timeout=2)
+            return TrainingCrashed("training was stopped", code="train_stopped",
+                                   fix="train again")
+        return self._crashed(proc)
 
     def _crashed(self, proc: Any) -> TrainingCrashed:
         proc.join(timeout=2)

@@ -51,3 +51,21 @@ def reset_pin() -> None:
     click.echo(f"recovery code: {code}")
     click.echo(f"open the Teacher page, choose 'Forgot the PIN?', type this code and a new PIN "
                f"within {int(RESET_VALID_S // 60)} minutes; it works once.")
+
+
+@teacher.command("next-class")
+def next_class() -> None:
+    """End the running lessons and sign every student out (portfolios and projects stay).
+
+    The running kit's lab, programs and camera demos are stopped by the console's "Ready for
+    the next class" button; this command reaches only the kit's records, so it also works
+    while the kit is not serving."""
+    from labkit.store.next_class import end_class
+
+    store = Store(Settings.from_env().ensure_data_dir())
+    try:
+        done = end_class(store)
+    finally:
+        store.close()
+    click.echo(f"lessons ended: {done.sessions_ended}; students signed out: "
+               f"{done.students_signed_out}.")

@@ -79,6 +79,7 @@ class ClassReport:
     target: Target = field(default_factory=lambda: Target("none", 0))
     labs_completed: dict[str, int] = field(default_factory=dict)   # lab → finished students
     rubric: dict[str, dict[int, int]] = field(default_factory=dict)  # criterion → level → n
+    kits: tuple[str, ...] = ()        # the kits the class's lessons were given on
 
     @property
     def delivered(self) -> float:
@@ -111,7 +112,9 @@ def implementation_report(sessions: Iterable[SessionRecord], runs: Iterable[RunR
                           ) -> tuple[list[ClassReport], dict[int, GradeReport]]:
     """(classes by grade and name, {grade: totals}) over deduplicated records."""
     classes: dict[str, ClassReport] = {}
+    kits: dict[str, set[str]] = defaultdict(set)
     for s in _unique(sessions, "uuid"):
+        kits[s.class_uuid].add(s.kit_id)
         report = classes.setdefault(s.class_uuid, ClassReport(
             s.class_uuid, s.class_name, s.grade, target=target_for(s.grade, semester_weeks)))
         report.sessions += 1
@@ -130,6 +133,7 @@ def implementation_report(sessions: Iterable[SessionRecord], runs: Iterable[RunR
         if cls is not None:
             rubric[cls][sc.criterion][sc.level] += 1
     for uuid, report in classes.items():
+        report.kits = tuple(sorted(kits[uuid]))
         report.labs_completed = {lab: len(who) for lab, who in sorted(finished[uuid].items())}
         report.rubric = {c: dict(sorted(levels.items()))
                          for c, levels in sorted(rubric[uuid].items())}

@@ -86,6 +86,11 @@ class AudioPage:
                                 if k != "double_clap" and (a := self._action(v)) is not None}
         self.monitor.clap_action = self._action(self.bindings.get("double_clap", "none"))
 
+    def reset_bindings(self) -> None:
+        """Back to the kit's own word → action choices: a class's changes end with it."""
+        self.bindings = dict(DEFAULT_ACTIONS)
+        self._apply_bindings()
+
     def bind(self, trigger: str, action: str) -> None:
         if action not in ACTIONS:
             raise LabkitError(_("Unknown action %(a)s.", a=action), code="bad_input",

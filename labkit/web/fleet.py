@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 
 from labkit import __version__
 from labkit.errors import LabkitError
-from labkit.fleet import packs_out, pairing, records, signed
+from labkit.fleet import models_out, packs_out, pairing, records, signed
 from labkit.fleet.client import RoomClient
 from labkit.fleet.state import RoomState
 from labkit.packs import labpack
@@ -210,6 +210,18 @@ def receive_pack() -> Response:
     return jsonify({"installed": info.as_dict()})
 
 
+@api.post("/models")
+@allow(PAIRED_KIT)
+def receive_model() -> Response:
+    """A trained model pushed by the lead (at most the app's upload limit): vetted as a model
+    import is, and filed under this kit's teacher."""
+    from labkit.web.learn import service
+
+    project = models_out.receive_model(service(), request.get_data(cache=True))
+    return jsonify({"installed": {"project": project.id, "name": project.name,
+                                  "kind": project.kind}})
+
+
 def _forget_labs() -> None:
     """New or changed labs: the next page reads the lab folders again."""
     from labkit import curriculum as curriculum_mod
@@ -295,6 +307,7 @@ def room_page() -> str:
     found_packs = [p.name for p in labpack.find_packs(patterns)]
     return render_template("fleet/room.html", classes=classes, labs=labs,
                            found_packs=found_packs, installed=_packs(),
+                           models=trained_models(),
                            name=fleet().state.name(),
                            kit_id=kit_id())
 
@@ -355,6 +368,33 @@ def room_push() -> Response:
         finally:
             path.unlink(missing_ok=True)
     return _results(client().push_pack(usb_pack(index), _chosen()))
+
+
+@bp.post("/teacher/room/push-model")
+@allow(TEACHER)
+def room_push_model() -> Response:
+    """Push a trained /learn model of this kit (a student's or the teacher's) to the room."""
+    from labkit.web.learn import projects
+
+    project_id = json_body().get("project_id")
+    if not isinstance(project_id, str):
+        raise LabkitError(_("Pick a trained model from the list."), code="bad_input")
+    export = models_out.model_export(projects().get(project_id))
+    return _results(client().push_model(export, _chosen()))
+
+
+def trained_models() -> list[tuple[str, str]]:
+    """(project id, "name — owner") of every trained /learn model on this kit."""
+    from labkit.web.learn import projects
+
+    names = {s.id: s.name for c in _store().roster.classes()
+             for s in _store().roster.students(c.id)}
+    out = []
+    for p in projects().list():
+        if p.get("trained") and "error" not in p:
+            owner = names.get(p["owner"], "") if p.get("owner") is not None else _("Teacher")
+            out.append((p["id"], f"{p['name']} — {owner}" if owner else p["name"]))
+    return out
 
 
 @bp.post("/teacher/room/roster")

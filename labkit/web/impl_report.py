@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 
 from labkit import bands
 from labkit.store import N_, Problem
+from labkit.store.classroom import term_bounds
 from labkit.store.report import ClassReport, GradeReport, Target, implementation_report
 from labkit.store.report_records import students_reached, term_records
 from labkit.web.access import TEACHER, allow
@@ -49,6 +50,11 @@ class TermReport:
     lessons: int
     hours: float
     weeks: int
+    room: bool = False                  # the collected kits of the room included
+    kit_names: dict[str, str] = field(default_factory=dict)
+
+    def kits_text(self, report: ClassReport) -> str:
+        return "、".join(self.kit_names.get(k, k[:8]) for k in report.kits)
 
     def by_band(self) -> list[tuple[Any, list[GradeReport]]]:
         out = []
@@ -59,14 +65,37 @@ class TermReport:
         return out
 
 
-def term_report(term: str) -> TermReport:
+def room_kit_names() -> dict[str, str]:
+    """{kit id: its name} for this kit and every member kit of its room."""
+    from labkit.web.fleet import fleet
+
+    state = fleet().state
+    names = {k: str(m.get("name") or k[:8]) for k, m in state.members().items()}
+    names[store().kit_id] = state.name()
+    return names
+
+
+def term_report(term: str, *, room: bool = False) -> TermReport:
+    """The term's report for this kit, or (`room`) for this kit and every kit whose records
+    were collected over the room link (labkit/fleet/records.py), merged by UUID."""
     sessions, runs, scores = term_records(store(), term)
+    names: dict[str, str] = {}
+    if room:
+        from labkit.fleet.records import room_report_records
+        from labkit.web.fleet import fleet
+
+        own = store().kit_id
+        collected = [c for c in fleet().state.collected() if c.get("kit_id") != own]
+        more = room_report_records(collected, *term_bounds(term))
+        sessions, runs, scores = sessions + more[0], runs + more[1], scores + more[2]
+        names = room_kit_names()
     weeks = semester_weeks()
     classes, grades = implementation_report(sessions, runs, scores, semester_weeks=weeks)
     labs = sorted({lab for s in sessions for lab in s.lab_ids})
     unique_sessions = {s.uuid: s for s in sessions}.values()
     return TermReport(term, classes, grades, students_reached(runs), labs,
-                      len(unique_sessions), sum(s.class_hours for s in unique_sessions), weeks)
+                      len(unique_sessions), sum(s.class_hours for s in unique_sessions), weeks,
+                      room, names)
 
 
 def target_text(target: Target) -> str:
@@ -103,7 +132,10 @@ def sheet_tables(rep: TermReport) -> list[tuple[str, list[str], list[list[object
         class_rows.append([
             rep.term, c.grade, str(bands.for_grade(c.grade).name), c.class_name, c.sessions,
             c.hours, c.cross_disciplinary, target_text(c.target), met_text(c.met),
-            rep.reached.get(c.class_uuid, 0), _labs_cell(c, titles)])
+            rep.reached.get(c.class_uuid, 0), _labs_cell(c, titles)]
+            + ([rep.kits_text(c)] if rep.room else []))
+    if rep.room:
+        class_header.append(_("Kits"))
     grade_header = [_("Term"), _("Grade"), _("Band"), _("Target"), _("Classes"),
                     _("Classes meeting the target"), _("Class hours")]
     grade_rows: list[list[object]] = [
@@ -153,11 +185,16 @@ def chart_bars(rep: TermReport) -> list[dict[str, Any]]:
             for c in rep.classes]
 
 
+def wants_room() -> bool:
+    """?room=1: the room's collected kits included."""
+    return request.args.get("room") == "1"
+
+
 @bp.get("/report")
 @allow(TEACHER)
 def report_page() -> Response:
     term = chosen_term()
-    rep = term_report(term)
+    rep = term_report(term, room=wants_room())
     response = Response(render_template(
         "console/report.html", rep=rep, term=term, terms=term_choices(term), titles=lab_titles(),
         term_name=term_name, target_text=target_text, met_text=met_text, bars=chart_bars(rep),
@@ -170,8 +207,8 @@ def report_page() -> Response:
 @allow(TEACHER)
 def report_download(fmt: str) -> Response:
     term = chosen_term()
-    rep = term_report(term)
-    name = f"implementation-report-{term}"
+    rep = term_report(term, room=wants_room())
+    name = f"implementation-report-{term}" + ("-room" if rep.room else "")
     if fmt == "csv":
         data, mime = report_csv(rep), "text/csv; charset=utf-8"
     elif fmt == "xlsx":

@@ -66,6 +66,18 @@ def _picker() -> dict[str, Any]:
     return {"scene_picker": scene_picker}
 
 
+def stop_shows(camera: Any) -> bool:
+    """Stop any scene or lab demo playing on the camera and drop a lab's picture filter, so
+    the camera shows the device as it is; True if something was playing."""
+    with _lock:
+        _shown.pop(id(camera), None)
+        camera.filter = None
+        playing = bool(camera.playing)
+        if playing:
+            camera.play(None)
+    return playing
+
+
 @bp.get("/api/camera/scene")
 @allow(ANONYMOUS)
 def get_scene() -> Response:

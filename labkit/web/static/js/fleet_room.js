@@ -131,6 +131,8 @@
   document.getElementById("room-status").addEventListener("click", () => act("/teacher/room/status"));
   document.getElementById("room-push").addEventListener("click", () =>
     act("/teacher/room/push", { index: Number(document.getElementById("room-pack").value) }));
+  document.getElementById("room-push-model").addEventListener("click", () =>
+    act("/teacher/room/push-model", { project_id: document.getElementById("room-model").value }));
   document.getElementById("room-push-installed").addEventListener("click", () =>
     act("/teacher/room/push", { pack_id: document.getElementById("room-installed").value }));
   document.getElementById("room-roster").addEventListener("click", () =>

@@ -58,7 +58,13 @@
   /* Scripts add the topics they need (Labkit.topics.add) while the page loads;
      one EventSource then carries all of them. */
   document.addEventListener("DOMContentLoaded", () => {
-    if (window.Labkit.topics.size) listen([...window.Labkit.topics]);
+    if (!window.Labkit.topics.size) return;
+    /* the teacher made the kit ready for the next class: a student's page goes home */
+    if (!location.pathname.startsWith("/teacher")) {
+      window.Labkit.topics.add("kit.reset");
+      on("kit.reset", (data) => location.assign((data && data.home) || "/"));
+    }
+    listen([...window.Labkit.topics]);
   });
 
   /* A form with data-confirm asks before it is sent (no inline handlers: the page's CSP
