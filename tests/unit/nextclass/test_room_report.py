@@ -68,7 +68,7 @@ def test_the_room_report_merges_the_collected_kits(app: Any, settings: Any,
     assert 'id="sum-lessons">3<' in html and 'id="sum-hours">4<' in html
     assert "二号机" in html and 'class="report-kits"' in html
 
-    r = client.get(f"/teacher/report.csv?term={term}&room=1")
+    r = client.get(f"/teacher/report.csv?term={term}&room=1&plain=understood")
     assert r.status_code == 200
     rows = list(csv.reader(io.StringIO(r.data.decode("utf-8-sig"))))
     header, body = rows[1], rows[2:rows.index([])]
@@ -77,10 +77,11 @@ def test_the_room_report_merges_the_collected_kits(app: Any, settings: Any,
     assert row[4] == "3" and row[5] == "4.0" and row[9] == "1"
     assert set(row[-1].split("、")) == {"二号机", state.name()}
     assert "plant_corner" in row[10] or "植物" in row[10]
-    xlsx = client.get(f"/teacher/report.xlsx?term={term}&room=1")
+    xlsx = client.get(f"/teacher/report.xlsx?term={term}&room=1&plain=understood")
     sheet = load_workbook(io.BytesIO(xlsx.data)).worksheets[0]
     assert sheet.cell(row=1, column=len(header)).value == "AI 小盒子"
-    assert client.get(f"/teacher/report.csv?term={term}").data.count("AI 小盒子".encode()) == 0
+    alone_csv = client.get(f"/teacher/report.csv?term={term}&plain=understood").data
+    assert alone_csv.count("AI 小盒子".encode()) == 0
 
 
 def test_collected_sessions_are_checked_and_optional() -> None:
