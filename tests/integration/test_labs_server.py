@@ -133,8 +133,8 @@ def test_labkit_run_face_led_headless_passes_on_the_synthetic_camera(kit_data: P
                        text=True, env=labkit_env(kit_data), cwd=REPO, timeout=90)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
-    assert "face_led: 3/3 check(s) passed" in out
-    # the lab's own steps (look, follow, dark), each bound to its check
+    assert "face_led: 4/4 check(s) passed" in out
+    # the lab's own steps (look, follow, dark, colours), each bound to its check
     for line in ("signal face = True", "signal face = False", "step follow passed",
                  "lab complete"):
         assert line in out, line
@@ -146,7 +146,7 @@ def test_labkit_run_demo_plays_the_scenario_on_a_simulated_clock(kit_data: Path)
                        timeout=90)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out
-    assert "face_led: 3/3 check(s) passed" in out and "step dark passed" in out
+    assert "face_led: 4/4 check(s) passed" in out and "step dark passed" in out
 
 
 def test_labkit_run_demo_refuses_real_hardware(kit_data: Path) -> None:

@@ -196,7 +196,7 @@ def test_lab_page_needs_a_name_then_shows_lesson_wiring_camera_and_bench(
     assert r.status_code == 302 and r.headers["Location"].startswith("/student?next=")
     pick(web, school["wang"])
     html = web.get("/labs/face_led").get_data(as_text=True)
-    assert html.count('class="step"') == 3 and 'data-check="led_on_with_face"' in html
+    assert html.count('class="step"') == 4 and 'data-check="led_on_with_face"' in html
     assert 'id="wiring-diagram"' in html and "GPIO17" in html and "pin 11" in html
     assert 'id="camera-view"' in html and 'id="bench"' in html and "js/labs.js" in html
     assert web.get("/labs/no_such_lesson").status_code == 404
@@ -215,7 +215,7 @@ def test_a_run_from_start_to_portfolio_and_exports(web: Any, school: dict[str, A
     r = web.post("/api/labs/face_led/start", json={})
     assert r.status_code == 200, r.json
     run_id = r.json["run_id"]
-    assert [s["step"] for s in r.json["steps"]] == ["look", "follow", "dark"]
+    assert [s["step"] for s in r.json["steps"]] == ["look", "follow", "dark", "colours"]
     assert web.post(f"/api/labs/runs/{run_id}/snapshot", json={}).status_code == 200
     before = counts(web.store)
     for body, code in (({"answer": "", "self": {"observe": 2, "rule": 2, "care": 3}}, 400),

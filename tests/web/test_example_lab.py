@@ -2,8 +2,8 @@
 
 Teacher sets the PIN and imports the class list; a student picks their name, opens the
 face → LED lab and starts it. The synthetic camera's face walks in and out of view, BlazeFace
-sees it, the LED follows, and the three checks turn green on the page by themselves. The
-student answers the reflection question and the self-assessment; the run is in their
+sees it, the LED (and the RGB LED) follows, and the four checks turn green on the page by
+themselves. The student answers the reflection question and the self-assessment; the run is in their
 portfolio and in the CSV export. No request leaves 127.0.0.1, no console error.
 """
 
@@ -70,7 +70,7 @@ def test_face_led_from_roster_pick_to_portfolio_and_csv(lab_server: LiveServer, 
     page.locator(".pick-button", has_text="王芳").click()
     page.wait_for_selector("#lab-start")
     assert page.locator("#nav-student").inner_text() == "王芳"
-    assert page.locator(".step").count() == 3
+    assert page.locator(".step").count() == 4
     assert page.locator("#wiring-diagram").is_visible()
     page.wait_for_function("document.getElementById('camera-view').naturalWidth > 0",
                            timeout=10000)
@@ -85,7 +85,7 @@ def test_face_led_from_roster_pick_to_portfolio_and_csv(lab_server: LiveServer, 
     }""")
     page.click("#lab-start")
     page.wait_for_selector("#step-look.passed", timeout=20000)
-    for step in ("follow", "dark"):
+    for step in ("follow", "dark", "colours"):
         page.wait_for_selector(f"#step-{step}.passed", timeout=45000)
     assert page.locator("#signal-face").count() == 1  # "face in view" shown live
     assert page.evaluate("window.ledLit") > 0  # the bench's LED lit on the page too
@@ -100,7 +100,7 @@ def test_face_led_from_roster_pick_to_portfolio_and_csv(lab_server: LiveServer, 
     page.wait_for_url("**/portfolio/classes/*/students/*", timeout=10000)
     run = page.locator(".run").first
     assert ANSWER in run.inner_text()
-    assert "3 / 3" in run.locator(".run-steps").inner_text()
+    assert "4 / 4" in run.locator(".run-steps").inner_text()
     assert run.locator(".self-level").count() == 3
 
     # -- the CSV export has the run, inside the ZIP locked with the teacher's passphrase
@@ -110,7 +110,7 @@ def test_face_led_from_roster_pick_to_portfolio_and_csv(lab_server: LiveServer, 
     files = exportlock.open_encrypted_zip(Path(path).read_bytes(), PASSPHRASE)
     rows = list(csv.reader(io.StringIO(files["portfolio.csv"].decode("utf-8-sig"))))
     assert len(rows) == 2
-    assert rows[1][1] == "王芳" and rows[1][2] == "face_led" and rows[1][7] == "3"
+    assert rows[1][1] == "王芳" and rows[1][2] == "face_led" and rows[1][7] == "4"
     assert ANSWER in rows[1]
 
     assert page.watch.external == []

@@ -33,7 +33,8 @@ def test_the_repository_curriculum_is_valid() -> None:
     assert lesson.band == "experience" and lesson.project == "face_led"
     assert lesson.class_hours == 1 and lesson.grades == (1, 6)
     assert lesson.bindings() == [("look", "face_seen"), ("follow", "led_on_with_face"),
-                                 ("dark", "led_off_without_face")]
+                                 ("dark", "led_off_without_face"),
+                                 ("colours", "colour_follows_faces")]
     assert lesson.t("title", "zh_CN") == "看见你，灯就亮" and lesson.t("title", "en")
     assert sorted(cur.plans) == ["cognition", "creative", "experience"]
     primary = {lesson.id for lesson in cur.lessons_in("experience")}
@@ -183,7 +184,7 @@ def _unknown_detector(d: dict) -> None:
 
 
 def _unknown_scene(d: dict) -> None:
-    d["demo"][0]["do"][0]["camera"] = "unicorn"
+    d["demo"][0]["camera"] = "unicorn"
 
 
 def _action_on_unknown_signal(d: dict) -> None:
@@ -245,7 +246,7 @@ def _one_level(d: dict) -> None:
     (_not_a_check, "there is no check 'blinks'"),
     (_bad_check_argument, "times must be a whole number"),
     (_unknown_detector, "give either detector: <name>"),
-    (_unknown_scene, "demo[0].do[0].camera: unknown scene 'unicorn'"),
+    (_unknown_scene, "demo[0].camera: unknown scene 'unicorn'"),
     (_demo_bench_unwired, "'button' is not in the lab's wiring"),
     (_action_on_unknown_signal, "actions.hello.when: 'smile' is not one of the lab's uses"),
     (_action_without_english, "actions.hello.say"),

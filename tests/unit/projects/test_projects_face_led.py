@@ -22,10 +22,12 @@ class Clock:
         return self.t
 
 
-def make_log(face: list[tuple[float, bool]], led: list[tuple[float, float]], now: float) -> EventLog:
+def make_log(face: list[tuple[float, bool]], led: list[tuple[float, float]], now: float,
+             rgb: list[tuple[float, tuple[float, float, float]]] = ()) -> EventLog:
     clock = Clock()
     log = EventLog(clock=clock)
-    for ts, v in sorted([(t, ("face", v)) for t, v in face] + [(t, ("led", v)) for t, v in led]):
+    for ts, v in sorted([(t, ("face", v)) for t, v in face] + [(t, ("led", v)) for t, v in led]
+                        + [(t, ("rgb", v)) for t, v in rgb]):
         name, value = v
         log.record("model" if name == "face" else "hw", name, value, ts=ts)
     clock.t = now
@@ -40,16 +42,29 @@ def results(log: EventLog) -> dict[str, tuple[bool, float]]:
 FACE = [(0, False), (1, True), (5, False), (7, True), (11, False), (13, True), (17, False)]
 
 
+GREEN, BLUE, OFF = (0.0, 1.0, 0.0), (0.0, 0.0, 1.0), (0.0, 0.0, 0.0)
+
+
 def test_led_following_the_face_passes_every_check() -> None:
     led = [(0, 0.0), (1.1, 1.0), (5.1, 0.0), (7.1, 1.0), (11.1, 0.0), (13.1, 1.0), (17.1, 0.0)]
-    assert results(make_log(FACE, led, now=18)) == {
-        "face_seen": (True, 1), "led_on_with_face": (True, 3), "led_off_without_face": (True, 2)}
+    rgb = [(0, OFF), (1.1, GREEN), (5.1, OFF), (7.1, GREEN), (9, BLUE), (11.1, OFF)]
+    assert results(make_log(FACE, led, now=18, rgb=rgb)) == {
+        "face_seen": (True, 1), "led_on_with_face": (True, 3), "led_off_without_face": (True, 2),
+        "colour_follows_faces": (True, 2)}
+
+
+def test_the_extension_step_needs_the_rgb_led() -> None:
+    """Without the RGB LED lit by faces, the extension step stays open; the LED steps pass."""
+    led = [(0, 0.0), (1.1, 1.0), (5.1, 0.0), (7.1, 1.0), (11.1, 0.0), (13.1, 1.0), (17.1, 0.0)]
+    r = results(make_log(FACE, led, now=18, rgb=[(0, OFF)]))
+    assert r["led_on_with_face"] == (True, 3) and r["colour_follows_faces"] == (False, 0)
 
 
 def test_progress_counts_up_before_passing() -> None:
     led = [(0, 0.0), (1.1, 1.0), (5.1, 0.0), (7.1, 1.0)]
     assert results(make_log(FACE[:4], led, now=8)) == {
-        "face_seen": (True, 1), "led_on_with_face": (False, 2), "led_off_without_face": (False, 1)}
+        "face_seen": (True, 1), "led_on_with_face": (False, 2), "led_off_without_face": (False, 1),
+        "colour_follows_faces": (False, 0)}
 
 
 def test_an_led_that_is_always_on_does_not_pass() -> None:
@@ -78,7 +93,7 @@ def test_a_flicker_during_a_face_does_not_count() -> None:
 def test_no_face_ever_means_nothing_passes() -> None:
     r = results(make_log([(0, False)], [(0, 0.0)], now=30))
     assert r == {"face_seen": (False, 0), "led_on_with_face": (False, 0),
-                 "led_off_without_face": (False, 0)}
+                 "led_off_without_face": (False, 0), "colour_follows_faces": (False, 0)}
 
 
 @pytest.mark.slow
@@ -109,10 +124,10 @@ def test_face_led_is_declared_not_programmed() -> None:
     spec = FaceLed.spec
     assert not (spec.folder / "checks.py").exists()
     assert list(spec.folder.glob("*.py")) == []
-    assert FaceLed.hardware == ("camera", "led") and FaceLed.devices() == ["led"]
-    assert spec.panels() == {"camera": True, "microphone": False, "devices": ["led"],
+    assert FaceLed.hardware == ("camera", "led", "rgb") and FaceLed.devices() == ["led", "rgb"]
+    assert spec.panels() == {"camera": True, "microphone": False, "devices": ["led", "rgb"],
                              "overlays": ["faces"], "parts": []}
-    assert spec.signal_labels("en") == {"face": "Face in view"}
+    assert spec.signal_labels("en") == {"face": "Face in view", "people": "How many faces"}
 
 
 @pytest.mark.slow
@@ -137,5 +152,15 @@ def test_face_led_demo_goes_green_on_a_simulated_clock(
         assert rises[:3] == [0.0, 6.0, 12.0], rises
         assert len(lab.log.rises("led")) >= 3
         assert clock.now() - 1_000_000.0 >= 12.0
+        # the extension: the RGB LED's colour says how many faces (1 green, 2 blue, none off)
+        colours: dict[int, set[tuple[float, ...]]] = {}
+        faces = 0
+        for entry in lab.log.entries():
+            if entry.name == "people":
+                faces = int(entry.value)
+            elif entry.name == "rgb":
+                colours.setdefault(faces, set()).add(tuple(round(c, 2) for c in entry.value))
+        assert (0.0, 1.0, 0.0) in colours.get(1, set()), colours
+        assert (0.0, 0.0, 1.0) in colours.get(2, set()), colours
     finally:
         runner.stop()

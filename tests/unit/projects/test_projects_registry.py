@@ -29,10 +29,10 @@ def test_the_installed_labs_include_the_example() -> None:
     labs = registry()
     face = labs.get("face_led")
     assert face.band == "experience" and set(face.check_ids()) == {
-        "face_seen", "led_on_with_face", "led_off_without_face"}
+        "face_seen", "led_on_with_face", "led_off_without_face", "colour_follows_faces"}
     assert not labs.problems
     known = known_projects()["face_led"]
-    assert "led_on_with_face" in known.checks and known.devices == frozenset({"led"})
+    assert "led_on_with_face" in known.checks and known.devices == frozenset({"led", "rgb"})
 
 
 def test_unknown_lab_is_a_clear_problem() -> None:
