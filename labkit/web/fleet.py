@@ -27,6 +27,7 @@ from labkit import __version__
 from labkit.errors import LabkitError
 from labkit.fleet import packs_out, pairing, records, signed
 from labkit.fleet.client import RoomClient
+from labkit.fleet.kitstatus import KitStatus, disk_free_pct
 from labkit.fleet.state import RoomState
 from labkit.packs import labpack
 from labkit.projects.packcli import vet_pack_model
@@ -127,8 +128,40 @@ def _labs() -> list[str]:
     return sorted(curriculum().lessons)
 
 
+def _models_ok(runtime: Any) -> bool | None:
+    """Do every model's files match their recorded hashes? (each file is hashed once per
+    process and again only when its size or time changes, so asking often costs a stat)."""
+    from labkit.models.registry import entry_problems
+
+    store = runtime.model_store
+    if store is None:
+        return False
+    try:
+        return not any(entry_problems(store.models_dir, store.info(name), use_cache=True)
+                       for name in store.names())
+    except (LabkitError, OSError):
+        return False
+
+
+def kit_status() -> KitStatus:
+    """This kit's live status, as announced in its TXT record and its signed status."""
+    runtime = kit_runtime()
+    from labkit.web.labs import runner
+
+    active = runner().active
+    try:
+        disk = shutil.disk_usage(runtime.settings.data_dir)
+        pct = disk_free_pct(disk.total, disk.free)
+    except OSError:
+        pct = None
+    return KitStatus(lab=active.lesson_id if active is not None else None,
+                     camera_ok=bool(getattr(runtime.camera, "connected", True)),
+                     models_ok=_models_ok(runtime), disk_free_pct=pct)
+
+
 def facts() -> dict[str, Any]:
-    """The battery of facts a lead kit shows for each kit of its room."""
+    """The battery of facts a lead kit shows for each kit of its room (`status` is the same
+    compact status the kit announces with zeroconf)."""
     runtime = kit_runtime()
     settings = runtime.settings
     from labkit.web.labs import runner
@@ -140,7 +173,8 @@ def facts() -> dict[str, Any]:
     except OSError:
         disk_free_mb = None
     camera = runtime.camera
-    return {"kit_id": kit_id(), "name": fleet().state.name(), "version": __version__,
+    return {"status": kit_status().as_dict(),
+            "kit_id": kit_id(), "name": fleet().state.name(), "version": __version__,
             "hardware": runtime.hardware, "packs": _packs(), "labs": _labs(),
             "lab_running": active.lesson_id if active is not None else None,
             "room_lab": fleet().state.room_lab(),
@@ -405,10 +439,48 @@ def start_discovery(app: Any, *, host: str, port: int) -> list[Any]:
         browser = Browser(host=host, own_kit_id=own_id).start()
         fleet().browser = browser
 
+    def status() -> KitStatus:
+        with app.app_context():
+            return kit_status()
+
+    announced: list[KitStatus] = []
+
     def properties() -> dict[str, str]:
+        now = status()
+        announced.append(now)
         with app.app_context():
             return txt_record(kit_id=own_id, name=fleet().state.name(), version=__version__,
-                              packs=_packs(), labs=len(_labs()))
+                              packs=_packs(), labs=len(_labs()), status=now)
 
     announcer = Announcer(host=host, port=port, properties=properties).start()
-    return [announcer, browser]
+    # closed in this order: the status stops being re-announced before the kit says goodbye
+    return [_StatusAnnouncements(announcer, status, announced), announcer, browser]
+
+
+class _StatusAnnouncements:
+    """Once the kit is announced, re-announce its TXT record whenever its status changes
+    (rate-limited: labkit/fleet/kitstatus.py)."""
+
+    def __init__(self, announcer: Any, read: Any, announced: list[KitStatus]) -> None:
+        import threading
+
+        from labkit.fleet.kitstatus import StatusWatcher
+
+        self._watcher = StatusWatcher(read, lambda s: announcer.update(s.txt()))
+        self._announcer, self._announced = announcer, announced
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._start, name="labkit-status-start",
+                                        daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        while not self._closed.is_set():
+            if self._announcer.registered.wait(1.0):
+                if not self._closed.is_set() and self._announced:
+                    self._watcher.start(self._announced[-1])
+                return
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=5)
+        self._watcher.close()
