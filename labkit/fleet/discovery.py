@@ -41,12 +41,13 @@ class FoundKit:
     packs: str = ""
     labs: int = 0
     status: KitStatus | None = None
+    server: str = ""             # its .local name, for tablets that resolve them
     seen_at: float = field(default_factory=time.time)
 
     def as_dict(self) -> dict[str, Any]:
         return {"kit_id": self.kit_id, "name": self.name, "version": self.version,
                 "port": self.port, "addresses": self.addresses, "host": self.host,
-                "packs": self.packs, "labs": self.labs,
+                "packs": self.packs, "labs": self.labs, "server": self.server.rstrip("."),
                 "status": self.status.as_dict() if self.status is not None else None,
                 "seen_at": self.seen_at}
 
@@ -245,6 +246,7 @@ class Browser:
                          info.parsed_addresses())
         if kit is None or kit.kit_id == self.own_kit_id:
             return
+        kit.server = str(info.server or "")
         with self._lock:
             self._found[kit.kit_id] = kit
 

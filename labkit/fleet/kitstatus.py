@@ -20,7 +20,7 @@ from typing import Any, Callable
 log = logging.getLogger(__name__)
 
 MIN_INTERVAL_S = 5.0     # at most one re-announcement per this many seconds
-POLL_S = 1.0             # how often the kit looks at its own status
+POLL_S = 2.0             # how often the kit looks at its own status
 
 
 @dataclass(frozen=True)

@@ -334,11 +334,17 @@ def room_page() -> str:
 @bp.get("/teacher/room/state")
 @allow(TEACHER)
 def room_state() -> Response:
+    """What the page shows and polls: paired kits (with the status zeroconf last heard from
+    each, `heard` false for a kit added by address: the page then asks its signed status),
+    and every kit heard on the network."""
     members = fleet().state.members()
     browser = fleet().browser
     heard = [k.as_dict() for k in browser.found()] if browser is not None else []
+    by_id = {k["kit_id"]: k for k in heard}
     return jsonify({"kit_id": kit_id(), "name": fleet().state.name(),
-                    "members": [{"kit_id": k, **{f: v for f, v in m.items() if f != "key"}}
+                    "members": [{"kit_id": k, **{f: v for f, v in m.items() if f != "key"},
+                                 "heard": k in by_id,
+                                 "status": by_id[k]["status"] if k in by_id else None}
                                 for k, m in sorted(members.items())],
                     "found": [{**k, "paired": k["kit_id"] in members} for k in heard],
                     "discovery": browser is not None})
