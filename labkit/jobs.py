@@ -65,14 +65,16 @@ class Jobs:
                 out[field] = str(out[field])
         return out
 
-    def wait(self, key: str, timeout: float) -> dict[str, Any] | None:
-        """The job once it is no longer running (or as it is after `timeout`): for the CLI and
-        tests; pages poll `get`."""
+    def wait(self, key: str, timeout: float) -> str | None:
+        """The job's state once it is no longer running (or "running" after `timeout`; None:
+        no such job): for the CLI and tests; pages poll `get`."""
         deadline = time.monotonic() + timeout
         while True:
-            job = self.get(key)
-            if job is None or job["state"] != "running" or time.monotonic() >= deadline:
-                return job
+            with self._lock:
+                job = self._jobs.get(key)
+                state = job["state"] if job is not None else None
+            if state != "running" or time.monotonic() >= deadline:
+                return state
             time.sleep(0.02)
 
     def _run(self, job: dict[str, Any], work: Work) -> None:

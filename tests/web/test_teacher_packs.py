@@ -1,5 +1,6 @@
 """/teacher/packs: teacher only, lists packs found on USB drives, installs one by its index
-(never by a path), refuses an untrusted one with a JSON error and nothing changed."""
+(never by a path) as a job the page polls, refuses an untrusted one with a clear error and
+nothing changed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from labkit.packs import labpack, signing
+from labkit.web.packs import INSTALL, install_jobs
 from labkit.projects.discovery import PACKAGE_LABS
 
 JSON = {"Accept": "application/json"}
@@ -39,9 +41,12 @@ def test_teacher_installs_a_pack_found_on_usb(app: Any, teacher_client: Any, cli
     found = teacher_client.get("/teacher/packs/state").get_json()["found"]
     by_name = {f["name"]: f["index"] for f in found}
     before = sorted(p.relative_to(settings.data_dir) for p in settings.data_dir.rglob("*"))
+    assert teacher_client.get("/teacher/packs/install/status").get_json() == {"job": None}
     r = teacher_client.post("/teacher/packs/install",
                             json={"index": by_name["stranger-1.0.labpack"]}, headers=JSON)
-    assert r.status_code == 400 and r.get_json()["error"]["code"] == "untrusted_key"
+    assert r.status_code == 202 and r.get_json()["job"]["state"] == "running"
+    job = _finished(app, teacher_client)
+    assert job["state"] == "error" and job["code"] == "untrusted_key" and job["message"]
     assert sorted(p.relative_to(settings.data_dir) for p in settings.data_dir.rglob("*")) == before
     r = teacher_client.post("/teacher/packs/install", json={"index": 99}, headers=JSON)
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "unknown_pack"
@@ -49,7 +54,18 @@ def test_teacher_installs_a_pack_found_on_usb(app: Any, teacher_client: Any, cli
     assert r.status_code == 400
     r = teacher_client.post("/teacher/packs/install", json={"index": by_name[good.name]},
                             headers=JSON)
-    assert r.status_code == 200, r.get_data(as_text=True)
-    assert r.get_json()["installed"]["id"] == "good"
+    assert r.status_code == 202, r.get_data(as_text=True)
+    job = _finished(app, teacher_client)
+    assert job["state"] == "done", job
+    assert job["installed"]["id"] == "good" and job["fraction"] == 1.0
+    assert job["total"] > 0 and job["done"] == job["total"] and job["name"] == good.name
     installed = teacher_client.get("/teacher/packs/state").get_json()["installed"]
     assert [(p["id"], p["current"]) for p in installed] == [("good", "1.0")]
+    assert client.get("/teacher/packs/install/status").status_code in (302, 401, 403)
+
+
+def _finished(app: Any, teacher_client: Any) -> dict[str, Any]:
+    """The install job once it has ended, as the page's poll reads it."""
+    with app.app_context():
+        assert install_jobs().wait(INSTALL, timeout=30) in ("done", "error")
+    return teacher_client.get("/teacher/packs/install/status").get_json()["job"]
