@@ -14,7 +14,8 @@ import threading
 import time
 from typing import Any, Callable
 
-from labkit.errors import LabkitError
+from labkit.errors import LabkitError, Text
+from labkit.errors import lazy_gettext as _
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +29,23 @@ class Jobs:
     KEEP_S = 600.0           # a finished job is forgotten after this long
 
     def __init__(self, name: str, *, publish: Callable[[str, dict[str, Any]], None] | None = None,
-                 busy: LabkitError | None = None) -> None:
+                 busy: LabkitError | None = None,
+                 announced: tuple[str, ...] = ("key", "state", "stage", "fraction"),
+                 hidden: tuple[str, ...] = (), keep_s: float | None = None,
+                 failed: Callable[[Exception], Text] | None = None) -> None:
+        """`publish(name, fields)` hears each change (throttled to 10 a second while it
+        runs) with only the `announced` fields: anyone on the kit's page may listen to the
+        bus. `hidden` fields (a result's bytes, say) never leave through `get`: `take` hands
+        them over once. `failed(exc)` words the error a bug ends a job with."""
         self.name = name
         self._publish = publish
         self._busy = busy
+        self._announced = announced
+        self._hidden = frozenset(hidden)
+        self._failed = failed or (lambda exc: _("The work stopped with an error: %(why)s",
+                                                why=str(exc)))
+        if keep_s is not None:
+            self.KEEP_S = keep_s
         self._jobs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
@@ -56,10 +70,20 @@ class Jobs:
             job = self._jobs.get(key)
             return self._public(job) if job is not None else None
 
-    @staticmethod
-    def _public(job: dict[str, Any]) -> dict[str, Any]:
+    def take(self, key: str, field: str,
+             allowed: Callable[[dict[str, Any]], bool]) -> tuple[dict[str, Any], Any] | None:
+        """(the job, its hidden `field`), removing the field: handed over once, and only if
+        `allowed(job)` (a download token, say); None otherwise."""
+        with self._lock:
+            job = self._jobs.get(key)
+            if job is None or field not in job or not allowed(job):
+                return None
+            value = job.pop(field)
+            return self._public(job), value
+
+    def _public(self, job: dict[str, Any]) -> dict[str, Any]:
         """The job as JSON; an error's message is read now, in the asking request's language."""
-        out = dict(job)
+        out = {k: v for k, v in job.items() if k not in self._hidden}
         for field in ("message", "fix"):
             if out.get(field) is not None:
                 out[field] = str(out[field])
@@ -99,7 +123,8 @@ class Jobs:
                       "fix": exc.fix_text or None}
         except Exception as exc:  # a bug must still end the job visibly
             log.exception("%s job %s failed", self.name, job["key"])
-            update = {"state": "error", "code": "internal", "message": repr(exc), "fix": None}
+            update = {"state": "error", "code": "internal", "message": self._failed(exc),
+                      "fix": None}
         with self._lock:
             job.update(update, seconds=round(time.perf_counter() - t0, 3))
         self._announce(job)
@@ -112,4 +137,4 @@ class Jobs:
 
     def _announce(self, job: dict[str, Any]) -> None:
         if self._publish is not None:
-            self._publish(self.name, {k: job[k] for k in ("key", "state", "stage", "fraction")})
+            self._publish(self.name, {k: job[k] for k in self._announced if k in job})
