@@ -14,6 +14,7 @@ from labkit.web.packs import INSTALL, install_jobs
 from labkit.projects.discovery import PACKAGE_LABS
 
 JSON = {"Accept": "application/json"}
+PIN = "24681357"
 
 
 def _pack(tmp_path: Path, name: str) -> tuple[Path, Path]:
@@ -69,3 +70,34 @@ def _finished(app: Any, teacher_client: Any) -> dict[str, Any]:
     with app.app_context():
         assert install_jobs().wait(INSTALL, timeout=30) in ("done", "error")
     return teacher_client.get("/teacher/packs/install/status").get_json()["job"]
+
+
+def test_the_page_installs_with_a_progress_bar(app: Any, settings: Any, inproc_server: Any,
+                                               page: Any, tmp_path: Path) -> None:
+    """In the browser: a refused pack's error is shown and the bar hidden; a trusted one
+    fills the bar (its maximum is the pack's content bytes) and says it is installed."""
+    good, good_pub = _pack(tmp_path, "good")
+    _pack(tmp_path, "stranger")
+    labpack.add_trusted_key(settings.data_dir, good_pub.read_text())
+    app.config["LABKIT_PACK_SEARCH"] = [str(tmp_path / "media" / "*" / "*.labpack")]
+    page.set_default_timeout(60_000)
+    page.goto(inproc_server.url + "/teacher")
+    page.fill("input[name=pin]", PIN)
+    page.fill("input[name=confirm]", PIN)
+    page.click("form[action='/teacher/setup'] button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(inproc_server.url + "/teacher/packs")
+    page.click("li:has-text('stranger-1.0.labpack') button.pack-install")
+    page.wait_for_function("document.getElementById('pack-result').textContent.length > 0")
+    assert "不受这台 AI 小盒子信任" in page.inner_text("#pack-result")   # read in Chinese
+    assert page.is_hidden("#pack-progress")
+    page.click("li:has-text('good-1.0.labpack') button.pack-install")
+    page.wait_for_function("document.getElementById('pack-result').textContent.includes('good')")
+    bar = page.evaluate("[document.getElementById('pack-progress').max,"
+                        " document.getElementById('pack-progress').value]")
+    content = sum(p.stat().st_size for p in (settings.data_dir / "packs" / "installed" / "good"
+                                             / "1.0").rglob("*") if p.is_file()
+                  and p.name not in ("labpack.json", "labpack.sig"))
+    assert bar == [content, content]
+    assert page.watch.external == [] and page.watch.page_errors == []
+    assert page.watch.console_errors == []

@@ -35,8 +35,7 @@
   function ended(job) {
     if (!job) return;
     if (job.state === "done") {
-      progress.max = 1;
-      progress.value = 1;
+      progress.value = progress.max;
       result.textContent = `${t.done} ${job.installed.id} ${job.installed.version}`;
       window.setTimeout(() => window.location.reload(), 1500);
     } else {
