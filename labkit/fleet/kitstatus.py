@@ -122,3 +122,32 @@ class StatusWatcher:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+
+class StatusAnnouncements:
+    """Once `announcer` has registered the kit (zeroconf probing takes seconds), re-announce
+    its TXT record with each status change. `announced[-1]` is the status the registration
+    carried (appended by whoever built the record)."""
+
+    def __init__(self, announcer: Any, read: Callable[[], KitStatus],
+                 announced: list[KitStatus], *, poll: float = POLL_S,
+                 min_interval: float = MIN_INTERVAL_S) -> None:
+        self._watcher = StatusWatcher(read, lambda s: announcer.update(s.txt()), poll=poll,
+                                      min_interval=min_interval)
+        self._announcer, self._announced = announcer, announced
+        self._closed = threading.Event()
+        self._thread = threading.Thread(target=self._start, name="labkit-status-start",
+                                        daemon=True)
+        self._thread.start()
+
+    def _start(self) -> None:
+        while not self._closed.is_set():
+            if self._announcer.registered.wait(1.0):
+                if not self._closed.is_set() and self._announced:
+                    self._watcher.start(self._announced[-1])
+                return
+
+    def close(self) -> None:
+        self._closed.set()
+        self._thread.join(timeout=5)
+        self._watcher.close()

@@ -439,6 +439,7 @@ def start_discovery(app: Any, *, host: str, port: int) -> list[Any]:
     busy Pi, and the kit must answer its first page meanwhile). A failure to use multicast is
     logged and the kit carries on: kits are then added by address."""
     from labkit.fleet.discovery import Announcer, Browser, txt_record
+    from labkit.fleet.kitstatus import StatusAnnouncements
 
     with app.app_context():
         own_id = kit_id()
@@ -460,33 +461,4 @@ def start_discovery(app: Any, *, host: str, port: int) -> list[Any]:
 
     announcer = Announcer(host=host, port=port, properties=properties).start()
     # closed in this order: the status stops being re-announced before the kit says goodbye
-    return [_StatusAnnouncements(announcer, status, announced), announcer, browser]
-
-
-class _StatusAnnouncements:
-    """Once the kit is announced, re-announce its TXT record whenever its status changes
-    (rate-limited: labkit/fleet/kitstatus.py)."""
-
-    def __init__(self, announcer: Any, read: Any, announced: list[KitStatus]) -> None:
-        import threading
-
-        from labkit.fleet.kitstatus import StatusWatcher
-
-        self._watcher = StatusWatcher(read, lambda s: announcer.update(s.txt()))
-        self._announcer, self._announced = announcer, announced
-        self._closed = threading.Event()
-        self._thread = threading.Thread(target=self._start, name="labkit-status-start",
-                                        daemon=True)
-        self._thread.start()
-
-    def _start(self) -> None:
-        while not self._closed.is_set():
-            if self._announcer.registered.wait(1.0):
-                if not self._closed.is_set() and self._announced:
-                    self._watcher.start(self._announced[-1])
-                return
-
-    def close(self) -> None:
-        self._closed.set()
-        self._thread.join(timeout=5)
-        self._watcher.close()
+    return [StatusAnnouncements(announcer, status, announced), announcer, browser]

@@ -8,7 +8,8 @@ import threading
 import time
 
 from labkit.fleet import discovery
-from labkit.fleet.kitstatus import KitStatus, RateLimiter, StatusWatcher, disk_free_pct, from_txt
+from labkit.fleet.kitstatus import (KitStatus, RateLimiter, StatusAnnouncements, StatusWatcher,
+                                    disk_free_pct, from_txt)
 
 RUNNING = KitStatus(lab="clap_lamp", camera_ok=True, models_ok=False, disk_free_pct=73)
 
@@ -74,6 +75,33 @@ def test_the_watcher_announces_each_change_it_reads() -> None:
     finally:
         watcher.close()
     assert heard == [RUNNING]
+
+
+class _Announcer:
+    def __init__(self) -> None:
+        self.registered = threading.Event()
+        self.sent: list[dict[str, str]] = []
+        self.got = threading.Event()
+
+    def update(self, changes: dict[str, str]) -> bool:
+        self.sent.append(changes)
+        self.got.set()
+        return True
+
+
+def test_changes_are_announced_only_once_the_kit_is_registered() -> None:
+    announcer, now = _Announcer(), [KitStatus(disk_free_pct=50)]
+    idle = KitStatus(disk_free_pct=50)
+    announcements = StatusAnnouncements(announcer, lambda: now[0], [idle], poll=0.01,
+                                        min_interval=0.0)
+    try:
+        now[0] = RUNNING
+        assert not announcer.got.wait(0.2)       # still probing: nothing re-announced
+        announcer.registered.set()
+        assert announcer.got.wait(10)
+    finally:
+        announcements.close()
+    assert announcer.sent[0] == RUNNING.txt()
 
 
 def test_an_updated_status_is_heard_on_loopback() -> None:
