@@ -1,22 +1,22 @@
 """A room of kits: push a signed lab pack to N kits and collect their portfolios, against
 copying the same bytes as plain files in the same run.
 
-N = 1, 3, 5 `labkit serve` processes on 127.0.0.1 (own ports and data dirs), paired with this
-process acting as the lead kit (the same RoomClient the teacher's room page uses, code read
+N = 1 and 10 `labkit serve` processes on 127.0.0.1 only (own ports and data dirs), paired
+with this process acting as the lead kit (the same RoomClient the teacher's room page uses, code read
 from each kit's own pairing page). For each N:
 
 - push: a pack with one media file of `--mb` MB (random bytes, seeded) to all N kits — signed
   request, streamed upload, each kit verifying the signature and every hash, then installing.
-  Baseline: `shutil.copyfile` of the same .labpack to N folders (what `cp` to each kit's disk
-  would cost, without any network or checks).
+  Baseline: `cp` of the same .labpack to N folders, one `cp` process per folder, in the
+  same run (what copying the bytes to each kit's disk costs without any network or checks).
 - collect: every kit's records (classes, students, runs with scores), merged into the room
   export. Baseline: copying the same JSON bytes from N files.
 
 Writes bench/results/fleet.json; ratios are labkit ÷ baseline (> 1: slower than a bare copy,
 which is expected — the figure shows what the checks and HTTP cost).
 
-    python -m bench.fleet            # 50 MB pack (as in the brief)
-    python -m bench.fleet --quick    # 5 MB pack, N = 1 and 3
+    python -m bench.fleet            # 50 MB pack, N = 1 and 10, two repeats
+    python -m bench.fleet --quick    # 5 MB pack, N = 1 and 3, once
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import json
 import random
 import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -87,7 +88,7 @@ def _copy_baseline(src: Path, n: int, where: Path) -> float:
         t.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     for t in targets:
-        shutil.copyfile(src, t / src.name)
+        subprocess.run(["cp", "--", str(src), str(t / src.name)], check=True)
     took = time.perf_counter() - t0
     for t in targets:
         shutil.rmtree(t)
@@ -96,7 +97,7 @@ def _copy_baseline(src: Path, n: int, where: Path) -> float:
 
 def main(quick: bool = False) -> dict[str, Any]:
     mb = 5 if quick else 50
-    sizes = (1, 3) if quick else (1, 3, 5)
+    sizes = (1, 3) if quick else (1, 10)
     repeats = 1 if quick else 2
     with tempfile.TemporaryDirectory(prefix="labkit-bench-fleet-") as tmp_name:
         tmp = Path(tmp_name)
@@ -125,6 +126,7 @@ def main(quick: bool = False) -> dict[str, Any]:
                 for _ in range(repeats):
                     version += 1
                     pack = _pack(tmp, key, f"1.0.{version}", mb)
+                    pack_bytes = pack.stat().st_size
                     t = time.perf_counter()
                     results = lead.push_pack(pack, chosen)
                     push_s.append(time.perf_counter() - t)
@@ -148,7 +150,8 @@ def main(quick: bool = False) -> dict[str, Any]:
                 push, copy = statistics.median(push_s), statistics.median(copy_s)
                 col, col_copy = statistics.median(collect_s), statistics.median(collect_copy_s)
                 rows.append({
-                    "kits": n, "pack_mb": mb, "push_s": round(push, 3),
+                    "kits": n, "pack_mb": mb, "pack_bytes": pack_bytes,
+                    "push_s": round(push, 3),
                     "copy_baseline_s": round(copy, 4),
                     "ratio_push_vs_copy": round(push / copy, 1) if copy > 0 else None,
                     "push_mb_per_s": round(mb * n / push, 1),

@@ -1,9 +1,11 @@
 """Kits find each other on the classroom network with zeroconf (mDNS/DNS-SD, `_labkit._tcp`).
 
-Each kit announces its name, kit id, labkit version, installed lab packs and port in the
-service's TXT record; a lead kit browses and lists what it hears. Android tablets often do not
-resolve `.local` names, so a found kit is listed with its IP addresses too, and networks that
-drop multicast are served by adding a kit by address (the pairing works the same).
+Each kit announces its name, kit id, labkit version, installed lab packs, port and live
+status (lab running, camera, models, free disk: labkit/fleet/kitstatus.py) in the service's
+TXT record, re-announced when the status changes; a lead kit browses and lists what it
+hears. Android tablets often do not resolve `.local` names, so a found kit is listed with
+its IP addresses too, and networks that drop multicast are served by adding a kit by
+address (the pairing works the same).
 
 A kit listening only on 127.0.0.1 announces only on loopback (tests, a kit not yet on the
 network): no packet leaves the machine.
@@ -18,6 +20,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
+
+from labkit.fleet.kitstatus import KitStatus, from_txt
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +40,16 @@ class FoundKit:
     host: str = ""
     packs: str = ""
     labs: int = 0
+    status: KitStatus | None = None
+    server: str = ""             # its .local name, for tablets that resolve them
     seen_at: float = field(default_factory=time.time)
 
     def as_dict(self) -> dict[str, Any]:
         return {"kit_id": self.kit_id, "name": self.name, "version": self.version,
                 "port": self.port, "addresses": self.addresses, "host": self.host,
-                "packs": self.packs, "labs": self.labs, "seen_at": self.seen_at}
+                "packs": self.packs, "labs": self.labs, "server": self.server.rstrip("."),
+                "status": self.status.as_dict() if self.status is not None else None,
+                "seen_at": self.seen_at}
 
 
 def interfaces_for(host: str) -> tuple[list[str] | None, bool]:
@@ -62,10 +70,13 @@ def _txt(value: object) -> str:
 
 
 def txt_record(*, kit_id: str, name: str, version: str, packs: dict[str, str],
-               labs: int) -> dict[str, str]:
+               labs: int, status: KitStatus | None = None) -> dict[str, str]:
     listed = ",".join(f"{pid}={ver}" for pid, ver in sorted(packs.items()))
-    return {"id": kit_id, "name": _txt(name), "v": version, "packs": _txt(listed),
-            "labs": str(labs)}
+    record = {"id": kit_id, "name": _txt(name), "v": version, "packs": _txt(listed),
+              "labs": str(labs)}
+    if status is not None:
+        record.update(status.txt())
+    return record
 
 
 def _own_addresses(loopback: bool) -> list[str]:
@@ -160,6 +171,25 @@ class Announcer:
             log.warning("zeroconf announce failed (%s); other kits can add this one by address",
                         exc)
 
+    def update(self, changes: dict[str, str]) -> bool:
+        """Announce the TXT record with `changes` applied (a new status); False if the kit is
+        not announced (no multicast, or closed). Blocking: call it off the event loop."""
+        from zeroconf import ServiceInfo
+
+        zc, info = self._zc, self._info
+        if zc is None or info is None or not self.registered.is_set():
+            return False
+        properties = {**self.properties, **changes}
+        new = ServiceInfo(info.type, info.name, addresses=info.addresses, port=info.port,
+                          properties=properties, server=info.server)
+        try:
+            zc.update_service(new)
+        except (OSError, RuntimeError, ValueError) as exc:
+            log.warning("zeroconf update failed (%s)", exc)
+            return False
+        self.properties, self._info = properties, new
+        return True
+
     def close(self) -> None:
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -216,6 +246,7 @@ class Browser:
                          info.parsed_addresses())
         if kit is None or kit.kit_id == self.own_kit_id:
             return
+        kit.server = str(info.server or "")
         with self._lock:
             self._found[kit.kit_id] = kit
 
@@ -250,4 +281,4 @@ def parse_info(name: str, props: dict[Any, Any], port: int,
         labs = 0
     return FoundKit(kit_id=kit_id, name=text("name") or kit_id[:8], version=text("v"),
                     port=port, addresses=list(addresses), host=name, packs=text("packs"),
-                    labs=labs)
+                    labs=labs, status=from_txt(text))

@@ -30,6 +30,7 @@ import numpy as np
 from labkit.drivers.pins import Holder, PinsBusy
 from labkit.errors import LabkitError
 from labkit.errors import lazy_gettext as _
+from labkit.jobs import Jobs
 from labkit.learn.dataset import IMAGE_KINDS, SENSOR_CHANNELS, Project, ProjectStore
 from labkit.learn.featurecache import FeatureCache, FeaturePrecomputer, use_cache
 from labkit.learn.features import Extractor, extractor_for, vision_tracker
@@ -150,7 +151,15 @@ class LearnService:
         self._worker = TrainingWorker(runtime.settings, threads=threads,
                                       models_dir=getattr(store, "models_dir", None))
         self._feature_extractors: dict[str, Extractor] = {}
-        self._exports: dict[str, dict[str, Any]] = {}
+        # progress only on the bus: the file's name (the project's) and token stay with its
+        # owner's polls, since anyone on the kit's page may listen to the bus
+        self._exports = Jobs("learn.export", publish=runtime.bus.publish,
+                             busy=LabkitError(_("This project is already being exported."),
+                                              code="busy",
+                                              fix=_("Wait until the progress bar is full.")),
+                             announced=("project", "state", "stage", "fraction"),
+                             hidden=("data",), keep_s=self.EXPORT_KEEP_S,
+                             failed=lambda exc: _("The export failed: %(why)s", why=str(exc)))
         self._features = FeaturePrecomputer(self._feature_extractor, runtime.bus.publish)
 
     # ---- helpers ------------------------------------------------------------------------
@@ -381,86 +390,35 @@ class LearnService:
         model and no samples, a short passphrase) are answered at once."""
         import secrets
 
-        from labkit.learn.exchange import check_exportable, check_passphrase
+        from labkit.learn.exchange import build_export, check_exportable, check_passphrase
 
         project = self.projects.get(project_id)
         passphrase = check_passphrase(passphrase)
         check_exportable(project, samples=samples)
-        with self._lock:
-            self._drop_stale_exports()
-            old = self._exports.get(project_id)
-            if old and old["state"] == "running":
-                raise LabkitError(_("This project is already being exported."), code="busy",
-                                  fix=_("Wait until the progress bar is full."))
-            job = {"project": project_id, "token": secrets.token_urlsafe(12),
-                   "state": "running", "stage": "start", "fraction": 0.0,
-                   "samples": bool(samples), "encrypted": passphrase is not None,
-                   "started": time.time()}
-            self._exports[project_id] = job
-        self._publish_export(job)
-        threading.Thread(target=self._export, args=(project, job, samples, passphrase),
-                         name="labkit-learn-export", daemon=True).start()
-        return self._public_export(job)
+
+        def work(progress: Any) -> dict[str, Any]:
+            filename, data = build_export(
+                project, samples=samples, passphrase=passphrase,
+                progress=lambda stage, fraction: progress(stage, round(fraction * 1000), 1000))
+            return {"filename": filename, "bytes": len(data), "data": data}
+
+        return self._exports.start(project_id, work, project=project_id,
+                                   token=secrets.token_urlsafe(12), samples=bool(samples),
+                                   encrypted=passphrase is not None)
 
     EXPORT_KEEP_S = 600.0        # an export not downloaded is dropped after this long
 
-    def _drop_stale_exports(self) -> None:
-        now = time.time()
-        for pid, job in list(self._exports.items()):
-            if job["state"] != "running" and now - job["started"] > self.EXPORT_KEEP_S:
-                del self._exports[pid]
-
-    def _export(self, project: Project, job: dict[str, Any], samples: bool,
-                passphrase: str | None) -> None:
-        from labkit.learn.exchange import build_export
-
-        last = [0.0]
-
-        def progress(stage: str, fraction: float) -> None:
-            job.update(stage=stage, fraction=round(fraction, 3))
-            now = time.monotonic()
-            if now - last[0] > 0.1:
-                last[0] = now
-                self._publish_export(job)
-
-        t0 = time.perf_counter()
-        try:
-            filename, data = build_export(project, samples=samples, passphrase=passphrase,
-                                          progress=progress)
-            job.update(state="done", stage="done", fraction=1.0, filename=filename,
-                       bytes=len(data), seconds=round(time.perf_counter() - t0, 3), data=data)
-        except LabkitError as exc:
-            job.update(state="error", message=exc.message, fix=exc.fix, code=exc.code)
-        except Exception as exc:  # a bug must still end the job visibly
-            log.exception("export of %s failed", project.id)
-            job.update(state="error", code="internal",
-                       message=str(_("The export failed: %(why)s", why=str(exc))))
-        self._publish_export(job)
-
-    @staticmethod
-    def _public_export(job: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in job.items() if k != "data"}
-
-    def _publish_export(self, job: dict[str, Any]) -> None:
-        """Progress only: the file's name (the project's) and token stay with its owner's
-        polls, since anyone on the kit's page may listen to the bus."""
-        self.runtime.bus.publish("learn.export", {k: job[k] for k in (
-            "project", "state", "stage", "fraction") if k in job})
-
     def export_job(self, project_id: str) -> dict[str, Any] | None:
-        with self._lock:
-            job = self._exports.get(project_id)
-            return self._public_export(job) if job else None
+        return self._exports.get(project_id)
 
     def export_download(self, project_id: str, token: str) -> tuple[str, bytes]:
         """The finished export's file (handed over once: samples do not linger in memory)."""
-        with self._lock:
-            job = self._exports.get(project_id)
-            if not job or job.get("token") != token or "data" not in job:
-                raise LabkitError(_("There is no finished export to download."),
-                                  code="not_found", fix=_("Press Export again."))
-            data = job.pop("data")
-            return job["filename"], data
+        taken = self._exports.take(project_id, "data", lambda job: job.get("token") == token)
+        if taken is None:
+            raise LabkitError(_("There is no finished export to download."),
+                              code="not_found", fix=_("Press Export again."))
+        job, data = taken
+        return job["filename"], data
 
     def import_project(self, data: bytes, *, passphrase: str | None = None,
                        owner: int | None = None) -> Project:

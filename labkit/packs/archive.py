@@ -25,7 +25,7 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import IO, Iterator, Mapping, Union
+from typing import IO, Callable, Iterator, Mapping, Union
 
 from labkit.errors import LabkitError, Message, lazy_gettext as _
 
@@ -230,9 +230,11 @@ class StrictArchive:
         return h.hexdigest()
 
     # -- writing -------------------------------------------------------------------------------
-    def extract_to(self, staging: Path, wanted: Mapping[str, str | None], *, strip: str = "") -> None:
+    def extract_to(self, staging: Path, wanted: Mapping[str, str | None], *, strip: str = "",
+                   on_bytes: Callable[[int], None] | None = None) -> None:
         """Write the `wanted` members (name → sha256 or None) under `staging`, hashing each
-        as it is written; `strip` is a leading folder removed from each name."""
+        as it is written; `strip` is a leading folder removed from each name; `on_bytes`
+        hears how many bytes each chunk written held (for a progress bar)."""
         for name, digest in wanted.items():
             if name not in self.members:
                 raise ArchiveRefused(_("Member %(name)s is missing.", name=repr(name)))
@@ -244,6 +246,8 @@ class StrictArchive:
                 for chunk in self.chunks(name):
                     h.update(chunk)
                     out.write(chunk)
+                    if on_bytes is not None:
+                        on_bytes(len(chunk))
             target.chmod(0o644)
             if digest is not None and h.hexdigest() != digest:
                 raise ArchiveRefused(

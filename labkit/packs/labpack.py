@@ -54,6 +54,7 @@ _ID = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")
 _VERSION = re.compile(r"^\d{1,6}(\.\d{1,6}){0,3}$")
 
 Vet = Callable[[bytes, str], None]
+Progress = Callable[[str, int, int], None]     # stage, bytes done, bytes in all
 
 
 class PackRefused(LabkitError):
@@ -223,17 +224,31 @@ def _open(path: Path) -> StrictArchive:
         raise PackRefused(exc.message_text, code=exc.code) from None
 
 
-def verify_pack(path: Path, keys: dict[str, Any], *, vet: Vet | None = None) -> PackInfo:
-    """Check a pack completely, writing nothing; its info if it may be installed."""
+def verify_pack(path: Path, keys: dict[str, Any], *, vet: Vet | None = None,
+                progress: Progress | None = None) -> PackInfo:
+    """Check a pack completely, writing nothing; its info if it may be installed.
+
+    `progress(stage, done, total)` hears "signature", then "archive" with the content bytes
+    hashed so far out of all of them (the long part: a pack is mostly media)."""
     with _open(path) as archive:
         try:
-            return _verify(archive, keys, vet)
+            return _verify(archive, keys, vet, progress or _no_progress)
         except ArchiveRefused as exc:
             raise PackRefused(exc.message_text, code=exc.code) from None
 
 
-def _verify(archive: StrictArchive, keys: dict[str, Any], vet: Vet | None) -> PackInfo:
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+def _content_bytes(files: dict[str, Any]) -> int:
+    return sum(int(rec.get("size") or 0) for rec in files.values() if isinstance(rec, dict))
+
+
+def _verify(archive: StrictArchive, keys: dict[str, Any], vet: Vet | None,
+            progress: Progress) -> PackInfo:
     members = archive.members
+    progress("signature", 0, 0)
     if MANIFEST not in members or SIGNATURE not in members:
         raise PackRefused(_("The pack is not signed (it has no labpack.json or labpack.sig)."),
                           code="unsigned")
@@ -272,13 +287,22 @@ def _verify(archive: StrictArchive, keys: dict[str, Any], vet: Vet | None) -> Pa
     if extra:
         raise PackRefused(_("The pack holds files its manifest does not list: %(files)s.",
                             files=", ".join(extra[:5])), code="bad_manifest")
+    total, hashed = _content_bytes(files), 0
+    progress("archive", 0, total)
     for rel, rec in files.items():
         name = CONTENT + rel
         if rel.split("/", 1)[0] not in TOP_FOLDERS or name not in members:
             raise PackRefused(_("The pack's manifest lists %(file)s, which is not in the pack.",
                                 file=rel), code="bad_manifest")
-        if (not isinstance(rec, dict) or members[name].size != rec.get("size")
-                or archive.sha256(name) != rec.get("sha256")):
+        if not isinstance(rec, dict) or members[name].size != rec.get("size"):
+            raise PackRefused(_("%(file)s does not match the manifest (damaged or altered).",
+                                file=rel), code="bad_hash")
+        digest = hashlib.sha256()
+        for chunk in archive.chunks(name):
+            digest.update(chunk)
+            hashed += len(chunk)
+            progress("archive", hashed, total)
+        if digest.hexdigest() != rec.get("sha256"):
             raise PackRefused(_("%(file)s does not match the manifest (damaged or altered).",
                                 file=rel), code="bad_hash")
     if vet is not None:
@@ -314,9 +338,12 @@ class PackStore:
         self.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(self.state_file, json.dumps(state, indent=1, sort_keys=True))
 
-    def install(self, path: Path, *, vet: Vet | None) -> PackInfo:
-        """Verify, vet, then install all of the pack or nothing."""
-        info = verify_pack(path, self.keys(), vet=vet)
+    def install(self, path: Path, *, vet: Vet | None,
+                progress: Progress | None = None) -> PackInfo:
+        """Verify, vet, then install all of the pack or nothing; `progress` hears the
+        stages of `verify_pack`, then "installing" with the bytes written so far."""
+        progress = progress or _no_progress
+        info = verify_pack(path, self.keys(), vet=vet, progress=progress)
         state = self.state()
         current = state.get(info.id, {}).get("current")
         # the signed built-in may replace the package's own copy of the same version
@@ -332,9 +359,16 @@ class PackStore:
         try:
             with _open(path) as archive:
                 try:
+                    total, written = _content_bytes(info.files), [0]
+                    progress("installing", 0, total)
+
+                    def wrote(n: int) -> None:
+                        written[0] += n
+                        progress("installing", written[0], total)
+
                     archive.extract_to(staged, {CONTENT + rel: rec["sha256"]
                                                 for rel, rec in info.files.items()},
-                                       strip=CONTENT)
+                                       strip=CONTENT, on_bytes=wrote)
                 except ArchiveRefused as exc:
                     raise PackRefused(exc.message_text, code=exc.code) from None
                 (staged / MANIFEST).write_bytes(archive.read(MANIFEST))

@@ -27,6 +27,7 @@ from labkit import __version__
 from labkit.errors import LabkitError
 from labkit.fleet import models_out, packs_out, pairing, records, signed
 from labkit.fleet.client import RoomClient
+from labkit.fleet.kitstatus import KitStatus, disk_free_pct
 from labkit.fleet.state import RoomState
 from labkit.packs import labpack
 from labkit.projects.packcli import vet_pack_model
@@ -129,8 +130,40 @@ def _labs() -> list[str]:
     return sorted(curriculum().lessons)
 
 
+def _models_ok(runtime: Any) -> bool | None:
+    """Do every model's files match their recorded hashes? (each file is hashed once per
+    process and again only when its size or time changes, so asking often costs a stat)."""
+    from labkit.models.registry import entry_problems
+
+    store = runtime.model_store
+    if store is None:
+        return False
+    try:
+        return not any(entry_problems(store.models_dir, store.info(name), use_cache=True)
+                       for name in store.names())
+    except (LabkitError, OSError):
+        return False
+
+
+def kit_status() -> KitStatus:
+    """This kit's live status, as announced in its TXT record and its signed status."""
+    runtime = kit_runtime()
+    from labkit.web.labs import runner
+
+    active = runner().active
+    try:
+        disk = shutil.disk_usage(runtime.settings.data_dir)
+        pct = disk_free_pct(disk.total, disk.free)
+    except OSError:
+        pct = None
+    return KitStatus(lab=active.lesson_id if active is not None else None,
+                     camera_ok=bool(getattr(runtime.camera, "connected", True)),
+                     models_ok=_models_ok(runtime), disk_free_pct=pct)
+
+
 def facts() -> dict[str, Any]:
-    """The battery of facts a lead kit shows for each kit of its room."""
+    """The battery of facts a lead kit shows for each kit of its room (`status` is the same
+    compact status the kit announces with zeroconf)."""
     runtime = kit_runtime()
     settings = runtime.settings
     from labkit.web.labs import runner
@@ -142,7 +175,8 @@ def facts() -> dict[str, Any]:
     except OSError:
         disk_free_mb = None
     camera = runtime.camera
-    return {"kit_id": kit_id(), "name": fleet().state.name(), "version": __version__,
+    return {"status": kit_status().as_dict(),
+            "kit_id": kit_id(), "name": fleet().state.name(), "version": __version__,
             "hardware": runtime.hardware, "packs": _packs(), "labs": _labs(),
             "lab_running": active.lesson_id if active is not None else None,
             "room_lab": fleet().state.room_lab(),
@@ -315,11 +349,17 @@ def room_page() -> str:
 @bp.get("/teacher/room/state")
 @allow(TEACHER)
 def room_state() -> Response:
+    """What the page shows and polls: paired kits (with the status zeroconf last heard from
+    each, `heard` false for a kit added by address: the page then asks its signed status),
+    and every kit heard on the network."""
     members = fleet().state.members()
     browser = fleet().browser
     heard = [k.as_dict() for k in browser.found()] if browser is not None else []
+    by_id = {k["kit_id"]: k for k in heard}
     return jsonify({"kit_id": kit_id(), "name": fleet().state.name(),
-                    "members": [{"kit_id": k, **{f: v for f, v in m.items() if f != "key"}}
+                    "members": [{"kit_id": k, **{f: v for f, v in m.items() if f != "key"},
+                                 "heard": k in by_id,
+                                 "status": by_id[k]["status"] if k in by_id else None}
                                 for k, m in sorted(members.items())],
                     "found": [{**k, "paired": k["kit_id"] in members} for k in heard],
                     "discovery": browser is not None})
@@ -440,16 +480,26 @@ def start_discovery(app: Any, *, host: str, port: int) -> list[Any]:
     busy Pi, and the kit must answer its first page meanwhile). A failure to use multicast is
     logged and the kit carries on: kits are then added by address."""
     from labkit.fleet.discovery import Announcer, Browser, txt_record
+    from labkit.fleet.kitstatus import StatusAnnouncements
 
     with app.app_context():
         own_id = kit_id()
         browser = Browser(host=host, own_kit_id=own_id).start()
         fleet().browser = browser
 
+    def status() -> KitStatus:
+        with app.app_context():
+            return kit_status()
+
+    announced: list[KitStatus] = []
+
     def properties() -> dict[str, str]:
+        now = status()
+        announced.append(now)
         with app.app_context():
             return txt_record(kit_id=own_id, name=fleet().state.name(), version=__version__,
-                              packs=_packs(), labs=len(_labs()))
+                              packs=_packs(), labs=len(_labs()), status=now)
 
     announcer = Announcer(host=host, port=port, properties=properties).start()
-    return [announcer, browser]
+    # closed in this order: the status stops being re-announced before the kit says goodbye
+    return [StatusAnnouncements(announcer, status, announced), announcer, browser]

@@ -3,6 +3,10 @@
 Only packs the page itself found (by the configured search patterns, default
 `/media/*/*.labpack`) can be installed from it: the request names one by its index in that list,
 never by a path, so no route opens a file the teacher did not plug in.
+
+Installing is a background job (labkit/jobs.py, the shape every page's progress bar reads):
+`POST /install` answers 202 at once, `GET /install/status` tells the stage (verifying the
+signature → checking the archive → installing) and the bytes done, then the pack or the error.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_babel import gettext as _
 
 from labkit.errors import LabkitError
+from labkit.jobs import Jobs
 from labkit.packs import labpack
 from labkit.projects.packcli import vet_pack_model
 from labkit.web.access import TEACHER, allow
@@ -55,10 +60,39 @@ def usb_pack(index: Any) -> Any:
     return found[index]
 
 
+INSTALL = "usb"        # one install at a time on a kit: they write the same pack state
+
+
+def install_jobs() -> Jobs:
+    ext = current_app.extensions
+    if "labkit_pack_jobs" not in ext:
+        ext["labkit_pack_jobs"] = Jobs("packs.install", busy=LabkitError(
+            _("A lab pack is being installed already."), code="busy",
+            fix=_("Wait until the progress bar is full.")))
+    return ext["labkit_pack_jobs"]
+
+
 @bp.post("/install")
 @allow(TEACHER)
 def install() -> Response:
+    """Start installing the pack at `index` of the USB list; a bad index is answered at once,
+    a refused pack through the job's status."""
     body = request.get_json(silent=True)
     index = body.get("index") if isinstance(body, dict) else None
-    info = _store().install(usb_pack(index), vet=vet_pack_model)
-    return jsonify({"installed": info.as_dict()})
+    path = usb_pack(index)
+    store = _store()
+
+    def work(progress: Any) -> dict[str, Any]:
+        info = store.install(path, vet=vet_pack_model, progress=progress)
+        return {"installed": info.as_dict()}
+
+    job = install_jobs().start(INSTALL, work, name=path.name, size=path.stat().st_size)
+    response = jsonify({"job": job})
+    response.status_code = 202
+    return response
+
+
+@bp.get("/install/status")
+@allow(TEACHER)
+def install_status() -> Response:
+    return jsonify({"job": install_jobs().get(INSTALL)})

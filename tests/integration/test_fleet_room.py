@@ -101,7 +101,9 @@ def room(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     # the lead installed the pack from its USB drive first (verified there too)
     labpack.PackStore(kits[0]).install(pack, vet=None)
     with ThreadPoolExecutor(3) as pool:        # started side by side: the machine is shared
-        servers = list(pool.map(lambda d: start_server(d, timeout=120), kits))
+        # zeroconf on (loopback only: the kits serve on 127.0.0.1), as in a classroom
+        servers = list(pool.map(lambda d: start_server(d, timeout=120, LABKIT_ZEROCONF="1"),
+                                kits))
         # the first page reads every lab folder: slow on a shared machine, so done here
         list(pool.map(lambda s: requests.get(s.url + "/", timeout=120), servers))
     try:
@@ -127,6 +129,17 @@ def test_a_room_of_three_kits(room: dict[str, Any]) -> None:
     assert status == 200 and statuses["ok"] == 2, statuses
     for row in statuses["results"]:
         assert row["detail"]["version"] and "clap_lamp" in row["detail"]["labs"]
+        live = row["detail"]["status"]
+        assert live["lab"] is None and live["camera_ok"] is True
+        assert 0 <= live["disk_free_pct"] <= 100
+    # zeroconf on loopback: the room page's poll shows each paired kit's announced status
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        members = teacher.get("/teacher/room/state").json()["members"]
+        if all(m["heard"] and m["status"] for m in members):
+            break
+        time.sleep(0.2)
+    assert all(m["heard"] and m["status"]["camera_ok"] is True for m in members), members
 
     # push: each kit verifies and installs the signed pack itself
     status, pushed = teacher.post("/teacher/room/push", {"pack_id": "room-science"})

@@ -1,6 +1,6 @@
 """/teacher/room in a real browser against two real kits: the teacher types the other kit's
-address, reads the code on that kit's screen, types it, and sees the kit listed and checked —
-no request leaves 127.0.0.1 and the page logs no error."""
+address, reads the code on that kit's screen, types it, and sees the kit listed and checked
+with its live status — no request leaves 127.0.0.1 and the page logs no error."""
 
 from __future__ import annotations
 
@@ -41,10 +41,16 @@ def test_pairing_and_checking_a_kit_from_the_room_page(page: Any, tmp_path: Path
         page.wait_for_selector("#room-members tbody tr[data-kit]")
         page.click("#room-status")
         page.wait_for_function(
-            "document.querySelector('#room-members tbody tr[data-kit] td:nth-child(4)')"
+            "document.querySelector('#room-members tbody tr[data-kit] td:nth-child(5)')"
             ".textContent.length > 0")
         row = page.inner_text("#room-members tbody tr[data-kit]")
         assert "127.0.0.1" in row and "v0." in row, row
+        # added by address (no zeroconf): its live status comes from its signed status,
+        # each fact an icon and words
+        status = page.locator("#room-members tbody tr[data-kit] td:nth-child(3)")
+        words = status.inner_text()
+        assert "在线" in words and "没有正在进行的实验" in words and "磁盘剩余" in words, words
+        assert status.locator("li[data-fact=camera][data-state=ok] svg use").count() == 1
         assert page.watch.external == [] and page.watch.page_errors == []
         assert page.watch.console_errors == []
     finally:

@@ -1,5 +1,8 @@
 /* /teacher/room on the lead kit: the kits found and paired, pairing with a code shown on the
-   other kit, and the room actions (push, roster, lab, collect) with one result per kit. */
+   other kit, and the room actions (push, roster, lab, collect) with one result per kit.
+   Each kit's live status (online, lab running, camera, models, disk) is refreshed by polling:
+   the room state every few seconds (zeroconf's announcements), and the signed status of the
+   paired kits zeroconf does not hear (added by address). */
 (() => {
   const root = document.getElementById("room");
   if (!root) return;
@@ -12,6 +15,67 @@
   const lastResult = new Map();
   const facts = new Map();
   let pairing = null;
+  let working = false;
+  let lastMembers = [];
+  const STATE_EVERY_MS = 5000;
+  const SIGNED_EVERY_MS = 15000;
+
+  function icon(name) {
+    const svg = document.createElementNS("http://www.w3.org/2000/svg", "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    const use = document.createElementNS("http://www.w3.org/2000/svg", "use");
+    use.setAttribute("href", `${t.icons}#${name}`);
+    svg.append(use);
+    return svg;
+  }
+
+  function fact(name, state, text) {
+    const li = document.createElement("li");
+    li.dataset.state = state;
+    li.dataset.fact = name;
+    li.append(icon(name), document.createTextNode(text));
+    return li;
+  }
+
+  /* online: true / false / null (not known); status: {lab, camera_ok, models_ok, disk_free_pct} */
+  function statusList(online, status) {
+    const ul = document.createElement("ul");
+    ul.className = "kit-status";
+    if (online === false) {
+      ul.append(fact("online", "bad", t.offline));
+      return ul;
+    }
+    if (online) ul.append(fact("online", "ok", t.online));
+    if (!status) {
+      ul.append(fact("online", "unknown", t.unknown));
+      return ul;
+    }
+    ul.append(status.lab ? fact("lab", "busy", `${t.running}: ${status.lab}`)
+                         : fact("lab", "unknown", t.noLab));
+    if (status.camera_ok !== null && status.camera_ok !== undefined) {
+      ul.append(fact("camera", status.camera_ok ? "ok" : "bad",
+                     status.camera_ok ? t.cameraOk : t.cameraBad));
+    }
+    if (status.models_ok !== null && status.models_ok !== undefined) {
+      ul.append(fact("models", status.models_ok ? "ok" : "bad",
+                     status.models_ok ? t.modelsOk : t.modelsBad));
+    }
+    if (status.disk_free_pct !== null && status.disk_free_pct !== undefined) {
+      ul.append(fact("disk", status.disk_free_pct < 10 ? "bad" : "ok",
+                     `${t.diskFree} ${status.disk_free_pct}%`));
+    }
+    return ul;
+  }
+
+  function memberStatus(m) {
+    const r = lastResult.get(m.kit_id);
+    const f = facts.get(m.kit_id);
+    if (m.heard) return [true, m.status || (f && f.status) || null];
+    if (r && !r.ok) return [false, null];
+    if (f) return [true, f.status || null];
+    return [null, null];
+  }
 
   function cell(text) {
     const td = document.createElement("td");
@@ -32,11 +96,12 @@
 
   async function refresh() {
     const state = await window.Labkit.get("/teacher/room/state");
+    lastMembers = state.members;
     members.replaceChildren();
     if (!state.members.length) {
       const tr = document.createElement("tr");
       const td = cell(t.none);
-      td.colSpan = 5;
+      td.colSpan = 6;
       tr.append(td);
       members.append(tr);
     }
@@ -45,7 +110,9 @@
       tr.dataset.kit = m.kit_id;
       const r = lastResult.get(m.kit_id);
       const status = r ? (r.ok ? t.ok : `${t.failed}: ${r.error}`) : "";
-      tr.append(cell(`${m.name} (${m.kit_id.slice(0, 8)})`), cell(m.address),
+      const live = document.createElement("td");
+      live.append(statusList(...memberStatus(m)));
+      tr.append(cell(`${m.name} (${m.kit_id.slice(0, 8)})`), cell(m.address), live,
                 cell(factText(facts.get(m.kit_id))), cell(status));
       const td = document.createElement("td");
       const b = document.createElement("button");
@@ -60,7 +127,9 @@
     for (const k of state.found) {
       const li = document.createElement("li");
       const where = k.addresses.map((a) => `${a}:${k.port}`).join(", ");
-      li.textContent = `${k.name} (${k.kit_id.slice(0, 8)}) v${k.version} · ${k.labs} ${t.labs} · ${where} `;
+      const local = k.server ? ` · ${k.server}:${k.port}` : "";
+      li.append(`${k.name} (${k.kit_id.slice(0, 8)}) v${k.version} · ${k.labs} ${t.labs} · ${where}${local} `);
+      li.append(statusList(true, k.status));
       if (k.paired) {
         li.append(t.paired);
       } else if (k.addresses.length) {
@@ -87,11 +156,13 @@
     const buttons = root.querySelectorAll("button");
     buttons.forEach((b) => { b.disabled = true; });
     progress.hidden = false;
+    working = true;
     try {
       await work();
     } catch (err) {
       result.textContent = err.message;
     } finally {
+      working = false;
       progress.hidden = true;
       buttons.forEach((b) => { b.disabled = false; });
       refresh().catch((err) => { result.textContent = err.message; });
@@ -142,5 +213,25 @@
   document.getElementById("room-lab-stop").addEventListener("click", () =>
     act("/teacher/room/lab", { lab_id: null }));
   document.getElementById("room-collect").addEventListener("click", () => act("/teacher/room/collect"));
+  async function poll() {
+    if (working || document.hidden) return;
+    await refresh();
+  }
+
+  /* the signed status of the paired kits zeroconf does not hear (no multicast on the network) */
+  async function pollSigned() {
+    const unheard = lastMembers.filter((m) => !m.heard).map((m) => m.kit_id);
+    if (working || document.hidden || !unheard.length) return;
+    const data = await window.Labkit.post("/teacher/room/status", { kits: unheard });
+    for (const r of data.results) {
+      lastResult.set(r.kit_id, r);
+      if (r.ok && r.detail && r.detail.kit_id) facts.set(r.kit_id, r.detail);
+    }
+    await refresh();
+  }
+
   refresh().catch((err) => { result.textContent = err.message; });
+  window.setInterval(() => { poll().catch(() => {}); }, STATE_EVERY_MS);
+  window.setInterval(() => { pollSigned().catch(() => {}); }, SIGNED_EVERY_MS);
+  window.setTimeout(() => { poll().then(pollSigned).catch(() => {}); }, 500);
 })();
