@@ -61,9 +61,19 @@ class Jobs:
                                    "started": time.time(), **fields}
             self._jobs[key] = job
         self._announce(job)
+        started = self._public(job)     # as it starts: a quick job may end before we return
         threading.Thread(target=self._run, args=(job, work), name=f"labkit-{self.name}",
                          daemon=True).start()
-        return self._public(job)
+        return started
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._jobs)
+
+    def clear(self) -> None:
+        """Forget every job and its results (a job still running finishes into nothing)."""
+        with self._lock:
+            self._jobs.clear()
 
     def get(self, key: str) -> dict[str, Any] | None:
         with self._lock:

@@ -128,7 +128,8 @@ def test_the_learn_service_forgets_what_lives_in_memory(app: Any, runtime: Any) 
     with app.app_context():
         from labkit.web.learn import service
         svc = service()
-    svc._exports["p1"] = {"project": "p1", "state": "done", "started": 0.0, "data": b"zip"}
+    svc._exports.start("p1", lambda progress: {"data": b"zip"}, project="p1")
+    assert svc._exports.wait("p1", 5) == "done"
     svc._jobs["p1"] = {"project": "p1", "state": "done"}
     svc._last_label["p1"] = "猫"
     assert svc.forget_temporary() == {"training_stopped": 0, "jobs": 1, "exports": 1}
