@@ -134,3 +134,25 @@ def test_the_app_uses_lazy_rules(tmp_path, monkeypatch):
             assert url_for(rule.endpoint) == rule.rule
     finally:
         app.extensions["labkit"].close()
+
+
+def test_the_cli_loads_its_command_groups_on_first_use(tmp_path):
+    loaded = _modules_after("import labkit.cli", tmp_path)
+    assert not loaded & {"labkit.models.cli", "labkit.provision.cli", "labkit.projects.packcli",
+                         "labkit.store.cli", "babel.messages.extract", "numpy"}
+
+
+def test_every_command_is_listed_and_runs():
+    from click.testing import CliRunner
+
+    from labkit.cli import LAZY_COMMANDS, main
+
+    out = CliRunner().invoke(main, ["--help"])
+    assert out.exit_code == 0, out.output
+    listed = {line.split()[0] for line in out.output.split("Commands:")[1].splitlines()
+              if line.strip()}
+    assert set(LAZY_COMMANDS) | {"serve", "doctor", "version"} <= listed
+    for name in LAZY_COMMANDS:
+        result = CliRunner().invoke(main, [name, "--help"])
+        assert result.exit_code == 0 and "Usage:" in result.output, (name, result.output)
+    assert CliRunner().invoke(main, ["no-such-command"]).exit_code == 2
