@@ -1,7 +1,8 @@
 """What a start or a student program loads only on first use (cold start), without timing.
 
 Importing one driver module must not load the camera and audio stacks, one learn module must
-not load the trainer, the web app must not load the HTTP client used only between kits, and URL
+not load the trainer, the web app must not load the HTTP client used only between kits nor the signature checks
+of lab packs and paired kits, and URL
 builders are compiled on first `url_for`. Import checks run in a fresh interpreter through
 `sys.modules`; the lazy names must still resolve to the very same objects.
 """
@@ -45,11 +46,11 @@ def test_a_dataset_does_not_load_the_trainer(tmp_path):
                          "labkit.learn.exchange", "labkit.models.trainable"}
 
 
-def test_web_start_does_not_load_the_kit_to_kit_http_client(tmp_path):
+def test_web_start_loads_neither_the_kit_to_kit_client_nor_signatures(tmp_path):
     loaded = _modules_after("from labkit.web import create_app\n"
                             "c = create_app().test_client()\n"
                             "assert c.get('/healthz').status_code == 200", tmp_path)
-    assert "requests" not in loaded
+    assert not loaded & {"requests", "cryptography"}
 
 
 def test_lazy_package_names_are_the_real_objects():
