@@ -2,7 +2,7 @@
 
 Importing one driver module must not load the camera and audio stacks, one learn module must
 not load the trainer, the web app must not load the HTTP client used only between kits nor the signature checks
-of lab packs and paired kits, and URL
+of lab packs and paired kits nor the /learn trainer, and URL
 builders are compiled on first `url_for`. Import checks run in a fresh interpreter through
 `sys.modules`; the lazy names must still resolve to the very same objects.
 """
@@ -46,11 +46,12 @@ def test_a_dataset_does_not_load_the_trainer(tmp_path):
                          "labkit.learn.exchange", "labkit.models.trainable"}
 
 
-def test_web_start_loads_neither_the_kit_to_kit_client_nor_signatures(tmp_path):
+def test_web_start_loads_no_kit_to_kit_client_signatures_or_trainer(tmp_path):
     loaded = _modules_after("from labkit.web import create_app\n"
                             "c = create_app().test_client()\n"
                             "assert c.get('/healthz').status_code == 200", tmp_path)
-    assert not loaded & {"requests", "cryptography"}
+    assert not loaded & {"requests", "cryptography", "labkit.learn.service", "labkit.learn.model",
+                         "labkit.learn.exchange", "labkit.models"}
 
 
 def test_lazy_package_names_are_the_real_objects():
