@@ -1,10 +1,11 @@
 """What a start or a student program loads only on first use (cold start), without timing.
 
 Importing one driver module must not load the camera and audio stacks, one learn module must
-not load the trainer, the web app must not load the HTTP client used only between kits nor the signature checks
-of lab packs and paired kits nor the /learn trainer, and URL
-builders are compiled on first `url_for`. Import checks run in a fresh interpreter through
-`sys.modules`; the lazy names must still resolve to the very same objects.
+not load the trainer; the web app must load neither the HTTP client used only between kits,
+the signature checks of lab packs and paired kits, nor the /learn trainer; the CLI loads its
+command groups on first use, and URL builders are compiled on first `url_for`. Import checks
+run in a fresh interpreter through `sys.modules`; the lazy names must resolve to the very
+same objects.
 """
 
 from __future__ import annotations
