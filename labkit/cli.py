@@ -5,6 +5,7 @@ User mistakes (`LabkitError`) print one line with the fix and exit 2 — never a
 
 from __future__ import annotations
 
+import importlib
 import json
 import logging
 import socket
@@ -19,8 +20,31 @@ from labkit.errors import LabkitError, use_translator
 from labkit.i18n import translations
 
 
+# The command groups other parts add, imported when one of them is run or listed: `labkit
+# serve` must not pay for the models, provisioning and pack tooling on every start.
+LAZY_COMMANDS = {
+    "models": "labkit.models.cli:models",
+    "run": "labkit.projects.cli:run",
+    "curriculum": "labkit.projects.cli:curriculum",
+    "teacher": "labkit.store.cli:teacher",
+    "privacy": "labkit.privacy_cli:privacy",
+    "firstboot": "labkit.provision.cli:firstboot",
+    "update": "labkit.provision.cli:update",
+    "pack": "labkit.projects.packcli:pack",
+}
+
+
 class LabkitGroup(click.Group):
-    """A click group that turns LabkitError into one clear line and exit code 2."""
+    """A click group that turns LabkitError into one clear line and exit code 2, and loads
+    the commands in `LAZY_COMMANDS` on first use (click's lazily loaded subcommands)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(LAZY_COMMANDS))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in LAZY_COMMANDS:
+            self.add_command(_load_command(cmd_name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -28,6 +52,17 @@ class LabkitGroup(click.Group):
         except LabkitError as exc:
             click.echo(f"labkit: error: {exc.one_line()}", err=True)
             ctx.exit(exc.exit_code)
+
+
+def _load_command(name: str) -> click.Command:
+    module_name, attribute = LAZY_COMMANDS[name].split(":")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def load_all_commands(group: click.Group) -> None:
+    """Import every lazily loaded command: their modules also register doctor checks."""
+    for name in LAZY_COMMANDS:
+        group.get_command(click.Context(group), name)
 
 
 def settings_from(ctx: click.Context) -> Settings:
@@ -199,6 +234,7 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
     from labkit.doctor import format_text, report, run_checks
     from labkit.sandbox.health import register_doctor_check
 
+    load_all_commands(main)
     register_doctor_check()
     findings = run_checks(settings_from(ctx))
     if as_json:
@@ -207,33 +243,6 @@ def doctor(ctx: click.Context, as_json: bool) -> None:
         click.echo(format_text(findings))
     if not report(findings)["ok"]:
         ctx.exit(1)
-
-
-from labkit.models.cli import models as _models_group  # noqa: E402
-
-main.add_command(_models_group)
-
-from labkit.projects.cli import curriculum as _curriculum_group, run as _run_command  # noqa: E402
-
-main.add_command(_run_command)
-main.add_command(_curriculum_group)
-
-from labkit.store.cli import teacher as _teacher_group  # noqa: E402
-
-main.add_command(_teacher_group)
-
-from labkit.privacy_cli import privacy as _privacy_group  # noqa: E402
-
-main.add_command(_privacy_group)
-
-from labkit.provision.cli import firstboot as _firstboot_command, update as _update_command  # noqa: E402
-
-main.add_command(_firstboot_command)
-main.add_command(_update_command)
-
-from labkit.projects.packcli import pack as _pack_group  # noqa: E402
-
-main.add_command(_pack_group)
 
 
 if __name__ == "__main__":

@@ -17,9 +17,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from babel.messages.extract import extract_from_dir
-from babel.messages.mofile import write_mo
-from babel.messages.pofile import read_po
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 TRANSLATIONS = PACKAGE_DIR / "web" / "translations"
@@ -56,6 +53,10 @@ MO_ALIASES = {"zh_CN": ("zh_Hans_CN",)}
 
 def compile_all() -> int:
     """Compile every .po next to itself (and its aliases); returns how many were written."""
+    # the catalogue tools are imported where used: serving pages needs only the .mo files
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
     count = 0
     for po in po_files():
         locale = po.parent.parent.name
@@ -94,6 +95,8 @@ def translations(locale: str) -> Any:
 
 def merged(locale: str) -> dict[str, str]:
     """All areas' catalogues for one locale, merged: message id → translation."""
+    from babel.messages.pofile import read_po
+
     out: dict[str, str] = {}
     for po in po_files(locale):
         with po.open("rb") as f:
@@ -109,6 +112,8 @@ def merged(locale: str) -> dict[str, str]:
 
 def used_messages() -> dict[str, list[str]]:
     """Message ids used in labkit's code and templates → where they are used."""
+    from babel.messages.extract import extract_from_dir
+
     found: dict[str, list[str]] = {}
     for filename, lineno, message, _comments, _ctx in extract_from_dir(
         str(PACKAGE_DIR), method_map=METHOD_MAP, keywords=KEYWORDS,

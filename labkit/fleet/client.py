@@ -13,15 +13,16 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import urlsplit
-
-import requests
 
 from labkit import __version__
 from labkit.errors import LabkitError, Message, lazy_gettext as _
 from labkit.fleet import signed
 from labkit.fleet.state import RoomState
+
+if TYPE_CHECKING:
+    import requests
 
 CONNECT_TIMEOUT_S = 3.0
 READ_TIMEOUT_S = 60.0       # a kit reading its lab folders for the first time is slow
@@ -82,6 +83,8 @@ def _remote_error(resp: requests.Response) -> FleetError:
 
 
 def _request(method: str, url: str, *, timeout: float, **kw: Any) -> requests.Response:
+    import requests  # on first kit-to-kit call: a kit alone in a room never needs it
+
     try:
         return requests.request(method, url, timeout=(CONNECT_TIMEOUT_S, timeout),
                                 allow_redirects=False, **kw)

@@ -10,16 +10,19 @@ child process before anything is written), as a project of the kit's teacher (no
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labkit.errors import LabkitError
 from labkit.errors import lazy_gettext as _
-from labkit.learn.dataset import Project
-from labkit.learn.exchange import build_export, read_export
+
+if TYPE_CHECKING:   # the exporter (and the trainer behind it) load when a model travels
+    from labkit.learn.dataset import Project
 
 
 def model_export(project: Project) -> bytes:
     """The project's trained model as a model-only export (no samples)."""
+    from labkit.learn.exchange import build_export
+
     if not project.model:
         raise LabkitError(_("This project has no trained model yet."), code="not_trained",
                           fix=_("Press Train first."))
@@ -29,6 +32,8 @@ def model_export(project: Project) -> bytes:
 
 def receive_model(service: Any, data: bytes) -> Project:
     """Import a pushed model on this kit (`service`: its LearnService) as the teacher's."""
+    from labkit.learn.exchange import read_export
+
     contents = read_export(data)        # None: a bare model zip, checked by the import itself
     if contents is not None and (contents.manifest.get("samples_included")
                                  or any(contents.samples)):

@@ -27,11 +27,13 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from labkit.packs import signing
+
+if TYPE_CHECKING:  # cryptography is loaded by `signing` on first use
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 WINDOW_S = 120.0
 H_KEY, H_TIME, H_NONCE, H_SIG, H_BODY = ("X-Labkit-Key", "X-Labkit-Time", "X-Labkit-Nonce",

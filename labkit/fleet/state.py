@@ -19,14 +19,16 @@ import json
 import socket
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from labkit.atrest import sealer_for
 from labkit.datadir import private_dir
 from labkit.fsutil import atomic_write_text
 from labkit.packs import signing
+
+if TYPE_CHECKING:  # cryptography is loaded by `signing` on first use
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 _lock = threading.Lock()
 

@@ -12,13 +12,44 @@
 The classifier itself is `labkit.models.trainable` (shared with the audio helper's command
 words); this package adds datasets on disk, feature extractors, the trainer job, live
 prediction with action bindings, and export/import.
+
+The names below are resolved on first access (PEP 562): importing `labkit.learn.dataset`
+alone (as the web pages do) must not load the trainer and feature stacks.
 """
 
-from labkit.learn.dataset import KINDS, Project, ProjectStore
-from labkit.learn.exchange import ExportedModel, build_export, import_project
-from labkit.learn.features import extractor_by_name, extractor_for
-from labkit.learn.model import Predictor, TrainReport, export_zip, import_zip, make_int8, train_project
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labkit.learn.dataset import KINDS, Project, ProjectStore
+    from labkit.learn.exchange import ExportedModel, build_export, import_project
+    from labkit.learn.features import extractor_by_name, extractor_for
+    from labkit.learn.model import (Predictor, TrainReport, export_zip, import_zip, make_int8,
+                                    train_project)
+
+_HOMES = {
+    **dict.fromkeys(("KINDS", "Project", "ProjectStore"), "labkit.learn.dataset"),
+    **dict.fromkeys(("ExportedModel", "build_export", "import_project"), "labkit.learn.exchange"),
+    **dict.fromkeys(("extractor_by_name", "extractor_for"), "labkit.learn.features"),
+    **dict.fromkeys(("Predictor", "TrainReport", "export_zip", "import_zip", "make_int8",
+                     "train_project"), "labkit.learn.model"),
+}
 
 __all__ = ["KINDS", "ExportedModel", "Predictor", "Project", "ProjectStore", "TrainReport",
            "build_export", "export_zip", "extractor_by_name", "extractor_for", "import_project",
            "import_zip", "make_int8", "train_project"]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -3,6 +3,9 @@
 A public key is kept as one line of text, ``ed25519:<base64 of the 32 raw bytes>``, so a teacher
 can read it, compare it and copy it onto a stick; its id is the first 16 hex digits of its
 sha256. A private key is a PKCS#8 PEM file written with mode 0600 and never packed or served.
+
+cryptography is imported inside the functions: listing labs at a kit's start reads pack
+metadata but checks no signature, and should not pay for loading it.
 """
 
 from __future__ import annotations
@@ -11,10 +14,11 @@ import base64
 import hashlib
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (Ed25519PrivateKey,
+                                                                   Ed25519PublicKey)
 
 PREFIX = "ed25519:"
 
@@ -24,11 +28,15 @@ class BadKey(ValueError):
 
 
 def public_text(key: Ed25519PublicKey) -> str:
+    from cryptography.hazmat.primitives import serialization
+
     raw = key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     return PREFIX + base64.b64encode(raw).decode("ascii")
 
 
 def parse_public(text: str) -> Ed25519PublicKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     text = text.strip()
     if not text.startswith(PREFIX):
         raise BadKey("not an ed25519 public key line")
@@ -46,6 +54,9 @@ def key_id(key: Ed25519PublicKey | str) -> str:
 
 def generate(private_path: Path) -> Ed25519PublicKey:
     """A new key pair: the private key written to `private_path` (0600), the public returned."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     key = Ed25519PrivateKey.generate()
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
@@ -57,6 +68,9 @@ def generate(private_path: Path) -> Ed25519PublicKey:
 
 
 def load_private(path: Path) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     try:
         key = serialization.load_pem_private_key(Path(path).read_bytes(), password=None)
     except (OSError, ValueError, TypeError):
@@ -71,6 +85,8 @@ def sign(key: Ed25519PrivateKey, data: bytes) -> str:
 
 
 def verify(key: Ed25519PublicKey, data: bytes, signature: str) -> bool:
+    from cryptography.exceptions import InvalidSignature
+
     try:
         key.verify(base64.b64decode(signature, validate=True), data)
     except (InvalidSignature, ValueError):

@@ -26,6 +26,7 @@ from labkit.web.access import (PAIRED_KIT, STUDENT, TEACHER, install_access_cont
                                register_role_check)
 from labkit.web.common import SafeJSONProvider, StoreIntConverter
 from labkit.web.headers import install_security_headers
+from labkit.web.lazy_rules import LazyBuildRule
 from labkit.web.errors import register_error_handlers, translate_for_request
 from labkit.i18n import catalogue_dirs
 
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     settings = settings or Settings.from_env()
     runtime = runtime or KitRuntime(settings)
     app = Flask(__name__)
+    app.url_rule_class = LazyBuildRule  # before any route is added
     app.url_map.converters["int"] = StoreIntConverter   # before any route is added
     app.config.update(
         SECRET_KEY=_secret_key(settings),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from flask import (Blueprint, Response, jsonify, render_template, request,
@@ -21,14 +21,13 @@ from labkit.errors import LabkitError
 from labkit.learn.background import MIN_BACKGROUND
 from labkit.learn.dataset import (IMAGE_KINDS, KINDS, MAX_PER_CLASS, MAX_TOTAL,
                                   ProjectStore)
-from labkit.learn.exchange import MAX_IMPORT_BYTES as MAX_PROJECT_IMPORT_BYTES
-from labkit.learn.exchange import build_export, export_filename, usage_snippet
-from labkit.learn.model import make_int8, read_card, read_graph
 from labkit.learn.names import MAX_CLASSES
-from labkit.learn.service import ANGLES, CLASSIFIERS, COLOURS, NOTES, LearnService
 from labkit.web import auth
 from labkit.web.access import ANONYMOUS, STUDENT, allow
 from labkit.web.common import json_body, kit_runtime as runtime
+
+if TYPE_CHECKING:
+    from labkit.learn.service import LearnService
 
 bp = Blueprint("learn", __name__)
 
@@ -43,6 +42,10 @@ def model_store() -> Any:
 
 
 def service() -> LearnService:
+    # The service, the trainer and the exporter load with the first /learn request, not at
+    # the kit's start: most lessons never open /learn.
+    from labkit.learn.service import LearnService
+
     rt = runtime()
     existing = rt.services.get("learn")
     if existing is not None:
@@ -96,6 +99,9 @@ def index() -> str:
 @bp.get("/learn/<project_id>")
 @allow(STUDENT)
 def project_page(project_id: str) -> str:
+    from labkit.learn.exchange import export_filename, usage_snippet
+    from labkit.learn.service import ANGLES, CLASSIFIERS, COLOURS, NOTES
+
     project = owned(project_id)
     return render_template(
         "learn/project.html", project=project, summary=project.summary(),
@@ -108,6 +114,8 @@ def project_page(project_id: str) -> str:
 
 
 def _colour_names() -> dict[str, str]:
+    from labkit.learn.service import COLOURS
+
     names = {"red": _("red"), "green": _("green"), "blue": _("blue"), "yellow": _("yellow"),
              "purple": _("purple"), "cyan": _("cyan"), "white": _("white"), "off": _("off")}
     return {c: names.get(c, c) for c in COLOURS}
@@ -352,6 +360,9 @@ def set_action(project_id: str, class_id: str) -> Response:
 def export(project_id: str) -> Response:
     """The model alone, at once (`?int8=1`, the default, first makes the int8 copy, which
     takes a while). The page uses the export job below."""
+    from labkit.learn.exchange import build_export
+    from labkit.learn.model import make_int8
+
     project = owned(project_id)
     svc = service()
     if request.args.get("int8", "1") != "0" and project.model and not project.model.get(
@@ -418,7 +429,9 @@ def quantisation_experiment(project_id: str) -> Response:
 def import_model() -> Response:
     """A `.labkit-model.zip` (form field `file`, and `passphrase` if it is protected) back as
     a project of this student: classes, samples (if exported with them) and model."""
-    request.max_content_length = MAX_PROJECT_IMPORT_BYTES   # an export may carry samples
+    from labkit.learn.exchange import MAX_IMPORT_BYTES
+
+    request.max_content_length = MAX_IMPORT_BYTES   # an export may carry samples
     upload = request.files.get("file")
     if upload is None:
         raise LabkitError(_("No file was chosen."), code="bad_input",
@@ -437,6 +450,7 @@ def import_model() -> Response:
 @allow(STUDENT)
 def save_to_portfolio(project_id: str) -> Response:
     """Keep the trained model (ONNX + card) in the picked student's portfolio."""
+    from labkit.learn.model import read_card, read_graph
     from labkit.store import Store
     from labkit.web.labs import need_student
 

@@ -216,8 +216,9 @@ def test_doctor_finding(model_store: ModelStore, tmp_path: Path) -> None:
 
 
 def test_doctor_lists_the_models_check() -> None:
-    import labkit.cli  # noqa: F401  (loading the CLI registers the models check)
     from labkit import doctor
+    from labkit.cli import load_all_commands, main
     from labkit.models.health import check_models
 
+    load_all_commands(main)     # what `labkit doctor` does before running the checks
     assert check_models in doctor.CHECKS
