@@ -7,8 +7,9 @@ names are resolved on first access (PEP 562) so that importing one driver module
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from labkit.lazynames import lazy_names
 
 if TYPE_CHECKING:
     from labkit.drivers.audio import Microphone, Speaker
@@ -20,14 +21,4 @@ _HOMES = {"Camera": "labkit.drivers.camera", "Frame": "labkit.drivers.camera",
 __all__ = ["Camera", "Frame", "Microphone", "Speaker"]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(globals(), _HOMES, __all__)

@@ -19,8 +19,9 @@ alone (as the web pages do) must not load the trainer and feature stacks.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from labkit.lazynames import lazy_names
 
 if TYPE_CHECKING:
     from labkit.learn.dataset import KINDS, Project, ProjectStore
@@ -42,14 +43,4 @@ __all__ = ["KINDS", "ExportedModel", "Predictor", "Project", "ProjectStore", "Tr
            "import_zip", "make_int8", "train_project"]
 
 
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(home), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_names(globals(), _HOMES, __all__)
