@@ -290,7 +290,21 @@ def room_lab() -> Response:
             raise Problem(N_("The lab id must be text."), code="bad_input")
         curriculum().lesson(lab_id)       # a lab this kit does not have: a clear 404
     fleet().state.set_room_lab(lab_id)
-    return jsonify({"lab_id": lab_id})
+    return jsonify({"lab_id": lab_id, "stopped_run": _stop_other_lab(lab_id)})
+
+
+def _stop_other_lab(lab_id: str | None) -> int | None:
+    """Stopping the room's lab (None) stops the lab running on this kit, and moving the room
+    to another lab stops a run of a different one: the run ends `stopped`, keeping every
+    step it passed. Returns the stopped run's id, or None."""
+    from labkit.web.labs import runner
+
+    labs = runner()
+    active = labs.active
+    if active is None or active.project_id == lab_id:
+        return None
+    labs.stop("stopped", run_id=active.run_id)
+    return active.run_id
 
 
 @bp.get("/room/now")

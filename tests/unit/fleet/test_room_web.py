@@ -81,3 +81,41 @@ def test_teacher_room_posts_need_the_csrf_token(app: Any, teacher_client: Any) -
         assert r.status_code == 400
     finally:
         teacher_client.environ_base["HTTP_X_CSRFTOKEN"] = token
+
+
+def test_stopping_the_rooms_lab_stops_the_run_on_the_kit(client: Any, student_client: Any,
+                                                          settings: Any, runtime: Any,
+                                                          model_store: Any) -> None:
+    """The lead's *Stop the room's lab* reaches a kit as a signed `lab_id: null`: the lab
+    running there stops (its run ends `stopped`); another caller's request stops nothing."""
+    import json
+    import time
+
+    from labkit.fleet import signed
+    from labkit.projects.runner import LabRunner
+    from labkit.store import Store
+
+    (settings.data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    lead = RoomState(settings.data_dir.parent / "lead")
+    RoomState(settings.data_dir).add_lead(lead.public_text(), name="讲台")
+    kit_id = client.get("/fleet/v1/hello").get_json()["kit_id"]
+    r = student_client.post("/api/labs/face_led/start", json={})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    run_id = r.get_json()["run_id"]
+
+    def post(key: Any, lab_id: str | None) -> Any:
+        body = json.dumps({"lab_id": lab_id}).encode()
+        headers = signed.sign_headers(key, "POST", "/fleet/v1/lab", kit_id, body,
+                                      now=time.time())
+        return client.post("/fleet/v1/lab", data=body, headers=headers,
+                           content_type="application/json")
+
+    stranger = RoomState(settings.data_dir.parent / "stranger")
+    assert post(stranger.private_key(), None).status_code == 403
+    assert LabRunner.for_runtime(runtime).active is not None
+    same = post(lead.private_key(), "face_led")             # the same lab: keeps running
+    assert same.status_code == 200 and same.get_json()["stopped_run"] is None
+    stop = post(lead.private_key(), None)
+    assert stop.status_code == 200 and stop.get_json() == {"lab_id": None, "stopped_run": run_id}
+    assert LabRunner.for_runtime(runtime).active is None
+    assert Store.for_runtime(runtime).runs.get(run_id).status == "stopped"
