@@ -1,5 +1,6 @@
 """The teacher starts a lesson in the browser and watches the progress wall change live (SSE
-through the kit's ASGI server) as students' runs advance, get stuck and finish."""
+through the kit's ASGI server) as students' runs advance, get stuck and finish; then grades the
+finished run, ends the lesson and finds it counted in the implementation report."""
 
 from __future__ import annotations
 
@@ -55,6 +56,23 @@ def test_lesson_to_live_progress_wall(inproc_server: Any, page: Any) -> None:
     page.wait_for_selector(f'.wall-card[data-student="{kids[1].id}"][data-state="finished"]')
     assert page.locator('[data-count="finished"]').inner_text() == "1"
     assert page.locator('[data-count="not_started"]').inner_text() == "38"
+
+    # grading the finished run, then the lesson ends and the report counts it
+    page.goto(f"{base}/teacher/classes/{cls.id}/grading?lab={LAB}")
+    page.select_option(f'select[name="level-{kids[1].id}-observe"]', "3")
+    page.fill(f'textarea[name="comment-{kids[1].id}"]', "观察得很仔细")
+    page.click("#grading-save")
+    page.wait_for_selector(".flash-ok")
+    run = store.runs.get(second)
+    assert run.scores_by("teacher")["observe"].level == 3
+    page.goto(f"{base}/teacher/classes/{cls.id}/lesson")
+    page.click("#end-lesson")
+    page.wait_for_load_state()
+    assert store.classroom.running(cls.id) is None
+    page.goto(base + "/teacher")
+    page.click("#impl-report")
+    page.wait_for_selector("#report-summary")
+    assert page.locator("#sum-lessons").inner_text() == "1"
     assert page.watch.external == [] and page.watch.page_errors == []
     assert page.watch.console_errors == []
 
