@@ -15,8 +15,11 @@ RESULTS = Path(os.environ.get("LABKIT_BENCH_RESULTS")
 
 
 def machine() -> dict[str, Any]:
+    """Where and when a figure was measured, with the load the machine had (a run beside
+    other work, e.g. CI's quick run next to the test suite, reads higher)."""
     return {"python": platform.python_version(), "machine": platform.machine(),
-            "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%dT%H:%M:%S")}
+            "cpus": os.cpu_count(), "when": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "load_average_1min": round(os.getloadavg()[0], 2)}
 
 
 def write_result(name: str, data: dict[str, Any]) -> Path:

@@ -66,7 +66,7 @@ def main(quick: bool = False) -> dict[str, Any]:
     from labkit.web import create_app
     from labkit.web.asgi import KitASGI, uvicorn_server
 
-    seconds = 25.0 if quick else 300.0
+    seconds = 12.0 if quick else 300.0
     with tempfile.TemporaryDirectory() as tmp:
         models = models_store()
         settings = Settings(data_dir=Path(tmp), hardware="sim", camera="synthetic",
