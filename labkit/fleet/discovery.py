@@ -100,14 +100,15 @@ def _own_loop_zeroconf(interfaces: list[str] | None) -> Any:
     sync API) would then never let it read a packet, so it is always created on a fresh thread
     with no loop: zeroconf starts its own.
     """
-    from zeroconf import IPVersion, Zeroconf
+    from zeroconf import InterfaceChoice, IPVersion, Zeroconf
 
     made: list[Any] = []
     failed: list[BaseException] = []
 
     def build() -> None:
         try:
-            made.append(Zeroconf(interfaces=interfaces or "all", ip_version=IPVersion.V4Only))
+            made.append(Zeroconf(interfaces=interfaces or InterfaceChoice.All,
+                                 ip_version=IPVersion.V4Only))
         except BaseException as exc:       # re-raised in the caller's thread
             failed.append(exc)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 from labkit.fleet import discovery
 
@@ -68,3 +69,21 @@ def test_a_browser_started_where_an_event_loop_is_blocked_still_hears() -> None:
     thread.start()
     thread.join(timeout=60)
     assert found and found[0], "a browser started inside a running event loop heard nothing"
+
+
+def test_a_kit_serving_on_every_address_asks_zeroconf_for_every_interface(
+        monkeypatch: Any) -> None:
+    """`labkit serve` on 0.0.0.0 (as `make run` does) gives zeroconf a choice it accepts;
+    nothing is sent here: the Zeroconf class is replaced by one that records its arguments."""
+    import zeroconf
+
+    seen: dict[str, Any] = {}
+
+    class Recorder:
+        def __init__(self, interfaces: Any, ip_version: Any) -> None:
+            seen.update(interfaces=interfaces, ip_version=ip_version)
+
+    monkeypatch.setattr(zeroconf, "Zeroconf", Recorder)
+    interfaces, _loopback = discovery.interfaces_for("0.0.0.0")
+    discovery._own_loop_zeroconf(interfaces)
+    assert seen["interfaces"] is zeroconf.InterfaceChoice.All
