@@ -21,6 +21,7 @@ was trained on.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ from labkit.vision.frames import Prepared
 
 #: the class for "nothing on the table"
 EMPTY = "empty"
+#: how often the held-out report card rides along with a result
+REPORT_EVERY_SECONDS = 2.0
 EXAMPLE_SETS = ("waste",)
 _cache: dict[tuple[Any, ...], tuple[Any, dict[str, Any]]] = {}
 _cache_lock = threading.Lock()
@@ -193,9 +196,18 @@ class ImageSorter(VisionDetector[SortResult]):
             raise ValueError("min_confidence must be from 0 to below 1")
         self.min_confidence = float(min_confidence)
         super().__init__(camera, **kwargs)
-        # the report card rides along now and then (a page opened mid-run gets it within a
-        # few seconds) rather than on every result
-        self.json_extras.append(lambda: {"report": self.report} if self.runs % 10 == 1 else {})
+        # the report card rides along every few seconds (a page opened mid-run gets it soon)
+        # rather than on every result; by the clock, not by frames, so a kit that sorts only
+        # a frame every few seconds under load still shows it promptly
+        self._report_sent = float("-inf")
+        self.json_extras.append(self._report_extra)
+
+    def _report_extra(self) -> dict[str, Any]:
+        now = time.monotonic()
+        if now - self._report_sent < REPORT_EVERY_SECONDS:
+            return {}
+        self._report_sent = now
+        return {"report": self.report}
 
     @property
     def classes(self) -> list[str]:

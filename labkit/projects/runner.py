@@ -661,7 +661,18 @@ class LabRunner:
             log.debug("lab %s: %s = %r", lab.project_id, entry.name, entry.value)
             self._publish("lab.signal", lab, name=entry.name, value=entry.value)
 
+    def _event(self, lab: ActiveLab, **data: Any) -> dict[str, Any]:
+        return {"run_id": lab.run_id, "token": lab.token, "project": lab.project_id,
+                "lesson": lab.lesson_id, **data}
+
     def _publish(self, topic: str, lab: ActiveLab, **data: Any) -> None:
-        self.runtime.bus.publish(topic, {"run_id": lab.run_id, "token": lab.token,
-                                         "project": lab.project_id, "lesson": lab.lesson_id,
-                                         **data})
+        self.runtime.bus.publish(topic, self._event(lab, **data))
+
+    def state_event(self) -> dict[str, Any] | None:
+        """The `lab.state` event of the lab running now, None when none runs.
+
+        Why: a page whose event stream connects (or reconnects) after a lab started has missed
+        that event; the stream sends this first so the page needs no second request. It is
+        marked `resumed` so a page does not take it for a fresh start."""
+        lab = self._active
+        return None if lab is None else self._event(lab, status="running", resumed=True)

@@ -93,6 +93,11 @@ def events() -> Response:
         initial.append(sse("bench.state", runtime.bench.state()))
     # subscribe now, inside the request, so no event between page load and stream is lost
     sub = runtime.bus.subscribe(*topics)
+    if any(t == "lab.state" or "lab.state".startswith(t + ".") for t in topics):
+        runner = runtime.services.get("labs.runner")   # no runner yet: no lab has run
+        state = runner.state_event() if runner is not None else None
+        if state is not None:
+            initial.append(sse("lab.state", state))
     return stream_response(lambda sink: _astream(sub, initial, sink),
                            lambda: _stream(sub, initial), "text/event-stream",
                            on_abandon=sub.close)

@@ -327,3 +327,38 @@ def test_bad_json_bodies_are_clear(web: Any, school: dict[str, Any]) -> None:
     assert r.status_code == 400 and r.json["error"]["code"] == "bad_input"
     r = web.post("/api/labs/face_led/start", json=[1, 2])
     assert r.status_code == 400
+
+
+def _first_events(response: Any, wanted: int) -> list[tuple[str, dict[str, Any]]]:
+    """The first `wanted` events of an SSE response read straight from its body iterator."""
+    import json
+
+    events: list[tuple[str, dict[str, Any]]] = []
+    text = ""
+    for chunk in response.response:
+        text += chunk.decode()
+        while "\n\n" in text and len(events) < wanted:
+            block, text = text.split("\n\n", 1)
+            lines = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line)
+            if "event" in lines:
+                events.append((lines["event"], json.loads(lines["data"])))
+        if len(events) >= wanted:
+            break
+    response.close()
+    return events
+
+
+def test_a_page_connecting_after_the_start_hears_the_lab_is_running(
+        web: Any, school: dict[str, Any]) -> None:
+    """A stream opened after the start (a slow page, a reconnect) still learns the lab runs;
+    the event is marked resumed, so a page does not take it for a fresh start."""
+    r = web.get("/events?topics=lab,bench")
+    assert [topic for topic, _ in _first_events(r, 1)] == ["bench.state"]  # nothing runs yet
+    as_student_only(web, school["wang"])
+    run_id = web.post("/api/labs/face_led/start", json={}).json["run_id"]
+    topic, data = _first_events(web.get("/events?topics=lab.state", buffered=False), 1)[0]
+    assert topic == "lab.state" and data["run_id"] == run_id and data["status"] == "running"
+    assert data["lesson"] == "face_led" and data["resumed"] is True
+    assert web.post(f"/api/labs/runs/{run_id}/stop", json={}).status_code == 200
+    r = web.get("/events?topics=lab,bench")
+    assert [topic for topic, _ in _first_events(r, 1)] == ["bench.state"]

@@ -78,3 +78,21 @@ def test_the_kit_says_the_bin_of_each_item_it_sorts(runtime: Any, model_store: A
         assert said and said == shown, (said, shown)
     finally:
         runner.stop()
+
+
+def test_the_report_card_rides_along_by_the_clock_not_by_frames(monkeypatch: Any) -> None:
+    """Under load a kit may sort one frame every few seconds: the report card must still
+    reach a page within a few seconds, not after ten more frames."""
+    from labkit.learn import sorter as sorter_module
+
+    now = [1000.0]
+    monkeypatch.setattr(sorter_module.time, "monotonic", lambda: now[0])
+    sorter = sorter_module.ImageSorter(None, "waste", per_item=6)
+    try:
+        extras = lambda: {k: v for extra in sorter.json_extras for k, v in extra().items()}  # noqa: E731
+        assert extras()["report"] is sorter.report          # the first result carries it
+        assert "report" not in extras()                      # not on every result
+        now[0] += sorter_module.REPORT_EVERY_SECONDS + 0.01
+        assert extras()["report"] is sorter.report          # but again a moment later
+    finally:
+        sorter.close()

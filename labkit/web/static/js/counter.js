@@ -39,7 +39,7 @@
     }
   });
   Labkit.on("lab.state", (d) => {
-    if (d.lesson === lesson && d.status === "running") { tiles.textContent = ""; empty.hidden = false; }
+    if (d.lesson === lesson && d.status === "running" && !d.resumed) { tiles.textContent = ""; empty.hidden = false; }
   });
   Labkit.topics.add("lab.signal");
   Labkit.topics.add("lab.state");
