@@ -3,7 +3,8 @@
     GET /teacher/classes/<id>/pe        the chart (server-drawn SVG) and the table under it
     GET /teacher/classes/<id>/pe.csv    the same figures, through the encrypted export
     GET /api/pe/classes/<id>            the figures as JSON (teacher)
-    GET /pe/mine, /api/pe/mine          a student's own record, and nobody else's
+    GET /pe/mine, /api/pe/mine          a student's own record, and nobody else's (only this
+                                        session's runs until the picture password is given)
 
 Figures come from the runs in the portfolio only (`labkit.store.exercise_record`): per
 student, in the roster's order, the best and the latest count and the share of movements done
@@ -24,7 +25,7 @@ from labkit.web.access import STUDENT, TEACHER, allow
 from labkit.web.exports import deliver
 from labkit.web.grading import sheet_csv
 from labkit.web.labs import need_student, store
-from labkit.web.portfolio import _safe_filename
+from labkit.web.portfolio import _safe_filename, visible_runs
 
 bp = Blueprint("pe_chart", __name__)
 
@@ -134,9 +135,10 @@ def _blank(value: int | None) -> object:
 
 
 def _own_record() -> StudentRecord:
+    """The signed-in student's record, from the runs this browser may see: a name picked
+    without the picture password shows only this session's runs, as the portfolio does."""
     student = need_student()
-    db = store()
-    return class_record([student], db.runs.for_student(student.id), PE_LAB)[0]
+    return class_record([student], visible_runs(student), PE_LAB)[0]
 
 
 @bp.get("/api/pe/mine")

@@ -25,6 +25,7 @@ from labkit.projects.registry import discover
 from labkit.projects import runner as runner_module
 from labkit.projects.runner import LabRunner
 from labkit.store import Store
+from labkit.web.auth import STUDENT_KEY
 
 PE = "pe_assessment"
 
@@ -123,11 +124,17 @@ def test_the_class_chart_shows_the_runs_in_the_store(app: Any, runtime: Any, mod
                                              ["孙三", "0", "", "", "0", "0", ""],
                                              ["赵一", "1", "1", "1", "1", "2", "50"]]
 
-    # a student sees their own record and nobody else's
+    # a student sees their own record and nobody else's; a name picked without the picture
+    # password shows only that session's runs (as the portfolio does)
+    impostor = app.test_client()
+    impostor.get("/")
+    assert impostor.post(f"/student/classes/{school_class.id}/students/{qian.id}",
+                         data={"next": "/"}, headers=_csrf(impostor)).status_code == 302
+    assert impostor.get("/api/pe/mine").get_json()["student"]["runs"] == []
     student = app.test_client()
-    student.get("/")
-    assert student.post(f"/student/classes/{school_class.id}/students/{qian.id}",
-                        data={"next": "/"}, headers=_csrf(student)).status_code == 302
+    with student.session_transaction() as session:      # the child, with their password
+        session[STUDENT_KEY] = store.sessions.open("student", student_id=qian.id,
+                                                   verified=True)
     mine = student.get("/api/pe/mine").get_json()["student"]
     assert (mine["student_id"], mine["best"], mine["latest"], len(mine["runs"])) == \
         (qian.id, 2, 0, 2)
