@@ -102,6 +102,12 @@ def test_the_class_chart_shows_the_runs_in_the_store(app: Any, runtime: Any, mod
     assert (by_id[sun.id]["best"], by_id[sun.id]["latest"], by_id[sun.id]["form_share"]) \
         == (None, None, None)
 
+    # each run shows its counts in the portfolio, named as the lab names them
+    portfolio = teacher_client.get(f"/portfolio/classes/{school_class.id}/students/{zhao.id}"
+                                   ).get_data(as_text=True)
+    assert re.search(r'开合跳个数</dt><dd class="run-measure" data-measure="reps">1<', portfolio)
+    assert re.search(r'data-measure="attempts">2<', portfolio)
+
     page = teacher_client.get(f"/teacher/classes/{school_class.id}/pe")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
