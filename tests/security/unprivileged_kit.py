@@ -23,6 +23,7 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
 MS_REC = 16384
 MS_PRIVATE = 1 << 18
+SETUP_FAILED = 3
 
 
 def _libc() -> ctypes.CDLL:
@@ -64,13 +65,17 @@ def become_user(spec: dict) -> None:
     from labkit.sandbox import boot
     from labkit.sandbox.runner import interpreter_paths
 
-    if spec["userns"]:
-        _unshare(CLONE_NEWNS)
-    else:
-        _own_user_namespace(spec["uid"], spec["gid"])
-    if _libc().mount(b"none", b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) != 0:
-        raise OSError(ctypes.get_errno(), "mount --make-rprivate /")
-    boot.expose(interpreter_paths())
+    try:
+        if spec["userns"]:
+            _unshare(CLONE_NEWNS)
+        else:
+            _own_user_namespace(spec["uid"], spec["gid"])
+        if _libc().mount(b"none", b"/", None, ctypes.c_ulong(MS_REC | MS_PRIVATE), None) != 0:
+            raise OSError(ctypes.get_errno(), "mount --make-rprivate /")
+        boot.expose(interpreter_paths())
+    except OSError as exc:    # a container without CAP_SYS_ADMIN: this harness cannot run
+        print(json.dumps({"setup_error": str(exc)}), flush=True)
+        sys.exit(SETUP_FAILED)
     os.execv("/usr/bin/setpriv", [
         "setpriv", f"--reuid={spec['uid']}", f"--regid={spec['gid']}", "--clear-groups", "--",
         sys.executable, "-I", os.path.abspath(__file__), "--kit", json.dumps(spec)])
