@@ -1,5 +1,8 @@
 """The PE assessment's class chart (体育测评): one bar per student, drawn on the kit.
 
+Each student's bar reaches their best count; a dark mark across it shows the latest count,
+and the share of movements done with good form is written under the name.
+
     GET /teacher/classes/<id>/pe        the chart (server-drawn SVG) and the table under it
     GET /teacher/classes/<id>/pe.csv    the same figures, through the encrypted export
     GET /api/pe/classes/<id>            the figures as JSON (teacher)
@@ -34,7 +37,7 @@ PE_LAB = "pe_assessment"
 # the chart's geometry (SVG user units)
 PLOT_HEIGHT = 200
 GROUP_WIDTH = 64
-BAR_WIDTH = 20
+BAR_WIDTH = 26
 LEFT = 40
 TOP = 20
 BOTTOM = 58
@@ -50,10 +53,12 @@ class Bar:
 
 @dataclass(frozen=True)
 class Group:
+    """One student: a bar up to the best count, a mark across it at the latest count."""
+
     record: StudentRecord
     x: float                 # the group's centre
     best: Bar | None
-    latest: Bar | None
+    latest: Bar | None       # only its y and value are drawn (the mark)
     share: str               # "80%", or "" with no movement seen
 
 
@@ -75,10 +80,10 @@ def chart(records: list[StudentRecord]) -> dict[str, Any]:
 
     groups = []
     for i, rec in enumerate(records):
-        left = LEFT + i * GROUP_WIDTH + (GROUP_WIDTH - 2 * BAR_WIDTH - 4) / 2
+        left = LEFT + i * GROUP_WIDTH + (GROUP_WIDTH - BAR_WIDTH) / 2
         share = "" if rec.form_share is None else f"{round(100 * rec.form_share)}%"
         groups.append(Group(rec, LEFT + i * GROUP_WIDTH + GROUP_WIDTH / 2,
-                            bar(left, rec.best), bar(left + BAR_WIDTH + 4, rec.latest), share))
+                            bar(left, rec.best), bar(left, rec.latest), share))
     ticks = [(TOP + PLOT_HEIGHT - v * scale, v) for v in range(0, top + 1, top // 5)]
     return {"groups": groups, "ticks": ticks, "bar_width": BAR_WIDTH,
             "width": LEFT + max(1, len(records)) * GROUP_WIDTH + 8,
