@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from typing import Any
 
 from labkit.config import Settings
@@ -41,6 +42,20 @@ def _seal_clear_learn_files(data_dir: Any) -> int:
     return done
 
 
+def _seal_clear_programs(data_dir: Any) -> int:
+    """Seal the code lab's saved programs an older kit wrote in clear (labkit.atrest)."""
+    from labkit.sandbox.programs import ProgramBook
+
+    try:
+        done = ProgramBook(data_dir / "portfolio").seal_clear_files()
+    except OSError as exc:   # as above: readable in clear until the next start
+        log.warning("clear saved programs not sealed: %s", exc)
+        return 0
+    if done:
+        log.info("sealed %d saved programs written in clear by an older kit", done)
+    return done
+
+
 class KitRuntime:
     """Hardware and shared services for one kit process."""
 
@@ -50,6 +65,7 @@ class KitRuntime:
         settings.ensure_data_dir()
         self.tidy = tidy_data_dir(settings.data_dir)
         self.sealed_on_start = _seal_clear_learn_files(settings.data_dir)
+        self.sealed_programs_on_start = _seal_clear_programs(Path(settings.data_dir))
         self.bus = EventBus()
         self.wiring = load_wiring(settings.wiring_file)
         self.factory = install_pin_factory(make_pin_factory(self.hardware, settings.data_dir))

@@ -300,6 +300,10 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
         why = _expr_problem(source, names, wired)
         if why:
             p.add(["signals", name], why)
+    for name, signal in (data.get("record") or {}).items():
+        if signal not in (data.get("signals") or {}):
+            p.add(["record", name], f"{signal!r} is not one of the lab's signals "
+                                    f"({', '.join(sorted(data.get('signals') or {})) or '-'})")
     for tgt, source in (data.get("bindings") or {}).items():
         device = tgt.split(".")[0]
         if device not in wired:

@@ -353,6 +353,7 @@ class LabRunner:
         self._release_hardware(lab)
         lab.status = status
         if lab.run_id is not None and self.store is not None:
+            self._keep_record(lab)
             self.store.runs.end(lab.run_id, status)
         self._active = None
         log.info("lab %s %s (run %s): %d/%d step(s) passed", lab.project_id, status, lab.run_id,
@@ -361,6 +362,25 @@ class LabRunner:
 
     def close(self) -> None:
         self.stop("stopped")
+
+    def _keep_record(self, lab: ActiveLab) -> None:
+        """Keep what the lab's `record:` names with the run: each signal's highest value.
+
+        A signal never logged as a number (the model never saw anyone) is kept as 0, so a
+        run that counted nothing says so rather than missing from the class chart."""
+        spec = getattr(type(lab.project), "spec", None)
+        record = (spec.data.get("record") or {}) if spec is not None else {}
+        if not record:
+            return
+        measures: dict[str, float] = {}
+        for name, signal in record.items():
+            values = [float(e.value) for e in lab.log.entries(signal)
+                      if isinstance(e.value, (int, float)) and not isinstance(e.value, bool)]
+            measures[name] = max(values, default=0.0)
+        try:
+            self.store.runs.record_measures(lab.run_id, measures)
+        except Exception:     # the run still ends; its steps are already kept
+            log.exception("keeping the measures of run %s failed", lab.run_id)
 
     # ---- hardware hand-over ---------------------------------------------------------------
     def _prepare_hardware(self) -> None:

@@ -12,6 +12,10 @@ program runs:
    sockets other than AF_UNIX instead (the report says which protection is in force);
 2. when started as root: drop to the unprivileged user named in the settings (`nobody`);
 3. PR_SET_NO_NEW_PRIVS, so no setuid program can give the privileges back;
+   then Landlock (`labkit.sandbox.landlock`, where the kernel has it): writes only in the
+   program's folder (and the private temp folders), no TCP, no signals to the kit; without
+   the mount namespace it also keeps the kit's data dir unreadable — the program runs as the
+   kit's own user there, and file permissions alone would let it read and write the kit's files;
 4. rlimits: CPU, address space, file size, processes, open files, no core files;
 5. an audit hook that refuses ctypes calls and raw memory access (poking the interpreter);
 6. gpiozero's pin factory forwards to the kit over the inherited socket
@@ -192,6 +196,27 @@ def no_new_privs(report: dict) -> None:
     report["no_new_privs"] = True
 
 
+def confine(cfg: dict, report: dict) -> None:
+    """Landlock over what the namespaces (or their absence) left: see the module docstring.
+
+    Needs `package_root` on sys.path and no-new-privileges set; a kernel without Landlock
+    leaves file permissions, and the report says so."""
+    from labkit.sandbox import landlock
+
+    private = report.get("filesystem") == "namespace"
+    writable = [os.getcwd(), "/dev/null"] + ([t for t in PRIVATE_TMP if os.path.isdir(t)]
+                                              if private else [])
+    try:
+        abi = landlock.restrict(writable, hide=[] if private else cfg.get("hide", []))
+    except OSError as exc:
+        abi = 0
+        report["landlock_error"] = str(exc)
+    report["landlock"] = abi
+    report["writes"] = "own folder" if abi else "permissions"
+    if abi and not private:
+        report["filesystem"] = "landlock"
+
+
 def apply_limits(limits: dict, report: dict) -> None:
     def cap(which: int, value: int, hard: int | None = None) -> None:
         _soft, old_hard = resource.getrlimit(which)
@@ -280,9 +305,15 @@ def probe() -> None:
         isolate(cfg, report)
         drop_privileges(cfg, report)
         no_new_privs(report)
+        sys.path.insert(0, cfg.get("package_root") or _package_root())
+        confine(cfg, report)
     except OSError as exc:
         report["error"] = str(exc)
     print(json.dumps(report))
+
+
+def _package_root() -> str:
+    return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def main() -> None:
@@ -295,8 +326,12 @@ def main() -> None:
         isolate(cfg, report)
         drop_privileges(cfg, report)
         no_new_privs(report)
-        os.environ.update({"HOME": os.getcwd(), "TMPDIR": "/tmp"})
         sys.path.insert(0, cfg["package_root"])
+        confine(cfg, report)
+        # the shared /tmp is out of reach without the mount namespace: temp files go home
+        tmp = "/tmp" if report.get("filesystem") == "namespace" or not report.get("landlock") \
+            else os.getcwd()
+        os.environ.update({"HOME": os.getcwd(), "TMPDIR": tmp})
         from labkit.sandbox import kitpins   # noqa: E402 - only after the doors are shut
 
         link = kitpins.KitConnection.from_fd(int(cfg["kit_fd"]))

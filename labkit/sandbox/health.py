@@ -14,14 +14,14 @@ import sys
 import tempfile
 from typing import Any
 
-from labkit.sandbox.runner import BOOT, interpreter_paths, student_user
+from labkit.sandbox.runner import BOOT, PACKAGE_ROOT, interpreter_paths, student_user
 
 
 def probe(hide: list[str] | None = None) -> dict[str, Any]:
     """The protections a program would get now (the child's own report)."""
     drop = student_user() if os.geteuid() == 0 else None
     expose = interpreter_paths()
-    cfg = {"expose": expose, "hide": hide or [],
+    cfg = {"expose": expose, "hide": hide or [], "package_root": str(PACKAGE_ROOT),
            "uid": drop[0] if drop else None, "gid": drop[1] if drop else None}
     with tempfile.TemporaryDirectory(prefix="labkit-probe-") as folder:
         if drop is not None:
@@ -45,8 +45,10 @@ def check_sandbox(settings: Any) -> Any:
                        "(sysctl kernel.unprivileged_userns_clone=1) or as root", data=report)
     network = ("network namespace" if report.get("network") == "namespace"
                else "socket guard only (no network namespace)")
-    files = ("private folders" if report.get("filesystem") == "namespace"
-             else "file permissions only")
+    files = {"namespace": "private folders", "landlock": "data dir hidden by Landlock"}.get(
+        str(report.get("filesystem")), "file permissions only")
+    if report.get("writes") == "own folder":
+        files += ", writes only in its folder"
     user = "unprivileged user" if report.get("user") == "unprivileged" else "the kit's own user"
     strong = report.get("network") == "namespace" and report.get("filesystem") == "namespace"
     return Finding("sandbox", strong, f"student programs: {network}, {files}, {user}",

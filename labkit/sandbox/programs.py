@@ -1,10 +1,16 @@
 """Programs a student saved from the code page: their portfolio's code, one JSON file each.
 
 Stored in the student's portfolio folder, `<data>/portfolio/<student id>/programs/<program
-id>.json` (name, source, when), written atomically, so removing or purging a student removes
-their programs with their other kept files. Only the student and the teacher open them (the
-web layer checks). Saving again with the same id replaces the program; a student keeps at
-most MAX_PROGRAMS.
+id>.json` (name, source, the blocks' `workspace` if the program was made with blocks, when),
+sealed with the kit's data key (`labkit.atrest`) like every other file a child keeps: a
+program's text can name its author or their friends. Written atomically, so removing or
+purging a student removes their programs with their other kept files. Only the student and
+the teacher open them (the web layer checks). Saving again with the same id replaces the
+program; a student keeps at most MAX_PROGRAMS. A file an older kit wrote in clear is read as
+it is and sealed on start (`seal_clear_files`).
+
+A program the student copies to a terminal (`python my_program.py`) is their own file, not
+this store: it is not sealed.
 """
 
 from __future__ import annotations
@@ -16,13 +22,16 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
+from labkit.atrest import SealBroken, Sealer, sealer_for
 from labkit.errors import LabkitError, lazy_gettext as _
-from labkit.fsutil import atomic_write_text
 
 MAX_PROGRAMS = 200
 MAX_SOURCE_CHARS = 100_000
 MAX_NAME_CHARS = 60
+#: the blocks editor's workspace: any JSON value, kept as the page sent it (opaque here)
+MAX_WORKSPACE_CHARS = 400_000
 _ID = re.compile(r"^[0-9a-f]{12}$")
 
 
@@ -33,23 +42,26 @@ class Program:
     name: str
     source: str
     saved_at: float
+    workspace: Any = None
 
     def summary(self) -> dict[str, object]:
         return {"id": self.id, "name": self.name, "saved_at": self.saved_at,
-                "lines": self.source.count("\n") + 1}
+                "lines": self.source.count("\n") + 1, "blocks": self.workspace is not None}
 
 
 class ProgramBook:
     """Save, list and open the programs of each student."""
 
-    def __init__(self, portfolio_root: Path) -> None:
+    def __init__(self, portfolio_root: Path, sealer: Sealer | None = None) -> None:
         self.root = Path(portfolio_root)
+        # the portfolio folder sits in the data dir, next to the data key
+        self.sealer = sealer or sealer_for(self.root.parent)
 
     def _folder(self, student_id: int) -> Path:
         return self.root / str(int(student_id)) / "programs"
 
     def save(self, student_id: int, name: str, source: str,
-             program_id: str | None = None) -> Program:
+             program_id: str | None = None, workspace: Any = None) -> Program:
         name = " ".join(str(name).split())[:MAX_NAME_CHARS]
         if not name:
             raise LabkitError(_("Give the program a name."), code="bad_input",
@@ -57,6 +69,10 @@ class ProgramBook:
         if not isinstance(source, str) or len(source) > MAX_SOURCE_CHARS:
             raise LabkitError(_("The program is too long (at most %(n)s characters).",
                                 n=MAX_SOURCE_CHARS), code="too_large",
+                              fix=_("Split it into smaller programs."))
+        if workspace is not None and len(json.dumps(workspace)) > MAX_WORKSPACE_CHARS:
+            raise LabkitError(_("The program is too long (at most %(n)s characters).",
+                                n=MAX_WORKSPACE_CHARS), code="too_large",
                               fix=_("Split it into smaller programs."))
         if program_id is not None:
             self.get(student_id, program_id)        # it must exist and be theirs
@@ -66,9 +82,12 @@ class ProgramBook:
                                     n=MAX_PROGRAMS), code="too_many",
                                   fix=_("Save over one of your programs instead."))
             program_id = secrets.token_hex(6)
-        program = Program(program_id, int(student_id), name, source, time.time())
-        atomic_write_text(self._folder(student_id) / f"{program_id}.json",
-                          json.dumps(asdict(program), ensure_ascii=False))
+        program = Program(program_id, int(student_id), name, source, time.time(), workspace)
+        record = asdict(program)
+        if workspace is None:
+            del record["workspace"]
+        self.sealer.write(self._folder(student_id) / f"{program_id}.json",
+                          json.dumps(record, ensure_ascii=False).encode("utf-8"))
         return program
 
     def list(self, student_id: int) -> list[Program]:
@@ -90,14 +109,23 @@ class ProgramBook:
                               fix=_("Open one from the list of your programs."))
         return program
 
-    @staticmethod
-    def _load(path: Path) -> Program | None:
+    def _load(self, path: Path) -> Program | None:
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = json.loads(self.sealer.read(path).decode("utf-8"))
             return Program(str(data["id"]), int(data["student_id"]), str(data["name"]),
-                           str(data["source"]), float(data["saved_at"]))
-        except (OSError, ValueError, KeyError, TypeError):
+                           str(data["source"]), float(data["saved_at"]),
+                           data.get("workspace"))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, SealBroken):
             return None
+
+    def seal_clear_files(self) -> int:
+        """Seal the programs an older kit saved in clear (run on start); how many.
+
+        Each file is re-written atomically (`Sealer.seal_in_place`): after a power cut it is
+        the clear or the sealed file, and both are read."""
+        if not self.root.is_dir():
+            return 0
+        return self.sealer.seal_all(sorted(self.root.glob("*/programs/*.json")))
 
     def remove_student(self, student_id: int) -> None:
         """Forget every program of a student (when the student is removed from the kit)."""

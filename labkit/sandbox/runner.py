@@ -190,7 +190,8 @@ class ProgramRun:
 
     def _hello(self, report: dict[str, Any]) -> None:
         self.protection = {k: report.get(k) for k in
-                           ("network", "filesystem", "user", "uid", "no_new_privs", "limits")}
+                           ("network", "filesystem", "writes", "landlock", "user", "uid",
+                            "no_new_privs", "limits")}
         self.emit({"type": "protection", **self.protection})
 
     def _read(self, stream: Any, name: str) -> None:

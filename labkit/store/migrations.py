@@ -210,3 +210,15 @@ MIGRATIONS.append(
             colour      TEXT NOT NULL DEFAULT ''
         )""",
     ])
+
+MIGRATIONS.append(
+    # what a run measured, as its lab's `record:` declares (a PE run's reps and movements):
+    # the highest value of each named signal, kept when the run ends (store/runs.py)
+    [
+        """CREATE TABLE run_measures (
+            run_id      INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+            name        TEXT NOT NULL,
+            value       REAL NOT NULL,
+            PRIMARY KEY (run_id, name)
+        )""",
+    ])

@@ -64,6 +64,8 @@ class Run:
     reflection: str = ""
     scores: list[Score] = field(default_factory=list)
     artefacts: list[Artefact] = field(default_factory=list)
+    #: what the run measured, as its lab's `record:` declares (e.g. reps, attempts)
+    measures: dict[str, float] = field(default_factory=dict)
 
     @property
     def steps_passed(self) -> int:
@@ -128,6 +130,13 @@ class Runs:
         with self.db.transaction() as tx:
             tx.execute("UPDATE runs SET status = ?, ended_at = ? WHERE id = ? AND "
                        "status = 'running'", (status, steady.now(), run_id))
+
+    def record_measures(self, run_id: int, measures: Mapping[str, float]) -> None:
+        """Keep what a run measured (a later call for the same name replaces it)."""
+        with self.db.transaction() as tx:
+            tx.executemany("INSERT OR REPLACE INTO run_measures (run_id, name, value) "
+                           "VALUES (?, ?, ?)",
+                           [(run_id, str(k), float(v)) for k, v in measures.items()])
 
     def finish(self, run_id: int, *, question: str, answer: str,
                self_scores: Mapping[str, tuple[int, int]]) -> None:
@@ -223,6 +232,9 @@ class Runs:
                                "ORDER BY passed_at", ids):
             by_id[r["run_id"]].steps.append(
                 StepResult(r["step_id"], r["check_id"], r["passed_at"], r["detail"]))
+        for r in self.db.query(f"SELECT * FROM run_measures WHERE run_id IN ({marks}) "
+                               "ORDER BY name", ids):
+            by_id[r["run_id"]].measures[r["name"]] = r["value"]
         for r in self.db.query(f"SELECT * FROM reflections WHERE run_id IN ({marks})", ids):
             by_id[r["run_id"]].reflection_question = r["question"]
             by_id[r["run_id"]].reflection = r["answer"]

@@ -40,20 +40,24 @@ class Exercise:
     needs: tuple[str, ...]
     active: Callable[[Measures], bool]
     rest: Callable[[Measures], bool]
+    #: a movement has begun (well short of `active`): every rep is one, and so is a half one
+    started: Callable[[Measures], bool] | None = None
 
 
 EXERCISES: dict[str, Exercise] = {
     # knees bent below 100° = down; straight above 155° = up
+    # (a movement: knees bent below 140°)
     "squat": Exercise("squat", ("knee",), lambda m: m["knee"] < 100.0,
-                      lambda m: m["knee"] > 155.0),
-    # arms up past 140° at the shoulder; back down below 45°
+                      lambda m: m["knee"] > 155.0, lambda m: m["knee"] < 140.0),
+    # arms up past 140° at the shoulder; back down below 45° (a movement: above 60°)
     "arm_raise": Exercise("arm_raise", ("shoulder",), lambda m: m["shoulder"] > 140.0,
-                          lambda m: m["shoulder"] < 45.0),
-    # arms up and feet apart; arms down and feet together
+                          lambda m: m["shoulder"] < 45.0, lambda m: m["shoulder"] > 60.0),
+    # arms up and feet apart; arms down and feet together (a movement: arms above 60°)
     "jumping_jack": Exercise(
         "jumping_jack", ("shoulder", "spread"),
         lambda m: m["shoulder"] > 120.0 and m["spread"] > 1.6,
-        lambda m: m["shoulder"] < 50.0 and m["spread"] < 1.25),
+        lambda m: m["shoulder"] < 50.0 and m["spread"] < 1.25,
+        lambda m: m["shoulder"] > 60.0),
 }
 
 
@@ -78,7 +82,8 @@ def measures(pose: Any) -> dict[str, float | None]:
 class RepCounter(InternalDevice):
     """Counts reps of an exercise. `value` = reps so far; `is_active` while in the active
     phase (e.g. down in a squat), so `when_activated` fires at each squat's bottom; `when_rep`
-    (a plain callable) is called when a rep completes.
+    (a plain callable) is called when a rep completes. `attempts` counts movements begun and
+    ended back at rest, counted or not: `value / attempts` is the share done with good form.
 
     tracker     a PoseTracker to follow (its every result updates the count), or None and
                 call `update(measures)` / `update_pose(pose)` yourself
@@ -96,7 +101,10 @@ class RepCounter(InternalDevice):
         self.exercise = exercise
         self.min_frames = max(1, int(min_frames))
         self.reps = 0
+        self.attempts = 0
         self.state = "rest"
+        self._moving = False
+        self._moving_n = 0
         self._pending: str | None = None
         self._pending_n = 0
         self._lock = threading.Lock()
@@ -137,6 +145,7 @@ class RepCounter(InternalDevice):
         if any(m.get(k) is None for k in self.exercise.needs):
             return self.reps
         with self._lock:
+            self._follow_attempt(m)
             if self.exercise.active(m):
                 seen = "active"
             elif self.exercise.rest(m):
@@ -160,9 +169,29 @@ class RepCounter(InternalDevice):
             self.when_rep()
         return self.reps
 
+    def _follow_attempt(self, m: Measures) -> None:
+        """A movement begins on the first frame `started` holds — a half movement may show it
+        for one frame only, and the gap between `started` and `rest` keeps a jittery angle
+        from counting twice — and ends when `rest` has held `min_frames` frames. It is counted
+        when it begins, so the reps are never more than the attempts."""
+        started = self.exercise.started
+        if started is None:
+            return
+        if not self._moving:
+            if started(m):
+                self._moving, self._moving_n = True, 0
+                self.attempts += 1
+        elif self.exercise.rest(m):
+            self._moving_n += 1
+            if self._moving_n >= self.min_frames:
+                self._moving, self._moving_n = False, 0
+        else:
+            self._moving_n = 0
+
     def reset(self) -> None:
         with self._lock:
             self.reps, self.state, self._pending, self._pending_n = 0, "rest", None, 0
+            self.attempts, self._moving, self._moving_n = 0, False, 0
 
     def close(self) -> None:
         sig = getattr(self, "_sig", None)

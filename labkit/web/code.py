@@ -6,7 +6,7 @@
     POST /api/code/runs/<id>/stop
     GET  /api/code/examples[/<id>]          the example programs
     GET  /api/code/programs                 the student's saved programs
-    POST /api/code/programs {name, source, id?}
+    POST /api/code/programs {name, source, id?, workspace?}   workspace: the blocks, opaque
     GET  /api/code/programs/<id>
 
 A run belongs to the student who started it (and the teacher); another student's run is
@@ -28,7 +28,7 @@ from flask_babel import gettext as _
 from labkit.drivers.pins import Holder
 from labkit.errors import LabkitError
 from labkit.sandbox import examples as examples_mod
-from labkit.sandbox.programs import ProgramBook
+from labkit.sandbox.programs import Program, ProgramBook
 from labkit.sandbox.runner import ProgramRun, SandboxBusy, SandboxError
 from labkit.web import auth
 from labkit.web.access import STUDENT, TEACHER, allow
@@ -218,9 +218,9 @@ def program_save() -> Response:
     if program_id is not None and not auth.may_open("program", program_id, student.id):
         program_id = None       # not opened in this session: saved as a new program
     saved = programs().save(student.id, str(body.get("name", "")), body.get("source"),
-                            program_id)
+                            program_id, body.get("workspace"))
     auth.grant("program", saved.id)
-    return jsonify({"program": {**saved.summary(), "source": saved.source}})
+    return jsonify({"program": _full(saved)})
 
 
 @bp.get("/api/code/students/<int:student_id>/programs")
@@ -230,8 +230,7 @@ def student_programs(student_id: int) -> Response:
     if store().roster.student_by_id(student_id) is None:
         raise LabkitError(_("There is no such student."), code="not_found",
                           fix=_("Pick a student from the roster."))
-    return jsonify({"programs": [{**p.summary(), "source": p.source}
-                                 for p in programs().list(student_id)]})
+    return jsonify({"programs": [_full(p) for p in programs().list(student_id)]})
 
 
 @bp.get("/api/code/programs/<program_id>")
@@ -242,4 +241,9 @@ def program_open(program_id: str) -> Response:
         raise LabkitError(_("There is no such program."), code="not_found",
                           fix=_("Open one from the list of your programs."))
     found = programs().get(student.id, program_id)
-    return jsonify({"program": {**found.summary(), "source": found.source}})
+    return jsonify({"program": _full(found)})
+
+
+def _full(program: Program) -> dict[str, Any]:
+    """A saved program as the page opens it: its source and, if made with blocks, the blocks."""
+    return {**program.summary(), "source": program.source, "workspace": program.workspace}

@@ -119,7 +119,21 @@ def run_view(run: Run) -> dict[str, Any]:
         "rubric": rubric,
         "criteria": criteria, "question": run.reflection_question, "reflection": run.reflection,
         "artefacts": run.artefacts,
+        "measures": measure_rows(run, lesson),
     }
+
+
+def measure_rows(run: Run, lesson: Lesson | None) -> list[dict[str, Any]]:
+    """What the run measured (its lab's `record:`), each named by the signal it came from."""
+    data = lesson.data if lesson is not None else {}
+    record, signals = data.get("record") or {}, data.get("signals") or {}
+    rows = []
+    for name, value in run.measures.items():
+        signal = signals.get(record.get(name, ""))
+        label = tr(signal["label"]) if isinstance(signal, dict) and signal.get("label") else name
+        rows.append({"name": name, "label": label,
+                     "value": int(value) if float(value).is_integer() else value})
+    return rows
 
 
 # ---- pages ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Proof of encryption at rest: a realistic class session through the web app, then every file
 under the data dir is read and none holds a picture, a sound, a model or an archive in clear,
-and none but the roster store holds a child's name.
+and none but the roster store holds a child's name or a saved program's source.
 
 What is allowed, and why:
 - `labkit.sqlite3` (+ `-wal`/`-shm`): the teacher's roster store holds the children's names by
@@ -43,6 +43,9 @@ TOKEN = re.compile(rb"[A-Za-z0-9_=-]+\Z")
 ROSTER_FILES = ("labkit.sqlite3", "labkit.sqlite3-wal", "labkit.sqlite3-shm")
 KEYS = ("secret_key", "portfolio.key")
 EXPORT_PASSPHRASE = "class export 2026"
+# a saved code-lab program: its text (a child writes their name in it) must never be in clear
+PROGRAM_LINE = "led_follows_my_face_by_oyang = True"
+PROGRAM = f"# {CHILD}的程序\n{PROGRAM_LINE}\nfrom gpiozero import LED\nLED(17).on()\n"
 
 
 @pytest.fixture
@@ -139,6 +142,12 @@ def _session(app: Any, runtime: Any) -> dict[str, Any]:
     assert student.post(f"/api/learn/projects/{image['id']}/portfolio", json={}
                         ).status_code == 200
 
+    # a program saved from the code page, with blocks
+    saved = student.post("/api/code/programs", json={
+        "name": f"{CHILD}的程序", "source": PROGRAM,
+        "workspace": {"blocks": {"blocks": [{"type": "labkit_led_on", "id": PROGRAM_LINE}]}}})
+    assert saved.status_code == 200, saved.get_json()
+
     # exports: the model zip to the student, the portfolio ZIP and CSV to the teacher
     exported = student.get(f"/api/learn/projects/{image['id']}/export")
     assert exported.status_code == 200 and zipfile.is_zipfile(io.BytesIO(exported.data))
@@ -192,6 +201,8 @@ def test_after_a_class_session_no_file_holds_a_picture_sound_model_or_name_in_cl
         for what, chunks in pieces.items():
             if any(chunk in data for chunk in chunks):
                 problems.append(f"{rel}: the {what} in clear")
+        if PROGRAM_LINE.encode() in data or b"labkit_led_on" in data:
+            problems.append(f"{rel}: a saved program's source or blocks in clear")
         if path.name in ROSTER_FILES:     # the roster store: names allowed, owner-only
             seen["roster"] += 1
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, rel
@@ -206,8 +217,10 @@ def test_after_a_class_session_no_file_holds_a_picture_sound_model_or_name_in_cl
             problems.append(f"{rel}: a file in clear that should be sealed")
     assert not problems, problems
     # the walk saw what the session made: 12 pictures and their features, 2 sounds, the
-    # manifests, the model, the portfolio photo and model card
-    assert seen["sealed"] >= 12 + 12 + 2 + 2 + 4 + 3 + 3, seen
+    # manifests, the model, the portfolio photo and model card, the saved program
+    assert seen["sealed"] >= 12 + 12 + 2 + 2 + 4 + 3 + 3 + 1, seen
+    programs = list(data_dir.glob("portfolio/*/programs/*.json"))
+    assert len(programs) == 1 and programs[0].read_bytes().startswith(SEALED), programs
     assert seen["roster"] >= 1 and seen["keys"] == 2, seen
     roster = b"".join(p.read_bytes() for p in (data_dir / n for n in ROSTER_FILES)
                       if p.exists())

@@ -1,0 +1,159 @@
+"""The PE assessment's class chart (体育测评): one bar per student, drawn on the kit.
+
+Each student's bar reaches their best count; a dark mark across it shows the latest count,
+and the share of movements done with good form is written under the name.
+
+    GET /teacher/classes/<id>/pe        the chart (server-drawn SVG) and the table under it
+    GET /teacher/classes/<id>/pe.csv    the same figures, through the encrypted export
+    GET /api/pe/classes/<id>            the figures as JSON (teacher)
+    GET /pe/mine, /api/pe/mine          a student's own record, and nobody else's (only this
+                                        session's runs until the picture password is given)
+
+Figures come from the runs in the portfolio only (`labkit.store.exercise_record`): per
+student, in the roster's order, the best and the latest count and the share of movements done
+with good form. The SVG is drawn here from those numbers — no script, no chart library —
+so it prints, and the page's `script-src 'self'` policy has nothing to allow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, render_template
+from flask_babel import gettext as _
+
+from labkit.store.exercise_record import StudentRecord, class_record
+from labkit.web.access import STUDENT, TEACHER, allow
+from labkit.web.exports import deliver
+from labkit.web.grading import sheet_csv
+from labkit.web.labs import need_student, store
+from labkit.web.portfolio import _safe_filename, visible_runs
+
+bp = Blueprint("pe_chart", __name__)
+
+PE_LAB = "pe_assessment"
+
+# the chart's geometry (SVG user units)
+PLOT_HEIGHT = 200
+GROUP_WIDTH = 64
+BAR_WIDTH = 26
+LEFT = 40
+TOP = 20
+BOTTOM = 58
+
+
+@dataclass(frozen=True)
+class Bar:
+    x: float
+    y: float
+    height: float
+    value: int
+
+
+@dataclass(frozen=True)
+class Group:
+    """One student: a bar up to the best count, a mark across it at the latest count."""
+
+    record: StudentRecord
+    x: float                 # the group's centre
+    best: Bar | None
+    latest: Bar | None       # only its y and value are drawn (the mark)
+    share: str               # "80%", or "" with no movement seen
+
+
+def _ceiling(value: int) -> int:
+    """The axis top: the best count rounded up to a multiple of 5 (at least 5)."""
+    return max(5, -(-value // 5) * 5)
+
+
+def chart(records: list[StudentRecord]) -> dict[str, Any]:
+    """Where each bar, tick and label goes, for the template to draw."""
+    top = _ceiling(max((r.best or 0 for r in records), default=0))
+    scale = PLOT_HEIGHT / top
+
+    def bar(x: float, value: int | None) -> Bar | None:
+        if value is None:
+            return None
+        height = value * scale
+        return Bar(x, TOP + PLOT_HEIGHT - height, height, value)
+
+    groups = []
+    for i, rec in enumerate(records):
+        left = LEFT + i * GROUP_WIDTH + (GROUP_WIDTH - BAR_WIDTH) / 2
+        share = "" if rec.form_share is None else f"{round(100 * rec.form_share)}%"
+        groups.append(Group(rec, LEFT + i * GROUP_WIDTH + GROUP_WIDTH / 2,
+                            bar(left, rec.best), bar(left, rec.latest), share))
+    ticks = [(TOP + PLOT_HEIGHT - v * scale, v) for v in range(0, top + 1, top // 5)]
+    return {"groups": groups, "ticks": ticks, "bar_width": BAR_WIDTH,
+            "width": LEFT + max(1, len(records)) * GROUP_WIDTH + 8,
+            "height": TOP + PLOT_HEIGHT + BOTTOM, "base": TOP + PLOT_HEIGHT, "left": LEFT,
+            "top": TOP}
+
+
+def records_of_class(class_id: int) -> list[StudentRecord]:
+    db = store()
+    return class_record(db.roster.students(class_id), db.runs.for_class(class_id), PE_LAB)
+
+
+def _page(template: str, **context: Any) -> Response:
+    response = Response(render_template(template, **context))
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/teacher/classes/<int:class_id>/pe")
+@allow(TEACHER)
+def class_page(class_id: int) -> Response:
+    school_class = store().roster.get_class(class_id)
+    records = records_of_class(class_id)
+    return _page("pe/class.html", school_class=school_class, records=records,
+                 chart=chart(records))
+
+
+@bp.get("/api/pe/classes/<int:class_id>")
+@allow(TEACHER)
+def class_json(class_id: int) -> Response:
+    store().roster.get_class(class_id)
+    return jsonify({"lab": PE_LAB, "students": [r.as_dict() for r in records_of_class(class_id)]})
+
+
+@bp.get("/teacher/classes/<int:class_id>/pe.csv")
+@allow(TEACHER)
+def class_csv(class_id: int) -> Response:
+    school_class = store().roster.get_class(class_id)
+    header = [_("Student no."), _("Student"), _("Runs"), _("Best count"), _("Latest count"),
+              _("Reps counted"), _("Movements made"), _("Good form (%)")]
+    rows: list[list[object]] = [
+        [r.student.student_no, r.student.name, len(r.runs), _blank(r.best), _blank(r.latest),
+         r.reps, r.attempts, "" if r.form_share is None else round(100 * r.form_share)]
+        for r in records_of_class(class_id)]
+    data = sheet_csv(header, rows)
+    base = _safe_filename(f"{school_class.name}-pe")
+    # the ZIP and its entry carry the class's id only: a ZIP's names are readable unlocked
+    return deliver({"pe.csv": data}, f"class-{class_id}-pe.zip", plain_data=data,
+                   plain_name=f"{base}.csv", plain_mime="text/csv; charset=utf-8")
+
+
+def _blank(value: int | None) -> object:
+    return "" if value is None else value
+
+
+def _own_record() -> StudentRecord:
+    """The signed-in student's record, from the runs this browser may see: a name picked
+    without the picture password shows only this session's runs, as the portfolio does."""
+    student = need_student()
+    return class_record([student], visible_runs(student), PE_LAB)[0]
+
+
+@bp.get("/api/pe/mine")
+@allow(STUDENT)
+def mine_json() -> Response:
+    return jsonify({"lab": PE_LAB, "student": _own_record().as_dict()})
+
+
+@bp.get("/pe/mine")
+@allow(STUDENT)
+def mine_page() -> Response:
+    record = _own_record()
+    return _page("pe/mine.html", record=record, chart=chart([record]))
