@@ -41,6 +41,9 @@ def _seal_clear_learn_files(data_dir: Any) -> int:
     return done
 
 
+PROGRAM_TASKS = ("face", "hands", "pose", "emotion", "colour", "shapes", "text")
+
+
 class KitRuntime:
     """Hardware and shared services for one kit process."""
 
@@ -148,7 +151,8 @@ class KitRuntime:
 
             gettext = translations(self.settings.lang).gettext
             return KitLink(self.factory, self.pins, camera=self.camera, speaker=self.speaker,
-                           faces=self._faces_now, inputs=self._input_pins(),
+                           faces=self._faces_now, detect=self._detect_now,
+                           sensors=self._sensor_now, inputs=self._input_pins(),
                            render=lambda message: message.render(gettext),
                            on_release=self.start_idle_demo)
 
@@ -184,6 +188,56 @@ class KitRuntime:
         result = self.service("program_faces", make).detect(frame)
         return [{"box": [round(f.box.x), round(f.box.y), round(f.box.w), round(f.box.h)],
                  "score": round(float(f.score), 3)} for f in result.faces]
+
+    def _detect_now(self, task: str, colour: str = "red") -> dict[str, Any]:
+        """One vision task on the camera's newest frame, for a student program
+        (`Camera("kit").detect(task)`): how many, the best one's label and score."""
+        from labkit.errors import lazy_gettext as _
+        from labkit.sandbox.link import Refusal
+
+        if task not in PROGRAM_TASKS:
+            raise Refusal("bad_value", _("The kit offers the vision tasks %(tasks)s.",
+                                         tasks=", ".join(PROGRAM_TASKS)))
+        frame = self.camera.wait_for_frame(0, timeout=5.0)
+        if frame is None:
+            raise Refusal("no_frame", _("The camera sent no picture."))
+        from labkit.projects.detectors import DETECTORS
+
+        kind = DETECTORS[task]
+        store = self.model_store if kind.store else None
+        if kind.store and store is None:
+            raise Refusal("no_detector", _("The kit cannot run %(task)s: no model "
+                                           "(labkit models fetch).", task=task))
+        options: dict[str, Any] = {"store": store} if kind.store else {}
+        if task == "colour":
+            from labkit.vision.colour import COLOURS
+
+            if colour not in COLOURS:
+                raise Refusal("bad_value", _("The colours are %(colours)s.",
+                                             colours=", ".join(COLOURS)))
+            options["colour"] = colour
+        key = f"program_{task}" + (f"_{colour}" if task == "colour" else "")
+        detector = self.service(key, lambda: kind.load_class()(None, **options))
+        count, label, score = detector.summary(detector.detect(frame))
+        return {"count": int(count), "label": str(label), "score": round(float(score), 3)}
+
+    def _sensor_now(self, name: str) -> Any:
+        """A sensor's reading for a student program (`labkit.program.sensor(name)`), in the
+        bench's units: light/soil 0–1, temperature °C, distance m, button/motion True/False.
+        Analog sensors sit on the kit's SPI ADC, which a program cannot open itself."""
+        from labkit.errors import lazy_gettext as _
+        from labkit.sandbox.link import Refusal
+
+        spec = self.wiring.devices.get(name)
+        sensors = [n for n, s in self.wiring.devices.items() if s.role in ("input", "analog")]
+        if spec is None or name not in sensors:
+            raise Refusal("bad_value", _("The kit's sensors are %(names)s.",
+                                         names=", ".join(sensors)))
+        state = self.bench.device_state(spec)
+        for key in ("celsius", "distance", "pressed", "active", "value"):
+            if key in state:
+                return state[key]
+        return None
 
     @property
     def sandbox(self) -> Any:

@@ -62,6 +62,9 @@ class KitLink:
     camera    the kit's Camera (or None)
     speaker   something with `say(text, lang)` (or None)
     faces     a callable: the faces in the camera's newest frame, as dicts (or None)
+    detect    a callable: task name → {count, label, score} of one vision task on the camera's
+              newest frame (or None); it refuses tasks it does not offer
+    sensors   a callable: device name → the sensor's reading (the bench's units), or None
     inputs    pin number → device name for pins wired to the kit's sensors and buttons: a
               program may read them but never make them outputs (on a real kit, driving a
               button's pin high while it is pressed shorts the pin to ground)
@@ -72,6 +75,8 @@ class KitLink:
 
     def __init__(self, factory: Any, pins: Any, *, camera: Any = None, speaker: Any = None,
                  faces: Callable[[], list[dict[str, Any]]] | None = None,
+                 detect: Callable[..., dict[str, Any]] | None = None,
+                 sensors: Callable[[str], Any] | None = None,
                  inputs: dict[int, str] | None = None,
                  render: Callable[[Message], str] = str, revision: str | None = None,
                  on_lease: Callable[[], Any] | None = None,
@@ -81,6 +86,8 @@ class KitLink:
         self.camera = camera
         self.speaker = speaker
         self.faces = faces
+        self.detect = detect
+        self.sensors = sensors
         self.inputs = dict(inputs or {})
         self.render = render
         self.on_lease = on_lease
@@ -362,6 +369,27 @@ class LinkSession:
         if self.link.faces is None:
             raise Refusal("no_detector", _("The kit cannot look for faces."))
         return self.link.faces()
+
+    def op_vision_detect(self, msg: dict[str, Any]) -> dict[str, Any]:
+        task = msg.get("task")
+        if self.link.detect is None:
+            raise Refusal("no_detector", _("The kit cannot run vision tasks."))
+        if not isinstance(task, str) or not task.isidentifier() or len(task) > 30:
+            raise Refusal("bad_value", _("Name a vision task, e.g. \"hands\"."))
+        colour = msg.get("colour")
+        if colour is None:
+            return self.link.detect(task)
+        if not isinstance(colour, str) or not colour.isidentifier() or len(colour) > 20:
+            raise Refusal("bad_value", _("Name a colour, e.g. \"red\"."))
+        return self.link.detect(task, colour=colour)
+
+    def op_sensor_read(self, msg: dict[str, Any]) -> Any:
+        name = msg.get("name")
+        if self.link.sensors is None:
+            raise Refusal("no_sensor", _("The kit has no sensors."))
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > 30:
+            raise Refusal("bad_value", _("Name a sensor of the kit, e.g. \"light\"."))
+        return self.link.sensors(name)
 
     def op_say(self, msg: dict[str, Any]) -> None:
         text = msg.get("text")
