@@ -1,7 +1,8 @@
 """Programs a student saved from the code page: their portfolio's code, one JSON file each.
 
 Stored in the student's portfolio folder, `<data>/portfolio/<student id>/programs/<program
-id>.json` (name, source, when), written atomically, so removing or purging a student removes
+id>.json` (name, source, when, and for a blocks program its Blockly workspace, so it reopens
+as blocks), written atomically, so removing or purging a student removes
 their programs with their other kept files. Only the student and the teacher open them (the
 web layer checks). Saving again with the same id replaces the program; a student keeps at
 most MAX_PROGRAMS.
@@ -16,6 +17,7 @@ import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from labkit.errors import LabkitError, lazy_gettext as _
 from labkit.fsutil import atomic_write_text
@@ -23,6 +25,7 @@ from labkit.fsutil import atomic_write_text
 MAX_PROGRAMS = 200
 MAX_SOURCE_CHARS = 100_000
 MAX_NAME_CHARS = 60
+MAX_BLOCKS_CHARS = 400_000          # a workspace's JSON: ~500 blocks
 _ID = re.compile(r"^[0-9a-f]{12}$")
 
 
@@ -33,10 +36,15 @@ class Program:
     name: str
     source: str
     saved_at: float
+    blocks: dict[str, Any] | None = None      # Blockly.serialization JSON, for blocks programs
 
     def summary(self) -> dict[str, object]:
         return {"id": self.id, "name": self.name, "saved_at": self.saved_at,
-                "lines": self.source.count("\n") + 1}
+                "lines": self.source.count("\n") + 1,
+                "kind": "python" if self.blocks is None else "blocks"}
+
+    def to_json(self) -> dict[str, object]:
+        return {**self.summary(), "source": self.source, "blocks": self.blocks}
 
 
 class ProgramBook:
@@ -49,7 +57,7 @@ class ProgramBook:
         return self.root / str(int(student_id)) / "programs"
 
     def save(self, student_id: int, name: str, source: str,
-             program_id: str | None = None) -> Program:
+             program_id: str | None = None, *, blocks: Any = None) -> Program:
         name = " ".join(str(name).split())[:MAX_NAME_CHARS]
         if not name:
             raise LabkitError(_("Give the program a name."), code="bad_input",
@@ -58,6 +66,13 @@ class ProgramBook:
             raise LabkitError(_("The program is too long (at most %(n)s characters).",
                                 n=MAX_SOURCE_CHARS), code="too_large",
                               fix=_("Split it into smaller programs."))
+        if blocks is not None:
+            if not isinstance(blocks, dict) or not isinstance(blocks.get("blocks", {}), dict):
+                raise LabkitError(_("The blocks could not be read."), code="bad_input",
+                                  fix=_("Save again from the Blocks tab."))
+            if len(json.dumps(blocks, ensure_ascii=False)) > MAX_BLOCKS_CHARS:
+                raise LabkitError(_("The blocks program is too big to keep."), code="too_large",
+                                  fix=_("Split it into smaller programs."))
         if program_id is not None:
             self.get(student_id, program_id)        # it must exist and be theirs
         else:
@@ -66,7 +81,7 @@ class ProgramBook:
                                     n=MAX_PROGRAMS), code="too_many",
                                   fix=_("Save over one of your programs instead."))
             program_id = secrets.token_hex(6)
-        program = Program(program_id, int(student_id), name, source, time.time())
+        program = Program(program_id, int(student_id), name, source, time.time(), blocks)
         atomic_write_text(self._folder(student_id) / f"{program_id}.json",
                           json.dumps(asdict(program), ensure_ascii=False))
         return program
@@ -94,8 +109,10 @@ class ProgramBook:
     def _load(path: Path) -> Program | None:
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
+            blocks = data.get("blocks")
             return Program(str(data["id"]), int(data["student_id"]), str(data["name"]),
-                           str(data["source"]), float(data["saved_at"]))
+                           str(data["source"]), float(data["saved_at"]),
+                           blocks if isinstance(blocks, dict) else None)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

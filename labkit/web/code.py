@@ -1,12 +1,12 @@
 """The code lab: write a Python program on the page, run it in the sandbox, see the bench move.
 
-    GET  /code                              the editor page
+    GET  /code[?tab=blocks]                 the editor page (Blocks | Python tabs)
     POST /api/code/run {source, name?}      → {run_id}; one program at a time on a kit
     GET  /api/code/runs/<id>/events         SSE: start, protection, stdout/stderr lines, exit
     POST /api/code/runs/<id>/stop
     GET  /api/code/examples[/<id>]          the example programs
     GET  /api/code/programs                 the student's saved programs
-    POST /api/code/programs {name, source, id?}
+    POST /api/code/programs {name, source, blocks?, id?}   blocks: the Blockly workspace
     GET  /api/code/programs/<id>
 
 A run belongs to the student who started it (and the teacher); another student's run is
@@ -22,7 +22,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Iterator
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from labkit.drivers.pins import Holder
@@ -32,6 +32,7 @@ from labkit.sandbox.programs import ProgramBook
 from labkit.sandbox.runner import ProgramRun, SandboxBusy, SandboxError
 from labkit.web import auth
 from labkit.web.access import STUDENT, TEACHER, allow
+from labkit.web.code_blocks import blocks_config
 from labkit.web.common import json_body, kit_runtime
 from labkit.web.handoff import AsyncSink, StreamClosed, stream_response, wait_event
 from labkit.web.labs import current_student, is_teacher, need_student, store
@@ -81,9 +82,13 @@ def _own_run(run_id: int) -> ProgramRun:
 @bp.get("/code")
 @allow(STUDENT)
 def page() -> str:
-    examples = [{"id": e.id, "title": str(e.title)} for e in examples_mod.EXAMPLES]
+    examples = [{"id": e.id, "title": str(e.title), "kind": e.kind}
+                for e in examples_mod.EXAMPLES]
+    config = blocks_config(kit_runtime().wiring,
+                           url_for("static", filename="vendor/blockly/media/"))
+    config["start"] = "blocks" if request.args.get("tab") == "blocks" else "python"
     return render_template("code/index.html", examples=examples,
-                           limits=kit_runtime().sandbox.limits)
+                           limits=kit_runtime().sandbox.limits, blocks_config=config)
 
 
 # ---- running --------------------------------------------------------------------------------
@@ -185,7 +190,7 @@ def events(run_id: int) -> Response:
 @bp.get("/api/code/examples")
 @allow(STUDENT)
 def example_list() -> Response:
-    return jsonify({"examples": [{"id": e.id, "title": str(e.title)}
+    return jsonify({"examples": [{"id": e.id, "title": str(e.title), "kind": e.kind}
                                  for e in examples_mod.EXAMPLES]})
 
 
@@ -196,7 +201,11 @@ def example_open(example_id: str) -> Response:
     if found is None:
         raise LabkitError(_("There is no such example."), code="not_found",
                           fix=_("Pick one from the examples menu."))
-    return jsonify({"id": found.id, "title": str(found.title), "source": found.source})
+    if found.kind == "blocks":
+        return jsonify({"id": found.id, "title": str(found.title), "kind": "blocks",
+                        "blocks": found.blocks})
+    return jsonify({"id": found.id, "title": str(found.title), "kind": "python",
+                    "source": found.source})
 
 
 @bp.get("/api/code/programs")
@@ -218,9 +227,9 @@ def program_save() -> Response:
     if program_id is not None and not auth.may_open("program", program_id, student.id):
         program_id = None       # not opened in this session: saved as a new program
     saved = programs().save(student.id, str(body.get("name", "")), body.get("source"),
-                            program_id)
+                            program_id, blocks=body.get("blocks"))
     auth.grant("program", saved.id)
-    return jsonify({"program": {**saved.summary(), "source": saved.source}})
+    return jsonify({"program": saved.to_json()})
 
 
 @bp.get("/api/code/students/<int:student_id>/programs")
@@ -230,8 +239,7 @@ def student_programs(student_id: int) -> Response:
     if store().roster.student_by_id(student_id) is None:
         raise LabkitError(_("There is no such student."), code="not_found",
                           fix=_("Pick a student from the roster."))
-    return jsonify({"programs": [{**p.summary(), "source": p.source}
-                                 for p in programs().list(student_id)]})
+    return jsonify({"programs": [p.to_json() for p in programs().list(student_id)]})
 
 
 @bp.get("/api/code/programs/<program_id>")
@@ -242,4 +250,4 @@ def program_open(program_id: str) -> Response:
         raise LabkitError(_("There is no such program."), code="not_found",
                           fix=_("Open one from the list of your programs."))
     found = programs().get(student.id, program_id)
-    return jsonify({"program": {**found.summary(), "source": found.source}})
+    return jsonify({"program": found.to_json()})
