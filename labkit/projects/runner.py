@@ -286,6 +286,30 @@ class LabRunner:
             self._thread.start()
         return lab
 
+    def program_holder(self, student_id: int) -> Holder | None:
+        """The holder a student's code-lab program runs as while their own `programs: true`
+        lab runs: the lab's own, so the lease nests and the lab's log records what the
+        program drives. None otherwise (the program takes the pins as itself, and a running
+        lab refuses it)."""
+        lab = self._active
+        if (lab is None or lab.demo is not None or lab.student_id != student_id
+                or lab.lease is None or not lab.lease.active):
+            return None
+        spec = getattr(lab.project, "spec", None)
+        if spec is None or not spec.data.get("programs"):
+            return None
+        return lab.lease.holder
+
+    def _drive_output(self, name: str, value: Any) -> None:
+        """A demo's `program:` item: set an output as the student's program would."""
+        device = self.runtime.kit.device(name)
+        if hasattr(device, "angle") and not isinstance(value, (list, tuple)):
+            device.angle = float(value)
+        elif isinstance(value, (list, tuple)):
+            device.value = tuple(float(v) for v in value)
+        else:
+            device.value = float(value)
+
     def _holder(self, project_id: str, demo: bool, name: str) -> Holder:
         def progress() -> dict[str, Any]:
             lab = self._active
@@ -461,6 +485,8 @@ class LabRunner:
             try:
                 if kind == "bench":
                     self.runtime.bench.apply(data)
+                elif kind == "program":
+                    self._drive_output(data["device"], data["value"])
                 elif kind == "keep":
                     from labkit.errors import lazy_gettext as _
 

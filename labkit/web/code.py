@@ -1,7 +1,8 @@
 """The code lab: write a Python program on the page, run it in the sandbox, see the bench move.
 
     GET  /code[?tab=blocks]                 the editor page (Blocks | Python tabs)
-    POST /api/code/run {source, name?}      → {run_id}; one program at a time on a kit
+    POST /api/code/run {source, name?, blocks?}  → {run_id}; one program at a time on a kit
+                                            (blocks: true when the source came from blocks)
     GET  /api/code/runs/<id>/events         SSE: start, protection, stdout/stderr lines, exit
     POST /api/code/runs/<id>/stop
     GET  /api/code/examples[/<id>]          the example programs
@@ -11,7 +12,11 @@
 
 A run belongs to the student who started it (and the teacher); another student's run is
 answered 404. The program reaches the kit's hardware through `runtime.kit_link`, under the
-pin lease: a lab in progress refuses it with the lease message, in the program's output.
+pin lease: a lab in progress refuses it with the lease message, in the program's output —
+except the student's own lab that welcomes programs (`programs: true` in its lab.yaml): the
+program then runs under that lab's lease and the lab's log records what it drives. Every run
+is announced on the bus as `code.program` ({state: started|ended, reason, blocks,
+student_id}), for such labs' `events:`.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from labkit.web.access import STUDENT, TEACHER, allow
 from labkit.web.code_blocks import blocks_config
 from labkit.web.common import json_body, kit_runtime
 from labkit.web.handoff import AsyncSink, StreamClosed, stream_response, wait_event
-from labkit.web.labs import current_student, is_teacher, need_student, store
+from labkit.web.labs import current_student, is_teacher, need_student, runner, store
 
 bp = Blueprint("code", __name__)
 
@@ -102,9 +107,21 @@ def run() -> Response:
         raise LabkitError(_("There is no program to run."), code="bad_input",
                           fix=_("Write a program or open an example first."))
     name = body.get("name") if isinstance(body.get("name"), str) else ""
-    holder = Holder(f"program:{student.id}", "program", student.name)
+    blocks = body.get("blocks") is True
+    holder = (runner().program_holder(student.id)
+              or Holder(f"program:{student.id}", "program", student.name))
+    bus = kit_runtime().bus
+
+    def announce(event: dict[str, Any]) -> None:
+        if event["type"] == "start":
+            bus.publish("code.program", {"state": "started", "blocks": blocks,
+                                         "student_id": student.id})
+        elif event["type"] == "exit":
+            bus.publish("code.program", {"state": "ended", "reason": event.get("reason"),
+                                         "blocks": blocks, "student_id": student.id})
+
     try:
-        program_run = kit_runtime().sandbox.start(source, holder)
+        program_run = kit_runtime().sandbox.start(source, holder, on_event=announce)
     except SandboxBusy as exc:
         entry = runs().get(exc.run.id)
         mine = entry is not None and entry[1] == student.id

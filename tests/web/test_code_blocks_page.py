@@ -45,7 +45,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "labkit_sensor": ("from labkit.program import sensor", "print(sensor('light'))"),
     "labkit_say": ("from labkit.program import say", "say(str('你好'))"),
     "labkit_wait": ("from time import sleep", "sleep(0.5)"),
-    "labkit_forever": ("while True:", "  sleep(1)", "  sleep(0.05)"),
+    "labkit_forever": ("while True:\n    sleep(1)\n    sleep(0.05)",),
 }
 
 

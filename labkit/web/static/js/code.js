@@ -146,7 +146,8 @@ runBtn.addEventListener("click", async () => {
   status.dataset.reason = "";
   runBtn.disabled = true;
   try {
-    const res = await Labkit.post("/api/code/run", { source: source(), name: $("code-name").value });
+    const res = await Labkit.post("/api/code/run",
+      { source: source(), name: $("code-name").value, blocks: mode === "blocks" });
     runId = res.run_id;
     stopBtn.disabled = false;
     follow(runId);

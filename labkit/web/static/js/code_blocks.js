@@ -226,6 +226,7 @@
     Blockly.common.defineBlocksWithJsonArray(definitions());
     generators();
     gen.addReservedWords(DEVICE_NAMES.join(",") + ",sensor,say,sleep,Camera");
+    gen.INDENT = "    ";                 // PEP 8, as the Python tab and the examples indent
     toolbox = makeToolbox();
     return toolbox;
   }
