@@ -1,12 +1,15 @@
 """The code page's Blocks tab in a real headless Chromium under the kit's real CSP (no bypass):
 every labkit block generates Python that compiles and calls the kit's API; placed blocks run
-through the sandbox and light the bench's LED; a blocks program is kept with its workspace.
+through the sandbox and light the bench's LED — inside the student's own first_program lab
+(`programs: true`), whose log records it and turns the step green; a blocks program is kept
+with its workspace.
 
 One page visit does it all (a browser page costs seconds)."""
 
 from __future__ import annotations
 
 import json
+import time
 from typing import Any, Iterator
 
 import pytest
@@ -75,7 +78,11 @@ def strict_page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def test_blocks_generate_python_run_and_light_the_led(inproc_server: Any, strict_page: Any) -> None:
+def test_blocks_generate_python_run_and_light_the_led(inproc_server: Any, strict_page: Any,
+                                                    data_dir: Any, model_store: Any) -> None:
+    from labkit.projects.runner import LabRunner
+    from labkit.store import Store
+
     page = strict_page
     sign_in(page, inproc_server)
     page.goto(inproc_server.url + "/code?tab=blocks")
@@ -97,16 +104,39 @@ def test_blocks_generate_python_run_and_light_the_led(inproc_server: Any, strict
         {"type": "labkit_led", "x": 20, "y": 20, "fields": {"STATE": "on"},
          "next": {"block": {"type": "labkit_wait",
                             "inputs": {"SECONDS": {"shadow": {"type": "math_number",
-                                                              "fields": {"NUM": 2}}}}}}}]}}
+                                                              "fields": {"NUM": 1}}}}}}}]}}
     page.evaluate("(state) => Blockly.serialization.workspaces.load(state, window.labkitBlocks)",
                   program)
     page.locator("#blocks-python .cm-content", has_text="led.on()").wait_for(timeout=5000)
     shown = page.locator("#blocks-python .cm-content").inner_text()
-    assert "led = LED(17)" in shown and "sleep(2)" in shown
+    assert "led = LED(17)" in shown and "sleep(1)" in shown
     assert page.locator("#device-led.is-on").count() == 0
-    page.click("#code-run")
-    page.locator("#device-led.is-on").wait_for(timeout=20000)        # the blocks lit the LED
-    page.locator('#code-status[data-reason="done"]').wait_for(timeout=30000)
+
+    # the student's own lab runs: it takes programs, so the program drives the LED under the
+    # lab's lease and the lab's log sees it
+    (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    store = Store.for_runtime(inproc_server.runtime)
+    me = next(s for c in store.roster.classes() for s in store.roster.students(c.id)
+              if s.name == "小红")
+    runner = LabRunner.for_runtime(inproc_server.runtime, store)
+    lab = runner.start("first_program", student_id=me.id, holder_name=me.name)
+    try:
+        assert runner.program_holder(me.id) is lab.lease.holder
+        assert runner.program_holder(me.id + 1) is None          # nobody else's program
+        page.click("#code-run")
+        page.locator("#device-led.is-on").wait_for(timeout=20000)    # the blocks lit the LED
+        page.locator('#code-status[data-reason="done"]').wait_for(timeout=30000)
+        deadline = time.monotonic() + 10
+        while ((len(lab.log.entries("program")) < 2 or "light" not in lab.passed)
+               and time.monotonic() < deadline):
+            time.sleep(0.05)
+        states = [(e.value["state"], e.value["blocks"]) for e in lab.log.entries("program")]
+        assert states == [("started", True), ("ended", True)]
+        assert any(e.value for e in lab.log.entries("led"))
+        assert "light" in lab.passed                       # blocks_program_lit_led
+        assert inproc_server.runtime.pins.holder is lab.lease.holder and lab.lease.active
+    finally:
+        runner.stop()
 
     # kept with its workspace: it reopens as blocks
     page.fill("#code-name", "积木亮灯")
