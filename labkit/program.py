@@ -13,6 +13,8 @@
         say("拳头")
     if sensor("light") < 0.3:     # the kit's sensors: light, soil, temperature, distance …
         led.on()
+    if camera.predict("猫狗").label == "猫":   # a model you taught on the teach page
+        say("是猫")
     say("你好")
 
 In the kit's sandbox the connection is already there. From a terminal on the kit, start the
@@ -99,6 +101,14 @@ class Camera:
             args["colour"] = str(colour)
         reply = self._conn.call("vision.detect", **args)
         return Detection(int(reply["count"]), str(reply["label"]), float(reply["score"]))
+
+    def predict(self, project: str) -> Detection:
+        """What one of your teachable models (made on the kit's teach page, by its name) says
+        about what the kit sees or hears now: `camera.predict("猫狗").label == "猫"`.
+        count is 1 when it names a class, 0 when it is unsure."""
+        reply = self._conn.call("learn.predict", project=str(project))
+        label = str(reply["label"])
+        return Detection(1 if label else 0, label, float(reply["score"]))
 
 
 def sensor(name: str) -> Any:

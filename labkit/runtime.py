@@ -152,7 +152,8 @@ class KitRuntime:
             gettext = translations(self.settings.lang).gettext
             return KitLink(self.factory, self.pins, camera=self.camera, speaker=self.speaker,
                            faces=self._faces_now, detect=self._detect_now,
-                           sensors=self._sensor_now, inputs=self._input_pins(),
+                           sensors=self._sensor_now, predict=self._predict_now,
+                           inputs=self._input_pins(),
                            render=lambda message: message.render(gettext),
                            on_release=self.start_idle_demo)
 
@@ -238,6 +239,33 @@ class KitRuntime:
             if key in state:
                 return state[key]
         return None
+
+    def _predict_now(self, name: str, owner: int | None) -> dict[str, Any]:
+        """A teachable project's prediction on what the kit senses now, for a student program
+        (`Camera("kit").predict(name)`). A program sees its own student's projects and the
+        teacher's, never another student's; the newest trained one of that name answers."""
+        from labkit.errors import lazy_gettext as _
+        from labkit.learn.service import LearnService
+        from labkit.sandbox.link import Refusal
+
+        store = self.model_store            # outside the factory: service() is not reentrant
+        learn = self.service("learn", lambda: LearnService(self, store=store))
+        mine = [p for p in learn.projects.list()
+                if "error" not in p and p.get("owner") in (owner, None)]
+        named = [p for p in mine if p["name"] == name]
+        if not named:
+            raise Refusal("not_found", _("There is no teachable project called %(name)s. "
+                                         "Yours: %(names)s.", name=name,
+                                         names=", ".join(sorted({p["name"] for p in mine}))
+                                         or "-"))
+        trained = sorted((p for p in named if p["trained"]), key=lambda p: p["updated"])
+        if not trained:
+            raise Refusal("not_trained", _("The project %(name)s is not trained yet: train it "
+                                           "on the teach page first.", name=name))
+        project = learn.projects.get(trained[-1]["id"])
+        result = learn.predictor(project).predict(learn.live_payload(project))
+        return {"label": result.get("label") or "",
+                "score": round(float(result.get("confidence") or 0.0), 3)}
 
     @property
     def sandbox(self) -> Any:

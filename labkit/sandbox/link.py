@@ -65,6 +65,9 @@ class KitLink:
     detect    a callable: task name → {count, label, score} of one vision task on the camera's
               newest frame (or None); it refuses tasks it does not offer
     sensors   a callable: device name → the sensor's reading (the bench's units), or None
+    predict   a callable: (teachable project name, the program's student id or None) → the
+              project's prediction on what the kit senses now; it sees only that student's
+              projects and the teacher's (or None)
     inputs    pin number → device name for pins wired to the kit's sensors and buttons: a
               program may read them but never make them outputs (on a real kit, driving a
               button's pin high while it is pressed shorts the pin to ground)
@@ -77,6 +80,7 @@ class KitLink:
                  faces: Callable[[], list[dict[str, Any]]] | None = None,
                  detect: Callable[..., dict[str, Any]] | None = None,
                  sensors: Callable[[str], Any] | None = None,
+                 predict: Callable[[str, int | None], dict[str, Any]] | None = None,
                  inputs: dict[int, str] | None = None,
                  render: Callable[[Message], str] = str, revision: str | None = None,
                  on_lease: Callable[[], Any] | None = None,
@@ -88,6 +92,7 @@ class KitLink:
         self.faces = faces
         self.detect = detect
         self.sensors = sensors
+        self.predict = predict
         self.inputs = dict(inputs or {})
         self.render = render
         self.on_lease = on_lease
@@ -101,9 +106,12 @@ class KitLink:
     # ---- connections ----------------------------------------------------------------------
     def serve(self, sock: socket.socket, holder: Holder, *,
               on_preempt: Callable[[], Any] | None = None,
-              on_hello: Callable[[dict[str, Any]], Any] | None = None) -> "LinkSession":
-        """Answer one program on `sock` (in a thread of its own) as `holder`."""
+              on_hello: Callable[[dict[str, Any]], Any] | None = None,
+              owner: int | None = None) -> "LinkSession":
+        """Answer one program on `sock` (in a thread of its own) as `holder`; `owner` is the
+        student whose program it is (None: a terminal program, the teacher's)."""
         session = LinkSession(self, sock, holder, on_preempt=on_preempt, on_hello=on_hello)
+        session.owner = owner
         with self._lock:
             self._sessions.add(session)
         session.start()
@@ -177,6 +185,7 @@ class LinkSession:
         self.on_preempt = on_preempt
         self.on_hello = on_hello
         self.lease: Lease | None = None
+        self.owner: int | None = None
         self.report: dict[str, Any] = {}
         self._send_lock = threading.Lock()
         self._saved: dict[int, dict[str, Any]] = {}
@@ -390,6 +399,14 @@ class LinkSession:
         if not isinstance(name, str) or not name.isidentifier() or len(name) > 30:
             raise Refusal("bad_value", _("Name a sensor of the kit, e.g. \"light\"."))
         return self.link.sensors(name)
+
+    def op_learn_predict(self, msg: dict[str, Any]) -> dict[str, Any]:
+        name = msg.get("project")
+        if self.link.predict is None:
+            raise Refusal("no_learn", _("The kit cannot run teachable models."))
+        if not isinstance(name, str) or not name.strip() or len(name) > 60:
+            raise Refusal("bad_value", _("Name one of your teachable projects."))
+        return self.link.predict(name.strip(), self.owner)
 
     def op_say(self, msg: dict[str, Any]) -> None:
         text = msg.get("text")

@@ -121,7 +121,8 @@ def run() -> Response:
                                          "blocks": blocks, "student_id": student.id})
 
     try:
-        program_run = kit_runtime().sandbox.start(source, holder, on_event=announce)
+        program_run = kit_runtime().sandbox.start(source, holder, on_event=announce,
+                                                  owner=student.id)
     except SandboxBusy as exc:
         entry = runs().get(exc.run.id)
         mine = entry is not None and entry[1] == student.id

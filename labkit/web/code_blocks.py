@@ -28,6 +28,8 @@ LABELS = {
     "colour_seen": _("something %1 is in view"),
     "shape_seen": _("a %1 is in view"),
     "text_read": _("the text the camera reads"),
+    "predict_is": _("my teachable model %1 says %2"),
+    "default_project": _("my model"), "default_class": _("class 1"),
     # outputs
     "led": _("LED %1"), "rgb": _("RGB LED colour %1"), "servo": _("turn the servo to %1 degrees"),
     "buzzer": _("buzzer %1"), "fan": _("fan %1"), "pump": _("water pump %1"),
@@ -54,6 +56,8 @@ LABELS = {
     "tip_camera": _("Asks the kit's camera what it sees now."),
     "tip_output": _("Drives one of the kit's outputs; the bench shows it."),
     "tip_sensor": _("Reads one of the kit's sensors now."),
+    "tip_predict": _("Type the name of a model you taught on the teach page, and one of its "
+                     "classes."),
     # the page
     "default_say": _("Hello"),
 }

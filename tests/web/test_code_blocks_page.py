@@ -31,6 +31,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
     "labkit_colour_seen": ("camera.detect('colour', colour='red').present",),
     "labkit_shape_seen": ("camera.detect('shapes').label == 'triangle'",),
     "labkit_text_read": ("print(camera.detect('text').label)",),
+    "labkit_predict_is": ("print(camera.predict('我的模型').label == '类别 1')",),
     "labkit_led": ("from gpiozero import LED", "led = LED(17)", "led.on()"),
     "labkit_rgb": ("from gpiozero import RGBLED", "rgb = RGBLED(red=5, green=6, blue=13)",
                    "rgb.color = (1, 0, 0)"),

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.unit.sandbox.test_kit_services import out, run
+import pytest
+
+from tests.unit.sandbox.test_kit_services import STUDENT, out, run
 
 
 def test_a_program_reads_the_sensors_and_runs_vision_tasks_through_the_kit(runtime: Any) -> None:
@@ -46,8 +48,6 @@ def test_a_program_reads_the_sensors_and_runs_vision_tasks_through_the_kit(runti
 
 def test_a_blocks_program_is_kept_with_its_workspace_and_bad_blocks_are_refused(
         tmp_path: Any) -> None:
-    import pytest
-
     from labkit.errors import LabkitError
     from labkit.sandbox.programs import ProgramBook
 
@@ -62,3 +62,56 @@ def test_a_blocks_program_is_kept_with_its_workspace_and_bad_blocks_are_refused(
             book.save(3, "坏的", "x", blocks=bad)
         assert refused.value.code in ("bad_input", "too_large")
     assert len(book.list(3)) == 2                     # nothing half-saved
+
+
+PREDICT = ("from labkit.program import Camera\n"
+           "camera = Camera('kit')\n"
+           "for name in NAMES:\n"
+           "    try:\n"
+           "        seen = camera.predict(name)\n"
+           "        print(seen.label in ('circle', 'square', ''), 0 <= seen.score <= 1)\n"
+           "    except Exception as exc:\n"
+           "        print('refused', exc)\n")
+
+
+def _learn(runtime: Any) -> Any:
+    from labkit.learn.service import LearnService
+
+    store = runtime.model_store
+    return runtime.service("learn", lambda: LearnService(runtime, store=store))
+
+
+def _predict(runtime: Any, names: tuple[str, ...], owner: int) -> list[str]:
+    program_run = runtime.sandbox.start(f"NAMES = {names!r}\n" + PREDICT, STUDENT, owner=owner)
+    result = program_run.wait(90)
+    assert result is not None and result["reason"] == "done", out(program_run, "stderr")
+    return out(program_run)
+
+
+def test_a_program_sees_only_its_students_teachable_projects(runtime: Any) -> None:
+    learn = _learn(runtime)
+    learn.projects.create("别人的", "image", ["a", "b"], owner=8)
+    learn.projects.create("没训练", "image", ["a", "b"], owner=7)
+    learn.projects.create("老师的", "image", ["a", "b"])
+    other, untrained = _predict(runtime, ("别人的", "没训练"), owner=7)
+    assert other.startswith("refused") and "别人的" in other
+    yours = other.split("：")[-1]                       # the list of projects it may use
+    assert "没训练" in yours and "老师的" in yours and "别人的" not in yours
+    assert untrained.startswith("refused") and "没训练" in untrained and "训练" in untrained
+
+
+@pytest.mark.slow   # trains a small image model (embedder + ONNX export): ~15 s here
+def test_a_program_asks_its_students_trained_model(runtime: Any, data_dir: Any,
+                                                   model_store: Any) -> None:
+    from labkit.learn.features import EmbeddingExtractor
+    from labkit.learn.model import train_project
+    from labkit.learn.synthetic import shapes_dataset
+
+    (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    mine = _learn(runtime).projects.create("形状", "image", ["circle", "square"], owner=7)
+    ids = {c.name: c.id for c in mine.classes}
+    images, labels = shapes_dataset(6, ("circle", "square"), seed=1)
+    for image, label in zip(images, labels, strict=True):
+        mine.add_sample(ids[label], image)
+    train_project(mine, EmbeddingExtractor.from_store(model_store))
+    assert _predict(runtime, ("形状",), owner=7) == ["True True"]

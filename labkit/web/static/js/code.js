@@ -45,7 +45,15 @@ const generated = new EditorView({
   parent: $("blocks-python"),
 });
 
-function blocksSource() { return workspace ? LabkitBlocks.generate(workspace) : ""; }
+function blocksSource() {
+  if (!workspace) return "";
+  try {
+    return LabkitBlocks.generate(workspace);
+  } catch (err) {          // e.g. a block for a device this kit's wiring does not have
+    Labkit.showError(err);
+    return "";
+  }
+}
 
 function showGenerated() {
   const text = blocksSource();
@@ -65,9 +73,11 @@ function ensureWorkspace() {
   return workspace;
 }
 
-function setMode(next) {
+/** Show the Blocks or the Python tab. Leaving the blocks for Python carries their Python
+    into the editor, unless something else is about to be opened there (`carry: false`). */
+function setMode(next, carry = true) {
   if (next === mode) return;
-  if (next === "python" && workspace && workspace.getAllBlocks(false).length) {
+  if (carry && next === "python" && workspace && workspace.getAllBlocks(false).length) {
     setSource(blocksSource());          // carry on in Python from what the blocks made
     $("code-saved").textContent = T.to_python;
     programId = null;
@@ -89,6 +99,7 @@ $("tab-python").addEventListener("click", () => setMode("python"));
 
 function openBlocks(state) {
   setMode("blocks");
+  $("code-saved").textContent = "";
   Blockly.serialization.workspaces.load(state, workspace);
   showGenerated();
 }
@@ -169,7 +180,7 @@ $("code-examples").addEventListener("change", async (ev) => {
   try {
     const ex = await Labkit.get("/api/code/examples/" + encodeURIComponent(id));
     if (ex.kind === "blocks") openBlocks(ex.blocks);
-    else { setMode("python"); setSource(ex.source); }
+    else { setMode("python", false); setSource(ex.source); }
     $("code-name").value = ex.title;
     programId = null;
   } catch (err) { Labkit.showError(err); }
@@ -196,7 +207,7 @@ $("code-programs").addEventListener("change", async (ev) => {
   try {
     const res = await Labkit.get("/api/code/programs/" + encodeURIComponent(id));
     if (res.program.blocks) openBlocks(res.program.blocks);
-    else { setMode("python"); setSource(res.program.source); }
+    else { setMode("python", false); setSource(res.program.source); }
     $("code-name").value = res.program.name;
     programId = res.program.id;
   } catch (err) { Labkit.showError(err); }

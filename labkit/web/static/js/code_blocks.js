@@ -90,6 +90,10 @@
       { type: "labkit_shape_seen", message0: L("shape_seen"), output: "Boolean", ...cam,
         args0: [dropdown("SHAPE", choices(SHAPES))] },
       { type: "labkit_text_read", message0: L("text_read"), output: "String", ...cam },
+      { type: "labkit_predict_is", message0: L("predict_is"), output: "Boolean", ...cam,
+        tooltip: L("tip_predict"),
+        args0: [{ type: "field_input", name: "PROJECT", text: L("default_project") },
+                { type: "field_input", name: "LABEL", text: L("default_class") }] },
       { type: "labkit_led", message0: L("led"), ...out,
         args0: [dropdown("STATE", choices(["on", "off", "toggle"]))] },
       { type: "labkit_rgb", message0: L("rgb"), ...out,
@@ -134,6 +138,9 @@
     f.labkit_shape_seen = (b, g) =>
       [detect(g, "shapes") + ".label == " + quote(b.getFieldValue("SHAPE")), Order.RELATIONAL];
     f.labkit_text_read = (b, g) => [detect(g, "text") + ".label", Order.MEMBER];
+    f.labkit_predict_is = (b, g) =>
+      [camera(g) + ".predict(" + quote(b.getFieldValue("PROJECT")) + ").label == " +
+       quote(b.getFieldValue("LABEL")), Order.RELATIONAL];
     f.labkit_led = (b, g) => device(g, "led") + "." + b.getFieldValue("STATE") + "()\n";
     f.labkit_rgb = (b, g) => device(g, "rgb") + ".color = " + RGB[b.getFieldValue("COLOUR")] + "\n";
     f.labkit_servo = (b, g) => {
@@ -197,7 +204,7 @@
         { kind: "category", name: L("cat_camera"), colour: String(HUE.camera), contents: [
           block("labkit_faces_present"), block("labkit_faces_count"), block("labkit_detect_count"),
           block("labkit_hand_gesture"), block("labkit_emotion_is"), block("labkit_colour_seen"),
-          block("labkit_shape_seen"), block("labkit_text_read")] },
+          block("labkit_shape_seen"), block("labkit_text_read"), block("labkit_predict_is")] },
         { kind: "category", name: L("cat_outputs"), colour: String(HUE.outputs), contents: outputs },
         { kind: "category", name: L("cat_sensors"), colour: String(HUE.sensors), contents: sensors },
         { kind: "category", name: L("cat_kit"), colour: String(HUE.kit), contents: [
