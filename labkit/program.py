@@ -1,7 +1,7 @@
 """What a student program imports to use the kit: its camera, faces, speech — through the kit.
 
     from gpiozero import LED
-    from labkit.program import Camera, say
+    from labkit.program import Camera, say, sensor
 
     led = LED(17)                 # the kit's LED (the pin factory forwards to the kit)
     camera = Camera("kit")        # the kit's own camera: it is never opened twice
@@ -34,7 +34,7 @@ from typing import Any
 
 from labkit.sandbox import kitpins
 
-__all__ = ["Camera", "Detection", "TASKS", "say", "sensor", "connection"]
+__all__ = ["Camera", "Detection", "TASKS", "say", "sensor", "sound_level", "connection"]
 
 #: the vision tasks `Camera.detect` offers (the kit's detectors of the same names)
 TASKS = ("face", "hands", "pose", "emotion", "colour", "shapes", "text")
@@ -116,6 +116,12 @@ def sensor(name: str) -> Any:
     distance metres, button and motion True/False. The analog sensors sit on the kit's ADC,
     which only the kit reads, so this is how a program reads them."""
     return connection().call("sensor.read", name=str(name))
+
+
+def sound_level() -> float:
+    """How loud it is at the kit now, in dB (about 30 in a quiet room, 70 when loud), from the
+    kit's microphone: a program never opens the microphone itself."""
+    return float(connection().call("sound.level"))
 
 
 def say(text: str, lang: str = "zh_CN") -> None:

@@ -153,6 +153,7 @@ class KitRuntime:
             return KitLink(self.factory, self.pins, camera=self.camera, speaker=self.speaker,
                            faces=self._faces_now, detect=self._detect_now,
                            sensors=self._sensor_now, predict=self._predict_now,
+                           sound=self._sound_now,
                            inputs=self._input_pins(),
                            render=lambda message: message.render(gettext),
                            on_release=self.start_idle_demo)
@@ -239,6 +240,18 @@ class KitRuntime:
             if key in state:
                 return state[key]
         return None
+
+    def _sound_now(self) -> float:
+        """How loud the kit's microphone hears it now (the last quarter second, in dB as the
+        sound-level detector estimates it), for a student program (`sound_level()`)."""
+        from labkit.audio_ai.level import DEFAULT_OFFSET_DB, dbfs
+        from labkit.errors import lazy_gettext as _
+        from labkit.sandbox.link import Refusal
+
+        mic = self.microphone
+        if mic is None:
+            raise Refusal("no_microphone", _("The kit has no microphone."))
+        return round(dbfs(mic.recent(0.25)) + DEFAULT_OFFSET_DB, 1)
 
     def _predict_now(self, name: str, owner: int | None) -> dict[str, Any]:
         """A teachable project's prediction on what the kit senses now, for a student program

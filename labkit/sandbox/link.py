@@ -65,6 +65,7 @@ class KitLink:
     detect    a callable: task name → {count, label, score} of one vision task on the camera's
               newest frame (or None); it refuses tasks it does not offer
     sensors   a callable: device name → the sensor's reading (the bench's units), or None
+    sound     a callable: the loudness the kit's microphone hears now, in dB (or None)
     predict   a callable: (teachable project name, the program's student id or None) → the
               project's prediction on what the kit senses now; it sees only that student's
               projects and the teacher's (or None)
@@ -81,6 +82,7 @@ class KitLink:
                  detect: Callable[..., dict[str, Any]] | None = None,
                  sensors: Callable[[str], Any] | None = None,
                  predict: Callable[[str, int | None], dict[str, Any]] | None = None,
+                 sound: Callable[[], float] | None = None,
                  inputs: dict[int, str] | None = None,
                  render: Callable[[Message], str] = str, revision: str | None = None,
                  on_lease: Callable[[], Any] | None = None,
@@ -93,6 +95,7 @@ class KitLink:
         self.detect = detect
         self.sensors = sensors
         self.predict = predict
+        self.sound = sound
         self.inputs = dict(inputs or {})
         self.render = render
         self.on_lease = on_lease
@@ -407,6 +410,11 @@ class LinkSession:
         if not isinstance(name, str) or not name.strip() or len(name) > 60:
             raise Refusal("bad_value", _("Name one of your teachable projects."))
         return self.link.predict(name.strip(), self.owner)
+
+    def op_sound_level(self, msg: dict[str, Any]) -> float:
+        if self.link.sound is None:
+            raise Refusal("no_microphone", _("The kit has no microphone."))
+        return self.link.sound()
 
     def op_say(self, msg: dict[str, Any]) -> None:
         text = msg.get("text")

@@ -35,7 +35,7 @@ LABELS = {
     "buzzer": _("buzzer %1"), "fan": _("fan %1"), "pump": _("water pump %1"),
     # sensors
     "button_pressed": _("the button is pressed"), "motion": _("movement is detected"),
-    "sensor": _("%1 reading"),
+    "sensor": _("%1 reading"), "sound_level": _("loudness (dB)"),
     # speak and wait
     "say": _("say %1"), "wait": _("wait %1 seconds"), "forever": _("repeat forever %1"),
     # dropdown choices

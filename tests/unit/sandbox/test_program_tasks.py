@@ -24,6 +24,8 @@ def test_a_program_reads_the_sensors_and_runs_vision_tasks_through_the_kit(runti
         "print('shapes', type(seen.count).__name__, type(seen.label).__name__,"
         " seen.present == (seen.count > 0))\n"
         "print('red', camera.detect('colour', colour='red').count >= 0)\n"
+        "from labkit.program import sound_level\n"
+        "print('loud', 0 <= sound_level() < 140)\n"
         "for bad in (lambda: sensor('led'), lambda: camera.detect('x_ray'),\n"
         "            lambda: camera.detect('colour', colour='plaid')):\n"
         "    try:\n"
@@ -38,9 +40,9 @@ def test_a_program_reads_the_sensors_and_runs_vision_tasks_through_the_kit(runti
     assert abs(float(values["temperature"]) - 31) < 0.5
     assert abs(float(values["distance"]) - 0.5) < 0.01
     assert values["motion"] == "True" and values["button"] == "False"
-    assert lines[6:8] == ["shapes int str True", "red True"]
+    assert lines[6:9] == ["shapes int str True", "red True", "loud True"]
     # refused with the list of what there is: an output is not a sensor, an unknown task
-    sensor_no, task_no, colour_no = lines[8:]
+    sensor_no, task_no, colour_no = lines[9:]
     assert sensor_no.startswith("refused KitError") and "temperature" in sensor_no
     assert "hands" in task_no and "colour" in task_no
     assert "red" in colour_no and "plaid" not in colour_no.split(":", 1)[-1]

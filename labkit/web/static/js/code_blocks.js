@@ -108,6 +108,7 @@
         args0: [dropdown("STATE", choices(["on", "off"]))] },
       { type: "labkit_button_pressed", message0: L("button_pressed"), output: "Boolean", ...sen },
       { type: "labkit_motion", message0: L("motion"), output: "Boolean", ...sen },
+      { type: "labkit_sound_level", message0: L("sound_level"), output: "Number", ...sen },
       { type: "labkit_sensor", message0: L("sensor"), output: "Number", ...sen,
         args0: [dropdown("SENSOR", choices(config.sensors.length ? config.sensors : ["light"]))] },
       { type: "labkit_say", message0: L("say"), colour: HUE.kit, previousStatement: null,
@@ -163,6 +164,10 @@
       need(g, "labkit.program", "sensor");
       return ["sensor(" + quote(b.getFieldValue("SENSOR")) + ")", Order.FUNCTION_CALL];
     };
+    f.labkit_sound_level = (b, g) => {
+      need(g, "labkit.program", "sound_level");
+      return ["sound_level()", Order.FUNCTION_CALL];
+    };
     f.labkit_say = (b, g) => {
       need(g, "labkit.program", "say");
       return "say(str(" + (g.valueToCode(b, "TEXT", Order.NONE) || quote(L("default_say"))) + "))\n";
@@ -198,6 +203,7 @@
     if (has("button")) sensors.push(block("labkit_button_pressed"));
     if (has("motion")) sensors.push(block("labkit_motion"));
     if (config.sensors.length) sensors.push(block("labkit_sensor"));
+    sensors.push(block("labkit_sound_level"));
     return {
       kind: "categoryToolbox",
       contents: [
@@ -232,7 +238,7 @@
     config = cfg;
     Blockly.common.defineBlocksWithJsonArray(definitions());
     generators();
-    gen.addReservedWords(DEVICE_NAMES.join(",") + ",sensor,say,sleep,Camera");
+    gen.addReservedWords(DEVICE_NAMES.join(",") + ",sensor,sound_level,say,sleep,Camera");
     gen.INDENT = "    ";                 // PEP 8, as the Python tab and the examples indent
     toolbox = makeToolbox();
     return toolbox;
