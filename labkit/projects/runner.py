@@ -300,6 +300,16 @@ class LabRunner:
             return None
         return lab.lease.holder
 
+    def _stop_programs_of(self, holder_id: str) -> None:
+        """A `programs: true` lab's student program runs under the lab's lease: when the lab
+        ends, so does the program (it would otherwise keep the kit's pins in the lab's name)."""
+        sandbox = getattr(self.runtime, "services", {}).get("sandbox")
+        if sandbox is None:
+            return
+        for run in list(sandbox.running.values()):
+            if run.holder.id == holder_id:
+                run.stop("stopped")
+
     def _drive_output(self, name: str, value: Any) -> None:
         """A demo's `program:` item: set an output as the student's program would."""
         device = self.runtime.kit.device(name)
@@ -324,6 +334,8 @@ class LabRunner:
         """Someone took the kit over (after confirming): stop the lab, keep its run."""
         lab = self._active
         if lab is not None:
+            if lab.lease is not None:
+                self._stop_programs_of(lab.lease.holder.id)
             lab.lease = None   # no longer ours to release
             threading.Thread(target=self.stop, kwargs={"run_id": lab.run_id}, daemon=True,
                              name="labkit-lab-preempted").start()
@@ -399,8 +411,10 @@ class LabRunner:
         except Exception:
             log.exception("resetting outputs after lab %s failed", lab.project_id)
         if lab.lease is not None:
+            holder_id = lab.lease.holder.id
             lab.lease.release()
             lab.lease = None
+            self._stop_programs_of(holder_id)
         start_demo = getattr(self.runtime, "start_idle_demo", None)
         if callable(start_demo):
             start_demo()

@@ -48,3 +48,26 @@ def test_the_runner_drives_each_kind_of_output(runtime: Any) -> None:
     state = runtime.bench.state()
     assert state["led"]["value"] == 1 and state["rgb"]["value"] == [0, 1, 0]
     assert abs(state["servo"]["angle"] - 45) < 1
+
+
+def test_a_program_inside_its_lab_ends_with_the_lab(runtime: Any, data_dir: Path,
+                                                   model_store: Any) -> None:
+    """It runs under the lab's lease: left running, it would hold the pins in the lab's name."""
+    import time
+
+    from labkit.projects.runner import LabRunner
+
+    (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    runner = LabRunner(runtime)
+    lab = runner.start("first_program", student_id=5)    # no store: no portfolio run
+    holder = runner.program_holder(5)
+    assert holder is lab.lease.holder
+    program = runtime.sandbox.start("import time\nprint('up', flush=True)\ntime.sleep(30)\n",
+                                    holder, owner=5)
+    deadline = time.monotonic() + 20
+    while not any(e["type"] == "stdout" for e in program.events) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    runner.stop()
+    result = program.wait(10)
+    assert result is not None and result["reason"] == "stopped"
+    assert runtime.pins.holder is None or runtime.pins.holder.soft     # the kit is free again
