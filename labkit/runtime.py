@@ -56,6 +56,9 @@ def _seal_clear_programs(data_dir: Any) -> int:
     return done
 
 
+PROGRAM_TASKS = ("face", "hands", "pose", "emotion", "colour", "shapes", "text")
+
+
 class KitRuntime:
     """Hardware and shared services for one kit process."""
 
@@ -164,7 +167,10 @@ class KitRuntime:
 
             gettext = translations(self.settings.lang).gettext
             return KitLink(self.factory, self.pins, camera=self.camera, speaker=self.speaker,
-                           faces=self._faces_now, inputs=self._input_pins(),
+                           faces=self._faces_now, detect=self._detect_now,
+                           sensors=self._sensor_now, predict=self._predict_now,
+                           sound=self._sound_now,
+                           inputs=self._input_pins(),
                            render=lambda message: message.render(gettext),
                            on_release=self.start_idle_demo)
 
@@ -200,6 +206,95 @@ class KitRuntime:
         result = self.service("program_faces", make).detect(frame)
         return [{"box": [round(f.box.x), round(f.box.y), round(f.box.w), round(f.box.h)],
                  "score": round(float(f.score), 3)} for f in result.faces]
+
+    def _detect_now(self, task: str, colour: str = "red") -> dict[str, Any]:
+        """One vision task on the camera's newest frame, for a student program
+        (`Camera("kit").detect(task)`): how many, the best one's label and score."""
+        from labkit.errors import lazy_gettext as _
+        from labkit.sandbox.link import Refusal
+
+        if task not in PROGRAM_TASKS:
+            raise Refusal("bad_value", _("The kit offers the vision tasks %(tasks)s.",
+                                         tasks=", ".join(PROGRAM_TASKS)))
+        frame = self.camera.wait_for_frame(0, timeout=5.0)
+        if frame is None:
+            raise Refusal("no_frame", _("The camera sent no picture."))
+        from labkit.projects.detectors import DETECTORS
+
+        kind = DETECTORS[task]
+        store = self.model_store if kind.store else None
+        if kind.store and store is None:
+            raise Refusal("no_detector", _("The kit cannot run %(task)s: no model "
+                                           "(labkit models fetch).", task=task))
+        options: dict[str, Any] = {"store": store} if kind.store else {}
+        if task == "colour":
+            from labkit.vision.colour import COLOURS
+
+            if colour not in COLOURS:
+                raise Refusal("bad_value", _("The colours are %(colours)s.",
+                                             colours=", ".join(COLOURS)))
+            options["colour"] = colour
+        key = f"program_{task}" + (f"_{colour}" if task == "colour" else "")
+        detector = self.service(key, lambda: kind.load_class()(None, **options))
+        count, label, score = detector.summary(detector.detect(frame))
+        return {"count": int(count), "label": str(label), "score": round(float(score), 3)}
+
+    def _sensor_now(self, name: str) -> Any:
+        """A sensor's reading for a student program (`labkit.program.sensor(name)`), in the
+        bench's units: light/soil 0–1, temperature °C, distance m, button/motion True/False.
+        Analog sensors sit on the kit's SPI ADC, which a program cannot open itself."""
+        from labkit.errors import lazy_gettext as _
+        from labkit.sandbox.link import Refusal
+
+        spec = self.wiring.devices.get(name)
+        sensors = [n for n, s in self.wiring.devices.items() if s.role in ("input", "analog")]
+        if spec is None or name not in sensors:
+            raise Refusal("bad_value", _("The kit's sensors are %(names)s.",
+                                         names=", ".join(sensors)))
+        state = self.bench.device_state(spec)
+        for key in ("celsius", "distance", "pressed", "active", "value"):
+            if key in state:
+                return state[key]
+        return None
+
+    def _sound_now(self) -> float:
+        """How loud the kit's microphone hears it now (the last quarter second, in dB as the
+        sound-level detector estimates it), for a student program (`sound_level()`)."""
+        from labkit.audio_ai.level import DEFAULT_OFFSET_DB, dbfs
+        from labkit.errors import lazy_gettext as _
+        from labkit.sandbox.link import Refusal
+
+        mic = self.microphone
+        if mic is None:
+            raise Refusal("no_microphone", _("The kit has no microphone."))
+        return round(dbfs(mic.recent(0.25)) + DEFAULT_OFFSET_DB, 1)
+
+    def _predict_now(self, name: str, owner: int | None) -> dict[str, Any]:
+        """A teachable project's prediction on what the kit senses now, for a student program
+        (`Camera("kit").predict(name)`). A program sees its own student's projects and the
+        teacher's, never another student's; the newest trained one of that name answers."""
+        from labkit.errors import lazy_gettext as _
+        from labkit.learn.service import LearnService
+        from labkit.sandbox.link import Refusal
+
+        store = self.model_store            # outside the factory: service() is not reentrant
+        learn = self.service("learn", lambda: LearnService(self, store=store))
+        mine = [p for p in learn.projects.list()
+                if "error" not in p and p.get("owner") in (owner, None)]
+        named = [p for p in mine if p["name"] == name]
+        if not named:
+            raise Refusal("not_found", _("There is no teachable project called %(name)s. "
+                                         "Yours: %(names)s.", name=name,
+                                         names=", ".join(sorted({p["name"] for p in mine}))
+                                         or "-"))
+        trained = sorted((p for p in named if p["trained"]), key=lambda p: p["updated"])
+        if not trained:
+            raise Refusal("not_trained", _("The project %(name)s is not trained yet: train it "
+                                           "on the teach page first.", name=name))
+        project = learn.projects.get(trained[-1]["id"])
+        result = learn.predictor(project).predict(learn.live_payload(project))
+        return {"label": result.get("label") or "",
+                "score": round(float(result.get("confidence") or 0.0), 3)}
 
     @property
     def sandbox(self) -> Any:

@@ -9,12 +9,16 @@
       - {for: 1, bench: {device: button, action: click}}
       - {for: 1, event: {topic: learn.trained, data: {accuracy: 0.9}}}
       - {for: 1, keep: picture}                      # "Keep this picture" is pressed
+      - {for: 2, program: {device: led, value: 1}}   # what the student's program does
 
 Items play in order; an item without `camera:` keeps the previous scene (the first is
 `empty`). `camera:` is a scene name or `{scene: name, ...params}` (labkit/drivers/scenes.py);
 `sound:` a clip name or `{clip: name, ...}` (labkit/drivers/clips.py); `bench:` one or a list
 of virtual-bench inputs (as the page sends them); `event:` a bus event for `events:` checks;
-`keep: picture` keeps the camera picture as a student's button would (runner.keep_picture).
+`keep: picture` keeps the camera picture as a student's button would (runner.keep_picture);
+`program:` one or a list of `{device, value}` sets the kit's outputs as the student's program
+would in a `programs: true` lab (a demo cannot run the student's own program: it plays what
+that program does, and a `code.program` `event:` stands for the run itself).
 
 The same timeline serves a fast run on a simulated clock (tests, `labkit run LAB --demo`: the
 runner asks for `frame_at(t)` and `audio(t0, t1)` itself) and the page's Demo button on the
@@ -33,6 +37,7 @@ from labkit.drivers.wav import RATE
 
 DEFAULT_FPS = 10.0
 BENCH_KEYS = {"device", "action", "value", "celsius"}
+OUTPUT_KEYS = {"device", "value"}
 
 
 class DemoError(ValueError):
@@ -50,6 +55,7 @@ class Segment:
     sounds: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     bench: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)   # what a program drives
     keep: bool = False          # the student presses "Keep this picture" as it starts
 
 
@@ -109,6 +115,14 @@ def compile_script(items: list[dict[str, Any]], wired: set[str] | None = None
                     raise DemoError([*here, "bench"], f"{ev['device']!r} is not in the lab's "
                                                       f"wiring")
                 seg.bench.append(dict(ev))
+            program = item.get("program", [])
+            for ev in program if isinstance(program, list) else [program]:
+                if set(ev) != OUTPUT_KEYS:
+                    raise DemoError([*here, "program"], "a program item is {device, value}")
+                if wired is not None and ev["device"] not in wired:
+                    raise DemoError([*here, "program"], f"{ev['device']!r} is not in the lab's "
+                                                        f"wiring")
+                seg.outputs.append(dict(ev))
             if "event" in item:
                 seg.events.append(dict(item["event"]))
             if item.get("keep") == "picture":
@@ -165,11 +179,12 @@ class Scenario:
         return scenes.render(kind, params, max(0.0, t - seg.start))
 
     def actions(self, t0: float, t1: float) -> list[tuple[str, dict[str, Any]]]:
-        """Bench inputs and bus events due in [t0, t1), in order."""
+        """Bench inputs, program outputs and bus events due in [t0, t1), in order."""
         out: list[tuple[str, dict[str, Any]]] = []
         for seg in self.segments:
             if t0 <= seg.start < t1:
                 out.extend(("bench", ev) for ev in seg.bench)
+                out.extend(("program", ev) for ev in seg.outputs)
                 out.extend(("event", ev) for ev in seg.events)
                 if seg.keep:
                     out.append(("keep", {}))

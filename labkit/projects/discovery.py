@@ -373,9 +373,13 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
         from labkit.projects.demo import DemoError, compile_script
 
         try:
-            compile_script(data["demo"], wired)
+            segments = compile_script(data["demo"], wired)
         except DemoError as exc:
             p.add(["demo", *exc.path], exc.message)
+        else:
+            if any(seg.outputs for seg in segments) and not data.get("programs"):
+                p.add(["demo"], "`program:` demo items play what a student's program does: "
+                                "only a lab with `programs: true` has one")
     return checks
 
 

@@ -286,6 +286,40 @@ class LabRunner:
             self._thread.start()
         return lab
 
+    def program_holder(self, student_id: int) -> Holder | None:
+        """The holder a student's code-lab program runs as while their own `programs: true`
+        lab runs: the lab's own, so the lease nests and the lab's log records what the
+        program drives. None otherwise (the program takes the pins as itself, and a running
+        lab refuses it)."""
+        lab = self._active
+        if (lab is None or lab.demo is not None or lab.student_id != student_id
+                or lab.lease is None or not lab.lease.active):
+            return None
+        spec = getattr(lab.project, "spec", None)
+        if spec is None or not spec.data.get("programs"):
+            return None
+        return lab.lease.holder
+
+    def _stop_programs_of(self, holder_id: str) -> None:
+        """A `programs: true` lab's student program runs under the lab's lease: when the lab
+        ends, so does the program (it would otherwise keep the kit's pins in the lab's name)."""
+        sandbox = getattr(self.runtime, "services", {}).get("sandbox")
+        if sandbox is None:
+            return
+        for run in list(sandbox.running.values()):
+            if run.holder.id == holder_id:
+                run.stop("stopped")
+
+    def _drive_output(self, name: str, value: Any) -> None:
+        """A demo's `program:` item: set an output as the student's program would."""
+        device = self.runtime.kit.device(name)
+        if hasattr(device, "angle") and not isinstance(value, (list, tuple)):
+            device.angle = float(value)
+        elif isinstance(value, (list, tuple)):
+            device.value = tuple(float(v) for v in value)
+        else:
+            device.value = float(value)
+
     def _holder(self, project_id: str, demo: bool, name: str) -> Holder:
         def progress() -> dict[str, Any]:
             lab = self._active
@@ -300,6 +334,8 @@ class LabRunner:
         """Someone took the kit over (after confirming): stop the lab, keep its run."""
         lab = self._active
         if lab is not None:
+            if lab.lease is not None:
+                self._stop_programs_of(lab.lease.holder.id)
             lab.lease = None   # no longer ours to release
             threading.Thread(target=self.stop, kwargs={"run_id": lab.run_id}, daemon=True,
                              name="labkit-lab-preempted").start()
@@ -395,8 +431,10 @@ class LabRunner:
         except Exception:
             log.exception("resetting outputs after lab %s failed", lab.project_id)
         if lab.lease is not None:
+            holder_id = lab.lease.holder.id
             lab.lease.release()
             lab.lease = None
+            self._stop_programs_of(holder_id)
         start_demo = getattr(self.runtime, "start_idle_demo", None)
         if callable(start_demo):
             start_demo()
@@ -481,6 +519,8 @@ class LabRunner:
             try:
                 if kind == "bench":
                     self.runtime.bench.apply(data)
+                elif kind == "program":
+                    self._drive_output(data["device"], data["value"])
                 elif kind == "keep":
                     from labkit.errors import lazy_gettext as _
 

@@ -62,6 +62,13 @@ class KitLink:
     camera    the kit's Camera (or None)
     speaker   something with `say(text, lang)` (or None)
     faces     a callable: the faces in the camera's newest frame, as dicts (or None)
+    detect    a callable: task name → {count, label, score} of one vision task on the camera's
+              newest frame (or None); it refuses tasks it does not offer
+    sensors   a callable: device name → the sensor's reading (the bench's units), or None
+    sound     a callable: the loudness the kit's microphone hears now, in dB (or None)
+    predict   a callable: (teachable project name, the program's student id or None) → the
+              project's prediction on what the kit senses now; it sees only that student's
+              projects and the teacher's (or None)
     inputs    pin number → device name for pins wired to the kit's sensors and buttons: a
               program may read them but never make them outputs (on a real kit, driving a
               button's pin high while it is pressed shorts the pin to ground)
@@ -72,6 +79,10 @@ class KitLink:
 
     def __init__(self, factory: Any, pins: Any, *, camera: Any = None, speaker: Any = None,
                  faces: Callable[[], list[dict[str, Any]]] | None = None,
+                 detect: Callable[..., dict[str, Any]] | None = None,
+                 sensors: Callable[[str], Any] | None = None,
+                 predict: Callable[[str, int | None], dict[str, Any]] | None = None,
+                 sound: Callable[[], float] | None = None,
                  inputs: dict[int, str] | None = None,
                  render: Callable[[Message], str] = str, revision: str | None = None,
                  on_lease: Callable[[], Any] | None = None,
@@ -81,6 +92,10 @@ class KitLink:
         self.camera = camera
         self.speaker = speaker
         self.faces = faces
+        self.detect = detect
+        self.sensors = sensors
+        self.predict = predict
+        self.sound = sound
         self.inputs = dict(inputs or {})
         self.render = render
         self.on_lease = on_lease
@@ -94,9 +109,12 @@ class KitLink:
     # ---- connections ----------------------------------------------------------------------
     def serve(self, sock: socket.socket, holder: Holder, *,
               on_preempt: Callable[[], Any] | None = None,
-              on_hello: Callable[[dict[str, Any]], Any] | None = None) -> "LinkSession":
-        """Answer one program on `sock` (in a thread of its own) as `holder`."""
+              on_hello: Callable[[dict[str, Any]], Any] | None = None,
+              owner: int | None = None) -> "LinkSession":
+        """Answer one program on `sock` (in a thread of its own) as `holder`; `owner` is the
+        student whose program it is (None: a terminal program, the teacher's)."""
         session = LinkSession(self, sock, holder, on_preempt=on_preempt, on_hello=on_hello)
+        session.owner = owner
         with self._lock:
             self._sessions.add(session)
         session.start()
@@ -170,6 +188,7 @@ class LinkSession:
         self.on_preempt = on_preempt
         self.on_hello = on_hello
         self.lease: Lease | None = None
+        self.owner: int | None = None
         self.report: dict[str, Any] = {}
         self._send_lock = threading.Lock()
         self._saved: dict[int, dict[str, Any]] = {}
@@ -362,6 +381,40 @@ class LinkSession:
         if self.link.faces is None:
             raise Refusal("no_detector", _("The kit cannot look for faces."))
         return self.link.faces()
+
+    def op_vision_detect(self, msg: dict[str, Any]) -> dict[str, Any]:
+        task = msg.get("task")
+        if self.link.detect is None:
+            raise Refusal("no_detector", _("The kit cannot run vision tasks."))
+        if not isinstance(task, str) or not task.isidentifier() or len(task) > 30:
+            raise Refusal("bad_value", _("Name a vision task, e.g. \"hands\"."))
+        colour = msg.get("colour")
+        if colour is None:
+            return self.link.detect(task)
+        if not isinstance(colour, str) or not colour.isidentifier() or len(colour) > 20:
+            raise Refusal("bad_value", _("Name a colour, e.g. \"red\"."))
+        return self.link.detect(task, colour=colour)
+
+    def op_sensor_read(self, msg: dict[str, Any]) -> Any:
+        name = msg.get("name")
+        if self.link.sensors is None:
+            raise Refusal("no_sensor", _("The kit has no sensors."))
+        if not isinstance(name, str) or not name.isidentifier() or len(name) > 30:
+            raise Refusal("bad_value", _("Name a sensor of the kit, e.g. \"light\"."))
+        return self.link.sensors(name)
+
+    def op_learn_predict(self, msg: dict[str, Any]) -> dict[str, Any]:
+        name = msg.get("project")
+        if self.link.predict is None:
+            raise Refusal("no_learn", _("The kit cannot run teachable models."))
+        if not isinstance(name, str) or not name.strip() or len(name) > 60:
+            raise Refusal("bad_value", _("Name one of your teachable projects."))
+        return self.link.predict(name.strip(), self.owner)
+
+    def op_sound_level(self, msg: dict[str, Any]) -> float:
+        if self.link.sound is None:
+            raise Refusal("no_microphone", _("The kit has no microphone."))
+        return self.link.sound()
 
     def op_say(self, msg: dict[str, Any]) -> None:
         text = msg.get("text")

@@ -1,10 +1,10 @@
 """Programs a student saved from the code page: their portfolio's code, one JSON file each.
 
 Stored in the student's portfolio folder, `<data>/portfolio/<student id>/programs/<program
-id>.json` (name, source, the blocks' `workspace` if the program was made with blocks, when),
-sealed with the kit's data key (`labkit.atrest`) like every other file a child keeps: a
-program's text can name its author or their friends. Written atomically, so removing or
-purging a student removes their programs with their other kept files. Only the student and
+id>.json` (name, source, when, and for a blocks program its Blockly workspace, so it reopens
+as blocks), sealed with the kit's data key (`labkit.atrest`) like every other file a child
+keeps: a program's text can name its author or their friends. Written atomically, so removing
+or purging a student removes their programs with their other kept files. Only the student and
 the teacher open them (the web layer checks). Saving again with the same id replaces the
 program; a student keeps at most MAX_PROGRAMS. A file an older kit wrote in clear is read as
 it is and sealed on start (`seal_clear_files`).
@@ -30,8 +30,7 @@ from labkit.errors import LabkitError, lazy_gettext as _
 MAX_PROGRAMS = 200
 MAX_SOURCE_CHARS = 100_000
 MAX_NAME_CHARS = 60
-#: the blocks editor's workspace: any JSON value, kept as the page sent it (opaque here)
-MAX_WORKSPACE_CHARS = 400_000
+MAX_BLOCKS_CHARS = 400_000          # a workspace's JSON: ~500 blocks
 _ID = re.compile(r"^[0-9a-f]{12}$")
 
 
@@ -42,11 +41,15 @@ class Program:
     name: str
     source: str
     saved_at: float
-    workspace: Any = None
+    blocks: dict[str, Any] | None = None      # Blockly.serialization JSON, for blocks programs
 
     def summary(self) -> dict[str, object]:
         return {"id": self.id, "name": self.name, "saved_at": self.saved_at,
-                "lines": self.source.count("\n") + 1, "blocks": self.workspace is not None}
+                "lines": self.source.count("\n") + 1,
+                "kind": "python" if self.blocks is None else "blocks"}
+
+    def to_json(self) -> dict[str, object]:
+        return {**self.summary(), "source": self.source, "blocks": self.blocks}
 
 
 class ProgramBook:
@@ -61,7 +64,7 @@ class ProgramBook:
         return self.root / str(int(student_id)) / "programs"
 
     def save(self, student_id: int, name: str, source: str,
-             program_id: str | None = None, workspace: Any = None) -> Program:
+             program_id: str | None = None, *, blocks: Any = None) -> Program:
         name = " ".join(str(name).split())[:MAX_NAME_CHARS]
         if not name:
             raise LabkitError(_("Give the program a name."), code="bad_input",
@@ -70,10 +73,13 @@ class ProgramBook:
             raise LabkitError(_("The program is too long (at most %(n)s characters).",
                                 n=MAX_SOURCE_CHARS), code="too_large",
                               fix=_("Split it into smaller programs."))
-        if workspace is not None and len(json.dumps(workspace)) > MAX_WORKSPACE_CHARS:
-            raise LabkitError(_("The program is too long (at most %(n)s characters).",
-                                n=MAX_WORKSPACE_CHARS), code="too_large",
-                              fix=_("Split it into smaller programs."))
+        if blocks is not None:
+            if not isinstance(blocks, dict) or not isinstance(blocks.get("blocks", {}), dict):
+                raise LabkitError(_("The blocks could not be read."), code="bad_input",
+                                  fix=_("Save again from the Blocks tab."))
+            if len(json.dumps(blocks, ensure_ascii=False)) > MAX_BLOCKS_CHARS:
+                raise LabkitError(_("The blocks program is too big to keep."), code="too_large",
+                                  fix=_("Split it into smaller programs."))
         if program_id is not None:
             self.get(student_id, program_id)        # it must exist and be theirs
         else:
@@ -82,12 +88,9 @@ class ProgramBook:
                                     n=MAX_PROGRAMS), code="too_many",
                                   fix=_("Save over one of your programs instead."))
             program_id = secrets.token_hex(6)
-        program = Program(program_id, int(student_id), name, source, time.time(), workspace)
-        record = asdict(program)
-        if workspace is None:
-            del record["workspace"]
+        program = Program(program_id, int(student_id), name, source, time.time(), blocks)
         self.sealer.write(self._folder(student_id) / f"{program_id}.json",
-                          json.dumps(record, ensure_ascii=False).encode("utf-8"))
+                          json.dumps(asdict(program), ensure_ascii=False).encode("utf-8"))
         return program
 
     def list(self, student_id: int) -> list[Program]:
@@ -112,9 +115,10 @@ class ProgramBook:
     def _load(self, path: Path) -> Program | None:
         try:
             data = json.loads(self.sealer.read(path).decode("utf-8"))
+            blocks = data.get("blocks")
             return Program(str(data["id"]), int(data["student_id"]), str(data["name"]),
                            str(data["source"]), float(data["saved_at"]),
-                           data.get("workspace"))
+                           blocks if isinstance(blocks, dict) else None)
         except (OSError, ValueError, KeyError, TypeError, AttributeError, SealBroken):
             return None
 

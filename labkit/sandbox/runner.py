@@ -91,11 +91,12 @@ class ProgramRun:
     _ids = itertools.count(1)
 
     def __init__(self, sandbox: "Sandbox", source: str, holder: Holder,
-                 on_event: Callable[[Event], Any] | None) -> None:
+                 on_event: Callable[[Event], Any] | None, owner: int | None = None) -> None:
         self.id = next(self._ids)
         self.sandbox = sandbox
         self.source = source
         self.holder = holder
+        self.owner = owner          # the student whose program it is (their /learn projects)
         self.limits = sandbox.limits
         self.on_event = on_event
         self.events: list[Event] = []
@@ -175,7 +176,7 @@ class ProgramRun:
             raise
         finally:
             child.close()
-        self.session = sb.link.serve(parent, self.holder,
+        self.session = sb.link.serve(parent, self.holder, owner=self.owner,
                                      on_preempt=lambda: self.stop("stopped"),
                                      on_hello=self._hello)
         self.emit({"type": "start", "limits": {"seconds": self.limits.wall_seconds,
@@ -312,13 +313,14 @@ class Sandbox:
         self.running: dict[int, ProgramRun] = {}
 
     def start(self, source: str, holder: Holder,
-              on_event: Callable[[Event], Any] | None = None) -> ProgramRun:
+              on_event: Callable[[Event], Any] | None = None,
+              owner: int | None = None) -> ProgramRun:
         if not isinstance(source, str) or len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
             raise SandboxError("the program is too long")
         with self._lock:
             if len(self.running) >= self.max_running:
                 raise SandboxBusy(next(iter(self.running.values())))
-            run = ProgramRun(self, source, holder, on_event)
+            run = ProgramRun(self, source, holder, on_event, owner)
             self.running[run.id] = run
         try:
             run._start()

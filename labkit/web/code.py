@@ -1,17 +1,22 @@
 """The code lab: write a Python program on the page, run it in the sandbox, see the bench move.
 
-    GET  /code                              the editor page
-    POST /api/code/run {source, name?}      → {run_id}; one program at a time on a kit
+    GET  /code[?tab=blocks]                 the editor page (Blocks | Python tabs)
+    POST /api/code/run {source, name?, blocks?}  → {run_id}; one program at a time on a kit
+                                            (blocks: true when the source came from blocks)
     GET  /api/code/runs/<id>/events         SSE: start, protection, stdout/stderr lines, exit
     POST /api/code/runs/<id>/stop
     GET  /api/code/examples[/<id>]          the example programs
     GET  /api/code/programs                 the student's saved programs
-    POST /api/code/programs {name, source, id?, workspace?}   workspace: the blocks, opaque
+    POST /api/code/programs {name, source, blocks?, id?}   blocks: the Blockly workspace
     GET  /api/code/programs/<id>
 
 A run belongs to the student who started it (and the teacher); another student's run is
 answered 404. The program reaches the kit's hardware through `runtime.kit_link`, under the
-pin lease: a lab in progress refuses it with the lease message, in the program's output.
+pin lease: a lab in progress refuses it with the lease message, in the program's output —
+except the student's own lab that welcomes programs (`programs: true` in its lab.yaml): the
+program then runs under that lab's lease and the lab's log records what it drives. Every run
+is announced on the bus as `code.program` ({state: started|ended, reason, blocks,
+student_id}), for such labs' `events:`.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ import threading
 from collections import OrderedDict
 from typing import Any, Iterator
 
-from flask import Blueprint, Response, jsonify, render_template
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from labkit.drivers.pins import Holder
@@ -32,9 +37,10 @@ from labkit.sandbox.programs import Program, ProgramBook
 from labkit.sandbox.runner import ProgramRun, SandboxBusy, SandboxError
 from labkit.web import auth
 from labkit.web.access import STUDENT, TEACHER, allow
+from labkit.web.code_blocks import blocks_config
 from labkit.web.common import json_body, kit_runtime
 from labkit.web.handoff import AsyncSink, StreamClosed, stream_response, wait_event
-from labkit.web.labs import current_student, is_teacher, need_student, store
+from labkit.web.labs import current_student, is_teacher, need_student, runner, store
 
 bp = Blueprint("code", __name__)
 
@@ -81,9 +87,13 @@ def _own_run(run_id: int) -> ProgramRun:
 @bp.get("/code")
 @allow(STUDENT)
 def page() -> str:
-    examples = [{"id": e.id, "title": str(e.title)} for e in examples_mod.EXAMPLES]
+    examples = [{"id": e.id, "title": str(e.title), "kind": e.kind}
+                for e in examples_mod.EXAMPLES]
+    config = blocks_config(kit_runtime().wiring,
+                           url_for("static", filename="vendor/blockly/media/"))
+    config["start"] = "blocks" if request.args.get("tab") == "blocks" else "python"
     return render_template("code/index.html", examples=examples,
-                           limits=kit_runtime().sandbox.limits)
+                           limits=kit_runtime().sandbox.limits, blocks_config=config)
 
 
 # ---- running --------------------------------------------------------------------------------
@@ -97,9 +107,22 @@ def run() -> Response:
         raise LabkitError(_("There is no program to run."), code="bad_input",
                           fix=_("Write a program or open an example first."))
     name = body.get("name") if isinstance(body.get("name"), str) else ""
-    holder = Holder(f"program:{student.id}", "program", student.name)
+    blocks = body.get("blocks") is True
+    holder = (runner().program_holder(student.id)
+              or Holder(f"program:{student.id}", "program", student.name))
+    bus = kit_runtime().bus
+
+    def announce(event: dict[str, Any]) -> None:
+        if event["type"] == "start":
+            bus.publish("code.program", {"state": "started", "blocks": blocks,
+                                         "student_id": student.id})
+        elif event["type"] == "exit":
+            bus.publish("code.program", {"state": "ended", "reason": event.get("reason"),
+                                         "blocks": blocks, "student_id": student.id})
+
     try:
-        program_run = kit_runtime().sandbox.start(source, holder)
+        program_run = kit_runtime().sandbox.start(source, holder, on_event=announce,
+                                                  owner=student.id)
     except SandboxBusy as exc:
         entry = runs().get(exc.run.id)
         mine = entry is not None and entry[1] == student.id
@@ -185,7 +208,7 @@ def events(run_id: int) -> Response:
 @bp.get("/api/code/examples")
 @allow(STUDENT)
 def example_list() -> Response:
-    return jsonify({"examples": [{"id": e.id, "title": str(e.title)}
+    return jsonify({"examples": [{"id": e.id, "title": str(e.title), "kind": e.kind}
                                  for e in examples_mod.EXAMPLES]})
 
 
@@ -196,7 +219,11 @@ def example_open(example_id: str) -> Response:
     if found is None:
         raise LabkitError(_("There is no such example."), code="not_found",
                           fix=_("Pick one from the examples menu."))
-    return jsonify({"id": found.id, "title": str(found.title), "source": found.source})
+    if found.kind == "blocks":
+        return jsonify({"id": found.id, "title": str(found.title), "kind": "blocks",
+                        "blocks": found.blocks})
+    return jsonify({"id": found.id, "title": str(found.title), "kind": "python",
+                    "source": found.source})
 
 
 @bp.get("/api/code/programs")
@@ -218,9 +245,9 @@ def program_save() -> Response:
     if program_id is not None and not auth.may_open("program", program_id, student.id):
         program_id = None       # not opened in this session: saved as a new program
     saved = programs().save(student.id, str(body.get("name", "")), body.get("source"),
-                            program_id, body.get("workspace"))
+                            program_id, blocks=body.get("blocks"))
     auth.grant("program", saved.id)
-    return jsonify({"program": _full(saved)})
+    return jsonify({"program": saved.to_json()})
 
 
 @bp.get("/api/code/students/<int:student_id>/programs")
@@ -230,7 +257,7 @@ def student_programs(student_id: int) -> Response:
     if store().roster.student_by_id(student_id) is None:
         raise LabkitError(_("There is no such student."), code="not_found",
                           fix=_("Pick a student from the roster."))
-    return jsonify({"programs": [_full(p) for p in programs().list(student_id)]})
+    return jsonify({"programs": [p.to_json() for p in programs().list(student_id)]})
 
 
 @bp.get("/api/code/programs/<program_id>")
@@ -241,9 +268,4 @@ def program_open(program_id: str) -> Response:
         raise LabkitError(_("There is no such program."), code="not_found",
                           fix=_("Open one from the list of your programs."))
     found = programs().get(student.id, program_id)
-    return jsonify({"program": _full(found)})
-
-
-def _full(program: Program) -> dict[str, Any]:
-    """A saved program as the page opens it: its source and, if made with blocks, the blocks."""
-    return {**program.summary(), "source": program.source, "workspace": program.workspace}
+    return jsonify({"program": found.to_json()})

@@ -31,18 +31,18 @@ def _clear_program(portfolio: Path, student_id: int, program_id: str) -> Path:
 
 def test_a_saved_program_and_its_blocks_are_sealed_and_read_back(tmp_path: Path) -> None:
     book = ProgramBook(tmp_path / "portfolio")
-    saved = book.save(3, "亮灯", SOURCE, workspace=WORKSPACE)
+    saved = book.save(3, "亮灯", SOURCE, blocks=WORKSPACE)
     stored = (tmp_path / "portfolio" / "3" / "programs" / f"{saved.id}.json").read_bytes()
     assert stored.startswith(SEALED)
     for clear in (b"gpiozero", "欧阳明月".encode(), "亮灯".encode(), b"labkit_led_on"):
         assert clear not in stored
     opened = book.get(3, saved.id)
-    assert (opened.source, opened.name, opened.workspace) == (SOURCE, "亮灯", WORKSPACE)
-    assert opened.summary()["blocks"] is True
+    assert (opened.source, opened.name, opened.blocks) == (SOURCE, "亮灯", WORKSPACE)
+    assert opened.summary()["kind"] == "blocks"
     plain = book.save(3, "只有代码", "print(1)")
-    assert book.get(3, plain.id).workspace is None and plain.summary()["blocks"] is False
+    assert book.get(3, plain.id).blocks is None and plain.summary()["kind"] == "python"
     with pytest.raises(LabkitError) as too_big:
-        book.save(3, "大", "print(1)", workspace="x" * 400_001)
+        book.save(3, "大", "print(1)", blocks={"blocks": {"x": "x" * 400_001}})
     assert too_big.value.code == "too_large"
 
 

@@ -145,7 +145,7 @@ def _session(app: Any, runtime: Any) -> dict[str, Any]:
     # a program saved from the code page, with blocks
     saved = student.post("/api/code/programs", json={
         "name": f"{CHILD}的程序", "source": PROGRAM,
-        "workspace": {"blocks": {"blocks": [{"type": "labkit_led_on", "id": PROGRAM_LINE}]}}})
+        "blocks": {"blocks": {"blocks": [{"type": "labkit_led_on", "id": PROGRAM_LINE}]}}})
     assert saved.status_code == 200, saved.get_json()
 
     # exports: the model zip to the student, the portfolio ZIP and CSV to the teacher

@@ -128,7 +128,7 @@ def test_every_page_type_loads_with_zero_csp_violations(kit: Any, tabs: Any) -> 
     child.page.click("label[for=pick-sun]")
     child.page.click("label[for=pick-fish]")
     child.page.click("#pictures-submit")
-    for path in ["/labs/face_led", "/learn", "/portfolio"]:
+    for path in ["/labs/face_led", "/learn", "/portfolio", "/code?tab=blocks"]:
         child.page.goto(url + path)
         child.page.wait_for_load_state("load")
         child.page.wait_for_timeout(300)

@@ -108,9 +108,14 @@ def test_bad_requests_are_clear(student_client: Any, client: Any) -> None:
 
 def test_examples_open_and_compile(student_client: Any) -> None:
     listing = student_client.get("/api/code/examples").get_json()["examples"]
-    assert {e["id"] for e in listing} == {"led_blink", "button_led", "faces_led", "say_hello"}
+    assert {e["id"] for e in listing if e["kind"] == "python"} == {
+        "led_blink", "button_led", "faces_led", "say_hello"}
     for e in listing:
-        source = student_client.get(f"/api/code/examples/{e['id']}").get_json()["source"]
+        opened = student_client.get(f"/api/code/examples/{e['id']}").get_json()
+        if e["kind"] == "blocks":       # a workspace; the page generates its Python
+            assert opened["blocks"]["blocks"]["blocks"][0]["type"].startswith("labkit_")
+            continue
+        source = opened["source"]
         compile(source, e["id"], "exec")
         assert any("\u4e00" <= ch <= "\u9fff" for ch in source)     # Chinese comments
     assert student_client.get("/api/code/examples/nope").status_code == 404
@@ -149,6 +154,12 @@ def test_the_code_page_loads_with_the_editor_bundle(student_client: Any) -> None
     html = student_client.get("/code").get_data(as_text=True)
     assert 'id="code-editor"' in html and "js/code.js" in html
     assert student_client.get("/static/vendor/codemirror/codemirror.js").status_code == 200
+    # the Blocks tab: Blockly's messages and labkit's block labels in the page's language
+    assert "msg/zh-hans.js" in html and '"cat_camera": "摄像头"' in html
+    html = student_client.get("/code?lang=en&tab=blocks").get_data(as_text=True)
+    assert "msg/en.js" in html and '"cat_camera": "Camera"' in html and '"start": "blocks"' in html
+    for f in ("blockly_compressed.js", "python_compressed.js", "blockly.css", "media/sprites.svg"):
+        assert student_client.get("/static/vendor/blockly/" + f).status_code == 200
 
 
 def test_the_teacher_reads_a_students_programs_and_a_purge_removes_them(

@@ -1,5 +1,7 @@
-/* The code lab page: a CodeMirror editor, Run/Stop, the program's output streamed over SSE,
-   examples and saved programs. Strings come from the page (#code-i18n). */
+/* The code lab page: a Blocks tab (Blockly, labkit's blocks from code_blocks.js, the generated
+   Python shown beside them, read-only) and a Python tab (CodeMirror); Run/Stop, the program's
+   output streamed over SSE, examples and saved programs (a blocks program is saved with its
+   workspace, so it reopens as blocks). Strings come from the page (#code-i18n). */
 import { EditorView, basicSetup, keymap, indentWithTab, python } from "../vendor/codemirror/codemirror.js";
 
 const T = Labkit.strings("code-i18n");
@@ -22,7 +24,87 @@ window.labkitEditor = editor;   // for tests and the browser console
 function setSource(text) {
   editor.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: text } });
 }
-function source() { return editor.state.doc.toString(); }
+
+// ---- blocks ------------------------------------------------------------------------------
+// The kit's CSP has no 'unsafe-inline' for styles: Blockly is injected with `css: false` (its
+// common CSS is the vendored blockly.css) and its renderer's few rules go into a constructed
+// stylesheet, as CodeMirror's do, instead of a <style> element.
+Blockly.blockRendering.ConstantProvider.prototype.injectCSS_ = function (tagName, selector) {
+  const sheet = new CSSStyleSheet();
+  sheet.replaceSync(this.getCSS_(selector).join("\n"));
+  document.adoptedStyleSheets = [...document.adoptedStyleSheets, sheet];
+};
+
+const blocksConfig = JSON.parse($("code-blocks-config").textContent);
+const toolbox = LabkitBlocks.setup(blocksConfig);
+let workspace = null;
+let mode = "python";
+const generated = new EditorView({
+  doc: "",
+  extensions: [basicSetup, python(), EditorView.editable.of(false), EditorView.lineWrapping],
+  parent: $("blocks-python"),
+});
+
+function blocksSource() {
+  if (!workspace) return "";
+  try {
+    return LabkitBlocks.generate(workspace);
+  } catch (err) {          // e.g. a block for a device this kit's wiring does not have
+    Labkit.showError(err);
+    return "";
+  }
+}
+
+function showGenerated() {
+  const text = blocksSource();
+  generated.dispatch({ changes: { from: 0, to: generated.state.doc.length, insert: text } });
+}
+
+function ensureWorkspace() {
+  if (workspace) return workspace;
+  workspace = Blockly.inject($("blocks-workspace"), {
+    toolbox, css: false, sounds: false, trashcan: true, renderer: "geras",
+    media: blocksConfig.media,
+    zoom: { controls: true, startScale: 0.9 },
+    grid: { spacing: 24, length: 2, colour: "#e3e6ec", snap: true },
+  });
+  workspace.addChangeListener((ev) => { if (!ev.isUiEvent) showGenerated(); });
+  window.labkitBlocks = workspace;     // for tests and the browser console
+  return workspace;
+}
+
+/** Show the Blocks or the Python tab. Leaving the blocks for Python carries their Python
+    into the editor, unless something else is about to be opened there (`carry: false`). */
+function setMode(next, carry = true) {
+  if (next === mode) return;
+  if (carry && next === "python" && workspace && workspace.getAllBlocks(false).length) {
+    setSource(blocksSource());          // carry on in Python from what the blocks made
+    $("code-saved").textContent = T.to_python;
+    programId = null;
+  }
+  mode = next;
+  $("tab-blocks").setAttribute("aria-selected", String(mode === "blocks"));
+  $("tab-python").setAttribute("aria-selected", String(mode === "python"));
+  $("blocks-panel").hidden = mode !== "blocks";
+  $("code-editor").hidden = mode !== "python";
+  $("code-layout").classList.toggle("blocks-mode", mode === "blocks");
+  if (mode === "blocks") {
+    ensureWorkspace();
+    Blockly.svgResize(workspace);
+    showGenerated();
+  }
+}
+$("tab-blocks").addEventListener("click", () => setMode("blocks"));
+$("tab-python").addEventListener("click", () => setMode("python"));
+
+function openBlocks(state) {
+  setMode("blocks");
+  $("code-saved").textContent = "";
+  Blockly.serialization.workspaces.load(state, workspace);
+  showGenerated();
+}
+
+function source() { return mode === "blocks" ? blocksSource() : editor.state.doc.toString(); }
 
 function line(text, kind) {
   const span = document.createElement("span");
@@ -66,13 +148,17 @@ function follow(id) {
 
 runBtn.addEventListener("click", async () => {
   $("page-error").hidden = true;
-  if (!source().trim()) { Labkit.showError(new Error(T.empty)); return; }
+  if (!source().trim()) {
+    Labkit.showError(new Error(mode === "blocks" ? T.blocks_empty : T.empty));
+    return;
+  }
   output.textContent = "";
   status.textContent = T.running;
   status.dataset.reason = "";
   runBtn.disabled = true;
   try {
-    const res = await Labkit.post("/api/code/run", { source: source(), name: $("code-name").value });
+    const res = await Labkit.post("/api/code/run",
+      { source: source(), name: $("code-name").value, blocks: mode === "blocks" });
     runId = res.run_id;
     stopBtn.disabled = false;
     follow(runId);
@@ -93,7 +179,8 @@ $("code-examples").addEventListener("change", async (ev) => {
   if (!id) return;
   try {
     const ex = await Labkit.get("/api/code/examples/" + encodeURIComponent(id));
-    setSource(ex.source);
+    if (ex.kind === "blocks") openBlocks(ex.blocks);
+    else { setMode("python", false); setSource(ex.source); }
     $("code-name").value = ex.title;
     programId = null;
   } catch (err) { Labkit.showError(err); }
@@ -119,7 +206,8 @@ $("code-programs").addEventListener("change", async (ev) => {
   if (!id) return;
   try {
     const res = await Labkit.get("/api/code/programs/" + encodeURIComponent(id));
-    setSource(res.program.source);
+    if (res.program.blocks) openBlocks(res.program.blocks);
+    else { setMode("python", false); setSource(res.program.source); }
     $("code-name").value = res.program.name;
     programId = res.program.id;
   } catch (err) { Labkit.showError(err); }
@@ -129,12 +217,15 @@ $("code-programs").addEventListener("change", async (ev) => {
 $("code-save").addEventListener("click", async () => {
   try {
     const body = { name: $("code-name").value, source: source() };
+    if (mode === "blocks") body.blocks = Blockly.serialization.workspaces.save(workspace);
     if (programId) body.id = programId;
     const res = await Labkit.post("/api/code/programs", body);
     programId = res.program.id;
     $("code-saved").textContent = T.saved;
     loadPrograms();
+if (blocksConfig.start === "blocks") setMode("blocks");
   } catch (err) { Labkit.showError(err); }
 });
 
 loadPrograms();
+if (blocksConfig.start === "blocks") setMode("blocks");
