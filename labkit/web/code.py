@@ -33,7 +33,7 @@ from flask_babel import gettext as _
 from labkit.drivers.pins import Holder
 from labkit.errors import LabkitError
 from labkit.sandbox import examples as examples_mod
-from labkit.sandbox.programs import Program, ProgramBook
+from labkit.sandbox.programs import ProgramBook
 from labkit.sandbox.runner import ProgramRun, SandboxBusy, SandboxError
 from labkit.web import auth
 from labkit.web.access import STUDENT, TEACHER, allow
