@@ -282,3 +282,29 @@ def model_store() -> Any:
     yield store
     store.close()
 # ---- end of model store block ----
+
+
+def open_strict_page(browser: Any, viewport: dict[str, int], init_script: str | None = None
+                     ) -> tuple[Any, Any]:
+    """(context, page) that keeps the kit's Content-Security-Policy (no bypass); requests
+    leaving 127.0.0.1 are blocked into `page.external`, console errors and page errors are
+    kept in `page.errors`. The caller closes the context."""
+    context = browser.new_context(viewport=viewport, locale="zh-CN")
+    if init_script:
+        context.add_init_script(init_script)
+    page = context.new_page()
+    external: list[str] = []
+    errors: list[str] = []
+
+    def route(r: Any) -> None:
+        if r.request.url.startswith(LOCAL_PREFIXES):
+            r.continue_()
+        else:
+            external.append(r.request.url)
+            r.abort()
+
+    context.route("**/*", route)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.external, page.errors = external, errors
+    return context, page

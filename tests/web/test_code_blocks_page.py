@@ -14,7 +14,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.conftest import LOCAL_PREFIXES
+from tests.conftest import open_strict_page
 from tests.web.test_code_page import sign_in
 
 pytestmark = pytest.mark.browser
@@ -57,25 +57,10 @@ EXPECTED: dict[str, tuple[str, ...]] = {
 @pytest.fixture
 def strict_page(browser: Any) -> Iterator[Any]:
     """The kit's CSP enforced; every violation, outside request and page error recorded."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
-    context.add_init_script(
+    context, page = open_strict_page(
+        browser, {"width": 1400, "height": 1000},
         "document.addEventListener('securitypolicyviolation', e => "
         "console.error('CSP-VIOLATION ' + e.violatedDirective + ' ' + e.blockedURI));")
-    page = context.new_page()
-    external: list[str] = []
-    errors: list[str] = []
-
-    def route(r: Any) -> None:
-        if r.request.url.startswith(LOCAL_PREFIXES):
-            r.continue_()
-        else:
-            external.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.external, page.errors = external, errors
     yield page
     context.close()
 

@@ -7,7 +7,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from tests.conftest import LOCAL_PREFIXES
+from tests.conftest import open_strict_page
 
 pytestmark = pytest.mark.browser
 
@@ -16,22 +16,7 @@ pytestmark = pytest.mark.browser
 def strict_page(browser: Any) -> Iterator[Any]:
     """A page that keeps the kit's Content-Security-Policy (no bypass): CodeMirror must work
     without inline scripts or styles. Waits use selectors, not script evaluation."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    page = context.new_page()
-    external: list[str] = []
-    errors: list[str] = []
-
-    def route(r: Any) -> None:
-        if r.request.url.startswith(LOCAL_PREFIXES):
-            r.continue_()
-        else:
-            external.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.external, page.errors = external, errors
+    context, page = open_strict_page(browser, {"width": 1280, "height": 900})
     yield page
     context.close()
 
