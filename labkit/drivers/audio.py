@@ -33,6 +33,7 @@ from labkit.drivers.hardware import resolve_hardware
 from labkit.drivers.wav import RATE, read_wav
 from labkit.errors import LabkitError
 from labkit.events import EventBus
+from labkit.exitstop import stop_at_exit
 
 log = logging.getLogger(__name__)
 
@@ -284,6 +285,7 @@ class Microphone:
             log.warning("microphone %s not there yet (%s); waiting for it", self.source.name, exc)
         self._thread = threading.Thread(target=self._run, name="labkit-mic", daemon=True)
         self._thread.start()
+        stop_at_exit(self.close)
         return self
 
     def _run(self) -> None:

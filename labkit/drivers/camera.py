@@ -26,6 +26,7 @@ import numpy as np
 from labkit.config import Settings
 from labkit.drivers.hardware import resolve_hardware
 from labkit.errors import LabkitError
+from labkit.exitstop import stop_at_exit
 
 log = logging.getLogger(__name__)
 
@@ -369,6 +370,7 @@ class Camera:
                 self._thread = threading.Thread(target=self._wait_then_run,
                                                 name="labkit-camera", daemon=True)
                 self._thread.start()
+                stop_at_exit(self.close)
                 return self
             raise LabkitError(f"camera {self.source.name} cannot be opened: {exc}",
                               code="no_camera",
@@ -377,6 +379,7 @@ class Camera:
         self.connected = True
         self._thread = threading.Thread(target=self._run, name="labkit-camera", daemon=True)
         self._thread.start()
+        stop_at_exit(self.close)
         return self
 
     def _wait_then_run(self) -> None:

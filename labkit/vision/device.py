@@ -23,6 +23,7 @@ from dataclasses import asdict, is_dataclass
 from typing import Any, Callable, Generic, TypeVar
 
 from labkit.drivers.signals import Signal, ValueDevice, ensure_pin_factory
+from labkit.exitstop import stop_at_exit
 from labkit.vision.frames import Prepared, prepare
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ class VisionDetector(ValueDevice, Generic[R]):
             self._thread = threading.Thread(target=self._follow, daemon=True,
                                             name=f"labkit-{type(self).__name__}")
             self._thread.start()
+            stop_at_exit(self.stop)
         return self
 
     def stop(self) -> None:

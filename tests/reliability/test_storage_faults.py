@@ -75,12 +75,13 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 def _fill(folder: Path) -> Path:
+    """Write zeros until the disk is full. Unbuffered: a buffered file keeps the tail of a
+    partial write and raises ENOSPC again when it is closed."""
     filler = folder / "filler.bin"
-    with open(filler, "wb") as f:
+    with open(filler, "wb", buffering=0) as f:
         try:
             while True:
                 f.write(b"\0" * 65536)
-                f.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
     return filler

@@ -5,6 +5,7 @@ kept. The seconds it took are printed as a figure (the goal is ≤ 10 s), not as
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 from labkit.drivers.scene_presets import PRESETS
@@ -22,12 +23,23 @@ class _SoundPage:
         pass
 
 
+class _Program:
+    """A student's program run from the code page (not inside the lab): it holds its own
+    lease, so stopping the lab leaves it to `stop_all`."""
+
+    holder = SimpleNamespace(id="program:someone")
+    stopped: str | None = None
+
+    def stop(self, status: str) -> None:
+        self.stopped = status
+
+
 class _Sandbox:
     """Stands for the sandbox with one student program running (a real one needs a child
     process with its own namespaces)."""
 
     def __init__(self) -> None:
-        self.running = {1: object()}
+        self.running = {1: _Program()}
 
     def stop_all(self) -> None:
         self.running.clear()
