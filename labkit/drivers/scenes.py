@@ -27,6 +27,11 @@ drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark
                                half rep that a counter with form checks must not count);
                                pose finds the body, raised arms are followed by its tracking
                                from the standing start
+    walk_by walkers, seconds, gap, size
+                               people walking across a doorway one after another, each
+                               `right` (from the left edge to the right) or `left`, taking
+                               `seconds` (3) to cross, `gap` (1) seconds apart, `size` (0.7)
+                               of the picture's height; pose's detector finds each one
 
 Every scene is a pure function of its parameters and the time `t` since it began, so a demo
 replays identically on any machine.
@@ -280,16 +285,23 @@ def _waste(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
 #: scenes that do not move: drawn once per parameter set (a hand takes ~0.3 s to paint)
 STATIC = {"empty", "faces", "hand", "text", "person", "cards", "waste"}
 
+WALL = (200, 205, 210)   # BGR: the light wall people stand before
+
+
 def draw_person(img: np.ndarray, arms: float = 10.0, squat: float = 0.0,
-                scale: float = 1.0, spread: float = 0.0) -> None:
+                scale: float = 1.0, spread: float = 0.0, *, x: float = 0.5,
+                wall: bool = True) -> None:
     """A child facing the camera, whole body in view, before a light wall: `arms` is the
     arms' angle from hanging down (0) to straight up (180), `squat` how far down (0–1, the
     knees going out to the sides as in a front view), `spread` how far apart the feet are
-    (0 together, 1 a jumping jack's wide stance: ankles 2.4 shoulder widths apart)."""
+    (0 together, 1 a jumping jack's wide stance: ankles 2.4 shoulder widths apart). `x` is
+    the body's centre as a share of the width; `wall=False` draws over what is there (a
+    second person in the same picture)."""
     h, w = img.shape[:2]
-    img[:] = (200, 205, 210)
+    if wall:
+        img[:] = WALL
     s = scale * h / 480
-    cx = w // 2
+    cx = int(round(w * x))
     head_r, leg = int(30 * s), int(120 * s)
     ankle_y = int(h - 15 * s)
     hip_y = ankle_y - 2 * leg + int(min(max(squat, 0.0), 1.0) * leg * 0.9)
@@ -345,10 +357,59 @@ def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
         draw_person(img, 10.0 + 165.0 * phase, 0.0, float(p.get("size", 1.0)))
 
 
+WALK_DIRECTIONS = ("right", "left")
+
+
+def walk_by_position(t: float, walkers: list[str], seconds: float, gap: float
+                     ) -> tuple[str, float, float] | None:
+    """Who is walking at `t` in a `walk_by` scene: (direction, x as a share of the width,
+    the stride phase in radians), or None between two walkers. Each walker crosses from just
+    outside one edge (x −0.15) to just outside the other (1.15) in `seconds`, one after the
+    other with `gap` seconds of empty doorway between them."""
+    slot = seconds + gap
+    i = int(t // slot)
+    if i < 0 or i >= len(walkers):
+        return None
+    into = t - i * slot
+    if into >= seconds:
+        return None
+    share = into / seconds
+    x = -0.15 + 1.3 * share
+    direction = walkers[i]
+    if direction == "left":
+        x = 1.0 - x
+    return direction, x, 2 * math.pi * into / 0.8
+
+
+def _walk_by(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    walkers = p.get("walkers", ["right", "left"])
+    if isinstance(walkers, str):
+        walkers = [walkers]
+    if not isinstance(walkers, list) or not 1 <= len(walkers) <= 20 or any(
+            w not in WALK_DIRECTIONS for w in walkers):
+        raise SceneError("walk_by: walkers must be a list of 1 to 20 directions "
+                         f"({', '.join(WALK_DIRECTIONS)})")
+    seconds = float(p.get("seconds", 3.0))
+    if not 1.0 <= seconds <= 30.0:
+        raise SceneError("walk_by: seconds (to cross the picture) must be 1 to 30")
+    gap = float(p.get("gap", 1.0))
+    if not 0.0 <= gap <= 30.0:
+        raise SceneError("walk_by: gap (seconds between two walkers) must be 0 to 30")
+    size = float(p.get("size", 0.7))
+    if not 0.4 <= size <= 1.0:
+        raise SceneError("walk_by: size must be 0.4 to 1 (1 = the full picture's height)")
+    img[:] = WALL
+    now = walk_by_position(t, walkers, seconds, gap)
+    if now is not None:
+        _, x, stride = now
+        draw_person(img, 10.0 + 8.0 * math.sin(stride), 0.0, size,
+                    spread=0.35 * abs(math.sin(stride)), x=x, wall=False)
+
+
 SCENES: dict[str, Callable[[np.ndarray, float, dict[str, Any]], None]] = {
     "empty": _empty, "face": _face, "faces": _faces, "hand": _hand, "balls": _balls,
     "text": _text, "person": _person, "exercise": _exercise, "cards": _cards,
-    "waste": _waste,
+    "waste": _waste, "walk_by": _walk_by,
 }
 
 
