@@ -29,7 +29,8 @@ drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark
                                from the standing start
     walk_by walkers, seconds, gap, size
                                people walking across a doorway one after another, each
-                               `right` (from the left edge to the right) or `left`, taking
+                               `right` (from the left edge to the right), `left`, or
+                               `peek_right`/`peek_left` (a third of the way in and back), taking
                                `seconds` (3) to cross, `gap` (1) seconds apart, `size` (0.7)
                                of the picture's height; pose's detector finds each one
 
@@ -357,15 +358,19 @@ def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
         draw_person(img, 10.0 + 165.0 * phase, 0.0, float(p.get("size", 1.0)))
 
 
-WALK_DIRECTIONS = ("right", "left")
+#: right/left: across the whole picture; peek_right/peek_left: in from that side's far edge
+#: to a third of the way, then back out (someone who looks in and turns round)
+WALK_DIRECTIONS = ("right", "left", "peek_right", "peek_left")
+PEEK_TURN = 0.33
 
 
 def walk_by_position(t: float, walkers: list[str], seconds: float, gap: float
                      ) -> tuple[str, float, float] | None:
     """Who is walking at `t` in a `walk_by` scene: (direction, x as a share of the width,
     the stride phase in radians), or None between two walkers. Each walker crosses from just
-    outside one edge (x −0.15) to just outside the other (1.15) in `seconds`, one after the
-    other with `gap` seconds of empty doorway between them."""
+    outside one edge (x −0.15) to just outside the other (1.15) in `seconds` (a peek goes to
+    PEEK_TURN and back in the same time), one after the other with `gap` seconds of empty
+    doorway between them."""
     slot = seconds + gap
     i = int(t // slot)
     if i < 0 or i >= len(walkers):
@@ -374,9 +379,12 @@ def walk_by_position(t: float, walkers: list[str], seconds: float, gap: float
     if into >= seconds:
         return None
     share = into / seconds
-    x = -0.15 + 1.3 * share
     direction = walkers[i]
-    if direction == "left":
+    if direction.startswith("peek_"):
+        x = -0.15 + (PEEK_TURN + 0.15) * (1 - abs(2 * share - 1))
+    else:
+        x = -0.15 + 1.3 * share
+    if direction.endswith("left"):
         x = 1.0 - x
     return direction, x, 2 * math.pi * into / 0.8
 
