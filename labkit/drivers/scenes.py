@@ -27,12 +27,13 @@ drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark
                                half rep that a counter with form checks must not count);
                                pose finds the body, raised arms are followed by its tracking
                                from the standing start
-    walk_by walkers, seconds, gap, size
+    walk_by walkers, seconds, gap, size, loop
                                people walking across a doorway one after another, each
                                `right` (from the left edge to the right), `left`, or
                                `peek_right`/`peek_left` (a third of the way in and back), taking
                                `seconds` (3) to cross, `gap` (1) seconds apart, `size` (0.7)
-                               of the picture's height; pose's detector finds each one
+                               of the picture's height (`loop`: again and again); pose's
+                               detector finds each one
 
 Every scene is a pure function of its parameters and the time `t` since it began, so a demo
 replays identically on any machine.
@@ -407,6 +408,8 @@ def _walk_by(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
     if not 0.4 <= size <= 1.0:
         raise SceneError("walk_by: size must be 0.4 to 1 (1 = the full picture's height)")
     img[:] = WALL
+    if p.get("loop"):     # the walkers again and again (a scene preset that plays for long)
+        t %= len(walkers) * (seconds + gap)
     now = walk_by_position(t, walkers, seconds, gap)
     if now is not None:
         _, x, stride = now

@@ -60,6 +60,9 @@ def test_a_walk_replays_identically_and_moves() -> None:
     assert not np.array_equal(a, render("walk_by", params, 1.2))
     gap = render("walk_by", params, 2.3)                 # between the two walkers: nobody
     assert len(np.unique(gap.reshape(-1, 3), axis=0)) == 1
+    assert np.array_equal(render("walk_by", params, 6.7), gap)          # all walked by
+    looped = {**params, "loop": True}
+    assert np.array_equal(render("walk_by", looped, 6.7), a)            # 6 s later: again
 
 
 @pytest.mark.parametrize("params,message", [
