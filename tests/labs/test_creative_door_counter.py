@@ -122,11 +122,13 @@ def test_red_while_full_needs_red_when_full_and_green_after(checks: Any) -> None
 
 def test_no_picture_in_the_log_fails_on_a_kept_picture_or_an_image_value(checks: Any) -> None:
     check = checks["no_picture_in_the_log"]
-    counts = [(1, "entered", 1), (2, "went_out", 1), (2, "rgb", [0, 1, 0])]
+    zeros = [(0, "entered", 0.0), (0, "went_out", 0.0), (0, "full", False)]
+    counts = zeros + [(1, "entered", 1), (2, "went_out", 1), (2, "rgb", [0, 1, 0])]
     assert check(_log(counts)).passed
+    assert not check(_log(zeros)).passed                 # the counts start at 0: not yet
     assert not check(_log(counts + [(3, "kept", {"n": 1})])).passed
     assert not check(_log(counts + [(3, "frame", [[0, 0, 0]] * 64)])).passed
-    assert not check(_log(counts[:1])).passed            # nobody out yet: nothing to show
+    assert not check(_log(counts[:4])).passed            # nobody out yet: nothing to show
 
 
 def test_the_pipeline_file_is_the_labs_rule() -> None:
