@@ -18,6 +18,7 @@ from labkit.projects.discovery import PACKAGE_LABS
 from labkit.projects.eventlog import EventLog
 from labkit.projects.registry import discover
 from labkit.projects.runner import LabRunner
+from tests.labs.test_every_lab_demo import _files
 
 FOLDER = PACKAGE_LABS / "creative" / "door_counter"
 #: magic numbers of pictures, sounds and arrays, looked for anywhere in a file
@@ -26,11 +27,6 @@ MEDIA_MAGIC = (b"\xff\xd8\xff\xe0", b"\xff\xd8\xff\xe1", b"\xff\xd8\xff\xdb",   
                b"/9j/", b"iVBORw0KGgo", b"UklGR")    # the same in base64 (inside JSON text)
 FRAME_BYTES = 160 * 120 * 3          # the smallest raw frame a camera could hand over
 START = 1_000_000.0
-
-
-def _files(root: Path) -> dict[Path, tuple[int, int]]:
-    return {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in root.rglob("*")
-            if p.is_file() and not p.is_symlink()}
 
 
 def _contents(path: Path, sealer: Sealer) -> bytes:
@@ -70,7 +66,7 @@ def test_the_demo_counts_the_walkers_and_writes_no_picture(runtime: Any, store: 
     # picture, sound or array anywhere in it, and nothing the size of a frame was added
     sealer = Sealer(key_path(data_dir))
     after = _files(data_dir)
-    written = [p for p, stamp in after.items() if before.get(p) != stamp]
+    written = [data_dir / p for p, stamp in after.items() if before.get(p) != stamp]
     assert written, "the run recorded nothing: the check below would prove nothing"
     for path in written:
         data = _contents(path, sealer)

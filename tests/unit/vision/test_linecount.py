@@ -163,3 +163,15 @@ def test_door_counter_is_a_gpiozero_style_device() -> None:
             DoorCounter(None, limit=0)
     finally:
         door.close()
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"min_detection": 1.5}, "min_detection"),
+    ({"max_people": -1}, "max_people"),
+])
+def test_people_detector_refuses_bad_settings_before_loading_a_model(kwargs: dict,
+                                                                     message: str) -> None:
+    from labkit.vision.people import PeopleDetector
+
+    with pytest.raises(ValueError, match=message):
+        PeopleDetector(store=object(), **kwargs)
