@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from gpiozero.internal_devices import InternalDevice
@@ -45,13 +45,13 @@ class Track:
     side: int = 0            # -1 outside, +1 inside, 0 not yet known
     pending: int = 0         # a side seen but not yet held min_frames
     pending_n: int = 0
-    path: list[Point] = field(default_factory=list)
 
 
 class CentroidTracker:
     """Gives each point an id that follows it from frame to frame.
 
     max_distance   how far (share of the picture) a person may move between two frames
+                   (n + 1 times as far after n frames unseen)
     max_missing    frames a track survives without a match
     """
 
@@ -74,8 +74,9 @@ class CentroidTracker:
         used_points: set[int] = set()
         seen: list[Track] = []
         for dist, tid, i in pairs:
-            if dist > self.max_distance:
-                break
+            # someone unseen for n frames may have walked n + 1 frames' distance
+            if dist > self.max_distance * (1 + self.tracks[tid].missing):
+                continue
             if tid in used_tracks or i in used_points:
                 continue
             used_tracks.add(tid)
@@ -96,9 +97,6 @@ class CentroidTracker:
             track.missing += 1
             if track.missing > self.max_missing:
                 ended.append(self.tracks.pop(tid))
-        for track in seen:
-            track.path.append(track.centre)
-            del track.path[:-50]
         return seen, ended
 
     def reset(self) -> None:

@@ -93,6 +93,16 @@ def test_a_person_the_detector_misses_for_a_few_frames_keeps_their_id() -> None:
     assert crossings == [(1, "in")]
 
 
+def test_a_fast_walker_missed_for_frames_is_still_the_same_person() -> None:
+    """0.12 a frame and lost for three frames on the line: 0.48 between two sightings is more
+    than max_distance, but not more than four frames' worth of it."""
+    frames: list[Frame] = [[p] for p in walk(0.02, 0.98, 9)]
+    for i in (3, 4, 5):
+        frames[i] = []
+    counter = LineCounter(0.5, "right", max_distance=0.15)
+    assert feed(counter, frames) == [(1, "in")]
+
+
 def test_someone_first_seen_inside_and_leaving_counts_out_but_inside_stays_at_zero() -> None:
     counter = LineCounter(0.5, "right")
     feed(counter, [[p] for p in walk(0.9, 0.1, 20)])
