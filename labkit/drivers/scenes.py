@@ -31,7 +31,8 @@ drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark
                                people walking across a doorway one after another, each
                                `right` (from the left edge to the right), `left`, or
                                `peek_right`/`peek_left` (a third of the way in and back), taking
-                               `seconds` (3) to cross, `gap` (1) seconds apart, `size` (0.7)
+                               `seconds` (3) to cross, `gap` (1) seconds apart (negative: the
+                               next sets off before the last has gone), `size` (0.7)
                                of the picture's height (`loop`: again and again); pose's
                                detector finds each one
 
@@ -365,29 +366,34 @@ WALK_DIRECTIONS = ("right", "left", "peek_right", "peek_left")
 PEEK_TURN = 0.33
 
 
-def walk_by_position(t: float, walkers: list[str], seconds: float, gap: float
-                     ) -> tuple[str, float, float] | None:
+def walk_by_positions(t: float, walkers: list[str], seconds: float, gap: float
+                      ) -> list[tuple[str, float, float]]:
     """Who is walking at `t` in a `walk_by` scene: (direction, x as a share of the width,
-    the stride phase in radians), or None between two walkers. Each walker crosses from just
-    outside one edge (x −0.15) to just outside the other (1.15) in `seconds` (a peek goes to
-    PEEK_TURN and back in the same time), one after the other with `gap` seconds of empty
-    doorway between them."""
+    the stride phase in radians) for each walker in the picture (none between two). Each
+    walker crosses from just outside one edge (x −0.15) to just outside the other (1.15) in
+    `seconds` (a peek goes to PEEK_TURN and back in the same time); walker i sets off at
+    i × (seconds + gap), so a negative gap puts two in the doorway at once."""
     slot = seconds + gap
-    i = int(t // slot)
-    if i < 0 or i >= len(walkers):
-        return None
-    into = t - i * slot
-    if into >= seconds:
-        return None
-    share = into / seconds
-    direction = walkers[i]
-    if direction.startswith("peek_"):
-        x = -0.15 + (PEEK_TURN + 0.15) * (1 - abs(2 * share - 1))
-    else:
-        x = -0.15 + 1.3 * share
-    if direction.endswith("left"):
-        x = 1.0 - x
-    return direction, x, 2 * math.pi * into / 0.8
+    out = []
+    for i, direction in enumerate(walkers):
+        into = t - i * slot
+        if not 0.0 <= into < seconds:
+            continue
+        share = into / seconds
+        if direction.startswith("peek_"):
+            x = -0.15 + (PEEK_TURN + 0.15) * (1 - abs(2 * share - 1))
+        else:
+            x = -0.15 + 1.3 * share
+        if direction.endswith("left"):
+            x = 1.0 - x
+        out.append((direction, x, 2 * math.pi * into / 0.8))
+    return out
+
+
+def walk_by_length(walkers: list[str], seconds: float, gap: float) -> float:
+    """Seconds from the first walker setting off to the doorway being empty after the last
+    (and the gap after it)."""
+    return (len(walkers) - 1) * (seconds + gap) + seconds + max(gap, 0.0)
 
 
 def _walk_by(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
@@ -402,17 +408,16 @@ def _walk_by(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
     if not 1.0 <= seconds <= 30.0:
         raise SceneError("walk_by: seconds (to cross the picture) must be 1 to 30")
     gap = float(p.get("gap", 1.0))
-    if not 0.0 <= gap <= 30.0:
-        raise SceneError("walk_by: gap (seconds between two walkers) must be 0 to 30")
+    if not 0.5 - seconds <= gap <= 30.0:
+        raise SceneError("walk_by: gap (seconds between two walkers) must be from 0.5 − "
+                         "seconds (two in the doorway at once) to 30")
     size = float(p.get("size", 0.7))
     if not 0.4 <= size <= 1.0:
         raise SceneError("walk_by: size must be 0.4 to 1 (1 = the full picture's height)")
     img[:] = WALL
     if p.get("loop"):     # the walkers again and again (a scene preset that plays for long)
-        t %= len(walkers) * (seconds + gap)
-    now = walk_by_position(t, walkers, seconds, gap)
-    if now is not None:
-        _, x, stride = now
+        t %= walk_by_length(walkers, seconds, gap)
+    for _, x, stride in walk_by_positions(t, walkers, seconds, gap):
         draw_person(img, 10.0 + 8.0 * math.sin(stride), 0.0, size,
                     spread=0.35 * abs(math.sin(stride)), x=x, wall=False)
 
