@@ -75,7 +75,9 @@ def test_the_demo_counts_the_walkers_and_writes_no_picture(runtime: Any, store: 
     # and no value in the database is as long as even a small raw frame
     with sqlite3.connect(f"file:{data_dir / 'labkit.sqlite3'}?mode=ro", uri=True) as db:
         longest = max(_longest_values(db).values())
+        kept = dict(db.execute("SELECT name, value FROM run_measures").fetchall())
     assert 0 < longest < FRAME_BYTES, longest
+    assert kept == {"entered": 2.0, "went_out": 1.0}      # the run keeps its counts
 
 
 def _longest_values(db: sqlite3.Connection) -> dict[str, int]:
