@@ -16,7 +16,7 @@ from labkit.vision.people import PeopleDetector
 FPS = 10
 
 
-def play(walkers: list[str], store: Any, seconds: float = 2.0, gap: float = 0.5,
+def play(walkers: list[str], store: Any, seconds: float = 1.5, gap: float = 0.3,
          direction: str = "right") -> tuple[DoorCounter, list[int], list[float]]:
     """Every frame of the scene through the detector and a counter at the middle; also how
     many people were found in each frame and where the scene put its (first) walker."""
@@ -52,7 +52,7 @@ def test_two_in_the_doorway_at_once_are_two_people(model_store: Any) -> None:
     """Each sets off when the one before is halfway: two in the picture at once, the two
     going in each followed under a number of their own, and the third passing the second on
     the way out counted too (when two pass, their numbers may swap: the counts stay right)."""
-    door, found, _ = play(["right", "right", "left"], model_store, seconds=3.0, gap=-1.5)
+    door, found, _ = play(["right", "right", "left"], model_store, seconds=2.0, gap=-1.0)
     assert max(found) == 2
     crossings = door.counter.crossings
     assert [way for _, way in crossings] == ["in", "in", "out"]
