@@ -140,7 +140,8 @@ class _Picked:
         for name in classes:
             action = actions.get(by_name.get(name, ""), {})
             label = self.match["mapped"].get(name, "")
-            if action.get("type") == "buzzer" or name_key(label) in buzz or name_key(name) in buzz:
+            sounds = action.get("type") == "buzzer" and action.get("value") != "off"
+            if sounds or name_key(label) in buzz or name_key(name) in buzz:
                 self.buzz.add(name)
             if action.get("type") == "rgb" and action.get("value") in PALETTE + ("off",):
                 self.colour[name] = str(action["value"])

@@ -89,10 +89,11 @@ def pick(run_id: int) -> Response:
     and only a trained project of the detector's kind (else 400, nothing changed).
     `"project": null` goes back to the built-in demo."""
     from labkit.learn.teachable import check_pickable
-    from labkit.web.labs import _own_run, runner
+    from labkit.web.labs import _own_run, is_teacher, runner, store
     from labkit.web.learn import owned
 
-    _student, run = _own_run(run_id)
+    # the teacher may help with any run; a student only with their own (403 otherwise)
+    run = store().runs.get(run_id) if is_teacher() else _own_run(run_id)[1]
     body = json_body()
     detector = body.get("detector")
     if not isinstance(detector, str) or not detector:
