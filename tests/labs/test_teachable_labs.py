@@ -72,7 +72,8 @@ def _waste(item: str, variant: int) -> np.ndarray:
 @pytest.fixture
 def waste_run(student_client: Any, runtime: Any, model_store: Any, data_dir: Any) -> Any:
     (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
-    _show(runtime, lambda t: scenes.render("empty", {}, t))
+    empty = scenes.render("empty", {}, 0.0)
+    _show(runtime, lambda t: empty)
     r = student_client.post("/api/labs/waste_sorting/start", json={})
     assert r.status_code == 200, r.get_data(as_text=True)
     yield int(r.get_json()["run_id"])
@@ -99,7 +100,8 @@ def test_a_taught_project_drives_the_waste_lab(student_client: Any, runtime: Any
     assert mine["missing"] == ["kitchen", "other"] and mine["unmapped"] == []
 
     # before the pick the built-in demo sorter answers: a new bottle is recyclable (blue)
-    _show(runtime, lambda t: _waste("bottle", 60))
+    bottle, peel = _waste("bottle", 60), _waste("banana_peel", 61)   # pictures it never saw
+    _show(runtime, lambda t: bottle)
     assert _wait(lambda: _signal(runtime, "bin") == "recyclable"), _signal(runtime, "bin")
     assert _signal(runtime, "mine") == 0
 
@@ -115,7 +117,7 @@ def test_a_taught_project_drives_the_waste_lab(student_client: Any, runtime: Any
     assert _wait(lambda: _rgb(runtime) == (1, 0, 0)), runtime.kit.rgb.value
     assert abs(runtime.kit.servo.value - 0.22) < 0.02
     assert _signal(runtime, "mine") == 1
-    _show(runtime, lambda t: _waste("banana_peel", 61))
+    _show(runtime, lambda t: peel)
     assert _wait(lambda: _signal(runtime, "bin") == "recyclable"), _signal(runtime, "bin")
     assert _wait(lambda: _rgb(runtime) == (0, 0, 1)), runtime.kit.rgb.value
     lab = LabRunner.for_runtime(runtime).active
@@ -194,7 +196,8 @@ def test_taught_gestures_drive_the_remote(student_client: Any, runtime: Any, mod
     tracker = vision_tracker("hand", model_store)
     train_project(project, LandmarkExtractor("hand", tracker))
 
-    _show(runtime, lambda t: hand("open", 7))
+    palm, point = hand("open", 7), hand("point", 8)      # hands it never saw
+    _show(runtime, lambda t: palm)
     r = student_client.post("/api/labs/gesture_remote/start", json={})
     assert r.status_code == 200, r.get_data(as_text=True)
     run_id = int(r.get_json()["run_id"])
@@ -210,9 +213,9 @@ def test_taught_gestures_drive_the_remote(student_client: Any, runtime: Any, mod
         assert _wait(lambda: _signal(runtime, "gesture") == "张开"), _signal(runtime, "gesture")
         assert _wait(lambda: _rgb(runtime) == (0, 0, 1)), runtime.kit.rgb.value
         assert not runtime.kit.buzzer.value
-        _show(runtime, lambda t: hand("point", 8))
+        _show(runtime, lambda t: point)
         assert _wait(lambda: _signal(runtime, "gesture") == "点"), _signal(runtime, "gesture")
-        assert _wait(lambda: _signal(runtime, "buzz") is True)
+        assert _wait(lambda: _signal(runtime, "buzz") == 1), _signal(runtime, "buzz")
         assert _wait(lambda: bool(runtime.kit.buzzer.value))
     finally:
         LabRunner.for_runtime(runtime).stop()
