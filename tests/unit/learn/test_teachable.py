@@ -89,3 +89,26 @@ def test_a_teachable_detector_refuses_what_a_camera_cannot_feed() -> None:
     with pytest.raises(ValueError):
         TeachableDetector(kind="image", min_confidence=1.5)
     assert np.isclose(TeachableDetector(kind="hand", start=False).min_confidence, 0.5)
+
+
+def test_a_teachable_labs_demo_must_be_a_plain_camera_detector() -> None:
+    from labkit.projects.discovery import nested_problems
+
+    assert nested_problems({"detector": "teachable", "demo": {"detector": "sorter"}}) == []
+    assert nested_problems({"detector": "teachable"}) == []
+    for bad in ({"detector": "claps"}, {"detector": "reps"}, {"detector": "nope"},
+                {"detector": "teachable"}, {"detector": "hands", "tracker": "x"}, "hands"):
+        found = nested_problems({"detector": "teachable", "demo": bad})
+        assert len(found) == 1 and found[0][0] == "demo", bad
+
+
+def test_taught_passes_for_a_picked_project_or_a_training_not_for_going_back() -> None:
+    from labkit.projects.vocabulary import compile_check
+    from tests.unit.projects.test_projects_vocabulary import make_log
+
+    check = compile_check("taught(trained)")
+    back = make_log(5.0, model=[(1.0, {"detector": "sorter", "project": None})])
+    assert not check(back).passed
+    assert check(make_log(5.0, model=[(1.0, {"detector": "sorter", "project": "p1"})])).passed
+    assert check(make_log(5.0, trained=[(2.0, {"state": "done"})])).passed
+    assert not compile_check("taught()")(make_log(5.0, trained=[(2.0, {"state": "done"})])).passed
