@@ -144,7 +144,9 @@ def test_a_taught_project_drives_the_waste_lab(student_client: Any, runtime: Any
 
 
 def test_picking_is_refused_for_what_is_not_yours(student_client: Any, runtime: Any,
-                                                  waste_run: int, app: Any) -> None:
+                                                  waste_run: int, app: Any,
+                                                  teacher_client: Any) -> None:
+    teacher = teacher_client
     url = f"/api/labs/runs/{waste_run}/model"
     stranger = _second_student(app, runtime, student_client)
     theirs = _project(stranger, runtime, "image", ["可回收物", "其他垃圾"], name="别人的")
@@ -157,18 +159,22 @@ def test_picking_is_refused_for_what_is_not_yours(student_client: Any, runtime: 
     r = stranger.post(url, json={"detector": "sorter", "project": theirs.id})
     assert r.status_code == 403
 
-    hands = _project(student_client, runtime, "hand", ["张开", "握拳"])
+    hands = _project(student_client, runtime, "hand", ["张开", "握拳"], name="手势项目")
     r = student_client.post(url, json={"detector": "sorter", "project": hands.id})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "wrong_kind"
+    assert "手势项目" in r.get_json()["error"]["message"]
     untrained = _project(student_client, runtime, "image", ["可回收物", "厨余垃圾"])
     r = student_client.post(url, json={"detector": "sorter", "project": untrained.id})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "not_trained"
     for body in ({"detector": "nope", "project": untrained.id}, {"project": untrained.id},
                  {"detector": "sorter", "project": 7}):
         assert student_client.post(url, json=body).status_code == 400
-    # nothing was picked: the demo still answers, and no pick was logged
+    # the teacher may help with any run (here: back to the demo, which it already is)
+    r = teacher.post(url, json={"detector": "sorter", "project": None})
+    assert r.status_code == 200 and r.get_json()["picked"] is None
+    # nothing was picked: the demo still answers, and only the teacher's "demo" was logged
     lab = LabRunner.for_runtime(runtime).active
-    assert lab.log.entries("model") == []
+    assert [e.value["project"] for e in lab.log.entries("model")] == [None]
     assert _wait(lambda: _signal(runtime, "mine") == 0)
 
 
