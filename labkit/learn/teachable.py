@@ -42,8 +42,11 @@ from labkit.vision.frames import Prepared
 
 #: the label for "nothing there" (a sorter's empty table, a class mapped to it)
 EMPTY = "empty"
-#: below this a project's answer is "" (not sure): an output need not follow a guess
-MIN_CONFIDENCE = 0.5
+#: a project's answer must be this much surer than guessing (1 / number of classes), else it
+#: is "" (not sure): an output need not follow a guess. Its confidences are calibrated by
+#: its held-out skill (labkit/models/evaluation.py), so a model that only guessed on the
+#: samples it did not learn from never drives an output
+ABOVE_GUESSING = 0.15
 #: colours given to classes in their order when neither /learn nor the lab names one
 PALETTE = ("green", "red", "blue", "yellow", "purple", "cyan", "white")
 REPORT_EVERY_SECONDS = 2.0
@@ -165,7 +168,7 @@ class TeachableDetector(VisionDetector[TeachResult]):
     colours     label → colour name for the `colour` sub-signal (the demo's labels, and a
                 project class whose label is one of them)
     buzz        labels (or class names) for which `buzz` is 1
-    min_confidence  a project's answer below this is "" (not sure)
+    min_confidence  a project's answer below this is "" (not sure); None: 1 / classes + 0.15
     """
 
     topic = "vision.teachable"
@@ -173,11 +176,11 @@ class TeachableDetector(VisionDetector[TeachResult]):
     def __init__(self, camera: Any = None, *, kind: str = "image", demo: Any = None,
                  classes: dict[str, list[str]] | None = None, optional: list[str] | None = None,
                  colours: dict[str, str] | None = None, buzz: list[str] | None = None,
-                 min_confidence: float = MIN_CONFIDENCE, store: Any = None,
+                 min_confidence: float | None = None, store: Any = None,
                  **kwargs: Any) -> None:
         if kind not in CAMERA_KINDS:
             raise ValueError(f"kind must be one of {', '.join(CAMERA_KINDS)}, not {kind!r}")
-        if not 0.0 <= float(min_confidence) < 1.0:
+        if min_confidence is not None and not 0.0 <= float(min_confidence) < 1.0:
             raise ValueError("min_confidence must be from 0 to below 1")
         if classes is not None and not isinstance(classes, dict):
             raise ValueError("classes must map each target to the class names it accepts")
@@ -189,7 +192,7 @@ class TeachableDetector(VisionDetector[TeachResult]):
         self.optional = tuple(optional if optional is not None else (EMPTY,))
         self.colours = {str(k): str(v) for k, v in (colours or {}).items()}
         self.buzz_names = frozenset(name_key(str(b)) for b in (buzz or ()))
-        self.min_confidence = float(min_confidence)
+        self.min_confidence = None if min_confidence is None else float(min_confidence)
         self._picked: _Picked | None = None
         self._tracker: Any = None
         self._pick_lock = threading.Lock()
@@ -252,7 +255,7 @@ class TeachableDetector(VisionDetector[TeachResult]):
             raw = answer.get("label") or ""
             confidence = float(answer.get("confidence") or 0.0)
             label = picked.match["mapped"].get(raw, "") if raw else ""
-            if confidence < self.min_confidence:
+            if confidence < self._threshold(len(picked.predictor.classes)):
                 label = ""
             return TeachResult(label, confidence, "project", raw,
                                dict(answer.get("probabilities") or {}))
@@ -261,6 +264,11 @@ class TeachableDetector(VisionDetector[TeachResult]):
         result = self.demo.detect(frame)
         count, label, score = self.demo.summary(result)
         return TeachResult(label if count else "", float(score), "demo", label)
+
+    def _threshold(self, n_classes: int) -> float:
+        if self.min_confidence is not None:
+            return self.min_confidence
+        return min(0.9, 1.0 / max(1, n_classes) + ABOVE_GUESSING)
 
     def summary(self, result: TeachResult) -> tuple[int, str, float]:
         found = result.label not in ("", EMPTY)

@@ -32,7 +32,7 @@
       missing.hidden = !p.missing.length;
       missing.textContent = fill(T.missing, { list: p.missing.map((id) => {
         const t = listing.targets.find((x) => x.id === id);
-        return t ? t.names.join(" / ") : id;
+        return t ? t.names.slice(0, 3).join(" / ") : id;
       }).join("; ") });
       const unmapped = part.querySelector("[data-unmapped]");
       unmapped.hidden = !p.unmapped.length;

@@ -80,6 +80,9 @@
         const mine = d.report.source === "project" && d.report.project;
         source.hidden = !mine;
         source.textContent = mine ? T.own_model.replace("{name}", d.report.project.name) : "";
+        const title = part.querySelector('[data-test="seen"] h3');
+        title.dataset.sorter = title.dataset.sorter || title.textContent;
+        title.textContent = mine ? T.own_test : title.dataset.sorter;
       }
       fillTest(part.querySelector('[data-test="seen"]'), d.report);
       const unseen = part.querySelector('[data-test="unseen"]');
