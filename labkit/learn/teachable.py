@@ -235,9 +235,11 @@ class TeachableDetector(VisionDetector[TeachResult]):
             return None
         if self._tracker is None:
             from labkit.learn.features import _tracker_adapter, vision_tracker
+            from labkit.vision.hands import HandTracker
+            from labkit.vision.pose import PoseTracker
 
-            wanted = "HandTracker" if self.kind == "hand" else "PoseTracker"
-            if self.demo is not None and type(self.demo).__name__ == wanted:
+            wanted = HandTracker if self.kind == "hand" else PoseTracker
+            if isinstance(self.demo, wanted):
                 self._tracker = _tracker_adapter(self.demo, self.kind)
             else:
                 self._tracker = vision_tracker(self.kind, self.store)

@@ -156,6 +156,9 @@ def test_picking_is_refused_for_what_is_not_yours(student_client: Any, runtime: 
     listed = [p["id"] for p in
               student_client.get("/api/labs/waste_sorting/models/sorter").get_json()["projects"]]
     assert theirs.id not in listed
+    everyone = teacher.get("/api/labs/waste_sorting/models/sorter").get_json()["projects"]
+    assert theirs.id in [p["id"] for p in everyone]               # the teacher sees all
+    assert student_client.get("/api/labs/waste_sorting/models/bin").status_code == 400
     r = stranger.post(url, json={"detector": "sorter", "project": theirs.id})
     assert r.status_code == 403
 
@@ -225,3 +228,16 @@ def test_taught_gestures_drive_the_remote(student_client: Any, runtime: Any, mod
         assert _wait(lambda: bool(runtime.kit.buzzer.value))
     finally:
         LabRunner.for_runtime(runtime).stop()
+
+
+def test_the_gesture_page_keeps_the_hand_overlay_of_its_demo(student_client: Any) -> None:
+    import json
+    import re
+
+    html = student_client.get("/labs/gesture_remote").get_data(as_text=True)
+    assert 'id="part-teachable-gestures"' in html and 'id="part-confusion-gestures"' in html
+    config = json.loads(re.search(r'<script type="application/json" id="lab-config">(.*?)</script>',
+                                  html, re.S).group(1))
+    # the nested demo's hand tracker draws the hand (and keeps drawing it for a taught model)
+    assert config["overlays"] == ["hands"]
+    assert set(config["overlay_topics"]) == {"vision.teachable", "vision.hands"}
