@@ -31,6 +31,9 @@ class DetectorType:
     defaults: dict[str, Any] = field(default_factory=dict)
     wrap: Callable[[Any, dict[str, Any]], Any] | None = None  # build a device around it
     wrap_params: tuple[str, ...] = ()
+    #: options that are themselves a detector's use (`demo: {detector: sorter, …}`): built
+    #: first, fed by the outer detector, and passed to it built
+    nested: tuple[str, ...] = ()
 
     def load_class(self) -> type:
         module, cls = self.target.split(":")
@@ -94,6 +97,8 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
                  "vision.shapes"),
     DetectorType("sorter", "labkit.learn.sorter:ImageSorter", CAMERA, None, "vision.sorter",
                  every=2),
+    DetectorType("teachable", "labkit.learn.teachable:TeachableDetector", CAMERA, None,
+                 "vision.teachable", store=True, every=2, nested=("demo",)),
     DetectorType("sound_level", "labkit.audio_ai.level:SoundLevel", MICROPHONE),
     DetectorType("claps", "labkit.audio_ai.clap:ClapDetector", MICROPHONE),
     DetectorType("voice", "labkit.audio_ai.vad:VoiceActivity", MICROPHONE, store=True),
@@ -131,6 +136,13 @@ def build(name: str, kind: DetectorType, params: dict[str, Any], *, store: Any,
     params = dict(params)
     every = int(params.pop("every", kind.every))
     wrap_params = {k: params.pop(k) for k in kind.wrap_params if k in params}
+    for key in kind.nested:
+        inner = params.get(key)
+        if isinstance(inner, dict) and "detector" in inner:
+            sub = {k: v for k, v in inner.items() if k != "detector"}
+            sub.pop("every", None)        # the outer detector decides when to look
+            params[key] = build(f"{name}.{key}", DETECTORS[inner["detector"]], sub,
+                                store=store, bus=bus).device
     kwargs = {**kind.defaults, **params}
     cls = kind.load_class()
     if kind.source == CAMERA:
