@@ -48,6 +48,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
                       "print(motion.motion_detected)"),
     "labkit_sensor": ("from labkit.program import sensor", "print(sensor('light'))"),
     "labkit_sound_level": ("from labkit.program import sound_level", "print(sound_level())"),
+    "labkit_heard": ("from labkit.program import heard", "print(heard('开灯'))"),
     "labkit_say": ("from labkit.program import say", "say(str('你好'))"),
     "labkit_wait": ("from time import sleep", "sleep(0.5)"),
     "labkit_forever": ("while True:\n    sleep(1)\n    sleep(0.05)",),
