@@ -40,6 +40,7 @@ class RecordedRun:
     attempts: int
     exercise: str = FIRST_EXERCISE
     kit: str = ""          # the kit the run was done on: "" for this kit (labkit/fleet)
+    uuid: str = ""         # the run's UUID, for a run collected from another kit
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,11 @@ class StudentRecord:
                 "runs": [{"run_id": r.run_id, "started_at": r.started_at, "reps": r.reps,
                           "attempts": r.attempts, "kit": r.kit} for r in self.runs]}
 
+    @property
+    def kits(self) -> tuple[str, ...]:
+        """The other kits some of these runs were done on (ids, in the order first seen)."""
+        return tuple(dict.fromkeys(r.kit for r in self.runs if r.kit))
+
 
 def exercises_of(measures: Mapping[str, float]) -> tuple[str, ...]:
     """The exercises a run's measures are a record of (see the module's docstring)."""
@@ -87,15 +93,21 @@ def exercises_of(measures: Mapping[str, float]) -> tuple[str, ...]:
     return (FIRST_EXERCISE,) if FIRST_EXERCISE in kept else tuple(kept[:1])
 
 
-def recorded(run: Run, exercise: str = FIRST_EXERCISE, kit: str = "") -> RecordedRun | None:
-    """The run's record of `exercise`, or None if it kept none (still going, older than the
-    record, or a run of the other exercise)."""
-    if exercise not in exercises_of(run.measures):
+def record_of(measures: Mapping[str, float], exercise: str, *, run_id: int, started_at: float,
+              kit: str = "", uuid: str = "") -> RecordedRun | None:
+    """A run's record of `exercise` from its measures, or None if it kept none (still going,
+    older than the record, or a run of the other exercise)."""
+    if exercise not in exercises_of(measures):
         return None
     reps_name, moves_name = EXERCISES[exercise]
-    reps = run.measures[reps_name]
-    return RecordedRun(run.id, run.started_at, int(reps),
-                       int(run.measures.get(moves_name, reps)), exercise, kit)
+    reps = measures[reps_name]
+    return RecordedRun(run_id, started_at, int(reps), int(measures.get(moves_name, reps)),
+                       exercise, kit, uuid)
+
+
+def recorded(run: Run, exercise: str = FIRST_EXERCISE) -> RecordedRun | None:
+    """This kit's run's record of `exercise` (see `record_of`)."""
+    return record_of(run.measures, exercise, run_id=run.id, started_at=run.started_at)
 
 
 def class_record(students: Iterable[Student], runs: Iterable[Run], project_id: str,

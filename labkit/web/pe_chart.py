@@ -10,10 +10,12 @@ and the share of movements done with good form is written under the name.
     GET /pe/mine, /api/pe/mine          a student's own record, and nobody else's (only this
                                         session's runs until the picture password is given)
 
-Figures come from the runs in the portfolio only (`labkit.store.exercise_record`): per
-student, in the roster's order, the best and the latest count and the share of movements done
-with good form. The SVG is drawn here from those numbers — no script, no chart library —
-so it prints, and the page's `script-src 'self'` policy has nothing to allow.
+Figures come from the runs in the portfolio (`labkit.store.exercise_record`) and, on a lead
+kit, the runs the class did on the room's other kits as last collected (docs/fleet.md; each
+run UUID once, its kit named): per student, in the roster's order, the best and the latest
+count and the share of movements done with good form. The SVG is drawn here from those
+numbers — no script, no chart library — so it prints, and the page's `script-src 'self'`
+policy has nothing to allow.
 """
 
 from __future__ import annotations
@@ -107,10 +109,26 @@ def chart_labels(own: bool) -> dict[str, str]:
             "sit_up": _("Sit-ups per student: best and latest count")}
 
 
-def records_of_class(class_id: int, exercise: str = "jumping_jack") -> list[StudentRecord]:
+def records_of_class(class_id: int) -> dict[str, list[StudentRecord]]:
+    """Each exercise's records of the class, from this kit's runs and the collected ones."""
+    from labkit.fleet.records import collected_measured_runs
+    from labkit.web.fleet import fleet
+
     db = store()
-    return class_record(db.roster.students(class_id), db.runs.for_class(class_id), PE_LAB,
-                        exercise)
+    students, runs = db.roster.students(class_id), db.runs.for_class(class_id)
+    elsewhere = collected_measured_runs(fleet().state.collected(), db, class_id, PE_LAB)
+    return {key: class_record(students, runs, PE_LAB, key, elsewhere=elsewhere)
+            for key in EXERCISES}
+
+
+def _other_kits(records: dict[str, list[StudentRecord]]) -> list[str]:
+    """The names of the other kits runs were collected from (a kit not known by name: its
+    id)."""
+    from labkit.web.impl_report import room_kit_names
+
+    ids = dict.fromkeys(k for recs in records.values() for r in recs for k in r.kits)
+    names = room_kit_names() if ids else {}
+    return [names.get(kit) or kit for kit in ids]
 
 
 def _sections(records: dict[str, list[StudentRecord]], own: bool) -> list[dict[str, Any]]:
@@ -129,16 +147,17 @@ def _page(template: str, **context: Any) -> Response:
 @allow(TEACHER)
 def class_page(class_id: int) -> Response:
     school_class = store().roster.get_class(class_id)
-    records = {key: records_of_class(class_id, key) for key in EXERCISES}
+    records = records_of_class(class_id)
     return _page("pe/class.html", school_class=school_class,
-                 sections=_sections(records, own=False))
+                 sections=_sections(records, own=False), other_kits=_other_kits(records))
 
 
 @bp.get("/api/pe/classes/<int:class_id>")
 @allow(TEACHER)
 def class_json(class_id: int) -> Response:
     store().roster.get_class(class_id)
-    records = {key: [r.as_dict() for r in records_of_class(class_id, key)] for key in EXERCISES}
+    records = {key: [r.as_dict() for r in recs]
+               for key, recs in records_of_class(class_id).items()}
     # "students": the jumping jacks', as before sit-ups were counted
     return jsonify({"lab": PE_LAB, "students": records["jumping_jack"], "exercises": records})
 
@@ -154,7 +173,7 @@ def class_csv(class_id: int) -> Response:
         [names[key], r.student.student_no, r.student.name, len(r.runs), _blank(r.best),
          _blank(r.latest), r.reps, r.attempts,
          "" if r.form_share is None else round(100 * r.form_share)]
-        for key in EXERCISES for r in records_of_class(class_id, key)]
+        for key, recs in records_of_class(class_id).items() for r in recs]
     data = sheet_csv(header, rows)
     base = _safe_filename(f"{school_class.name}-pe")
     # the ZIP and its entry carry the class's id only: a ZIP's names are readable unlocked
