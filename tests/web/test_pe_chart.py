@@ -188,3 +188,42 @@ def test_the_class_chart_shows_the_runs_in_the_store(app: Any, runtime: Any, mod
 def _csrf(client: Any) -> dict[str, str]:
     html = client.get("/").get_data(as_text=True)
     return {"X-CSRFToken": re.search(r'name="csrf-token" content="([^"]+)"', html).group(1)}
+
+
+def test_the_class_chart_has_the_runs_collected_from_other_kits(runtime: Any, data_dir: Path,
+                                                                teacher_client: Any,
+                                                                tmp_path: Path) -> None:
+    """On a lead kit, the class's PE runs done on a member kit (as last collected) are in the
+    chart beside its own, each once, named by their kit."""
+    from labkit.fleet import records
+    from labkit.fleet.state import RoomState
+
+    lead = Store.for_runtime(runtime)
+    school_class = lead.roster.add_class("高一(3)班")
+    wang = lead.roster.add_student(school_class.id, "王芳")
+    member = Store(tmp_path / "member")
+    try:
+        records.apply_roster(member, records.roster_payload(lead, school_class.id))
+        theirs = member.roster.students(member.roster.classes()[0].id)[0]
+        run = member.runs.start(theirs.id, lesson_id=PE, project_id=PE, steps_total=3)
+        member.runs.record_measures(run, {"reps": 0, "attempts": 0, "sit_up_reps": 6,
+                                          "sit_up_attempts": 8})
+        member.runs.end(run, "finished")
+        collected = records.export_records(member)
+        member_id = member.kit_id
+    finally:
+        member.close()
+    own = lead.runs.start(wang.id, lesson_id=PE, project_id=PE, steps_total=3)
+    lead.runs.record_measures(own, {"reps": 0, "attempts": 0, "sit_up_reps": 3,
+                                    "sit_up_attempts": 3})
+    lead.runs.end(own, "finished")
+    state = RoomState(data_dir)
+    state.save_collected(member_id, collected)
+    state.save_collected(member_id, collected)             # collected again: replaced
+    body = teacher_client.get(f"/api/pe/classes/{school_class.id}").get_json()["exercises"]
+    (sit_ups,) = body["sit_up"]
+    assert sorted((r["kit"], r["reps"]) for r in sit_ups["runs"]) == [("", 3), (member_id, 6)]
+    assert (sit_ups["best"], sit_ups["form_share"]) == (6, 9 / 11)
+    assert body["jumping_jack"][0]["runs"] == []
+    page = teacher_client.get(f"/teacher/classes/{school_class.id}/pe").get_data(as_text=True)
+    assert re.search(r'id="pe-other-kits">[^<]*' + member_id[:8], page)
