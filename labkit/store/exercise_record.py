@@ -75,7 +75,8 @@ class StudentRecord:
                 "latest": self.latest, "reps": self.reps, "attempts": self.attempts,
                 "form_share": self.form_share,
                 "runs": [{"run_id": r.run_id, "started_at": r.started_at, "reps": r.reps,
-                          "attempts": r.attempts, "kit": r.kit} for r in self.runs]}
+                          "attempts": r.attempts, "kit": r.kit, "uuid": r.uuid}
+                         for r in self.runs]}
 
     @property
     def kits(self) -> tuple[str, ...]:

@@ -98,3 +98,17 @@ def test_the_pose_model_counts_the_synthetic_sit_ups(model_store: Any) -> None:
         tracker.close()
     assert seen >= 75, f"the body was found in {seen} of 80 frames"
     assert counter.value == 2 and counter.attempts == 4
+
+
+def test_lying_down_from_standing_is_not_a_sit_up() -> None:
+    """Upright first (a child standing, trunk near 90°), then lying: nothing counts until
+    lying has been seen; the sit-ups after it do."""
+    counter = RepCounter(None, "sit_up")
+    for trunk in [88.0] * 6 + [50.0] * 2 + [4.0] * 6:
+        counter.update_pose(KeypointPose(trunk))
+    assert counter.value == 0 and counter.attempts == 0 and not counter.is_active
+    for trunk in trace([80, 80]):
+        counter.update_pose(KeypointPose(trunk))
+    assert counter.value == 2 and counter.attempts == 2
+    counter.reset()
+    assert counter.state == "waiting" and counter.value == 0
