@@ -141,6 +141,9 @@ def test_blocks_generate_python_run_and_light_the_led(inproc_server: Any, strict
     page.locator("#blocks-python .cm-content", has_text="camera.faces()").wait_for(timeout=5000)
     assert json.dumps(page.evaluate(
         "() => window.labkitBlocks.getAllBlocks(false).map(b => b.type)")).count("labkit_led") == 2
+    page.select_option("#code-examples", "blocks_voice_led")      # the taught command words
+    page.locator("#blocks-python .cm-content", has_text="heard('关灯')").wait_for(timeout=5000)
+    assert "if heard('开灯'):" in page.locator("#blocks-python .cm-content").inner_text()
 
     assert page.external == []
     assert page.errors == [], page.errors          # CSP violations are console errors too
