@@ -43,6 +43,12 @@ def _rep_counter(tracker: Any, params: dict[str, Any]) -> Any:
     return RepCounter(tracker, params.get("exercise", "squat"))
 
 
+def _door_counter(detector: Any, params: dict[str, Any]) -> Any:
+    from labkit.vision.linecount import DoorCounter
+
+    return DoorCounter(detector, **params)
+
+
 def _rps_game(tracker: Any, params: dict[str, Any]) -> Any:
     from labkit.vision.rps import RpsGame
 
@@ -69,6 +75,11 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
                  store=True, wrap=_rps_game, wrap_params=("mode",)),
     DetectorType("reps", "labkit.vision.pose:PoseTracker", CAMERA, "pose", "vision.pose",
                  store=True, wrap=_rep_counter, wrap_params=("exercise",)),
+    DetectorType("people", "labkit.vision.people:PeopleDetector", CAMERA, "people",
+                 "vision.people", store=True),
+    DetectorType("line_counter", "labkit.vision.people:PeopleDetector", CAMERA, "people",
+                 "vision.people", store=True, wrap=_door_counter,
+                 wrap_params=("line", "direction", "limit", "margin", "min_frames")),
     DetectorType("segmentation", "labkit.vision.segmentation:Segmenter", CAMERA,
                  "segmentation", "vision.segmentation", store=True),
     DetectorType("emotion", "labkit.vision.emotion:EmotionClassifier", CAMERA, "emotion",
