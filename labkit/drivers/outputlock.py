@@ -4,7 +4,8 @@ The pin lease (pins.py) keeps one holder at a time inside a process. A pipeline 
 boot (`labkit pipeline run`, its own process) and `labkit serve` (a lab, a student program)
 share the same pins, so whoever holds a lease that is not soft also holds this lock; another
 process asking for the outputs meanwhile gets `PinsBusy` naming the holder, read from the
-lock file ("the kit's outputs are in use (queue_alarm's pipeline, process 812)").
+lock file ("the kit's outputs are in use (queue_alarm's pipeline)"; its id carries the
+process id).
 
 The kernel drops an flock when its process dies, so a crashed holder never blocks the kit.
 Within one process the lock is taken once per file and counted, so two runtimes of one test
@@ -40,10 +41,9 @@ def _holder_in(path: Path) -> Holder:
         data = json.loads(path.read_text(encoding="utf-8") or "{}")
     except (OSError, ValueError):
         data = {}
-    name = str(data.get("name") or "")
     pid = data.get("pid")
-    return Holder(str(data.get("id") or "other"), str(data.get("kind") or "process"),
-                  f"{name} (process {pid})" if name and pid else (name or f"process {pid}"))
+    return Holder(f"process:{pid}:{data.get('id') or ''}", str(data.get("kind") or "process"),
+                  str(data.get("name") or (f"process {pid}" if pid else "")))
 
 
 class OutputLock:
