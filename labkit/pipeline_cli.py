@@ -73,7 +73,7 @@ def run(ctx: click.Context, file: Path, seconds: float, demo: bool, camera: str 
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    sub = runtime.bus.subscribe("bench.state", "speaker.play")
+    sub = runtime.bus.subscribe("bench.state", "pipeline.action")
     last: dict[str, Any] = _outputs(runtime.bench.state())
     runner = PipelineRunner(runtime, spec)
     try:
@@ -85,8 +85,9 @@ def run(ctx: click.Context, file: Path, seconds: float, demo: bool, camera: str 
                 event = sub.get(timeout=0.2)
                 if event is None:
                     continue
-                if event.topic == "speaker.play":
-                    click.echo(json.dumps({"said": event.data.get("text")}, ensure_ascii=False))
+                if event.topic == "pipeline.action":
+                    said = {k: v for k, v in event.data.items() if k in ("said", "beep")}
+                    click.echo(json.dumps(said, ensure_ascii=False))
                     continue
                 for name, value in _outputs(event.data).items():
                     if last.get(name) != value:

@@ -353,8 +353,12 @@ class PipelineRunner:
             action = Action(block.id, lambda: True, say=p["text"])
             lang = p["lang"]
             speaker = self.runtime.speaker
-            return _Output(block, lambda on: perform(action, speaker=speaker, buzzer=None,
-                                                     lang=lang) if on else None)
+
+            def say(on: bool) -> None:
+                if on:
+                    said = perform(action, speaker=speaker, buzzer=None, lang=lang)
+                    self._announce(block, said=said)
+            return _Output(block, say)
         device = self.runtime.kit.device(p["device"])
         if name == "rgb":
             colour, otherwise = COLOURS[p["colour"]], COLOURS[p["otherwise"]]
@@ -373,11 +377,19 @@ class PipelineRunner:
                 if on:
                     self._drive(lambda: perform(beep, speaker=None, buzzer=device,
                                                 lang=self.lang))
+                    self._announce(block, beep=p["seconds"])
             return _Output(block, buzz, device.off)
 
         def switch(on: bool) -> None:      # led, fan, pump
             self._drive(device.on if on else device.off)
         return _Output(block, switch, device.off)
+
+    def _announce(self, block: Block, **what: Any) -> None:
+        """Tell the bus a one-off action happened (`pipeline.action`: the log, the page)."""
+        bus = getattr(self.runtime, "bus", None)
+        if bus is not None:
+            bus.publish("pipeline.action", {"pipeline": self.pipeline.name, "block": block.id,
+                                            **what})
 
     def _drive(self, change: Callable[[], Any]) -> None:
         lease = self._lease
