@@ -131,15 +131,21 @@
     write();
   }
 
+  /* one block as a YAML flow mapping: plain keys, JSON values (JSON is valid YAML) */
+  const flow = (item) => "{" + Object.entries(item).map(([k, v]) =>
+    k + ": " + (v && typeof v === "object"
+      ? "{" + Object.entries(v).map(([a, b]) => a + ": " + JSON.stringify(b)).join(", ") + "}"
+      : JSON.stringify(v))).join(", ") + "}";
+
   function write() {
-    const lines = ["name: " + JSON.stringify($("pl-name").value.trim()),
+    const lines = ["name: " + $("pl-name").value.trim(),
       "title: " + JSON.stringify($("pl-title").value.trim() || $("pl-name").value.trim()),
       "blocks:"];
     rows.forEach((row) => {
       const item = { id: row.id, block: row.block };
       if (row.input !== null && row.input !== undefined) item.input = row.input;
       Object.assign(item, row.params);
-      lines.push("  - " + JSON.stringify(item));
+      lines.push("  - " + flow(item));
     });
     yaml.value = lines.join("\n") + "\n";
   }
