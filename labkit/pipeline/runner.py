@@ -365,11 +365,11 @@ class PipelineRunner:
 
             def rgb(on: bool) -> None:
                 self._drive(lambda: setattr(device, "color", colour if on else otherwise))
-            return _Output(block, rgb, device.off)
+            return _Output(block, rgb, lambda: self._drive(device.off))
         if name == "servo":
             def servo(on: bool) -> None:
                 self._drive(lambda: setattr(device, "angle", p["angle"] if on else p["rest"]))
-            return _Output(block, servo, device.detach)
+            return _Output(block, servo, lambda: self._drive(device.detach))
         if name == "buzzer":
             beep = Action(block.id, lambda: True, beep=p["seconds"])
 
@@ -378,11 +378,11 @@ class PipelineRunner:
                     self._drive(lambda: perform(beep, speaker=None, buzzer=device,
                                                 lang=self.lang))
                     self._announce(block, beep=p["seconds"])
-            return _Output(block, buzz, device.off)
+            return _Output(block, buzz, lambda: self._drive(device.off))
 
         def switch(on: bool) -> None:      # led, fan, pump
             self._drive(device.on if on else device.off)
-        return _Output(block, switch, device.off)
+        return _Output(block, switch, lambda: self._drive(device.off))
 
     def _announce(self, block: Block, **what: Any) -> None:
         """Tell the bus a one-off action happened (`pipeline.action`: the log, the page)."""

@@ -50,6 +50,17 @@ class PipelineRuns:
         runner = self.runner
         return runner if runner is not None and runner.running else None
 
+    def stop(self) -> bool:
+        """Stop the page's pipeline (the teacher's "Ready for the next class"); was one
+        running?"""
+        runner = self.current()
+        if runner is not None:
+            runner.stop()
+        return runner is not None
+
+    def close(self) -> None:        # the runtime closes its services when the kit stops
+        self.stop()
+
 
 def runs() -> PipelineRuns:
     return kit_runtime().service("pipeline_runs", PipelineRuns)

@@ -121,3 +121,13 @@ def test_a_lab_holding_the_pins_refuses_the_run_naming_it(runtime: Any,
     finally:
         lab.release()
     assert r.status_code == 409 and "李明" in r.get_json()["error"]["message"]
+
+
+def test_ready_for_the_next_class_stops_the_pages_pipeline(runtime: Any, student_client: Any,
+                                                           teacher_client: Any) -> None:
+    assert student_client.post("/api/pipeline/run", json={"text": FAN}).status_code == 200
+    r = teacher_client.post("/teacher/kit/next-class?format=json", json={})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json()["pipeline_stopped"] is True
+    assert runtime.pins.describe() is None
+    assert teacher_client.get("/api/pipeline/state").get_json() == {"running": False}
