@@ -48,21 +48,58 @@ def unit_name(name: str) -> str:
     return f"labkit-pipeline@{name}.service"
 
 
+def _owner(path: Path) -> tuple[str, str] | None:
+    """The user and group owning the data dir (the unit runs as them, never as root)."""
+    import grp
+    import pwd
+
+    try:
+        st = path.stat()
+        if st.st_uid == 0:
+            return None
+        return pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name
+    except (OSError, KeyError):
+        return None
+
+
 def template_text(data_dir: Path, hardware: str) -> str:
-    """The template unit: `%i` is the pipeline's name, checked by `unit_name`."""
+    """The template unit: `%i` is the pipeline's name, checked by `unit_name`. It runs as the
+    data dir's owner with the devices' groups, offline (its own empty network namespace),
+    with only the data dir writable — the kit's own service (images/systemd/labkit.service)
+    is hardened the same way."""
+    owner = _owner(data_dir)
+    user = (f"User={owner[0]}\nGroup={owner[1]}\n"
+            "SupplementaryGroups=video gpio audio spi\n") if owner else ""
     return (
         "# written by `labkit pipeline enable` (docs/pipeline.md)\n"
         "[Unit]\n"
         "Description=labkit pipeline %i\n"
-        "After=sound.target\n\n"
+        "After=labkit-firstboot.service sound.target\n\n"
         "[Service]\n"
-        "Type=simple\n"
-        f"Environment=LABKIT_DATA={data_dir}\n"
-        f"Environment=LABKIT_HARDWARE={hardware}\n"
-        f"ExecStart={sys.executable} -m labkit.cli pipeline run "
-        f"{boot_dir(data_dir)}/%i.yaml\n"
+        "Type=exec\n"
+        f"{user}"
+        f'Environment="LABKIT_DATA={data_dir}"\n'
+        f'Environment="LABKIT_HARDWARE={hardware}"\n'
+        f'Environment="LG_WD={data_dir}"\n'
+        "Environment=PYTHONUNBUFFERED=1\n"
+        "EnvironmentFile=-/etc/default/labkit\n"
+        f"WorkingDirectory={data_dir}\n"
+        f'ExecStart="{sys.executable}" -m labkit.cli pipeline run '
+        f'"{boot_dir(data_dir)}/%i.yaml"\n'
         "Restart=on-failure\n"
-        "RestartSec=5\n\n"
+        "RestartSec=5\n"
+        "TimeoutStopSec=20\n"
+        "NoNewPrivileges=yes\n"
+        "PrivateTmp=yes\n"
+        "PrivateNetwork=yes\n"
+        "ProtectSystem=strict\n"
+        f'ReadWritePaths="{data_dir}"\n'
+        "ProtectKernelTunables=yes\n"
+        "ProtectKernelModules=yes\n"
+        "ProtectControlGroups=yes\n"
+        "RestrictSUIDSGID=yes\n"
+        "LockPersonality=yes\n"
+        "UMask=0027\n\n"
         "[Install]\n"
         "WantedBy=multi-user.target\n")
 

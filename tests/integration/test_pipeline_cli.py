@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import pwd
+import shutil
 import subprocess
 import sys
 import time
@@ -104,9 +106,20 @@ def test_enable_writes_the_unit_and_disable_removes_it(tmp_path: Path,
     link = units / "multi-user.target.wants" / "labkit-pipeline@button_fan.service"
     assert link.is_symlink() and link.resolve() == (units / "labkit-pipeline@.service")
     saved = data / "pipelines" / "boot" / "button_fan.yaml"
-    assert f"pipeline run {data / 'pipelines' / 'boot'}/%i.yaml" in template
-    assert f"LABKIT_DATA={data}" in template and "WantedBy=multi-user.target" in template
+    assert f'pipeline run "{data / "pipelines" / "boot"}/%i.yaml"' in template
+    assert f'Environment="LABKIT_DATA={data}"' in template
+    if os.getuid() == 0:              # a root-owned data dir: the unit runs as root
+        assert "User=" not in template
+    else:                             # else as the data dir's owner, never as root
+        assert f"User={pwd.getpwuid(os.getuid()).pw_name}" in template
+    assert "PrivateNetwork=yes" in template and "WantedBy=multi-user.target" in template
     assert saved.read_text() == (EXAMPLES / "button_fan.yaml").read_text()
+    if shutil.which("systemd-analyze"):      # systemd itself accepts the unit
+        instance = tmp_path / "labkit-pipeline@button_fan.service"
+        instance.write_text(template)
+        verify = subprocess.run(["systemd-analyze", "verify", "--man=no", str(instance)],
+                                capture_output=True, text=True, timeout=60)
+        assert "labkit-pipeline" not in verify.stderr, verify.stderr
     listed = cli.invoke(main, ["pipeline", "list"])
     assert "button_fan\tenabled" in listed.output
     # a name that is not a pipeline's is refused before systemctl would see it
