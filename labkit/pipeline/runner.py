@@ -222,10 +222,16 @@ class PipelineRunner:
     """One pipeline running against one kit runtime, on a thread, until `stop()`."""
 
     def __init__(self, runtime: Any, pipeline: Pipeline, *, owner: str = "",
-                 holder_id: str | None = None, lang: str | None = None) -> None:
+                 holder_id: str | None = None, lang: str | None = None,
+                 student_id: int | None = None, any_project: bool = True) -> None:
+        """`owner`: who started it (shown to whoever the kit refuses). A student's pipeline
+        (`any_project=False`) may use only that student's and the teacher's teachable
+        projects, as a student program may (labkit/runtime.py, `_predict_now`)."""
         self.runtime = runtime
         self.pipeline = pipeline
         self.owner = owner
+        self.student_id = student_id
+        self.any_project = any_project
         self.holder = Holder(holder_id or f"pipeline:{pipeline.name}", "pipeline",
                              owner or pipeline.name, progress=self._progress)
         self.lang = lang or getattr(runtime.settings, "lang", "zh_CN")
@@ -320,6 +326,8 @@ class PipelineRunner:
         learn = self.runtime.service("learn", lambda: LearnService(self.runtime, store=store))
         try:
             project = learn.projects.get(block.params["project"])
+            if not self.any_project and project.owner not in (self.student_id, None):
+                raise LabkitError("another student's project", code="not_found")
         except LabkitError:
             raise LabkitError(_("%(block)s: there is no teachable project %(project)s",
                                 block=block.id, project=block.params["project"]),
@@ -334,12 +342,16 @@ class PipelineRunner:
     def _command_words(self, block: Block, mic_node: _Node) -> _Node:
         from pathlib import Path
 
+        data_dir = Path(self.runtime.settings.data_dir)
+        folder = data_dir / "audio" / "commands"
+        if not (folder / "commands.json").is_file():     # before the heavy imports
+            raise LabkitError(_("No saved command words were found."), code="not_found",
+                              fix=_("Train and save them first."))
         from labkit.atrest import sealer_for
         from labkit.audio_ai.commands import CommandWords
 
-        data_dir = Path(self.runtime.settings.data_dir)
         words = CommandWords(None, store=self.runtime.model_store)
-        words.load(data_dir / "audio" / "commands", sealer_for(data_dir))
+        words.load(folder, sealer_for(data_dir))
         listener = _Listener(mic_node.read(None), words)
 
         def summary(det: Any) -> dict[str, Any]:

@@ -101,11 +101,25 @@ def page() -> str:
     return render_template("pipeline/index.html", blocks=_blocks())
 
 
+def _projects() -> list[dict[str, str]]:
+    """The trained teachable projects this browser's pipelines may use: the student's own and
+    the teacher's (the teacher: all)."""
+    from labkit.learn.dataset import ProjectStore
+
+    student = current_student()
+    every = is_teacher()
+    return [{"id": p["id"], "name": p["name"]}
+            for p in ProjectStore(kit_runtime().settings.data_dir).list()
+            if "error" not in p and p["trained"] and (
+                every or p["owner"] is None or (student is not None and
+                                                p["owner"] == student.id))]
+
+
 def _blocks() -> dict[str, Any]:
     wiring = kit_runtime().wiring
     devices = {name: [n for n, s in wiring.devices.items() if s.type in types]
                for name, types in DEVICE_TYPES.items() if name in BLOCKS}
-    return {"blocks": vocabulary(), "devices": devices}
+    return {"blocks": vocabulary(), "devices": devices, "projects": _projects()}
 
 
 @bp.get("/api/pipeline/blocks")
@@ -173,7 +187,8 @@ def run() -> Response:
             raise LabkitError(_("A pipeline is already running on this kit."), code="busy",
                               fix=_("Stop it first."))
         runner = PipelineRunner(kit_runtime(), spec,
-                                owner=student.name if student is not None else "")
+                                owner=student.name if student is not None else "",
+                                student_id=owner, any_project=is_teacher())
         runner.start()
         book_.runner, book_.owner = runner, owner
     return jsonify(runner.state())

@@ -66,3 +66,21 @@ blocks:
         assert led.state == 1                          # the pipeline no longer reacts
     finally:
         lab.release()
+
+
+def test_a_block_that_cannot_be_built_says_why_and_leaves_the_pins_free(runtime: Any) -> None:
+    from labkit.errors import LabkitError
+
+    for block, words in (("{id: mine, block: teachable, input: cam, project: p_nothing}",
+                          "no teachable project p_nothing"),
+                         ("{id: words, block: command_words, input: mic}",
+                          "No saved command words")):
+        source = "{id: mic, block: microphone}" if "mic" in block else "{id: cam, block: camera}"
+        spec = parse(f"name: x\nblocks:\n  - {source}\n  - {block}\n", wiring=runtime.wiring)
+        try:
+            PipelineRunner(runtime, spec).start()
+        except LabkitError as exc:
+            assert words in exc.one_line()
+        else:
+            raise AssertionError(f"{block} started without what it needs")
+        assert runtime.pins.describe() is None

@@ -50,8 +50,17 @@
     const wrap = el("label", { class: "pl-param" }, p.title + " ");
     let input;
     const value = row.params[p.name];
+    const projects = row.block === "teachable" && p.name === "project" ? (V.projects || []) : null;
     const choices = p.kind === "device" ? (V.devices[row.block] || []) : p.choices;
-    if (choices) {
+    if (projects && projects.length) {
+      input = el("select", {});
+      if (!value) row.params[p.name] = projects[0].id;
+      projects.forEach((proj) => {
+        const opt = el("option", { value: proj.id }, proj.name);
+        if (proj.id === row.params[p.name]) opt.selected = true;
+        input.appendChild(opt);
+      });
+    } else if (choices) {
       input = el("select", {});
       choices.forEach((c) => {
         const opt = el("option", { value: c }, c);
