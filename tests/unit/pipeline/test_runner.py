@@ -84,3 +84,25 @@ def test_a_block_that_cannot_be_built_says_why_and_leaves_the_pins_free(runtime:
         else:
             raise AssertionError(f"{block} started without what it needs")
         assert runtime.pins.describe() is None
+
+
+def test_rules_read_what_their_input_gives() -> None:
+    from labkit.pipeline.runner import _Compare, _Label, _Toggle
+
+    spec = parse("""
+name: gestures
+blocks:
+  - {id: cam, block: camera}
+  - {id: hands, block: hands, input: cam}
+  - {id: fist, block: label, input: hands, is: fist}
+  - {id: sure, block: compare, input: hands, test: "score >= 0.8"}
+  - {id: flip, block: toggle, input: fist}
+""")
+    fist, sure, flip = (_Label(spec.block("fist")), _Compare(spec.block("sure")),
+                        _Toggle(spec.block("flip")))
+    seen = {"count": 1, "present": True, "label": "fist", "score": 0.9}
+    assert fist.read(seen) is True and sure.read(seen) is True
+    assert fist.read({**seen, "label": "open"}) is False
+    assert sure.read({**seen, "score": 0.5}) is False and sure.read(None) is False
+    assert [flip.read(v) for v in (True, True, False, True, False)] == [True, True, True,
+                                                                        False, False]
