@@ -72,6 +72,16 @@ class BlockType:
     params: tuple[Param, ...] = ()
     device: str | None = None        # the kit output it drives (from the wiring), if any
     values: tuple[str, ...] = field(default=())   # names a `compare` test may read
+    labels: str | None = None        # "module:NAME" of the labels a task gives, if fixed
+
+    def known_labels(self) -> tuple[str, ...]:
+        """The labels this task can give (empty: not a fixed list, e.g. a teachable model)."""
+        if self.labels is None:
+            return ()
+        import importlib
+
+        module, name = self.labels.split(":")
+        return tuple(getattr(importlib.import_module(module), name))
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -107,7 +117,7 @@ BLOCKS: dict[str, BlockType] = {b.name: b for b in (
     BlockType("faces", TASK, _("Face detector"), gives="detection", takes=("frames",),
               values=DETECTION_VALUES),
     BlockType("hands", TASK, _("Hands and gestures"), gives="detection", takes=("frames",),
-              values=DETECTION_VALUES),
+              values=DETECTION_VALUES, labels="labkit.vision.gestures:GESTURES"),
     BlockType("pose", TASK, _("Body pose"), gives="detection", takes=("frames",),
               values=DETECTION_VALUES),
     BlockType("colour", TASK, _("Colour finder"), gives="detection", takes=("frames",),

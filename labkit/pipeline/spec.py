@@ -262,6 +262,12 @@ class _Checker:
                                               other=source.type.name))
             if b.type.name == "compare":
                 self.test(b, source)
+            labels = source.type.known_labels() if b.type.name == "label" else ()
+            if labels and b.params["is"] not in labels:
+                raise PipelineError(self.line("blocks", b.index, "is") or b.line,
+                                    _("%(block)s: %(input)s never gives the label %(label)r "
+                                      "(it gives %(labels)s)", block=b.id, input=source.id,
+                                      label=b.params["is"], labels=", ".join(labels)))
         driven: dict[str, Block] = {}
         for b in order:
             if b.type.device is None:

@@ -119,3 +119,12 @@ def test_the_message_is_translated_for_the_reader() -> None:
         assert str(exc).startswith("第 4 行：") and "不认识的积木" in str(exc)
     finally:
         use_translator(previous)
+
+
+def test_a_label_rule_on_hands_must_name_a_gesture_the_tracker_gives() -> None:
+    text = GOOD.replace("block: faces", "block: hands").replace(
+        '{id: crowd, block: compare, input: faces, test: "count >= 2"}',
+        "{id: crowd, block: label, input: faces, is: open}")
+    exc = error(text)
+    assert exc.line == 5 and "open_palm" in str(exc) and "'open'" in str(exc)
+    assert parse(text.replace("is: open", "is: open_palm"), wiring=WIRING)
