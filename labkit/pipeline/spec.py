@@ -9,7 +9,7 @@
       - {id: light, block: rgb, input: crowd, colour: red, otherwise: green}
       - {id: ask,   block: say, input: crowd, text: {zh_CN: 请排队, en: Please queue}}
     demo:                      # optional: what the simulated kit shows (--demo)
-      - {for: 3, camera: {scene: faces, n: 2}}
+      - {for: 1.5, camera: {scene: faces, n: 2}}
 
 Every mistake is a `PipelineError` naming the line: an unknown block, a missing or unknown
 input, a wire between kinds that do not fit (a camera into a rule), a cycle, a parameter of
