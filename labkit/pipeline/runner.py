@@ -99,17 +99,20 @@ class _Edge(_Node):
 class _Detector(_Node):
     """A kit detector following the camera/microphone on its own thread."""
 
-    def __init__(self, block: Block, device: Any, summary: Callable[[Any], dict[str, Any]]
-                 ) -> None:
+    def __init__(self, block: Block, device: Any, summary: Callable[[Any], dict[str, Any]],
+                 *also: Any) -> None:
         super().__init__(block)
         self.device = device
         self.summary = summary
+        self.also = also                  # devices it wraps, closed after it
 
     def read(self, value: Any) -> Any:
         return self.summary(self.device)
 
     def close(self) -> None:
         self.device.close()
+        for device in self.also:
+            device.close()
 
 
 class _Teachable(_Node):
@@ -288,6 +291,8 @@ class PipelineRunner:
             return _Reader(block, reading)
         if name in VISION_TASKS:
             return self._vision(block, inputs[block.input or ""])
+        if name == "line_counter":
+            return self._line_counter(block, inputs[block.input or ""])
         if name == "teachable":
             return self._teachable(block)
         if name == "command_words":
@@ -318,6 +323,24 @@ class PipelineRunner:
             result = det.result
             return dict(NOTHING) if result is None else _detection(*det.summary(result))
         return _Detector(block, device, summary)
+
+    def _line_counter(self, block: Block, camera_node: _Node) -> _Node:
+        """People found in each frame, followed across frames and counted as they cross
+        the line (labkit/vision/linecount.py): only their positions are used."""
+        from labkit.vision.linecount import DoorCounter
+        from labkit.vision.people import PeopleDetector
+
+        people = PeopleDetector(camera_node.read(None), store=self._store(block), max_fps=10.0)
+        door = DoorCounter(people, line=block.params["line"],
+                           direction=block.params["direction"])
+
+        def summary(det: Any) -> dict[str, Any]:
+            c = det.counter
+            result = det.tracker.result
+            now = len(result.people) if result is not None else 0
+            return {"count": now, "present": now > 0, "label": "", "score": 0.0,
+                    "entered": c.entered, "left": c.left, "inside": c.inside}
+        return _Detector(block, door, summary, people)
 
     def _teachable(self, block: Block) -> _Node:
         from labkit.learn.service import LearnService

@@ -40,6 +40,15 @@ def test_the_shipped_examples_check_and_run_in_order() -> None:
         assert spec.demo, f"{path.name} has no demo scenario for the simulated kit"
 
 
+def test_the_door_counter_labs_pipeline_file_checks() -> None:
+    """The 课堂计数器 lab ships its rule as a pipeline to enable on boot."""
+    folder = EXAMPLES[0].parents[2] / "labs" / "creative" / "door_counter"
+    spec = parse((folder / "door_counter.yaml").read_text(encoding="utf-8"), wiring=WIRING)
+    door = spec.block("door")
+    assert door.type.name == "line_counter" and door.params["direction"] == "right"
+    assert spec.block("full").params["test"].replace(" ", "").startswith("inside>=")
+
+
 def test_blocks_listed_before_their_input_are_put_in_running_order() -> None:
     lines = GOOD.splitlines()
     shuffled = "\n".join(lines[:2] + lines[:1:-1]) + "\n"
