@@ -20,6 +20,7 @@ from labkit.drivers.camera import Camera
 from labkit.drivers.gpio import install_pin_factory, make_pin_factory
 from labkit.drivers.hardware import resolve_hardware
 from labkit.drivers.kit import Kit
+from labkit.drivers.outputlock import OutputLock
 from labkit.drivers.pins import Holder, Lease, Pins
 from labkit.drivers.wiring import load_wiring
 from labkit.errors import LabkitError
@@ -73,7 +74,8 @@ class KitRuntime:
         self.wiring = load_wiring(settings.wiring_file)
         self.factory = install_pin_factory(make_pin_factory(self.hardware, settings.data_dir))
         self.kit = Kit(self.wiring, self.factory, self.hardware)
-        self.pins = Pins(self.bus)   # who may drive the outputs now (drivers/pins.py)
+        # who may drive the outputs now (drivers/pins.py), in this process and across them
+        self.pins = Pins(self.bus, guard=OutputLock(settings.data_dir))
         self.bench = VirtualBench(self.kit, self.bus).start()
         self.camera = Camera(settings.camera, hardware=self.hardware, start=start_camera,
                              missing_ok=True)
@@ -96,6 +98,8 @@ class KitRuntime:
             return
         if self.pins.holder is not None:
             return   # someone drives the outputs; the demo waits for the next hand-back
+        if self.pins.held_elsewhere() is not None:
+            return   # another process (a pipeline started at boot) drives them
         # a soft holder: whoever asks for the pins next gets them, and the demo stops
         self._idle_lease = self.pins.acquire(Holder("idle", "idle", soft=True),
                                              on_preempt=self._idle_off)
