@@ -4,6 +4,7 @@
     labkit pipeline run door.yaml          run headless until Ctrl-C / SIGTERM
     labkit pipeline run door.yaml --demo   in simulation: play the file's demo scenario
     labkit pipeline enable door.yaml       start it on boot (systemd)
+    labkit pipeline run door_counter       a pipeline the kit ships, by name (`list --shipped`)
 
 `run` prints one JSON line per change of a kit output (`{"device": "rgb", "value": [1, 0,
 0]}`), read from the virtual bench's pin states, and per sentence spoken (`{"said": "请排队"}`),
@@ -29,6 +30,12 @@ def pipeline() -> None:
     """Pipelines: camera → detector → rule → action, from a YAML file, without code."""
 
 
+def _shipped_or_file(_ctx: click.Context, _param: click.Parameter, value: Path) -> Path:
+    from labkit.pipeline.shipped import resolve
+
+    return resolve(value)
+
+
 def _wiring(settings: Any) -> Any:
     from labkit.drivers.wiring import load_wiring
 
@@ -36,7 +43,7 @@ def _wiring(settings: Any) -> Any:
 
 
 @pipeline.command("check")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), callback=_shipped_or_file)
 @click.pass_context
 def check(ctx: click.Context, file: Path) -> None:
     """Check a pipeline file; a mistake is shown with its line (exit 2)."""
@@ -52,7 +59,7 @@ def _outputs(state: dict[str, Any]) -> dict[str, Any]:
 
 
 @pipeline.command("run")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), callback=_shipped_or_file)
 @click.option("--seconds", type=float, default=0.0, show_default=True,
               help="Stop after this long (0 = until Ctrl-C or SIGTERM).")
 @click.option("--demo", is_flag=True, help="Play the file's demo scenario (simulation only) "
@@ -113,7 +120,7 @@ def run(ctx: click.Context, file: Path, seconds: float, demo: bool, camera: str 
 
 
 @pipeline.command("enable")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path), callback=_shipped_or_file)
 @click.pass_context
 def enable(ctx: click.Context, file: Path) -> None:
     """Start this pipeline on boot (and now), as systemd unit labkit-pipeline@NAME."""
@@ -138,11 +145,19 @@ def disable(ctx: click.Context, name: str) -> None:
 
 
 @pipeline.command("list")
+@click.option("--shipped", is_flag=True, help="List the pipelines the kit ships instead "
+              "(give one by name to run, check or enable).")
 @click.pass_context
-def list_(ctx: click.Context) -> None:
+def list_(ctx: click.Context, shipped: bool) -> None:
     """The pipelines that start on boot."""
     from labkit.pipeline import systemd
 
+    if shipped:
+        from labkit.pipeline.shipped import shipped as shipped_pipelines
+
+        for name, path in shipped_pipelines().items():
+            click.echo(f"{name}\t{path}")
+        return
     rows = systemd.enabled(ctx.obj["settings"].data_dir)
     if not rows:
         click.echo("no pipeline starts on boot")
