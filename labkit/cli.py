@@ -175,6 +175,9 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
     app = create_app(settings)
     runtime = app.extensions["labkit"]
     _listen_for_programs(runtime)
+    from labkit.web.pipeline import start_boot_pipeline
+
+    start_boot_pipeline(app)
     room: list[Any] = []
     if zeroconf:
         from labkit.web.fleet import start_discovery

@@ -74,9 +74,12 @@ def template_text(data_dir: Path, hardware: str) -> str:
         "# written by `labkit pipeline enable` (docs/pipeline.md)\n"
         "[Unit]\n"
         "Description=labkit pipeline %i\n"
-        "After=labkit-firstboot.service sound.target\n\n"
+        # the kit's own service runs the boot pipeline in its process when it runs (it owns
+        # the camera and the pins): this unit starts after it and skips itself then
+        "After=labkit-firstboot.service sound.target labkit.service\n\n"
         "[Service]\n"
         "Type=exec\n"
+        "ExecCondition=/bin/sh -c '! systemctl is-active --quiet labkit.service'\n"
         f"{user}"
         f'Environment="LABKIT_DATA={data_dir}"\n'
         f'Environment="LABKIT_HARDWARE={hardware}"\n'

@@ -18,6 +18,7 @@ the kit (409). The run belongs to whoever started it; they or the teacher stop i
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -36,6 +37,7 @@ from labkit.web.errors import json_error
 from labkit.web.labs import current_student, is_teacher, need_student, store
 
 bp = Blueprint("pipeline", __name__)
+log = logging.getLogger(__name__)
 
 
 class PipelineRuns:
@@ -64,6 +66,40 @@ class PipelineRuns:
 
 def runs() -> PipelineRuns:
     return kit_runtime().service("pipeline_runs", PipelineRuns)
+
+
+def start_boot_pipeline(app: Any) -> PipelineRunner | None:
+    """A kit that serves its page runs the pipeline kept for boot itself.
+
+    `labkit serve` owns the camera and the pins (on a Pi only one process can open them), so a
+    boot unit started beside it could never get them: the unit waits for the kit's service and
+    skips itself while that runs (labkit/pipeline/systemd.py), and the serving kit runs the
+    first enabled pipeline in this process, as if the teacher had pressed Run on the page.
+    A file that no longer checks is logged and skipped: the page must still come up."""
+    from labkit.pipeline import systemd
+    from labkit.pipeline.spec import load
+
+    with app.app_context():
+        runtime = kit_runtime()
+        enabled = [row for row in systemd.enabled(runtime.settings.data_dir) if row["enabled"]]
+        for row in enabled:
+            try:
+                spec = load(row["file"], wiring=runtime.wiring)
+                book_ = runs()
+                with book_.lock:
+                    runner = PipelineRunner(runtime, spec, owner="", any_project=True)
+                    runner.start()
+                    book_.runner, book_.owner = runner, None
+            except LabkitError as exc:
+                log.warning("the boot pipeline %s did not start: %s", row["name"], exc)
+                continue
+            for other in enabled:
+                if other is not row:
+                    log.warning("the boot pipeline %s waits: only one pipeline runs at a time "
+                                "(%s is running)", other["name"], row["name"])
+            log.info("the boot pipeline %s is running", row["name"])
+            return runner
+    return None
 
 
 def book() -> PipelineBook:

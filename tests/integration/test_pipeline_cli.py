@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import LABKIT, REPO, labkit_env
+from tests.helpers import LABKIT, REPO, labkit_env, start_server
 
 EXAMPLES = REPO / "labkit" / "pipeline" / "examples"
 
@@ -113,6 +113,9 @@ def test_enable_writes_the_unit_and_disable_removes_it(tmp_path: Path,
     else:                             # else as the data dir's owner, never as root
         assert f"User={pwd.getpwuid(os.getuid()).pw_name}" in template
     assert "PrivateNetwork=yes" in template and "WantedBy=multi-user.target" in template
+    # beside a serving kit (which owns camera and pins) the unit skips itself: serve runs it
+    assert "After=" in template and "labkit.service" in template.split("After=")[1].split("\n")[0]
+    assert "ExecCondition=/bin/sh -c '! systemctl is-active --quiet labkit.service'" in template
     assert saved.read_text() == (EXAMPLES / "button_fan.yaml").read_text()
     if shutil.which("systemd-analyze"):      # systemd itself accepts the unit
         instance = tmp_path / "labkit-pipeline@button_fan.service"
@@ -196,3 +199,30 @@ def test_a_pipeline_process_and_the_kit_do_not_drive_the_pins_at_once(tmp_path: 
         if runtime is not None:
             runtime.close()
     assert os.path.exists(data / "outputs.lock")
+
+
+def test_a_serving_kit_runs_the_pipeline_kept_for_boot_itself(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    """`labkit serve` owns the camera and pins, so it runs the enabled boot pipeline in its own
+    process: another process asking for the outputs hears that the pipeline has them."""
+    from click.testing import CliRunner
+
+    from labkit.cli import main
+
+    units, data = tmp_path / "systemd", kit_data(tmp_path, "kit")
+    monkeypatch.setenv("LABKIT_SYSTEMD_DIR", str(units))
+    monkeypatch.setenv("LABKIT_DATA", str(data))
+    enabled = CliRunner().invoke(main, ["pipeline", "enable", "button_fan"])
+    assert enabled.exit_code == 0, enabled.output
+    server = start_server(data, LABKIT_SYSTEMD_DIR=str(units))
+    try:
+        _wait_for(server.log_path, "the boot pipeline button_fan is running")
+        refused = subprocess.run(
+            [sys.executable, "-c", ASK_FOR_THE_PINS, str(data)], env=labkit_env(data),
+            cwd=str(REPO), capture_output=True, text=True, timeout=30)
+        assert refused.returncode == 0, refused.stderr
+        assert refused.stdout.strip().startswith("the kit's outputs are in use"), refused.stdout
+        assert "pipeline" in refused.stdout
+    finally:
+        server.stop()
