@@ -132,6 +132,8 @@ class UtteranceDetector(AudioDetector):
         self.hold = float(hold)
         self.when_heard: Callable[[str, float], Any] | None = None
         self.heard: str | None = None
+        self.utterances = 0      # utterances decided so far (heard or not)
+        self.heard_count = 0     # of those, the ones in which a word was heard
         self._heard_until = -1.0
         self._word_signals: dict[str, Signal] = {}
         super().__init__(mic, pin_factory=pin_factory)
@@ -156,6 +158,7 @@ class UtteranceDetector(AudioDetector):
 
     def _heard_word(self, word: str, confidence: float, end: float) -> None:
         self.heard = word
+        self.heard_count += 1
         # audio time runs on past the utterance's end while the hangover is waited out
         self._heard_until = end + self.hold + 0.4
         self._set_value(1.0)

@@ -153,6 +153,33 @@ def shared_tracker_problem(name: str, use: dict[str, Any], uses: dict[str, Any])
     return None
 
 
+def neighbours_problem(name: str, use: dict[str, Any], uses: dict[str, Any]) -> str | None:
+    """Why a `neighbours:` use cannot vote (None when it can): its readings are uses declared
+    before it, and every starting point has one value per reading and one of its labels."""
+    order = list(uses)
+    for f in use["neighbours"]:
+        if f not in uses or order.index(f) > order.index(name) or "neighbours" in uses[f]:
+            return f"{f!r} is not a reading (device or detector) declared before {name!r}"
+    labels = use.get("labels", [0, 1])
+    for i, point in enumerate(use.get("points") or ()):
+        if len(point) != len(use["neighbours"]) + 1:
+            return (f"point {i + 1} needs {len(use['neighbours'])} value(s) and a label, "
+                    f"not {point!r}")
+        if point[-1] not in labels or isinstance(point[-1], bool):
+            return f"point {i + 1}'s label {point[-1]!r} is not one of {labels!r}"
+    return None
+
+
+def named_part_problem(part: str, uses: dict[str, Any]) -> str | None:
+    """The neighbours part plots a `neighbours:` use; trials count a sound recogniser's."""
+    if part == "neighbours" and not any("neighbours" in u for u in uses.values()):
+        return "the neighbours part needs a {neighbours: [...]} use"
+    if part == "trials" and not any(u.get("detector") in ("commands", "command_words")
+                                    for u in uses.values()):
+        return "the trials part needs a commands or command_words detector"
+    return None
+
+
 # ---- checks.py ------------------------------------------------------------------------------
 def load_checks_py(path: Path, band: str, lab_id: str) -> dict[str, tuple[Callable, str]]:
     """Every public function `name(log)` defined in a lab's checks.py, as check `name`."""
@@ -291,6 +318,10 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
             why = shared_tracker_problem(name, use, uses)
             if why:
                 p.add(["uses", name, "tracker"], why)
+        if "neighbours" in use:
+            why = neighbours_problem(name, use, uses)
+            if why:
+                p.add(["uses", name], why)
     events = set(data.get("events") or {})
     for name in sorted(events & set(uses)):
         p.add(["events", name], f"{name!r} names both an event and a detector or device")
@@ -318,7 +349,8 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
         if decl.get("beep") and "buzzer" not in wired:
             p.add(["actions", name, "beep"], "the lab beeps but does not wire the 'buzzer'")
     for i, part in enumerate(data.get("parts") or ()):
-        why = part_problem(part, uses)
+        why = part_problem(part, uses) or (named_part_problem(part, uses)
+                                           if isinstance(part, str) else None)
         if why:
             p.add(["parts", i], why)
     # checks: the vocabulary, then checks.py

@@ -54,7 +54,7 @@ PARTS: dict[str, tuple[str, ...] | None] = {"confusion": ("sorter",), "sliders":
 
 
 #: parts named alone, on no detector (labkit/web/templates/parts/_<name>.html)
-NAMED_PARTS = ("talk", "counter", "mirror", "teach")
+NAMED_PARTS = ("talk", "counter", "mirror", "teach", "neighbours", "trials")
 
 
 def part_problem(part: dict[str, Any] | str, uses: dict[str, Any]) -> str | None:
