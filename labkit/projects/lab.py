@@ -207,6 +207,23 @@ class LabSpec:
                 out[name] = {"value": decl, "label": None}
         return out
 
+    def neighbours_view(self, lang: str) -> list[dict[str, Any]]:
+        """Each `neighbours:` use as the page's plot names it: its readings (labelled by the
+        signal that shows `<reading>.value`, else by name) and its labels' names."""
+        shown = {str(s["value"]): s["label"] for s in self.signals().values() if s["label"]}
+        out = []
+        for name, use in self.uses.items():
+            if "neighbours" not in use:
+                continue
+            labels = list(use.get("labels", [0, 1]))
+            names = list(use.get("names") or ())
+            out.append({"name": name,
+                        "features": [{"name": f, "label": text(shown.get(f"{f}.value"), lang) or f}
+                                     for f in use["neighbours"]],
+                        "labels": [{"value": v, "name": text(names[i], lang) if i < len(names)
+                                    else str(v)} for i, v in enumerate(labels)]})
+        return out
+
     def signal_labels(self, lang: str) -> dict[str, str]:
         return {n: text(s["label"], lang) for n, s in self.signals().items() if s["label"]}
 
@@ -428,8 +445,12 @@ class LabProject(Project):
                 ctx.log.record("model", "trial", result)
                 ctx.bus.publish("lab.trials", self.part_state("trials"))
         for name, knn in self.neighbours.items():
+            if name not in self._live_sent:     # the run's first tick: the whole plot
+                self._live_sent[name] = knn.live()
+                ctx.bus.publish("lab.neighbours", knn.state())
+                continue
             live = knn.live()
-            if live != self._live_sent.get(name):
+            if live != self._live_sent[name]:
                 self._live_sent[name] = live
                 ctx.bus.publish("lab.neighbours", {"name": name, "live": live})
 
@@ -488,7 +509,10 @@ class LabProject(Project):
                               code="bad_input", fix=_("Use the buttons on the lab page."))
         entry.update(k=knn.k, points=len(knn.points))
         ctx.log.record("input", knn.name, entry)
-        return knn.state()
+        state = knn.state()
+        self._live_sent[knn.name] = state["live"]
+        ctx.bus.publish("lab.neighbours", state)
+        return state
 
     def keepsakes(self) -> list[tuple[str, bytes, str]]:
         """Files the run keeps in the portfolio when it ends: each neighbours part's points
