@@ -58,7 +58,7 @@
     const regions = el("g", {id: "knn-regions"}, svg);
     const n = (state.regions || []).length;
     (state.regions || []).forEach((row, j) => row.forEach((label, i) => {
-      el("rect", {x: sx(i / n), y: sy((j + 1) / n), width: PLOT / n + 0.5, height: PLOT / n + 0.5,
+      el("rect", {x: sx(i / n), y: sy((j + 1) / n), width: PLOT / n, height: PLOT / n, "shape-rendering": "crispEdges",
                   fill: colourOf(label), "fill-opacity": "0.16", class: "knn-cell"}, regions);
     }));
     axes();
