@@ -35,7 +35,7 @@ COLOURS = {
 }
 
 #: sub-signal names whose value is a yes/no (logged as True/False)
-BOOLEAN_ATTRS = {"present", "label_is", "gesture_is", "toggled", "double", "above",
+BOOLEAN_ATTRS = {"present", "label_is", "gesture_is", "toggled", "double", "above", "switch",
                  "is_active", "is_pressed", "motion_detected", "is_lit"}
 
 Reader = Callable[[], Any]

@@ -88,6 +88,7 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
     DetectorType("voice", "labkit.audio_ai.vad:VoiceActivity", MICROPHONE, store=True),
     DetectorType("commands", "labkit.audio_ai.kws:VoiceCommands", MICROPHONE),
     DetectorType("command_words", "labkit.audio_ai.commands:CommandWords", MICROPHONE),
+    DetectorType("sound_words", "labkit.learn.sound_words:SoundWords", MICROPHONE, store=True),
 )}
 
 

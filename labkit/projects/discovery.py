@@ -127,8 +127,8 @@ def _schema_message(error: "jsonschema.ValidationError") -> str:
         return f"class_hours must be more than 0 (got {error.instance!r})"
     if error.validator == "oneOf" and len(path) == 2 and path[0] == "uses":
         return ("give either detector: <name> (face, hands, pose, reps, segmentation, emotion, "
-                "text, colour, shapes, sound_level, claps, voice, commands, command_words) or "
-                "device: <kit device>")
+                "text, colour, shapes, sound_level, claps, voice, commands, command_words, "
+                "sound_words …), device: <kit device> or neighbours: [readings]")
     return error.message
 
 
@@ -170,13 +170,16 @@ def neighbours_problem(name: str, use: dict[str, Any], uses: dict[str, Any]) -> 
     return None
 
 
+#: the sound recognisers a trials part counts (each an audio_ai UtteranceDetector)
+TRIAL_DETECTORS = ("commands", "command_words", "sound_words")
+
+
 def named_part_problem(part: str, uses: dict[str, Any]) -> str | None:
     """The neighbours part plots a `neighbours:` use; trials count a sound recogniser's."""
     if part == "neighbours" and not any("neighbours" in u for u in uses.values()):
         return "the neighbours part needs a {neighbours: [...]} use"
-    if part == "trials" and not any(u.get("detector") in ("commands", "command_words")
-                                    for u in uses.values()):
-        return "the trials part needs a commands or command_words detector"
+    if part == "trials" and not any(u.get("detector") in TRIAL_DETECTORS for u in uses.values()):
+        return f"the trials part needs a {', '.join(TRIAL_DETECTORS)} detector"
     return None
 
 

@@ -308,8 +308,8 @@ class LabProject(Project):
             if "trials" in self.spec.part_names():
                 from labkit.projects.trials import Trials
 
-                self.trials = Trials([d.device for d in self.audio
-                                      if hasattr(d.device, "heard_count")])
+                self.trials = Trials({d.name: d.device for d in self.audio
+                                      if hasattr(d.device, "heard_count")})
             self.last_events = {name: LastEvent() for name in self.spec.events()}
             objects.update(self.last_events)
             self._meter, self._meter_at = None, -1.0
