@@ -133,6 +133,10 @@ class LabSpec:
     def detectors(self) -> dict[str, dict[str, Any]]:
         return {n: u for n, u in self.uses.items() if "detector" in u}
 
+    def detector_kinds(self) -> dict[str, str]:
+        """detector name → its kind (`words` → `commands`), for pages that name them."""
+        return {n: str(u["detector"]) for n, u in self.detectors().items()}
+
     def sources(self) -> set[str]:
         """camera / microphone, from the detectors it uses."""
         return {DETECTORS[u["detector"]].source for u in self.detectors().values()}

@@ -25,6 +25,20 @@
       rate.classList.toggle("trials-few", mine.rate === null);
     });
     open.textContent = state.open ? T.listening : "";
+    const by = document.getElementById("trials-by");
+    by.textContent = "";
+    const names = Object.keys(f.by || {});
+    if (names.length > 1) {          // two recognisers listened: each one's own figures
+      names.forEach((name) => {
+        const mine = f.by[name];
+        const li = document.createElement("li");
+        li.dataset.recogniser = name;
+        li.textContent = T.by.replace("{who}", (T.kinds || {})[(T.recognisers || {})[name]] || name)
+          .replace("{hit}", mine.command.fired).replace("{n}", mine.command.trials)
+          .replace("{false}", mine.other.fired).replace("{m}", mine.other.trials);
+        by.appendChild(li);
+      });
+    }
     last.textContent = "";
     (state.last || []).slice().reverse().forEach((t) => {
       const li = document.createElement("li");
