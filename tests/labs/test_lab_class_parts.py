@@ -99,3 +99,13 @@ def test_trials_through_the_api(student_client: Any, runtime: Any) -> None:
         assert r.status_code == 400                                    # not this lab's part
     finally:
         student_client.post(f"/api/labs/runs/{run_id}/stop", json={})
+
+
+def test_the_lab_pages_show_their_parts(student_client: Any) -> None:
+    page = student_client.get("/labs/nearest_neighbours").get_data(as_text=True)
+    assert 'id="knn-plot"' in page and "js/neighbours.js" in page
+    assert "k：几个邻居投票" in page and "浇水" in page and "再等等" in page
+    page = student_client.get("/labs/voice_commands").get_data(as_text=True)
+    assert 'id="part-trials"' in page and "js/trials.js" in page
+    assert "真指令（命中率）" in page and "别的词和句子（误触发率）" in page
+    assert '"words": "commands"' in page and '"mine": "sound_words"' in page
