@@ -167,6 +167,10 @@ def neighbours_problem(name: str, use: dict[str, Any], uses: dict[str, Any]) -> 
                     f"not {point!r}")
         if point[-1] not in labels or isinstance(point[-1], bool):
             return f"point {i + 1}'s label {point[-1]!r} is not one of {labels!r}"
+    if use.get("compare"):
+        why = _expr_problem(use["compare"], set(use["neighbours"]), set())
+        if why:
+            return f"compare: {why}"
     return None
 
 

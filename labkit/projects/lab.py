@@ -222,6 +222,8 @@ class LabSpec:
             labels = list(use.get("labels", [0, 1]))
             names = list(use.get("names") or ())
             out.append({"name": name,
+                        "compare": text(use.get("compare_label"), lang) if use.get("compare")
+                        else "",
                         "features": [{"name": f, "label": text(shown.get(f"{f}.value"), lang) or f}
                                      for f in use["neighbours"]],
                         "labels": [{"value": v, "name": text(names[i], lang) if i < len(names)
@@ -286,11 +288,13 @@ class LabProject(Project):
         try:
             for name, use in self.spec.uses.items():
                 if "neighbours" in use:   # over readings declared before it
-                    from labkit.projects.neighbours import Neighbours
+                    from labkit.projects.neighbours import Neighbours, comparison
 
+                    compare = (comparison(str(use["compare"]), use["neighbours"])
+                               if use.get("compare") else None)
                     knn = Neighbours(name, {f: objects[f] for f in use["neighbours"]},
                                      use.get("points") or [], k=use.get("k", 3),
-                                     labels=use.get("labels", [0, 1]))
+                                     labels=use.get("labels", [0, 1]), compare=compare)
                     self.neighbours[name] = objects[name] = knn
                     continue
                 if "device" in use:

@@ -5,9 +5,14 @@ A lab declares it among what it uses, over readings it already has:
     uses:
       soil: {device: soil}
       light: {device: light}
-      knn: {neighbours: [soil, light], k: 3, labels: [0, 1], points: [[0.34, 0.19, 0], …]}
+      knn: {neighbours: [soil, light], k: 3, labels: [0, 1], points: [[0.34, 0.19, 0], …],
+          compare: "branch(soil, 0.325, branch(light, 0.335, 0, 1), 0)"}
     bindings:
       led.source: knn.vote
+
+`compare` is another learner over the same readings (the plant corner's decision tree): the
+page draws its boundary over the k-NN regions, so straight and curved boundaries are seen
+side by side.
 
 Each run starts from the lab's points and keeps its own copy: a student adds a labelled point
 where the sensors read now ("press a label button"), removes one, or changes k (1, 3, 5 or
@@ -20,7 +25,7 @@ label) — tests/unit/projects/test_neighbours.py compares the two.
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from labkit.errors import LabkitError
 from labkit.errors import lazy_gettext as _
@@ -47,6 +52,33 @@ def vote(xs: Sequence[Sequence[float]], outs: Sequence[Any], k: int,
     return min(o for o, n in votes.items() if n == best), near
 
 
+class _At:
+    """A reading held at a point of the plot (for evaluating `compare` there)."""
+
+    def __init__(self) -> None:
+        self.value: float = 0.0
+
+    @property
+    def values(self) -> Any:
+        while True:
+            yield self.value
+
+
+def comparison(expression: str, features: Sequence[str]) -> Callable[[Sequence[float]], Any]:
+    """`expression` (a lab expression over the features, e.g. a `branch` tree) as a function
+    of a point: the plot asks it at every cell."""
+    from labkit.projects.bindings import Scope, reader
+
+    at = {f: _At() for f in features}
+    read = reader(expression, Scope(dict(at), None))
+
+    def answer(point: Sequence[float]) -> Any:
+        for holder, v in zip(at.values(), point, strict=True):
+            holder.value = float(v)
+        return read()
+    return answer
+
+
 def _number(value: Any) -> float | None:
     try:
         number = float(value)
@@ -59,8 +91,12 @@ class Neighbours:
     """One run's labelled points and k over the lab's `features` (objects with `.value`)."""
 
     def __init__(self, name: str, features: dict[str, Any], points: Sequence[Sequence[Any]],
-                 *, k: int = 3, labels: Sequence[Any] = (0, 1)) -> None:
+                 *, k: int = 3, labels: Sequence[Any] = (0, 1),
+                 compare: Callable[[Sequence[float]], Any] | None = None) -> None:
+        """`compare`: another learner's answer at a point (the decision tree of the lab),
+        drawn on the plot as its boundary."""
         self.name = name
+        self.compare = compare
         self.features = dict(features)
         self.labels = list(labels)
         self.points: list[tuple[tuple[float, ...], Any]] = []
@@ -153,11 +189,18 @@ class Neighbours:
         return [[self.decide(((i + 0.5) / n, (j + 0.5) / n))[0] for i in range(n)]
                 for j in range(n)]
 
+    def compared(self, n: int = GRID) -> list[list[Any]]:
+        """The other learner's answer at each cell's centre (as `regions`), [] without one."""
+        if self.compare is None or len(self.features) != 2:
+            return []
+        return [[self.compare(((i + 0.5) / n, (j + 0.5) / n)) for i in range(n)]
+                for j in range(n)]
+
     def state(self) -> dict[str, Any]:
         return {"name": self.name, "features": list(self.features), "labels": self.labels,
                 "k": self.k, "ks": list(KS),
                 "points": [[*[round(v, 3) for v in p], lab] for p, lab in self.points],
-                "regions": self.regions(), **{"live": self.live()}}
+                "regions": self.regions(), "compare": self.compared(), "live": self.live()}
 
     def points_csv(self) -> str:
         head = ",".join([*self.features, "label"])

@@ -16,7 +16,7 @@ from sklearn.neighbors import KNeighborsClassifier
 from labkit.models.decision_tree import read_rows
 from labkit.errors import LabkitError
 from labkit.projects.bindings import nearest
-from labkit.projects.neighbours import Neighbours
+from labkit.projects.neighbours import Neighbours, comparison
 from labkit.projects.discovery import PACKAGE_LABS
 from labkit.projects.expr import parse
 from tests.unit.projects.test_projects_vocabulary import make_log
@@ -73,6 +73,19 @@ def test_the_live_vote_is_scikit_learns_for_every_k_and_the_classes_own_points()
     grid = knn.regions(8)
     centre = [[(i + 0.5) / 8, (j + 0.5) / 8] for j in range(8) for i in range(8)]
     assert [v for row in grid for v in row] == list(model.predict(centre))
+
+
+def test_the_decision_tree_is_drawn_from_the_labs_own_expression() -> None:
+    lab = yaml.safe_load((COGNITION / "nearest_neighbours" / "lab.yaml").read_text("utf-8"))
+    use = lab["uses"]["knn"]
+    assert use["compare"] == lab["bindings"]["pump.source"]     # the pump's tree, not a copy
+    knn = Neighbours("knn", {"soil": Reading(), "light": Reading()}, _points(),
+                     compare=comparison(use["compare"], use["neighbours"]))
+    grid = knn.compared(10)
+    for j, row in enumerate(grid):
+        for i, answer in enumerate(row):
+            soil, light = (i + 0.5) / 10, (j + 0.5) / 10
+            assert answer == (1 if soil <= 0.325 and light > 0.335 else 0), (soil, light)
 
 
 def test_bad_changes_are_refused_and_change_nothing() -> None:

@@ -36,6 +36,7 @@ def test_the_plot_shows_the_points_and_the_reading_now(inproc_server: Any, page:
     assert page.locator("#knn-live").count() == 1
     assert page.locator("#knn-plot .knn-point.near").count() == 3
     assert page.locator("#knn-regions rect").count() > 0
+    assert page.locator("#knn-compare line").count() > 0     # the decision tree's boundary
     page.click("#knn-k-7")
     page.wait_for_function("document.querySelectorAll('#knn-plot .knn-point.near').length === 7",
                            timeout=10000)

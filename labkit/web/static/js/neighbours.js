@@ -62,6 +62,7 @@
                   fill: colourOf(label), "fill-opacity": "0.16", class: "knn-cell"}, regions);
     }));
     axes();
+    boundary(state.compare || []);
     const lines = el("g", {id: "knn-lines"}, svg);
     const points = el("g", {id: "knn-points"}, svg);
     state.points.forEach((p, i) => {
@@ -72,6 +73,26 @@
     });
     svg.dataset.points = String(state.points.length);
     live(state.live, lines);
+  }
+
+  /* The other learner's boundary (the lab's decision tree): a dashed edge wherever two
+     neighbouring cells get different answers. */
+  function boundary(grid) {
+    const n = grid.length;
+    if (!n) return;
+    const g = el("g", {id: "knn-compare"}, svg);
+    const c = PLOT / n;
+    for (let j = 0; j < n; j++) {
+      for (let i = 0; i < n; i++) {
+        const x = PAD + i * c, y = PAD + (n - 1 - j) * c;
+        if (i + 1 < n && grid[j][i] !== grid[j][i + 1]) {
+          el("line", {x1: x + c, y1: y, x2: x + c, y2: y + c, class: "knn-tree"}, g);
+        }
+        if (j + 1 < n && grid[j][i] !== grid[j + 1][i]) {
+          el("line", {x1: x, y1: y, x2: x + c, y2: y, class: "knn-tree"}, g);
+        }
+      }
+    }
   }
 
   function live(now, lines) {
