@@ -78,6 +78,10 @@ def test_the_rates_the_page_shows_come_from_the_class_trials(runtime: Any) -> No
     assert shown["other"] == {"trials": 6, "fired": expected["other"],
                               "rate": round(expected["other"] / 6, 3)}
     assert shown["enough"] and _checks().enough_trials(log).passed
+    # per recogniser: only the grammar listened (no sound project was picked for `mine`)
+    assert set(shown["by"]) == {"words"}
+    assert {k: shown["by"]["words"][k] for k in ("command", "other")} == \
+        {k: shown[k] for k in ("command", "other")}
     # with fewer than MIN_TRIALS of a kind there is no rate, and the check is not met
     few = EventLog(clock=clock.now)
     for t in trials[:MIN_TRIALS + MIN_TRIALS - 1]:

@@ -1,6 +1,7 @@
 """The nearest-neighbours plot in Chromium: the lab's points, the live reading as a ring with
-its k nearest points circled, and the k buttons (the vote itself is tested against
-scikit-learn in tests/labs/test_cognition_nearest_neighbours.py)."""
+its k nearest points circled, the decision tree's boundary, and the k buttons (the vote
+itself is tested against scikit-learn in tests/labs/test_cognition_nearest_neighbours.py);
+and the voice lab's trials part loads without a script error."""
 
 from __future__ import annotations
 
@@ -51,3 +52,16 @@ def test_the_plot_shows_the_points_and_the_reading_now(inproc_server: Any, page:
                            timeout=10000)
     assert page.watch.console_errors == [] and page.watch.page_errors == []
     assert page.watch.external == []
+
+
+def test_the_trials_part_waits_for_the_run(inproc_server: Any, page: Any) -> None:
+    roster = Store.for_runtime(inproc_server.runtime).roster
+    school_class = roster.add_class("初二（4）班")
+    roster.add_student(school_class.id, "赵敏")
+    page.goto(inproc_server.url + "/labs/voice_commands")
+    page.locator(".pick-button", has_text="初二（4）班").click()
+    page.locator(".pick-button", has_text="赵敏").click()
+    page.wait_for_selector("#trial-command")
+    assert page.locator("#trial-command").is_disabled() and page.locator("#trial-other").is_disabled()
+    assert page.locator("#trials-other [data-n]").inner_text() == "0"
+    assert page.watch.console_errors == [] and page.watch.page_errors == []
