@@ -19,6 +19,7 @@ import socket
 import sys
 import time
 import urllib.request
+from collections.abc import AsyncIterator
 from typing import Any
 
 SEQ = re.compile(rb"X-Frame-Seq: (\d+)", re.IGNORECASE)
@@ -44,18 +45,24 @@ async def _open(port: int, path: str, rcvbuf: int | None = None, limit: int = 1 
     return reader, writer
 
 
+async def _chunks(reader: asyncio.StreamReader, deadline: float) -> AsyncIterator[bytes]:
+    """What a stream sends until the deadline or until it closes."""
+    while time.monotonic() < deadline:
+        try:
+            async with asyncio.timeout(max(0.05, deadline - time.monotonic())):
+                data = await reader.read(65536)
+        except TimeoutError:
+            return
+        if not data:
+            return
+        yield data
+
+
 async def mjpeg_client(port: int, deadline: float, out: dict[str, Any]) -> None:
     frames, tail = 0, b""
     reader, writer = await _open(port, "/stream.mjpg")
     try:
-        while time.monotonic() < deadline:
-            try:
-                async with asyncio.timeout(max(0.05, deadline - time.monotonic())):
-                    data = await reader.read(65536)
-            except TimeoutError:
-                break
-            if not data:
-                break
+        async for data in _chunks(reader, deadline):
             buf = tail + data
             frames += len(SEQ.findall(buf))
             tail = buf[-32:]
@@ -103,14 +110,7 @@ async def sse_client(port: int, deadline: float, out: dict[str, Any]) -> None:
     events = 0
     reader, writer = await _open(port, "/events?topics=bench,vision,lab")
     try:
-        while time.monotonic() < deadline:
-            try:
-                async with asyncio.timeout(max(0.05, deadline - time.monotonic())):
-                    data = await reader.read(65536)
-            except TimeoutError:
-                break
-            if not data:
-                break
+        async for data in _chunks(reader, deadline):
             events += data.count(b"\n\n")
     finally:
         writer.close()

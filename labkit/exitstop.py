@@ -22,41 +22,50 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-_live: dict[int, "weakref.WeakMethod[Callable[[], object]]"] = {}
-_order = itertools.count()
-_lock = threading.Lock()
+
+class ExitStops:
+    """Bound `stop` methods to call once, newest first, when asked (at exit for the
+    process-wide one)."""
+
+    def __init__(self) -> None:
+        self._live: dict[int, weakref.WeakMethod[Callable[[], object]]] = {}
+        self._order = itertools.count()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def add(self, stop: Callable[[], object]) -> None:
+        """Call the bound method `stop` later, if its owner still lives then."""
+        key = next(self._order)
+
+        def forget(_: object) -> None:
+            with self._lock:
+                self._live.pop(key, None)
+
+        with self._lock:
+            self._live[key] = weakref.WeakMethod(stop, forget)
+
+    def stop_all(self) -> int:
+        """Stop every live owner, newest first (a detector before the camera it reads).
+        Returns how many were stopped; one that fails is logged, never raised, so the others
+        still stop."""
+        with self._lock:
+            methods = [self._live[key] for key in sorted(self._live, reverse=True)]
+            self._live.clear()
+        stopped = 0
+        for ref in methods:
+            stop = ref()
+            if stop is None:
+                continue
+            try:
+                stop()
+                stopped += 1
+            except Exception:  # shutting down: report and go on with the rest
+                log.exception("could not stop %r at exit", stop)
+        return stopped
 
 
-def stop_at_exit(stop: Callable[[], object]) -> None:
-    """Call the bound method `stop` when the interpreter exits, if its owner still lives."""
-    key = next(_order)
-
-    def forget(_: object) -> None:
-        with _lock:
-            _live.pop(key, None)
-
-    with _lock:
-        _live[key] = weakref.WeakMethod(stop, forget)
-
-
-def stop_all() -> int:
-    """Stop every registered owner, newest first (a detector before the camera it reads).
-    Returns how many were stopped; one that fails is logged, never raised, so the others
-    still stop."""
-    with _lock:
-        methods = [_live[key] for key in sorted(_live, reverse=True)]
-        _live.clear()
-    stopped = 0
-    for ref in methods:
-        stop = ref()
-        if stop is None:
-            continue
-        try:
-            stop()
-            stopped += 1
-        except Exception:  # shutting down: report and go on with the rest
-            log.exception("could not stop %r at exit", stop)
-    return stopped
-
-
-atexit.register(stop_all)
+AT_EXIT = ExitStops()
+stop_at_exit = AT_EXIT.add
+atexit.register(AT_EXIT.stop_all)

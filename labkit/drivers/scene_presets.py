@@ -36,6 +36,8 @@ PRESETS: dict[str, tuple[str, dict[str, Any]]] = {
     "person_arms_up": ("person", {"arms": 170}),
     "person_squatting": ("person", {"squat": 0.8}),
     "person_jumping": ("exercise", {"exercise": "jumping_jack", "period": 2.0}),
+    "people_walking": ("walk_by", {"walkers": ["right", "left", "peek_right", "right"],
+                                   "loop": True}),
     "face": ("face", {}),
 }
 #: the synthetic camera's own moving scene (no preset played)

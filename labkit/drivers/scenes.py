@@ -27,6 +27,14 @@ drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark
                                half rep that a counter with form checks must not count);
                                pose finds the body, raised arms are followed by its tracking
                                from the standing start
+    walk_by walkers, seconds, gap, size, loop
+                               people walking across a doorway one after another, each
+                               `right` (from the left edge to the right), `left`, or
+                               `peek_right`/`peek_left` (a third of the way in and back), taking
+                               `seconds` (3) to cross, `gap` (1) seconds apart (negative: the
+                               next sets off before the last has gone), `size` (0.7)
+                               of the picture's height (`loop`: again and again); pose's
+                               detector finds each one
 
 Every scene is a pure function of its parameters and the time `t` since it began, so a demo
 replays identically on any machine.
@@ -280,16 +288,23 @@ def _waste(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
 #: scenes that do not move: drawn once per parameter set (a hand takes ~0.3 s to paint)
 STATIC = {"empty", "faces", "hand", "text", "person", "cards", "waste"}
 
+WALL = (200, 205, 210)   # BGR: the light wall people stand before
+
+
 def draw_person(img: np.ndarray, arms: float = 10.0, squat: float = 0.0,
-                scale: float = 1.0, spread: float = 0.0) -> None:
+                scale: float = 1.0, spread: float = 0.0, *, x: float = 0.5,
+                wall: bool = True) -> None:
     """A child facing the camera, whole body in view, before a light wall: `arms` is the
     arms' angle from hanging down (0) to straight up (180), `squat` how far down (0–1, the
     knees going out to the sides as in a front view), `spread` how far apart the feet are
-    (0 together, 1 a jumping jack's wide stance: ankles 2.4 shoulder widths apart)."""
+    (0 together, 1 a jumping jack's wide stance: ankles 2.4 shoulder widths apart). `x` is
+    the body's centre as a share of the width; `wall=False` draws over what is there (a
+    second person in the same picture)."""
     h, w = img.shape[:2]
-    img[:] = (200, 205, 210)
+    if wall:
+        img[:] = WALL
     s = scale * h / 480
-    cx = w // 2
+    cx = int(round(w * x))
     head_r, leg = int(30 * s), int(120 * s)
     ankle_y = int(h - 15 * s)
     hip_y = ankle_y - 2 * leg + int(min(max(squat, 0.0), 1.0) * leg * 0.9)
@@ -345,10 +360,72 @@ def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
         draw_person(img, 10.0 + 165.0 * phase, 0.0, float(p.get("size", 1.0)))
 
 
+#: right/left: across the whole picture; peek_right/peek_left: in from that side's far edge
+#: to a third of the way, then back out (someone who looks in and turns round)
+WALK_DIRECTIONS = ("right", "left", "peek_right", "peek_left")
+PEEK_TURN = 0.33
+
+
+def walk_by_positions(t: float, walkers: list[str], seconds: float, gap: float
+                      ) -> list[tuple[str, float, float]]:
+    """Who is walking at `t` in a `walk_by` scene: (direction, x as a share of the width,
+    the stride phase in radians) for each walker in the picture (none between two). Each
+    walker crosses from just outside one edge (x −0.15) to just outside the other (1.15) in
+    `seconds` (a peek goes to PEEK_TURN and back in the same time); walker i sets off at
+    i × (seconds + gap), so a negative gap puts two in the doorway at once."""
+    slot = seconds + gap
+    out = []
+    for i, direction in enumerate(walkers):
+        into = t - i * slot
+        if not 0.0 <= into < seconds:
+            continue
+        share = into / seconds
+        if direction.startswith("peek_"):
+            x = -0.15 + (PEEK_TURN + 0.15) * (1 - abs(2 * share - 1))
+        else:
+            x = -0.15 + 1.3 * share
+        if direction.endswith("left"):
+            x = 1.0 - x
+        out.append((direction, x, 2 * math.pi * into / 0.8))
+    return out
+
+
+def walk_by_length(walkers: list[str], seconds: float, gap: float) -> float:
+    """Seconds from the first walker setting off to the doorway being empty after the last
+    (and the gap after it)."""
+    return (len(walkers) - 1) * (seconds + gap) + seconds + max(gap, 0.0)
+
+
+def _walk_by(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
+    walkers = p.get("walkers", ["right", "left"])
+    if isinstance(walkers, str):
+        walkers = [walkers]
+    if not isinstance(walkers, list) or not 1 <= len(walkers) <= 20 or any(
+            w not in WALK_DIRECTIONS for w in walkers):
+        raise SceneError("walk_by: walkers must be a list of 1 to 20 directions "
+                         f"({', '.join(WALK_DIRECTIONS)})")
+    seconds = float(p.get("seconds", 3.0))
+    if not 1.0 <= seconds <= 30.0:
+        raise SceneError("walk_by: seconds (to cross the picture) must be 1 to 30")
+    gap = float(p.get("gap", 1.0))
+    if not 0.5 - seconds <= gap <= 30.0:
+        raise SceneError("walk_by: gap (seconds between two walkers) must be from 0.5 − "
+                         "seconds (two in the doorway at once) to 30")
+    size = float(p.get("size", 0.7))
+    if not 0.4 <= size <= 1.0:
+        raise SceneError("walk_by: size must be 0.4 to 1 (1 = the full picture's height)")
+    img[:] = WALL
+    if p.get("loop"):     # the walkers again and again (a scene preset that plays for long)
+        t %= walk_by_length(walkers, seconds, gap)
+    for _, x, stride in walk_by_positions(t, walkers, seconds, gap):
+        draw_person(img, 10.0 + 8.0 * math.sin(stride), 0.0, size,
+                    spread=0.35 * abs(math.sin(stride)), x=x, wall=False)
+
+
 SCENES: dict[str, Callable[[np.ndarray, float, dict[str, Any]], None]] = {
     "empty": _empty, "face": _face, "faces": _faces, "hand": _hand, "balls": _balls,
     "text": _text, "person": _person, "exercise": _exercise, "cards": _cards,
-    "waste": _waste,
+    "waste": _waste, "walk_by": _walk_by,
 }
 
 

@@ -31,6 +31,9 @@ class DetectorType:
     defaults: dict[str, Any] = field(default_factory=dict)
     wrap: Callable[[Any, dict[str, Any]], Any] | None = None  # build a device around it
     wrap_params: tuple[str, ...] = ()
+    #: options that are themselves a detector's use (`demo: {detector: sorter, …}`): built
+    #: first, fed by the outer detector, and passed to it built
+    nested: tuple[str, ...] = ()
 
     def load_class(self) -> type:
         module, cls = self.target.split(":")
@@ -41,6 +44,12 @@ def _rep_counter(tracker: Any, params: dict[str, Any]) -> Any:
     from labkit.vision.reps import RepCounter
 
     return RepCounter(tracker, params.get("exercise", "squat"))
+
+
+def _door_counter(detector: Any, params: dict[str, Any]) -> Any:
+    from labkit.vision.linecount import DoorCounter
+
+    return DoorCounter(detector, **params)
 
 
 def _rps_game(tracker: Any, params: dict[str, Any]) -> Any:
@@ -69,6 +78,11 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
                  store=True, wrap=_rps_game, wrap_params=("mode",)),
     DetectorType("reps", "labkit.vision.pose:PoseTracker", CAMERA, "pose", "vision.pose",
                  store=True, wrap=_rep_counter, wrap_params=("exercise",)),
+    DetectorType("people", "labkit.vision.people:PeopleDetector", CAMERA, "people",
+                 "vision.people", store=True),
+    DetectorType("line_counter", "labkit.vision.people:PeopleDetector", CAMERA, "people",
+                 "vision.people", store=True, wrap=_door_counter,
+                 wrap_params=("line", "direction", "limit", "margin", "min_frames")),
     DetectorType("segmentation", "labkit.vision.segmentation:Segmenter", CAMERA,
                  "segmentation", "vision.segmentation", store=True),
     DetectorType("emotion", "labkit.vision.emotion:EmotionClassifier", CAMERA, "emotion",
@@ -83,6 +97,8 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
                  "vision.shapes"),
     DetectorType("sorter", "labkit.learn.sorter:ImageSorter", CAMERA, None, "vision.sorter",
                  every=2),
+    DetectorType("teachable", "labkit.learn.teachable:TeachableDetector", CAMERA, None,
+                 "vision.teachable", store=True, every=2, nested=("demo",)),
     DetectorType("sound_level", "labkit.audio_ai.level:SoundLevel", MICROPHONE),
     DetectorType("claps", "labkit.audio_ai.clap:ClapDetector", MICROPHONE),
     DetectorType("voice", "labkit.audio_ai.vad:VoiceActivity", MICROPHONE, store=True),
@@ -121,6 +137,13 @@ def build(name: str, kind: DetectorType, params: dict[str, Any], *, store: Any,
     params = dict(params)
     every = int(params.pop("every", kind.every))
     wrap_params = {k: params.pop(k) for k in kind.wrap_params if k in params}
+    for key in kind.nested:
+        inner = params.get(key)
+        if isinstance(inner, dict) and "detector" in inner:
+            sub = {k: v for k, v in inner.items() if k != "detector"}
+            sub.pop("every", None)        # the outer detector decides when to look
+            params[key] = build(f"{name}.{key}", DETECTORS[inner["detector"]], sub,
+                                store=store, bus=bus).device
     kwargs = {**kind.defaults, **params}
     cls = kind.load_class()
     if kind.source == CAMERA:

@@ -187,6 +187,31 @@ def named_part_problem(part: str, uses: dict[str, Any]) -> str | None:
     return None
 
 
+def nested_problems(use: dict[str, Any]) -> list[tuple[str, str]]:
+    """(option, why) for each nested detector option (`demo:` of a teachable) that cannot
+    work: it must be a plain camera detector of its own."""
+    from labkit.projects.detectors import CAMERA, DETECTORS
+
+    kind = DETECTORS.get(str(use.get("detector")))
+    out: list[tuple[str, str]] = []
+    for key in kind.nested if kind is not None else ():
+        if key not in use:
+            continue
+        inner = use[key]
+        if not isinstance(inner, dict) or "detector" not in inner:
+            out.append((key, f"{key} is a detector's use: {{detector: <name>, …}}"))
+            continue
+        theirs = DETECTORS.get(str(inner["detector"]))
+        if theirs is None:
+            out.append((key, f"unknown detector {inner['detector']!r}"))
+        elif theirs.source != CAMERA or theirs.nested or theirs.wrap is not None:
+            out.append((key, f"{key} must be a camera detector such as sorter or hands, "
+                             f"not {inner['detector']!r}"))
+        elif "tracker" in inner:
+            out.append((key, f"{key} runs a model of its own: it cannot share a tracker"))
+    return out
+
+
 # ---- checks.py ------------------------------------------------------------------------------
 def load_checks_py(path: Path, band: str, lab_id: str) -> dict[str, tuple[Callable, str]]:
     """Every public function `name(log)` defined in a lab's checks.py, as check `name`."""
@@ -329,6 +354,8 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
             why = neighbours_problem(name, use, uses)
             if why:
                 p.add(["uses", name], why)
+        for key, why in nested_problems(use):
+            p.add(["uses", name, key], why)
     events = set(data.get("events") or {})
     for name in sorted(events & set(uses)):
         p.add(["events", name], f"{name!r} names both an event and a detector or device")

@@ -20,7 +20,7 @@ from gpiozero.mixins import ValuesMixin
 
 from labkit.projects.actions import Action, perform
 from labkit.projects.base import CheckResult, LabContext, Project, check
-from labkit.projects.bindings import Scope, reader, target
+from labkit.projects.bindings import COLOURS, Scope, reader, target
 from labkit.projects.detectors import (CAMERA, DETECTORS, MICROPHONE, BuiltDetector, build,
                                        build_shared)
 from labkit.projects.eventlog import EventLog
@@ -154,21 +154,32 @@ class LabSpec:
     def hardware(self) -> tuple[str, ...]:
         return tuple(s for s in (CAMERA, MICROPHONE) if s in self.sources()) + tuple(self.wired)
 
+    def _kinds(self) -> list[Any]:
+        """The DetectorType of every detector the lab builds, nested ones (`demo:`) too."""
+        out = []
+        for u in self.detectors().values():
+            kind = DETECTORS[u["detector"]]
+            out.append(kind)
+            for key in kind.nested:
+                inner = u.get(key)
+                if isinstance(inner, dict) and inner.get("detector") in DETECTORS:
+                    out.append(DETECTORS[inner["detector"]])
+        return out
+
     def overlays(self) -> list[str]:
         """What the page draws over the camera: declared, else one per vision detector."""
         if "overlays" in self.data:
             return list(self.data["overlays"])
         out: list[str] = []
-        for u in self.detectors().values():
-            kind = DETECTORS[u["detector"]]
+        for kind in self._kinds():
             if kind.overlay and kind.overlay not in out:
                 out.append(kind.overlay)
         return out
 
     def overlay_topics(self) -> list[str]:
         out: list[str] = []
-        for u in self.detectors().values():
-            topic = DETECTORS[u["detector"]].topic
+        for kind in self._kinds():
+            topic = kind.topic
             if topic and topic not in out:
                 out.append(topic)
         return out
@@ -400,6 +411,23 @@ class LabProject(Project):
             self._detector(detector).feeds.tune(**{name: number})
         return self.settings()
 
+    # -- a student's /learn model (labkit/learn/teachable.py) --------------------------------
+    def teachable(self) -> dict[str, Any]:
+        """detector name → its declaration, for every `teachable` detector of the lab."""
+        return {n: u for n, u in self.spec.detectors().items() if u["detector"] == "teachable"}
+
+    def use_project(self, ctx: LabContext, detector: str, project: Any) -> dict[str, Any] | None:
+        """Let `detector` answer with a student's trained /learn project (None: its demo
+        again). A LabkitError says why not (no such teachable detector, wrong kind, untrained)."""
+        from labkit.errors import LabkitError
+        from labkit.errors import lazy_gettext as _
+
+        if detector not in self.teachable():
+            raise LabkitError(_("This lab has no teachable detector called %(name)s.",
+                                name=str(detector)[:40]), code="bad_input",
+                              fix=_("Pick the model on the lab page."))
+        return self._detector(detector).device.use_project(project)
+
     def _detector(self, name: str) -> BuiltDetector:
         return next(d for d in self.built if d.name == name)
 
@@ -430,6 +458,8 @@ class LabProject(Project):
         for device, attr, read, last in self.outputs:
             value = read()
             if value != last[0]:
+                if attr == "color" and isinstance(value, str):
+                    value = COLOURS.get(value, COLOURS["off"])   # a colour-name signal
                 setattr(device, attr, tuple(value) if isinstance(value, list) else value)
                 last[0] = value
         for name, read in self.readers:

@@ -11,6 +11,7 @@ program.
       - {part: sliders, detector: red, sliders: [hue, saturation, min_area]}
       - {part: sliders, detector: faces, sliders: [dark, blur, rotate, occlude]}
       - {part: confusion, detector: sorter}
+      - {part: teachable, detector: sorter}    # pick one of my /learn projects for the run
 """
 
 from __future__ import annotations
@@ -50,7 +51,8 @@ SLIDERS: dict[str, Slider] = {s.name: s for s in (
 )}
 
 #: part → the detector kinds it works with (None: any vision detector)
-PARTS: dict[str, tuple[str, ...] | None] = {"confusion": ("sorter",), "sliders": None}
+PARTS: dict[str, tuple[str, ...] | None] = {"confusion": ("sorter", "teachable"),
+                                            "sliders": None, "teachable": ("teachable",)}
 
 
 #: parts named alone, on no detector (labkit/web/templates/parts/_<name>.html)

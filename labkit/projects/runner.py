@@ -637,6 +637,26 @@ class LabRunner:
         with lab.lock:
             return change(lab.ctx, part, body)
 
+    # ---- a student's /learn model ---------------------------------------------------------
+    def use_project(self, detector: str, project: Any, *, run_id: int | None = None
+                    ) -> dict[str, Any] | None:
+        """Let the running lab's teachable `detector` answer with a trained /learn `project`
+        (None: its built-in demo again). Who may pick which project is the caller's to check
+        (the web route: the run's student and the project's owner, or the teacher). The
+        change is logged as a `model` entry (project id and name, or none) for `happened()`.
+        LabkitError (wrong kind, untrained, no such detector) changes nothing."""
+        lab = self._running(run_id)
+        use = getattr(lab.project, "use_project", None)
+        if not callable(use):
+            raise Problem(N_("This lab does not use a model you taught."), code="bad_input")
+        picked = use(lab.ctx, detector, project)
+        lab.log.record("input", "model", {"detector": detector,
+                                          "project": picked["id"] if picked else None,
+                                          "name": picked["name"] if picked else None,
+                                          "missing": picked["missing"] if picked else [],
+                                          "unmapped": picked["unmapped"] if picked else []})
+        return picked
+
     # ---- kept pictures --------------------------------------------------------------------
     def keep_picture(self, name: str, *, run_id: int | None = None, image: Any = None
                      ) -> tuple[Any, Any]:

@@ -17,6 +17,9 @@ written in lab.yaml as a call, e.g. ``follows(led, face, times=3)``:
                                                     `times` times; `where` filters its fields,
                                                     e.g. happened(trained, accuracy=">= 0.8")
     in_order(steps)                                 the named steps passed in this order
+    taught(event=None)                              the student's own /learn model answers
+                                                    (picked for a teachable detector), or
+                                                    `event` (a training finishing) happened
 
 Signals are the names in the log: kit devices (``led``, ``button``, ``light`` …, written by the
 runner from the bench), the lab's declared `signals:` and its `events:`. "On" means truthy
@@ -153,9 +156,19 @@ def in_order(log: EventLog, steps: list[str]) -> CheckResult:
     return CheckResult.counting(n, len(steps), f"{n} of {len(steps)} steps in order")
 
 
+def taught(log: EventLog, event: str | None = None) -> CheckResult:
+    """The lab answers with a model the student taught: they picked a trained /learn project
+    of theirs for a `teachable` detector (the runner logs it as `model`), or — with `event`,
+    a declared /learn event such as a training finishing — taught one during the run."""
+    picked = any(isinstance(e.value, dict) and e.value.get("project")
+                 for e in log.entries("model"))
+    trained = bool(event) and happened(log, str(event)).passed
+    return CheckResult.boolean(picked or trained)
+
+
 VOCABULARY: dict[str, Callable[..., CheckResult]] = {
     "rises": rises, "held": held, "follows": follows, "off_while": off_while,
-    "crosses": crosses, "happened": happened, "in_order": in_order,
+    "crosses": crosses, "happened": happened, "in_order": in_order, "taught": taught,
 }
 
 

@@ -19,6 +19,8 @@ _EXPORTS = {
     "HandTracker": "labkit.vision.hands",
     "PoseTracker": "labkit.vision.pose",
     "RepCounter": "labkit.vision.reps",
+    "PeopleDetector": "labkit.vision.people",
+    "DoorCounter": "labkit.vision.linecount",
     "Segmenter": "labkit.vision.segmentation",
     "EmotionClassifier": "labkit.vision.emotion",
     "TextReader": "labkit.vision.ocr",

@@ -21,10 +21,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from labkit.vision import ssd
 from labkit.vision.device import Signal, VisionDetector, default_store
-from labkit.vision.faces import find_outputs
 from labkit.vision.frames import Prepared, to_bgr
+from labkit.vision.people import PoseDetectorModel
 from labkit.vision.roi import Roi, crop, project, remove_letterbox, rotation_between, transform_rect
 from labkit.vision.types import Box
 
@@ -164,8 +163,7 @@ class PoseTracker(VisionDetector[PoseResult]):
         self.store = store if store is not None else default_store()
         self.det_model = self.store.load(DETECTOR_MODEL)
         self.lm_model = self.store.load(LANDMARK_MODEL)
-        self._det_in = self.det_model.inputs[0].name
-        self._det_boxes, self._det_scores = find_outputs(self.det_model, 12)
+        self._detector = PoseDetectorModel(self.det_model)
         self._lm_in = self.lm_model.inputs[0].name
         outs = {t.name: t.shape for t in self.lm_model.outputs}
         self._lm_points = next(n for n, s in outs.items() if len(s) == 2 and s[-1] == 195)
@@ -180,16 +178,10 @@ class PoseTracker(VisionDetector[PoseResult]):
 
     def person(self, bgr: np.ndarray) -> Roi | None:
         """The pose detector on the whole frame → the best person's crop (or None)."""
-        h, w = bgr.shape[:2]
-        tensor, _, letterbox = crop(bgr, Roi.whole(w, h), 224, 224, keep_aspect=True,
-                                    value_range=(-1.0, 1.0), border="zero", swap_rb=True)
-        out = self.det_model.run({self._det_in: tensor})
-        dets = ssd.decode(out[self._det_boxes][0], out[self._det_scores][0], ssd.POSE,
-                          self.min_detection)
-        dets = ssd.weighted_nms(dets, ssd.POSE.nms_threshold, 1)
-        if not len(dets):
+        found = self._detector(bgr, self.min_detection, 1)
+        if not found:
             return None
-        kps = remove_letterbox(dets.keypoints[0], letterbox) * (w, h)
+        kps = found[0][1]
         return alignment_roi(kps[0], kps[1])
 
     def landmarks(self, bgr: np.ndarray, roi: Roi) -> tuple[np.ndarray, float] | None:

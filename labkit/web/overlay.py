@@ -32,6 +32,7 @@ KINDS: dict[str, str] = {
     "colour": "vision.colour",
     "shapes": "vision.shapes",
     "emotion": "vision.emotion",
+    "people": "vision.people",
 }
 #: other names for the same kinds (the vision task slugs, American spelling)
 ALIASES: dict[str, str] = {"face": "faces", "hand": "hands", "ocr": "text", "color": "colour",
@@ -92,4 +93,6 @@ def overlay_labels() -> dict[str, Any]:
                    "left_knee": _("left knee"), "right_knee": _("right knee")},
         "exercises": {"squat": _("squats"), "arm_raise": _("arm raises"),
                       "jumping_jack": _("jumping jacks")},
+        "door": _("in %(entered)s · out %(left)s · inside %(inside)s", entered="{entered}",
+                  left="{left}", inside="{inside}"),
     }

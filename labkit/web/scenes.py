@@ -50,7 +50,7 @@ def labels() -> dict[str, str]:
         "hand_victory": _("Hand: victory sign"), "hand_point": _("Hand: pointing"),
         "person_standing": _("Person standing"), "person_arms_up": _("Person, arms up"),
         "person_squatting": _("Person squatting"), "person_jumping": _("Person doing jumping jacks"),
-        "face": _("A face"),
+        "face": _("A face"), "people_walking": _("People walking by"),
     }
     return {p: names.get(p, p) for p in preset_names()}
 

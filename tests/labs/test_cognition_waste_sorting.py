@@ -1,4 +1,5 @@
-"""The waste-sorting lab: its sorter's figures are held-out ones, and its page shows them.
+"""The waste-sorting lab's built-in demo sorter: its figures are held-out ones, and its page
+shows them (a project the students taught: tests/labs/test_teachable_labs.py).
 
 The demo (tests/labs/test_every_lab_demo.py) proves the LED and servo follow the sorter; this
 file checks what a demo cannot: both measurements come from pictures set aside before any
@@ -44,10 +45,12 @@ def test_the_sorter_sorts_new_pictures_of_known_kinds() -> None:
         sorter.close()
 
 
-def test_the_lab_page_shows_the_report_card(student_client: Any) -> None:
+def test_the_lab_page_shows_the_report_card_and_the_model_picker(student_client: Any) -> None:
     html = student_client.get("/labs/waste_sorting").get_data(as_text=True)
-    assert 'id="part-confusion-sorter"' in html and 'data-topic="vision.sorter"' in html
+    # the report card follows the teachable detector: the students' model, or the demo's
+    assert 'id="part-confusion-sorter"' in html and 'data-topic="vision.teachable"' in html
     assert "labparts.js" in html
+    assert 'id="part-teachable-sorter"' in html and "labmodels.js" in html
 
 
 def test_the_kit_says_the_bin_of_each_item_it_sorts(runtime: Any, model_store: Any,

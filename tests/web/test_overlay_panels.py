@@ -261,6 +261,12 @@ def test_draw_handles_every_kind_with_chinese_labels(panels_server: Any, page: A
                                "face_score": 0.9, "emotion": "happy", "score": 0.6,
                                "scores": {"happy": 0.6, "neutral": 0.3, "sad": 0.1}}],
                     "width": 640, "height": 480},
+        "people": {"people": [{"centre": [330, 300], "score": 0.9,
+                               "box": {"x": 270, "y": 180, "w": 120, "h": 240}}],
+                   "width": 640, "height": 480,
+                   "door": {"line": 0.5, "direction": "right", "margin": 0.05, "entered": 2,
+                            "left": 1, "inside": 1, "limit": 2,
+                            "tracks": [{"id": 3, "centre": [0.5156, 0.625], "side": 1}]}},
     }
     result = page.evaluate("""(payloads) => {
         const out = {};
@@ -284,6 +290,7 @@ def test_draw_handles_every_kind_with_chinese_labels(panels_server: Any, page: A
     # labels come translated from the page (the overlay strings _camera.html renders)
     labels = page.evaluate("JSON.parse(document.getElementById('overlay-strings').textContent)")
     assert labels["gestures"]["fist"] == "握拳" and labels["colours"]["red"] == "红色"
+    assert labels["door"] == "进 {entered} · 出 {left} · 屋里 {inside}"
     assert page.watch.page_errors == []
 
 

@@ -13,11 +13,11 @@ from labkit.web.overlay import KINDS, overlay_kind, overlay_kinds, overlay_label
 
 def test_every_overlay_kind_names_the_topic_its_detector_publishes() -> None:
     from labkit.vision import (ColourTracker, EmotionClassifier, FaceDetector, HandTracker,
-                               PoseTracker, Segmenter, ShapeFinder, TextReader)
+                               PeopleDetector, PoseTracker, Segmenter, ShapeFinder, TextReader)
 
     detectors = {"faces": FaceDetector, "hands": HandTracker, "pose": PoseTracker,
                  "segmentation": Segmenter, "text": TextReader, "colour": ColourTracker,
-                 "shapes": ShapeFinder, "emotion": EmotionClassifier}
+                 "shapes": ShapeFinder, "emotion": EmotionClassifier, "people": PeopleDetector}
     assert set(detectors) == set(KINDS)
     for kind, cls in detectors.items():
         assert KINDS[kind] == cls.topic, kind

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from labkit import exitstop
+from labkit.exitstop import ExitStops
 from tests.helpers import REPO, labkit_env
 
 
@@ -26,23 +26,25 @@ def test_owners_stop_newest_first_and_one_failure_does_not_stop_the_rest() -> No
     camera, detector, broken = _Owner("camera", log), _Owner("detector", log), \
         _Owner("broken", log, fails=True)
     gone = _Owner("gone", log)
+    stops = ExitStops()
     for owner in (camera, gone, detector, broken):
-        exitstop.stop_at_exit(owner.stop)
+        stops.add(owner.stop)
     del gone
     gc.collect()
 
-    assert exitstop.stop_all() == 2
+    assert stops.stop_all() == 2
     assert log == ["broken", "detector", "camera"]
-    assert exitstop.stop_all() == 0          # each is stopped once
+    assert stops.stop_all() == 0          # each is stopped once
 
 
 def test_registering_does_not_keep_an_owner_alive() -> None:
     owner = _Owner("x", [])
-    exitstop.stop_at_exit(owner.stop)
-    before = len(exitstop._live)
+    stops = ExitStops()
+    stops.add(owner.stop)
+    assert len(stops) == 1
     del owner
     gc.collect()
-    assert len(exitstop._live) == before - 1
+    assert len(stops) == 0
 
 
 # A student's program that runs off its last line with the camera and a detector still

@@ -39,13 +39,22 @@
       });
       body.appendChild(tr);
     });
+    const perClass = box.querySelector("[data-per-class]");
+    if (perClass) {
+      const rows = Object.keys(report.per_class || {}).map((c) =>
+        T.class_accuracy.replace("{name}", binName(c))
+          .replace("{accuracy}", pct(report.per_class[c].accuracy)));
+      perClass.hidden = !rows.length;
+      perClass.textContent = rows.length ? T.per_class.replace("{list}", rows.join(", ")) : "";
+    }
     const list = box.querySelector("[data-mistakes]");
     list.textContent = "";
     const mistakes = report.mistakes || [];
     mistakes.slice(0, 8).forEach((m) => {
       const li = document.createElement("li");
-      li.textContent = T.mistake.replace("{item}", (T.items && T.items[m.item]) || m.item)
-        .replace("{truth}", binName(m.true)).replace("{answer}", binName(m.predicted));
+      // a sorter's mistake names the drawn item; a student's sample is "a sample of" its class
+      li.textContent = (m.item ? T.mistake.replace("{item}", (T.items && T.items[m.item]) || m.item)
+        : T.mistake_sample).replace("{truth}", binName(m.true)).replace("{answer}", binName(m.predicted));
       list.appendChild(li);
     });
     if (!mistakes.length || mistakes.length > 8) {
@@ -66,8 +75,19 @@
       if (key === shown) return;
       shown = key;
       part.querySelector("[data-empty]").hidden = true;
+      const source = part.querySelector("[data-source]");
+      if (source) {   // a teachable detector: the student's own model, or the built-in demo
+        const mine = d.report.source === "project" && d.report.project;
+        source.hidden = !mine;
+        source.textContent = mine ? T.own_model.replace("{name}", d.report.project.name) : "";
+        const title = part.querySelector('[data-test="seen"] h3');
+        title.dataset.sorter = title.dataset.sorter || title.textContent;
+        title.textContent = mine ? T.own_test : title.dataset.sorter;
+      }
       fillTest(part.querySelector('[data-test="seen"]'), d.report);
-      if (d.report.unseen) fillTest(part.querySelector('[data-test="unseen"]'), d.report.unseen);
+      const unseen = part.querySelector('[data-test="unseen"]');
+      if (d.report.unseen) fillTest(unseen, d.report.unseen);
+      else unseen.hidden = true;
     });
   });
 

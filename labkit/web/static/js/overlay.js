@@ -20,7 +20,7 @@
   const TOPICS = {
     faces: "vision.face", hands: "vision.hands", pose: "vision.pose",
     segmentation: "vision.segmentation", text: "vision.ocr", colour: "vision.colour",
-    shapes: "vision.shapes", emotion: "vision.emotion",
+    shapes: "vision.shapes", emotion: "vision.emotion", people: "vision.people",
   };
   /* other names a page or a lab may use for the same kind (the vision task slugs) */
   const ALIASES = { face: "faces", hand: "hands", ocr: "text", color: "colour", shape: "shapes",
@@ -161,6 +161,38 @@
         p.font();
       }
       return (r.poses || []).length;
+    },
+    people(p, r) {
+      /* every person (box, hip centre); with a door counter also its line (dashed), each
+         track's number and the counts (labkit/vision/linecount.py DoorCounter.to_json) */
+      const L = p.labels, door = r.door, fw = r.width || 1, fh = r.height || 1;
+      if (door) {
+        const ctx = p.ctx, upright = door.direction === "right" || door.direction === "left";
+        ctx.save();
+        ctx.strokeStyle = COLOURS.line;
+        ctx.setLineDash([12 * p.unit, 8 * p.unit]);
+        ctx.beginPath();
+        if (upright) {
+          ctx.moveTo(p.X(door.line * fw), p.Y(0)); ctx.lineTo(p.X(door.line * fw), p.Y(fh));
+        } else {
+          ctx.moveTo(p.X(0), p.Y(door.line * fh)); ctx.lineTo(p.X(fw), p.Y(door.line * fh));
+        }
+        ctx.stroke();
+        ctx.restore();
+      }
+      (r.people || []).forEach((person) => {
+        p.box(person.box);
+        if (person.centre) p.dot(person.centre[0], person.centre[1], 5);
+      });
+      if (door) {
+        (door.tracks || []).forEach((t) => {
+          p.label(`#${t.id}`, p.X(t.centre[0] * fw) + 8 * p.unit, p.Y(t.centre[1] * fh));
+        });
+        p.font(1.2);
+        p.label(fill(L.door, door), p.X(0) + 8 * p.unit, p.Y(0) + 44 * p.unit);
+        p.font();
+      }
+      return (r.people || []).length;
     },
     segmentation(p, r) {
       const rows = r.grid || [], gh = rows.length, gw = gh ? rows[0].length : 0;
