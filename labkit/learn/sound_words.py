@@ -15,9 +15,11 @@ student called the classes:
     bindings:
       led.source: mine.switch(开灯, 关灯)
 
-Until a project is picked the detector hears nothing (`ready` is 0) and the lab page tells the
-student how to make one. It is an `UtteranceDetector` like the English grammar commands, so
-the trials part (labkit/projects/trials.py) counts its false triggers the same way.
+The student picks the project on the lab page's `teachable` part (`parts: [{part: teachable,
+detector: mine}]`, labkit/web/lab_models.py), as for the camera's teachable detector. Until
+then the detector hears nothing (`ready` is 0) and the part tells the student how to make
+one. It is an `UtteranceDetector` like the English grammar commands, so the trials part
+(labkit/projects/trials.py) counts its false triggers the same way.
 """
 
 from __future__ import annotations
@@ -31,9 +33,6 @@ import numpy as np
 
 from labkit.audio_ai.device import UtteranceDetector
 from labkit.audio_ai.segment import EnergyGate, Segmenter, Utterance
-from labkit.errors import LabkitError
-from labkit.errors import lazy_gettext as _
-from labkit.learn.names import name_key
 
 DEFAULT_THRESHOLD = 0.6
 
@@ -65,21 +64,15 @@ class SoundWords(UtteranceDetector):
     def use_project(self, project: Any) -> dict[str, Any] | None:
         """Hear with `project`'s trained model from the next utterance on (None: nothing
         again). Another kind of project, or one never trained, is a clear LabkitError and
-        changes nothing. Returns the project's id, name and how its classes were matched."""
+        changes nothing (labkit.learn.teachable: the camera's teachable detector picks the
+        same way). Returns the project's id, name and how its classes were matched."""
         if project is None:
             with self._lock:
                 self.predictor, self.project, self.mapped = None, None, {}
             return None
-        if project.kind != "sound":
-            raise LabkitError(
-                _("This lab needs a %(wanted)s project, and %(name)s is a %(kind)s project.",
-                  wanted="sound", name=project.name, kind=project.kind),
-                code="wrong_kind", fix=_("Pick one of your %(wanted)s projects, or make one on "
-                                         "the Teach the computer page.", wanted="sound"))
-        if not project.model:
-            raise LabkitError(_("%(name)s has no trained model yet.", name=project.name),
-                              code="not_trained", fix=_("Open it on the Teach the computer "
-                                                        "page and press Train first."))
+        from labkit.learn.teachable import check_pickable, match_classes
+
+        check_pickable(project, "sound")
         from labkit.learn.background import background_class
         from labkit.learn.model import Predictor
 
@@ -87,27 +80,13 @@ class SoundWords(UtteranceDetector):
             predictor = Predictor(project, store=self.store)
         room = background_class(project)
         words = [c for c in predictor.classes if room is None or c != room.name]
-        mapped, missing, unmapped = self._match(words)
+        match = match_classes(words, self.targets or None, optional=())
         with self._lock:
             self.predictor = predictor
             self.background = room.name if room is not None else ""
-            self.mapped = mapped
-            self.project = {"id": project.id, "name": project.name, "mapped": mapped,
-                            "missing": missing, "unmapped": unmapped}
+            self.mapped = dict(match["mapped"])
+            self.project = {"id": project.id, "name": project.name, **match}
         return dict(self.project)
-
-    def _match(self, words: list[str]) -> tuple[dict[str, str], list[str], list[str]]:
-        """class name → the lab's target (without targets: itself); targets no class names;
-        classes no target accepts."""
-        if not self.targets:
-            return {w: w for w in words}, [], []
-        accepts: dict[str, str] = {}
-        for target, aliases in self.targets.items():
-            for alias in (target, *aliases):
-                accepts.setdefault(name_key(alias), target)
-        mapped = {w: accepts[name_key(w)] for w in words if name_key(w) in accepts}
-        return (mapped, [t for t in self.targets if t not in mapped.values()],
-                [w for w in words if w not in mapped])
 
     @property
     def ready(self) -> int:

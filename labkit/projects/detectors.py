@@ -108,6 +108,19 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
 )}
 
 
+#: detectors that answer with a student's own /learn project once one is picked for the run
+#: (web/lab_models.py): name → the project kind they take (None: the use's `kind:`, image)
+TAUGHT: dict[str, str | None] = {"teachable": None, "sound_words": "sound"}
+
+
+def taught_kind(use: dict[str, Any]) -> str | None:
+    """The /learn project kind a detector's use takes (None: it takes no project)."""
+    name = str(use.get("detector"))
+    if name not in TAUGHT:
+        return None
+    return TAUGHT[name] or str(use.get("kind", "image"))
+
+
 @dataclass
 class BuiltDetector:
     """One detector of a running lab: the device expressions read (`device`) and the model

@@ -413,8 +413,11 @@ class LabProject(Project):
 
     # -- a student's /learn model (labkit/learn/teachable.py) --------------------------------
     def teachable(self) -> dict[str, Any]:
-        """detector name → its declaration, for every `teachable` detector of the lab."""
-        return {n: u for n, u in self.spec.detectors().items() if u["detector"] == "teachable"}
+        """detector name → its declaration, for every detector of the lab that answers with a
+        student's /learn project (`teachable`, `sound_words`)."""
+        from labkit.projects.detectors import TAUGHT
+
+        return {n: u for n, u in self.spec.detectors().items() if u["detector"] in TAUGHT}
 
     def use_project(self, ctx: LabContext, detector: str, project: Any) -> dict[str, Any] | None:
         """Let `detector` answer with a student's trained /learn project (None: its demo
