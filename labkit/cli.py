@@ -31,6 +31,7 @@ LAZY_COMMANDS = {
     "firstboot": "labkit.provision.cli:firstboot",
     "update": "labkit.provision.cli:update",
     "pack": "labkit.projects.packcli:pack",
+    "pipeline": "labkit.pipeline_cli:pipeline",
 }
 
 

@@ -15,6 +15,8 @@
         led.on()
     if camera.predict("猫狗").label == "猫":   # a model you taught on the teach page
         say("是猫")
+    if heard("开灯"):               # a command word the class taught on the sound page
+        led.on()
     say("你好")
 
 In the kit's sandbox the connection is already there. From a terminal on the kit, start the
@@ -34,7 +36,8 @@ from typing import Any
 
 from labkit.sandbox import kitpins
 
-__all__ = ["Camera", "Detection", "TASKS", "say", "sensor", "sound_level", "connection"]
+__all__ = ["Camera", "Detection", "TASKS", "heard", "say", "sensor", "sound_level",
+           "connection"]
 
 #: the vision tasks `Camera.detect` offers (the kit's detectors of the same names)
 TASKS = ("face", "hands", "pose", "emotion", "colour", "shapes", "text")
@@ -122,6 +125,20 @@ def sound_level() -> float:
     """How loud it is at the kit now, in dB (about 30 in a quiet room, 70 when loud), from the
     kit's microphone: a program never opens the microphone itself."""
     return float(connection().call("sound.level"))
+
+
+def heard(word: str) -> bool:
+    """True when the kit heard the command word `word` since this program last asked about it
+    (the first time: since the program started), so a loop sees each spoken word once:
+
+        while True:
+            if heard("开灯"):
+                led.on()
+
+    The words are the ones the class taught the kit on its sound page; the kit's microphone
+    does the listening (a program never opens it). An untaught word is refused with the list
+    of the taught ones."""
+    return bool(connection().call("audio.heard", word=str(word)))
 
 
 def say(text: str, lang: str = "zh_CN") -> None:

@@ -20,6 +20,7 @@ from labkit.drivers.camera import Camera
 from labkit.drivers.gpio import install_pin_factory, make_pin_factory
 from labkit.drivers.hardware import resolve_hardware
 from labkit.drivers.kit import Kit
+from labkit.drivers.outputlock import OutputLock
 from labkit.drivers.pins import Holder, Lease, Pins
 from labkit.drivers.wiring import load_wiring
 from labkit.errors import LabkitError
@@ -73,7 +74,8 @@ class KitRuntime:
         self.wiring = load_wiring(settings.wiring_file)
         self.factory = install_pin_factory(make_pin_factory(self.hardware, settings.data_dir))
         self.kit = Kit(self.wiring, self.factory, self.hardware)
-        self.pins = Pins(self.bus)   # who may drive the outputs now (drivers/pins.py)
+        # who may drive the outputs now (drivers/pins.py), in this process and across them
+        self.pins = Pins(self.bus, guard=OutputLock(settings.data_dir))
         self.bench = VirtualBench(self.kit, self.bus).start()
         self.camera = Camera(settings.camera, hardware=self.hardware, start=start_camera,
                              missing_ok=True)
@@ -96,6 +98,8 @@ class KitRuntime:
             return
         if self.pins.holder is not None:
             return   # someone drives the outputs; the demo waits for the next hand-back
+        if self.pins.held_elsewhere() is not None:
+            return   # another process (a pipeline started at boot) drives them
         # a soft holder: whoever asks for the pins next gets them, and the demo stops
         self._idle_lease = self.pins.acquire(Holder("idle", "idle", soft=True),
                                              on_preempt=self._idle_off)
@@ -169,7 +173,7 @@ class KitRuntime:
             return KitLink(self.factory, self.pins, camera=self.camera, speaker=self.speaker,
                            faces=self._faces_now, detect=self._detect_now,
                            sensors=self._sensor_now, predict=self._predict_now,
-                           sound=self._sound_now,
+                           sound=self._sound_now, words=self._words_now,
                            inputs=self._input_pins(),
                            render=lambda message: message.render(gettext),
                            on_release=self.start_idle_demo)
@@ -268,6 +272,34 @@ class KitRuntime:
         if mic is None:
             raise Refusal("no_microphone", _("The kit has no microphone."))
         return round(dbfs(mic.recent(0.25)) + DEFAULT_OFFSET_DB, 1)
+
+    def _words_now(self) -> Any:
+        """The command words the class taught on the sound page, listened for on the kit's
+        microphone (labkit/audio_ai/heard.py), for a student program (`heard(word)`)."""
+        from labkit.errors import lazy_gettext as _
+        from labkit.sandbox.link import Refusal
+
+        mic = self.microphone
+        if mic is None:
+            raise Refusal("no_microphone", _("The kit has no microphone."))
+        store = self.model_store            # outside the factory: service() is not reentrant
+        data_dir = Path(self.settings.data_dir)
+
+        def make() -> Any:
+            from labkit.atrest import sealer_for
+            from labkit.audio_ai.heard import HeardWords
+
+            return HeardWords(mic, data_dir / "audio" / "commands",
+                              sealer=sealer_for(data_dir), store=store)
+
+        try:
+            return self.service("program_words", make)
+        except LabkitError as exc:
+            if exc.code == "not_found":
+                raise Refusal("not_trained", _("The kit has not been taught any command words "
+                                               "yet: teach and save them on the sound page "
+                                               "first.")) from None
+            raise Refusal(exc.code, exc.message_text) from None
 
     def _predict_now(self, name: str, owner: int | None) -> dict[str, Any]:
         """A teachable project's prediction on what the kit senses now, for a student program

@@ -478,6 +478,14 @@ class Speaker:
             raise LabkitError("no speaker found", code="no_speaker",
                               fix="plug in a speaker or headphones (3.5 mm, USB or HDMI)")
 
+    def prepare(self) -> "Speaker":
+        """Import what speaking needs now (espeak-ng's 22.05 kHz is resampled to 16 kHz by
+        scipy, seconds to import on a busy Pi), so a lab's first sentence is not late."""
+        from labkit.drivers.wav import resampler
+
+        resampler()
+        return self
+
     def say(self, text: str, lang: str = "zh_CN", *, wait: bool = True, speed: int = 150,
             pitch: int = 50) -> None:
         """Speak `text` with espeak-ng (Chinese by default); `speed` in words per minute and

@@ -16,6 +16,9 @@ so a lab's log never records what another page did.
 A holder marked `soft` (the idle demo) gives way to anyone; taking the kit from anyone else
 needs `takeover=True`, which the page sends only after the user confirmed. Taking over calls
 the old holder's `on_preempt` (a lab is stopped, its run kept as 'stopped').
+
+Another process on the same kit (a pipeline started at boot) is kept out by `guard`, an
+`outputlock.OutputLock` taken while a holder that is not soft holds the lease.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from labkit.errors import LabkitError
 
 log = logging.getLogger(__name__)
 
-KINDS = ("idle", "lab", "demo", "learn", "audio", "console", "program")
+KINDS = ("idle", "lab", "demo", "learn", "audio", "console", "program", "pipeline")
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,9 @@ class Lease:
 class Pins:
     """The lease book of one kit."""
 
-    def __init__(self, bus: Any = None) -> None:
+    def __init__(self, bus: Any = None, guard: Any = None) -> None:
         self._lock = threading.RLock()
+        self.guard = guard
         self.current: Lease | None = None
         self._on_preempt: Callable[[], Any] | None = None
         self._depth = 0
@@ -118,6 +122,7 @@ class Pins:
                 return cur
             if cur is not None and not cur.holder.soft and not takeover:
                 raise PinsBusy(cur.holder)
+            self._guard(holder, cur.holder if cur is not None else None)
             if cur is not None:
                 preempt = self._on_preempt
                 log.info("pins: %s takes over from %s", holder.id, cur.holder.id)
@@ -131,6 +136,20 @@ class Pins:
                 log.exception("pins: the previous holder did not let go cleanly")
         self._publish()
         return lease
+
+    def _guard(self, new: Holder, old: Holder | None) -> None:
+        """Keep the cross-process lock while a holder that is not soft drives the outputs
+        (raises PinsBusy, before anything changed, when another process has them)."""
+        if self.guard is None:
+            return
+        if not new.soft:
+            self.guard.take(new)           # also re-labels the lock for a takeover
+        if old is not None and not old.soft:
+            self.guard.drop()
+
+    def held_elsewhere(self) -> Holder | None:
+        """Who drives the outputs from another process now, if anyone."""
+        return self.guard.held_elsewhere() if self.guard is not None else None
 
     def lease(self, holder: Holder, *, takeover: bool = False) -> Lease:
         """`with pins.lease(holder):` — acquire for a block (one-shot actions)."""
@@ -153,6 +172,8 @@ class Pins:
                 return
             lease.released = True
             self.current, self._on_preempt = None, None
+            if self.guard is not None and not lease.holder.soft:
+                self.guard.drop()
         self._publish()
 
     def _publish(self) -> None:

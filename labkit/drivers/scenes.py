@@ -26,7 +26,8 @@ drawn face BlazeFace finds, a "hand" scene a rendered hand the palm and landmark
                                rep per `period` seconds, `depth` of a full rep (1; 0.4 = a
                                half rep that a counter with form checks must not count);
                                pose finds the body, raised arms are followed by its tracking
-                               from the standing start
+                               from the standing start; `sit_up` is the child seen from the
+                               side on a mat, knees bent, lying back down between reps
     walk_by walkers, seconds, gap, size, loop
                                people walking across a doorway one after another, each
                                `right` (from the left edge to the right), `left`, or
@@ -332,12 +333,67 @@ def draw_person(img: np.ndarray, arms: float = 10.0, squat: float = 0.0,
     draw_face(img, cx, neck_y - int(12 * s) - head_r, head_r)
 
 
+def draw_sit_up(img: np.ndarray, trunk: float = 5.0, scale: float = 1.0) -> None:
+    """The child seen from the side on a mat, knees bent and feet flat, arms reaching for the
+    knees: `trunk` is the hip→shoulder line's angle above the floor (about 5 lying, 85 sat
+    up). The face is drawn turned with the trunk: the pose detector starts from a face."""
+    h, w = img.shape[:2]
+    img[:] = (200, 205, 210)
+    s = scale * h / 480
+    floor = int(h - 40 * s)
+    cv2.rectangle(img, (0, floor), (w, h), (120, 140, 150), -1)
+    shirt, skin, trousers = (60, 90, 200), (140, 170, 220), (90, 60, 40)
+    hip = np.array([w * 0.58, floor - 24 * s])
+    thigh, shin, body = 115 * s, 110 * s, 150 * s
+    knee = hip + thigh * np.array([math.cos(math.radians(50)), -math.sin(math.radians(50))])
+    drop = (floor - 12 * s) - knee[1]
+    ankle = knee + np.array([math.sqrt(max(shin * shin - drop * drop, 0.0)), drop])
+
+    def at(point: np.ndarray) -> tuple[int, int]:
+        return int(point[0]), int(point[1])
+
+    for offset, shade in ((-6.0, 0.8), (0.0, 1.0)):     # the far leg, then the near one
+        o = np.array([offset * s, 0.0])
+        colour = tuple(int(c * shade) for c in trousers)
+        cv2.line(img, at(hip + o), at(knee + o), colour, max(1, int(30 * s)))
+        cv2.line(img, at(knee + o), at(ankle + o), colour, max(1, int(26 * s)))
+        cv2.line(img, at(ankle + o), at(ankle + o + np.array([28 * s, 0.0])), (50, 50, 50),
+                 max(1, int(14 * s)))
+    a = math.radians(trunk)
+    up = np.array([-math.cos(a), -math.sin(a)])
+    neck, shoulder = hip + body * up, hip + (body - 12 * s) * up
+    cv2.line(img, at(hip), at(neck), shirt, max(1, int(70 * s)))
+    reach = knee + np.array([0.0, -10 * s]) - shoulder
+    reach /= max(float(np.linalg.norm(reach)), 1e-6)
+    elbow, wrist = shoulder + 75 * s * reach, shoulder + 150 * s * reach
+    cv2.line(img, at(shoulder), at(elbow), tuple(int(c * 0.85) for c in shirt),
+             max(1, int(24 * s)))
+    cv2.line(img, at(elbow), at(wrist), skin, max(1, int(20 * s)))
+    cv2.circle(img, at(wrist), max(1, int(12 * s)), skin, -1)
+    cv2.line(img, at(neck), at(neck + 14 * s * up), skin, max(1, int(22 * s)))
+    r = max(2, int(30 * s))
+    head = neck + (r + 10 * s) * up
+    side = 4 * r
+    patch = np.zeros((side, side, 3), np.uint8)
+    mask = np.zeros((side, side), np.uint8)
+    draw_face(patch, 2 * r, 2 * r, r)
+    cv2.ellipse(mask, (2 * r, 2 * r), (int(r * 0.8), r), 0, 0, 360, 255, -1)
+    turn = cv2.getRotationMatrix2D((2 * r, 2 * r), 90.0 - trunk, 1.0)
+    patch = cv2.warpAffine(patch, turn, (side, side))
+    mask = cv2.warpAffine(mask, turn, (side, side))
+    x0, y0 = int(head[0]) - 2 * r, int(head[1]) - 2 * r
+    xs, ys = max(0, -x0), max(0, -y0)
+    region = img[y0 + ys:y0 + side, x0 + xs:x0 + side]
+    inside = mask[ys:ys + region.shape[0], xs:xs + region.shape[1]] > 127
+    region[inside] = patch[ys:ys + region.shape[0], xs:xs + region.shape[1]][inside]
+
+
 def _person(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
     draw_person(img, float(p.get("arms", 10.0)), float(p.get("squat", 0.0)),
                 float(p.get("size", 1.0)))
 
 
-EXERCISE_MOVES = ("squat", "arm_raise", "jumping_jack")
+EXERCISE_MOVES = ("squat", "arm_raise", "jumping_jack", "sit_up")
 
 
 def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
@@ -354,6 +410,8 @@ def _exercise(img: np.ndarray, t: float, p: dict[str, Any]) -> None:
     phase = depth * (1 - math.cos(2 * math.pi * t / period)) / 2
     if move == "squat":
         draw_person(img, 10.0, 0.9 * phase, float(p.get("size", 1.0)))
+    elif move == "sit_up":
+        draw_sit_up(img, 5.0 + 80.0 * phase, float(p.get("size", 1.0)))
     elif move == "jumping_jack":
         draw_person(img, 10.0 + 150.0 * phase, 0.0, float(p.get("size", 1.0)), spread=phase)
     else:

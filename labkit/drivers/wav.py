@@ -129,12 +129,18 @@ def to_int16_mono(data: np.ndarray, rate: int, target_rate: int = RATE) -> np.nd
         raise LabkitError(f"audio sample type {data.dtype} is not supported", code="bad_audio",
                           fix="save the recording as 16-bit PCM WAV")
     if rate != target_rate and samples.size:
-        from scipy.signal import resample_poly  # heavy (~1 CPU-s): only when resampling
-
         g = gcd(int(rate), int(target_rate))
-
-        samples = resample_poly(samples, target_rate // g, int(rate) // g)
+        samples = resampler()(samples, target_rate // g, int(rate) // g)
     return np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
+
+
+def resampler() -> Any:
+    """scipy's polyphase resampler, imported on first use: the import costs ~1 CPU-s (several
+    seconds on a busy Pi), which a kit only pays when a clip is not at 16 kHz. Whoever will
+    resample soon (the speaker before its first sentence) can call this early."""
+    from scipy.signal import resample_poly
+
+    return resample_poly
 
 
 def read_wav(source: str | os.PathLike[str] | bytes, target_rate: int = RATE, *,

@@ -14,6 +14,7 @@ import io
 from typing import Any, Iterable
 
 from labkit.store import N_, Problem, Store
+from labkit.store.exercise_record import EXERCISES, RecordedRun, record_of
 from labkit.store.names import CLASS_NAME_MAX, clean_name, name_key
 from labkit.store.report import RunRecord, ScoreRecord, SessionRecord
 
@@ -36,9 +37,13 @@ def export_records(store: Store) -> dict[str, Any]:
         scores.setdefault(r["run_id"], []).append(
             {"criterion": r["criterion"], "source": r["source"], "level": r["level"],
              "max_level": r["max_level"]})
+    measures: dict[int, dict[str, float]] = {}
+    for r in db.query("SELECT run_id, name, value FROM run_measures ORDER BY run_id, name"):
+        measures.setdefault(r["run_id"], {})[r["name"]] = r["value"]
     runs = []
     for r in db.query(
-            "SELECT r.id, r.uuid, s.uuid AS student_uuid, r.lesson_id, r.title_zh, r.title_en,"
+            "SELECT r.id, r.uuid, s.uuid AS student_uuid, r.lesson_id, r.project_id,"
+            " r.title_zh, r.title_en,"
             " r.steps_total, r.started_at, r.ended_at, r.status,"
             " (SELECT COUNT(*) FROM step_results sr WHERE sr.run_id = r.id) AS steps_passed "
             "FROM runs r JOIN students s ON s.id = r.student_id ORDER BY r.id"):
@@ -47,7 +52,9 @@ def export_records(store: Store) -> dict[str, Any]:
                      "title_en": r["title_en"], "steps_total": r["steps_total"],
                      "steps_passed": r["steps_passed"], "started_at": r["started_at"],
                      "ended_at": r["ended_at"], "status": r["status"],
-                     "scores": scores.get(r["id"], [])})
+                     "scores": scores.get(r["id"], []),
+                     # what the run measured (its lab's `record:`, e.g. PE reps)
+                     "project_id": r["project_id"], "measures": measures.get(r["id"], {})})
     sessions = [{"uuid": r.uuid, "class_uuid": r.class_uuid, "class_name": r.class_name,
                  "grade": r.grade, "started_at": r.started_at, "class_hours": r.class_hours,
                  "lab_ids": list(r.lab_ids), "cross_disciplinary": r.cross_disciplinary}
@@ -170,7 +177,61 @@ def records_ok(data: object) -> bool:
                     isinstance(s, dict) and {"criterion", "source", "level", "max_level"}
                     <= set(s) for s in item["scores"]):
                 return False
+            if part == "runs" and not _measures_ok(item):
+                return False
     return True
+
+
+def _measures_ok(run: dict[str, Any]) -> bool:
+    """A run's measures and lab id, which a kit older than them does not send."""
+    measures = run.get("measures", {})
+    return isinstance(run.get("project_id", ""), str) and isinstance(measures, dict) and all(
+        isinstance(k, str) and isinstance(v, (int, float)) and not isinstance(v, bool)
+        for k, v in measures.items())
+
+
+# ---- runs measured on other kits (the PE chart) ------------------------------------------------
+def collected_measured_runs(collections: Iterable[dict[str, Any]], store: Store, class_id: int,
+                            project_id: str) -> list[tuple[int, RecordedRun]]:
+    """The (student id, run record) pairs of lab `project_id` that this kit's class
+    `class_id` did on the other kits of the room, one per exercise the run is a record of.
+
+    A child is theirs by UUID (the roster the lead copied) or, for a roster typed on the
+    kit, by the same name in a class of the same name. Each run UUID counts once — collecting
+    twice, or this kit's own records among the collections, adds nothing."""
+    school_class = store.roster.get_class(class_id)
+    students = store.roster.students(class_id)
+    by_uuid = {store.identity.uuid("students", s.id): s.id for s in students}
+    by_name = {name_key(s.name): s.id for s in students}
+    own = store.kit_id
+    seen = {r["uuid"] for r in store.db.query(
+        "SELECT r.uuid FROM runs r JOIN students s ON s.id = r.student_id "
+        "WHERE s.class_id = ?", (class_id,))}
+    out: list[tuple[int, RecordedRun]] = []
+    for coll in collections:
+        if not isinstance(coll, dict) or not records_ok(coll) or coll["kit_id"] == own:
+            continue
+        class_names = {c["uuid"]: c["name"] for c in coll["classes"]}
+        who: dict[str, int] = {}
+        for st in coll["students"]:
+            sid = by_uuid.get(st["uuid"])
+            if sid is None and name_key(class_names.get(st["class_uuid"], "")) \
+                    == name_key(school_class.name):
+                sid = by_name.get(name_key(st["name"]))
+            if sid is not None:
+                who[st["uuid"]] = sid
+        for run in coll["runs"]:
+            if run.get("project_id", run["lesson_id"]) != project_id or run["uuid"] in seen \
+                    or run["student_uuid"] not in who:
+                continue
+            seen.add(run["uuid"])
+            for exercise in EXERCISES:
+                rec = record_of(run.get("measures", {}), exercise, run_id=0,
+                                started_at=float(run["started_at"]), kit=coll["kit_id"],
+                                uuid=run["uuid"])
+                if rec is not None:
+                    out.append((who[run["student_uuid"]], rec))
+    return out
 
 
 # ---- the implementation report over the room ---------------------------------------------------

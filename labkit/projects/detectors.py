@@ -62,7 +62,7 @@ def _read_aloud(reader: Any, params: dict[str, Any]) -> Any:
     from labkit.drivers.audio import Speaker
     from labkit.vision.read_aloud import ReadAloud
 
-    speaker = Speaker(bus=getattr(reader, "bus", None))
+    speaker = Speaker(bus=getattr(reader, "bus", None)).prepare()
     return ReadAloud(reader, lambda text, lang: speaker.say(text, lang),
                      min_results=int(params.get("min_results", 2)))
 

@@ -111,6 +111,23 @@ _OPS = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt
 _CONDITION = re.compile(r"^\s*(>=|<=|==|!=|>|<)\s*(-?[0-9.]+(?:e-?[0-9]+)?)\s*$")
 
 
+def condition(text: Any) -> Callable[[Any], bool] | None:
+    """`">= 0.8"` → a test that a value is a number meeting it; None if `text` is not such a
+    comparison (lab checks' `where` and pipelines' `compare` rules share it)."""
+    cond = _CONDITION.match(text) if isinstance(text, str) else None
+    if cond is None:
+        return None
+    try:
+        op, limit = _OPS[cond.group(1)], float(cond.group(2))
+    except ValueError:          # "1.2.3" matches the pattern but is no number
+        return None
+
+    def test(value: Any) -> bool:
+        number = _number(value)
+        return number is not None and op(number, limit)
+    return test
+
+
 def _matches(value: Any, where: dict[str, Any]) -> bool:
     for key, want in where.items():
         if isinstance(value, dict):
@@ -119,10 +136,9 @@ def _matches(value: Any, where: dict[str, Any]) -> bool:
             got = value
         else:
             return False
-        cond = _CONDITION.match(want) if isinstance(want, str) else None
-        if cond:
-            number = _number(got)
-            if number is None or not _OPS[cond.group(1)](number, float(cond.group(2))):
+        test = condition(want)
+        if test is not None:
+            if not test(got):
                 return False
         elif got != want:
             return False

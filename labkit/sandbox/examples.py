@@ -42,6 +42,7 @@ EXAMPLES = (
     Example("blocks_led_on", _("Blocks: light the LED"), "blocks"),
     Example("blocks_face_led", _("Blocks: the LED follows a face"), "blocks"),
     Example("blocks_motion_fan", _("Blocks: movement turns the fan on"), "blocks"),
+    Example("blocks_voice_led", _("Blocks: command words switch the LED"), "blocks"),
 )
 
 

@@ -21,6 +21,7 @@ import math
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -66,6 +67,8 @@ class KitLink:
               newest frame (or None); it refuses tasks it does not offer
     sensors   a callable: device name → the sensor's reading (the bench's units), or None
     sound     a callable: the loudness the kit's microphone hears now, in dB (or None)
+    words     a callable: the kit's taught command words listening on its microphone, a
+              `labkit.audio_ai.heard.HeardWords` (or None); it may raise Refusal
     predict   a callable: (teachable project name, the program's student id or None) → the
               project's prediction on what the kit senses now; it sees only that student's
               projects and the teacher's (or None)
@@ -83,6 +86,7 @@ class KitLink:
                  sensors: Callable[[str], Any] | None = None,
                  predict: Callable[[str, int | None], dict[str, Any]] | None = None,
                  sound: Callable[[], float] | None = None,
+                 words: Callable[[], Any] | None = None,
                  inputs: dict[int, str] | None = None,
                  render: Callable[[Message], str] = str, revision: str | None = None,
                  on_lease: Callable[[], Any] | None = None,
@@ -96,6 +100,7 @@ class KitLink:
         self.sensors = sensors
         self.predict = predict
         self.sound = sound
+        self.words = words
         self.inputs = dict(inputs or {})
         self.render = render
         self.on_lease = on_lease
@@ -194,6 +199,8 @@ class LinkSession:
         self._saved: dict[int, dict[str, Any]] = {}
         self._watch: dict[int, tuple[Any, Callable[..., None]]] = {}
         self._closed = threading.Event()
+        self.started = time.monotonic()
+        self._heard: dict[str, int] = {}     # command word → the hearing it was last asked at
         self._thread = threading.Thread(target=self._run, name=f"labkit-{holder.id}",
                                         daemon=True)
 
@@ -415,6 +422,27 @@ class LinkSession:
         if self.link.sound is None:
             raise Refusal("no_microphone", _("The kit has no microphone."))
         return self.link.sound()
+
+    def op_audio_heard(self, msg: dict[str, Any]) -> bool:
+        """Whether the kit heard the command word since this program last asked about it (the
+        first time: since the program connected)."""
+        word = msg.get("word")
+        if not isinstance(word, str) or not word.strip() or len(word) > 40:
+            raise Refusal("bad_value", _("Name a command word the kit was taught, e.g. "
+                                         "\"开灯\"."))
+        if self.link.words is None:
+            raise Refusal("no_microphone", _("The kit has no microphone."))
+        ears = self.link.words()
+        word = word.strip()
+        known = ears.words
+        if word not in known:
+            raise Refusal("bad_value", _("The kit was taught the command words %(words)s.",
+                                         words=", ".join(known)))
+        cursor = self._heard.get(word)
+        if cursor is None:
+            cursor = ears.cursor(before=self.started)
+        heard, self._heard[word] = ears.since(word, cursor)
+        return heard
 
     def op_say(self, msg: dict[str, Any]) -> None:
         text = msg.get("text")

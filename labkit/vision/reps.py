@@ -1,5 +1,5 @@
-"""Counting exercise repetitions from body pose — squats, jumping jacks, arm raises — for
-AI + PE lessons.
+"""Counting exercise repetitions from body pose — squats, jumping jacks, arm raises, sit-ups —
+for AI + PE lessons.
 
     pose = PoseTracker(Camera())
     squats = RepCounter(pose, "squat")
@@ -12,15 +12,17 @@ states have separate thresholds with a gap between them (hysteresis), and a stat
 twice. Frames where the needed joints are not visible change nothing.
 
 Everything runs on a dict of measures (`knee`, `shoulder`, `elbow`, `hip` angles in degrees,
-both sides averaged, and `spread` = ankle distance / shoulder width), so the logic is tested on
-synthetic angle sequences and works from any source of those numbers.
+both sides averaged, `spread` = ankle distance / shoulder width, and `trunk` = how far the
+hip→shoulder line stands above the horizontal: 0° lying, 90° upright, seen from the side or
+the front), so the logic is tested on synthetic angle sequences and works from any source of
+those numbers.
 """
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Iterator, Mapping
 
 import numpy as np
 from gpiozero.internal_devices import InternalDevice
@@ -28,6 +30,11 @@ from gpiozero.internal_devices import InternalDevice
 from labkit.drivers.signals import ensure_pin_factory
 
 Measures = Mapping[str, float | None]
+
+#: a sit-up's thresholds (degrees of the trunk above the horizontal), the lesson's rule
+SIT_UP_UP = 60.0
+SIT_UP_DOWN = 20.0
+SIT_UP_START = 25.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,9 @@ class Exercise:
     rest: Callable[[Measures], bool]
     #: a movement has begun (well short of `active`): every rep is one, and so is a half one
     started: Callable[[Measures], bool] | None = None
+    #: nothing counts until `rest` has been seen: a child who stands (trunk upright) and then
+    #: lies down has not done a sit-up
+    from_rest: bool = False
 
 
 EXERCISES: dict[str, Exercise] = {
@@ -58,6 +68,11 @@ EXERCISES: dict[str, Exercise] = {
         lambda m: m["shoulder"] > 120.0 and m["spread"] > 1.6,
         lambda m: m["shoulder"] < 50.0 and m["spread"] < 1.25,
         lambda m: m["shoulder"] > 60.0),
+    # seen from the side: the trunk up past 60° above the floor; back down to lying, below
+    # 20° (a movement: the trunk lifted past 25°, so a half sit-up is one)
+    "sit_up": Exercise("sit_up", ("trunk",), lambda m: m["trunk"] > SIT_UP_UP,
+                       lambda m: m["trunk"] < SIT_UP_DOWN, lambda m: m["trunk"] > SIT_UP_START,
+                       from_rest=True),
 }
 
 
@@ -76,7 +91,24 @@ def measures(pose: Any) -> dict[str, float | None]:
         out["spread"] = float(np.linalg.norm(ankles)) / width if width > 1e-6 else None
     else:
         out["spread"] = None
+    out["trunk"] = _trunk(pose)
     return out
+
+
+def _trunk(pose: Any) -> float | None:
+    """Degrees of the hip→shoulder line above the horizontal (0 lying, 90 upright), from the
+    visible shoulders and hips (a side view may show one of each); None without both."""
+    ends = []
+    for joint in ("shoulder", "hip"):
+        seen = [pose.point(f"{side}_{joint}") for side in ("left", "right")
+                if pose.visible(f"{side}_{joint}")]
+        if not seen:
+            return None
+        ends.append(np.mean(seen, axis=0))
+    dx, dy = np.subtract(ends[0], ends[1])
+    if abs(dx) < 1e-6 and abs(dy) < 1e-6:
+        return None
+    return float(np.degrees(np.arctan2(-dy, abs(dx))))
 
 
 class RepCounter(InternalDevice):
@@ -87,7 +119,7 @@ class RepCounter(InternalDevice):
 
     tracker     a PoseTracker to follow (its every result updates the count), or None and
                 call `update(measures)` / `update_pose(pose)` yourself
-    exercise    "squat", "jumping_jack", "arm_raise" or an Exercise
+    exercise    "squat", "jumping_jack", "arm_raise", "sit_up" or an Exercise
     min_frames  frames a new state must hold before it counts (debounce)
     """
 
@@ -102,7 +134,7 @@ class RepCounter(InternalDevice):
         self.min_frames = max(1, int(min_frames))
         self.reps = 0
         self.attempts = 0
-        self.state = "rest"
+        self.state = self._first_state()
         self._moving = False
         self._moving_n = 0
         self._pending: str | None = None
@@ -115,6 +147,10 @@ class RepCounter(InternalDevice):
         if tracker is not None:
             self._sig = tracker.signal(f"reps:{id(self)}", self._follow)
 
+    def _first_state(self) -> str:
+        """"rest", or "waiting" (for the first rest) for an exercise counted `from_rest`."""
+        return "waiting" if self.exercise.from_rest else "rest"
+
     @property
     def value(self) -> float:
         self._check_open()
@@ -123,6 +159,14 @@ class RepCounter(InternalDevice):
     @property
     def is_active(self) -> bool:
         return self.state == "active"
+
+    @property
+    def active_values(self) -> Iterator[bool]:
+        """`is_active`, frame after frame, as gpiozero's `values` streams the count: so two
+        counters can share one output (`led.source = any_values(a.active_values,
+        b.active_values)`)."""
+        while not self.closed:
+            yield self.is_active
 
     def angle(self, joint: str) -> Any:
         """The followed tracker's joint angle signal (e.g. 'left_knee'), so a lab that counts
@@ -145,14 +189,15 @@ class RepCounter(InternalDevice):
         if any(m.get(k) is None for k in self.exercise.needs):
             return self.reps
         with self._lock:
-            self._follow_attempt(m)
+            if self.state != "waiting":
+                self._follow_attempt(m)
             if self.exercise.active(m):
                 seen = "active"
             elif self.exercise.rest(m):
                 seen = "rest"
             else:
                 seen = None   # in the gap between thresholds: keep the current state
-            if seen is None or seen == self.state:
+            if seen is None or seen == self.state or (self.state == "waiting" and seen != "rest"):
                 self._pending, self._pending_n = None, 0
                 return self.reps
             if seen != self._pending:
@@ -160,8 +205,8 @@ class RepCounter(InternalDevice):
             self._pending_n += 1
             if self._pending_n < self.min_frames:
                 return self.reps
+            completed = seen == "rest" and self.state == "active"
             self.state, self._pending, self._pending_n = seen, None, 0
-            completed = seen == "rest"
             if completed:
                 self.reps += 1
         self._fire_events(self.pin_factory.ticks(), self.state == "active")
@@ -190,7 +235,7 @@ class RepCounter(InternalDevice):
 
     def reset(self) -> None:
         with self._lock:
-            self.reps, self.state, self._pending, self._pending_n = 0, "rest", None, 0
+            self.reps, self.state, self._pending, self._pending_n = 0, self._first_state(), None, 0
             self.attempts, self._moving, self._moving_n = 0, False, 0
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from labkit.fsutil import private_secret
 from labkit.runtime import KitRuntime
 from labkit.web import (audio, auth, bench, code, events, exports, fleet, grading, home,
                         impl_report, kit_controls, kit_qr, lab_models, labs, learn, lessons, mirror,
-                        next_class, overlay, packs, pe_chart, portfolio, primary, scenes,
+                        next_class, overlay, packs, pe_chart, pipeline, portfolio, primary, scenes,
                         semester_plan, showcase, stream, student_signin, teacher, vision,
                         voice_answer)
 from labkit.web.access import (PAIRED_KIT, STUDENT, TEACHER, install_access_control,
@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, runtime: KitRuntime | None = No
     for module in (home, bench, stream, events, labs, portfolio, teacher, student_signin, learn,
                    audio, vision, overlay, grading, kit_qr, packs, showcase, lessons, kit_controls,
                    semester_plan, impl_report, primary, code, fleet, mirror, scenes, exports,
-                   voice_answer, next_class, pe_chart, lab_models):
+                   voice_answer, next_class, pe_chart, lab_models, pipeline):
         app.register_blueprint(module.bp)
     app.register_blueprint(fleet.api)
     csrf.exempt(fleet.api)          # signed kit-to-kit calls carry no session cookie

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _
 
+from labkit.audio_ai.vocabulary import FIRST_WORDS
 from labkit.drivers.wiring import Wiring
 
 LABELS = {
@@ -36,6 +37,7 @@ LABELS = {
     # sensors
     "button_pressed": _("the button is pressed"), "motion": _("movement is detected"),
     "sensor": _("%1 reading"), "sound_level": _("loudness (dB)"),
+    "heard": _("heard the command word %1"),
     # speak and wait
     "say": _("say %1"), "wait": _("wait %1 seconds"), "forever": _("repeat forever %1"),
     # dropdown choices
@@ -56,6 +58,8 @@ LABELS = {
     "tip_camera": _("Asks the kit's camera what it sees now."),
     "tip_output": _("Drives one of the kit's outputs; the bench shows it."),
     "tip_sensor": _("Reads one of the kit's sensors now."),
+    "tip_heard": _("Hears one of the command words taught on the sound page (since the last "
+                   "time it was asked)."),
     "tip_predict": _("Type the name of a model you taught on the teach page, and one of its "
                      "classes."),
     # the page
@@ -80,5 +84,7 @@ def blocks_config(wiring: Wiring, media: str = "") -> dict[str, Any]:
                              **{k: v for k, v in spec.options.items()
                                 if k in ("min_angle", "max_angle")}}
     sensors = [name for name in SENSORS if name in wiring.devices]
+    # the command-word block starts with the first word a class teaches (the kit's own list)
     return {"labels": {key: str(text) for key, text in LABELS.items()},
-            "devices": devices, "sensors": sensors, "media": media}
+            "devices": devices, "sensors": sensors, "media": media,
+            "default_word": FIRST_WORDS[0]}

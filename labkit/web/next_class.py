@@ -3,12 +3,12 @@
     POST /teacher/kit/next-class      (teacher; `?format=json` answers with what was done)
 
 It stops the running lab run (its results are already committed step by step), the student
-program in the sandbox, a training job, the scene or demo on the camera, and switches the
-bench outputs off. It drops what lives only in memory — the learn page's exports not yet
-downloaded (they may hold samples), live predictors, the sensor buffer, the recent program
-runs' output, the sound page's word → action choices. It ends the running class session,
-signs every student out, and tells every open page (the `kit.reset` event) to go back to the
-home page and its name picker.
+program in the sandbox, a pipeline started from the pipeline page, a training job, the scene
+or demo on the camera, and switches the bench outputs off. It drops what lives only in
+memory — the learn page's exports not yet downloaded (they may hold samples), live
+predictors, the sensor buffer, the recent program runs' output, the sound page's word →
+action choices. It ends the running class session, signs every student out, and tells every
+open page (the `kit.reset` event) to go back to the home page and its name picker.
 
 What students saved is kept: /learn projects with their samples and models (the retention
 pass of labkit/privacy.py removes old ones), portfolios, runs, scores, the roster. Emptying
@@ -51,6 +51,8 @@ def ready_for_next_class() -> dict[str, Any]:
     code_runs = rt.services.pop("code_runs", None)   # the recent runs' output, in memory
     done["programs_stopped"] = programs
     done["program_runs_cleared"] = int(code_runs is not None)
+    pipelines = rt.services.get("pipeline_runs")      # a pipeline the page started
+    done["pipeline_stopped"] = bool(pipelines is not None and pipelines.stop())
     learn = rt.services.get("learn")
     done["learn"] = (learn.forget_temporary() if learn is not None else
                      {"training_stopped": 0, "jobs": 0, "exports": 0})

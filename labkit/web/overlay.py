@@ -92,7 +92,7 @@ def overlay_labels() -> dict[str, Any]:
                    "left_hip": _("left hip"), "right_hip": _("right hip"),
                    "left_knee": _("left knee"), "right_knee": _("right knee")},
         "exercises": {"squat": _("squats"), "arm_raise": _("arm raises"),
-                      "jumping_jack": _("jumping jacks")},
+                      "jumping_jack": _("jumping jacks"), "sit_up": _("sit-ups")},
         "door": _("in %(entered)s · out %(left)s · inside %(inside)s", entered="{entered}",
                   left="{left}", inside="{inside}"),
     }

@@ -1,4 +1,5 @@
-"""The PE assessment's class chart (体育测评): one bar per student, drawn on the kit.
+"""The PE assessment's class chart (体育测评): one bar per student, drawn on the kit, one chart
+per exercise (jumping jacks, sit-ups).
 
 Each student's bar reaches their best count; a dark mark across it shows the latest count,
 and the share of movements done with good form is written under the name.
@@ -9,10 +10,12 @@ and the share of movements done with good form is written under the name.
     GET /pe/mine, /api/pe/mine          a student's own record, and nobody else's (only this
                                         session's runs until the picture password is given)
 
-Figures come from the runs in the portfolio only (`labkit.store.exercise_record`): per
-student, in the roster's order, the best and the latest count and the share of movements done
-with good form. The SVG is drawn here from those numbers — no script, no chart library —
-so it prints, and the page's `script-src 'self'` policy has nothing to allow.
+Figures come from the runs in the portfolio (`labkit.store.exercise_record`) and, on a lead
+kit, the runs the class did on the room's other kits as last collected (docs/fleet.md; each
+run UUID once, its kit named): per student, in the roster's order, the best and the latest
+count and the share of movements done with good form. The SVG is drawn here from those
+numbers — no script, no chart library — so it prints, and the page's `script-src 'self'`
+policy has nothing to allow.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, render_template
 from flask_babel import gettext as _
 
-from labkit.store.exercise_record import StudentRecord, class_record
+from labkit.store.exercise_record import EXERCISES, StudentRecord, class_record
 from labkit.web.access import STUDENT, TEACHER, allow
 from labkit.web.exports import deliver
 from labkit.web.grading import sheet_csv
@@ -91,9 +94,47 @@ def chart(records: list[StudentRecord]) -> dict[str, Any]:
             "top": TOP}
 
 
-def records_of_class(class_id: int) -> list[StudentRecord]:
+def exercise_names() -> dict[str, str]:
+    """Each exercise of the record, named in the reader's language (the order is the page's)."""
+    names = {"jumping_jack": _("Jumping jacks"), "sit_up": _("Sit-ups")}
+    return {key: names[key] for key in EXERCISES}
+
+
+def chart_labels(own: bool) -> dict[str, str]:
+    """The chart's caption per exercise: the class's, or a student's own."""
+    if own:
+        return {"jumping_jack": _("My jumping jacks: best and latest count"),
+                "sit_up": _("My sit-ups: best and latest count")}
+    return {"jumping_jack": _("Jumping jacks per student: best and latest count"),
+            "sit_up": _("Sit-ups per student: best and latest count")}
+
+
+def records_of_class(class_id: int) -> dict[str, list[StudentRecord]]:
+    """Each exercise's records of the class, from this kit's runs and the collected ones."""
+    from labkit.fleet.records import collected_measured_runs
+    from labkit.web.fleet import fleet
+
     db = store()
-    return class_record(db.roster.students(class_id), db.runs.for_class(class_id), PE_LAB)
+    students, runs = db.roster.students(class_id), db.runs.for_class(class_id)
+    elsewhere = collected_measured_runs(fleet().state.collected(), db, class_id, PE_LAB)
+    return {key: class_record(students, runs, PE_LAB, key, elsewhere=elsewhere)
+            for key in EXERCISES}
+
+
+def _other_kits(records: dict[str, list[StudentRecord]]) -> list[str]:
+    """The names of the other kits runs were collected from (a kit not known by name: its
+    id)."""
+    from labkit.web.impl_report import room_kit_names
+
+    ids = dict.fromkeys(k for recs in records.values() for r in recs for k in r.kits)
+    names = room_kit_names() if ids else {}
+    return [names.get(kit) or kit for kit in ids]
+
+
+def _sections(records: dict[str, list[StudentRecord]], own: bool) -> list[dict[str, Any]]:
+    names, labels = exercise_names(), chart_labels(own)
+    return [{"exercise": key, "name": names[key], "label": labels[key], "records": recs,
+             "chart": chart(recs)} for key, recs in records.items()]
 
 
 def _page(template: str, **context: Any) -> Response:
@@ -107,27 +148,32 @@ def _page(template: str, **context: Any) -> Response:
 def class_page(class_id: int) -> Response:
     school_class = store().roster.get_class(class_id)
     records = records_of_class(class_id)
-    return _page("pe/class.html", school_class=school_class, records=records,
-                 chart=chart(records))
+    return _page("pe/class.html", school_class=school_class,
+                 sections=_sections(records, own=False), other_kits=_other_kits(records))
 
 
 @bp.get("/api/pe/classes/<int:class_id>")
 @allow(TEACHER)
 def class_json(class_id: int) -> Response:
     store().roster.get_class(class_id)
-    return jsonify({"lab": PE_LAB, "students": [r.as_dict() for r in records_of_class(class_id)]})
+    records = {key: [r.as_dict() for r in recs]
+               for key, recs in records_of_class(class_id).items()}
+    # "students": the jumping jacks', as before sit-ups were counted
+    return jsonify({"lab": PE_LAB, "students": records["jumping_jack"], "exercises": records})
 
 
 @bp.get("/teacher/classes/<int:class_id>/pe.csv")
 @allow(TEACHER)
 def class_csv(class_id: int) -> Response:
     school_class = store().roster.get_class(class_id)
-    header = [_("Student no."), _("Student"), _("Runs"), _("Best count"), _("Latest count"),
-              _("Reps counted"), _("Movements made"), _("Good form (%)")]
+    header = [_("Exercise"), _("Student no."), _("Student"), _("Runs"), _("Best count"),
+              _("Latest count"), _("Reps counted"), _("Movements made"), _("Good form (%)")]
+    names = exercise_names()
     rows: list[list[object]] = [
-        [r.student.student_no, r.student.name, len(r.runs), _blank(r.best), _blank(r.latest),
-         r.reps, r.attempts, "" if r.form_share is None else round(100 * r.form_share)]
-        for r in records_of_class(class_id)]
+        [names[key], r.student.student_no, r.student.name, len(r.runs), _blank(r.best),
+         _blank(r.latest), r.reps, r.attempts,
+         "" if r.form_share is None else round(100 * r.form_share)]
+        for key, recs in records_of_class(class_id).items() for r in recs]
     data = sheet_csv(header, rows)
     base = _safe_filename(f"{school_class.name}-pe")
     # the ZIP and its entry carry the class's id only: a ZIP's names are readable unlocked
@@ -139,21 +185,25 @@ def _blank(value: int | None) -> object:
     return "" if value is None else value
 
 
-def _own_record() -> StudentRecord:
-    """The signed-in student's record, from the runs this browser may see: a name picked
-    without the picture password shows only this session's runs, as the portfolio does."""
+def _own_records() -> dict[str, StudentRecord]:
+    """The signed-in student's record per exercise, from the runs this browser may see: a
+    name picked without the picture password shows only this session's runs, as the
+    portfolio does."""
     student = need_student()
-    return class_record([student], visible_runs(student), PE_LAB)[0]
+    runs = visible_runs(student)
+    return {key: class_record([student], runs, PE_LAB, key)[0] for key in EXERCISES}
 
 
 @bp.get("/api/pe/mine")
 @allow(STUDENT)
 def mine_json() -> Response:
-    return jsonify({"lab": PE_LAB, "student": _own_record().as_dict()})
+    records = {key: r.as_dict() for key, r in _own_records().items()}
+    # "student": the jumping jacks', as before sit-ups were counted
+    return jsonify({"lab": PE_LAB, "student": records["jumping_jack"], "exercises": records})
 
 
 @bp.get("/pe/mine")
 @allow(STUDENT)
 def mine_page() -> Response:
-    record = _own_record()
-    return _page("pe/mine.html", record=record, chart=chart([record]))
+    records = {key: [r] for key, r in _own_records().items()}
+    return _page("pe/mine.html", sections=_sections(records, own=True))

@@ -167,8 +167,8 @@ def test_a_room_of_three_kits(room: dict[str, Any]) -> None:
     assert all(r["detail"]["students_added"] == 0 for r in copied["results"])
 
     # students work on the kits (written as the kit's runner would), then the lead collects
-    run_uuids = []
-    for k in kits:
+    run_uuids, pe_reps = [], {}
+    for i, k in enumerate(kits):
         s = Store(k.data_dir)
         try:
             student = [x for x in s.roster.students(s.roster.classes()[0].id)
@@ -179,6 +179,15 @@ def test_a_room_of_three_kits(room: dict[str, Any]) -> None:
             s.runs.record_step(run_id, "clap", "clap_heard")
             s.runs.end(run_id, "finished")
             run_uuids.append(s.identity.uuid("runs", run_id))
+            # a PE assessment run keeps its counts (the runner's `record:`)
+            pe_run = s.runs.start(student.id, lesson_id="pe_assessment",
+                                  project_id="pe_assessment", steps_total=3)
+            s.runs.record_step(pe_run, "count", "three_reps")
+            s.runs.record_measures(pe_run, {"reps": 3 + i, "attempts": 4 + i,
+                                            "sit_up_reps": 0, "sit_up_attempts": 0})
+            s.runs.end(pe_run, "finished")
+            run_uuids.append(s.identity.uuid("runs", pe_run))
+            pe_reps[s.kit_id] = 3 + i
         finally:
             s.close()
 
@@ -196,6 +205,13 @@ def test_a_room_of_three_kits(room: dict[str, Any]) -> None:
     assert sorted(r["run_uuid"] for r in rows) == sorted(run_uuids)
     assert {r["student"] for r in rows} == {"王芳"} and {r["class"] for r in rows} == {"三年级二班"}
     assert {r["steps_passed"] for r in rows} == {"1"}
+    # the lead's class PE chart has the runs done on the other kits, each once, with its kit
+    pe = teacher.get(f"/api/pe/classes/{cls.id}").json()["exercises"]["jumping_jack"]
+    wang = next(f for f in pe if f["name"] == "王芳")
+    assert sorted((r["kit"], r["reps"]) for r in wang["runs"]) == sorted(pe_reps.items())
+    assert wang["best"] == max(pe_reps.values()) and wang["form_share"] == 7 / 9
+    page = teacher.get(f"/teacher/classes/{cls.id}/pe").text
+    assert 'id="pe-other-kits"' in page
 
 
 def test_a_tampered_push_is_refused_by_the_kit(room: dict[str, Any]) -> None:

@@ -48,6 +48,7 @@ EXPECTED: dict[str, tuple[str, ...]] = {
                       "print(motion.motion_detected)"),
     "labkit_sensor": ("from labkit.program import sensor", "print(sensor('light'))"),
     "labkit_sound_level": ("from labkit.program import sound_level", "print(sound_level())"),
+    "labkit_heard": ("from labkit.program import heard", "print(heard('开灯'))"),
     "labkit_say": ("from labkit.program import say", "say(str('你好'))"),
     "labkit_wait": ("from time import sleep", "sleep(0.5)"),
     "labkit_forever": ("while True:\n    sleep(1)\n    sleep(0.05)",),
@@ -140,6 +141,9 @@ def test_blocks_generate_python_run_and_light_the_led(inproc_server: Any, strict
     page.locator("#blocks-python .cm-content", has_text="camera.faces()").wait_for(timeout=5000)
     assert json.dumps(page.evaluate(
         "() => window.labkitBlocks.getAllBlocks(false).map(b => b.type)")).count("labkit_led") == 2
+    page.select_option("#code-examples", "blocks_voice_led")      # the taught command words
+    page.locator("#blocks-python .cm-content", has_text="heard('关灯')").wait_for(timeout=5000)
+    assert "if heard('开灯'):" in page.locator("#blocks-python .cm-content").inner_text()
 
     assert page.external == []
     assert page.errors == [], page.errors          # CSP violations are console errors too

@@ -46,6 +46,22 @@ def test_half_jumping_jacks_are_noticed_as_not_counted() -> None:
     assert not check(make_log(10.0, arm=arm_full, jack_count=counted)).passed
 
 
+def test_the_pe_steps_pass_on_sit_ups_as_on_jumping_jacks() -> None:
+    three, light = _check("pe_assessment", "three_reps"), _check("pe_assessment", "form_light")
+    half = _check("pe_assessment", "half_reps_not_counted")
+    counted = [(0, 0), (3, 1), (5, 2), (7, 3)]
+    up = [(2.5, True), (3, False), (4.5, True), (5, False), (6.5, True), (7, False)]
+    led = [(2.5, 1), (3, 0), (4.5, 1), (5, 0), (6.5, 1), (7, 0)]
+    assert three(make_log(10.0, situp_count=counted)).passed
+    assert not three(make_log(10.0, situp_count=counted[:3], jack_count=counted[:3])).passed
+    assert light(make_log(10.0, up=up, led=led)).passed
+    assert not light(make_log(10.0, up=up, led=[(0, 0)])).passed
+    # two sit-up movements that stayed short of 'up' were not counted
+    assert half(make_log(10.0, situp_count=counted, situp_attempts=[(0, 0), (9, 5)])).passed
+    assert not half(make_log(10.0, situp_count=counted, situp_attempts=[(0, 0), (9, 4)])).passed
+    assert not half(make_log(10.0, situp_count=[(0, 0)], situp_attempts=[(0, 0), (9, 2)])).passed
+
+
 def test_open_project_card_needs_a_picture_and_every_ethics_item() -> None:
     from labkit.projects.registry import discover
     from labkit.projects.vocabulary import compile_check

@@ -96,7 +96,7 @@ def test_events_fire_like_a_device() -> None:
 def test_unknown_exercise() -> None:
     with pytest.raises(ValueError, match="unknown exercise"):
         RepCounter(None, "burpee")
-    assert set(EXERCISES) == {"squat", "arm_raise", "jumping_jack"}
+    assert set(EXERCISES) == {"squat", "arm_raise", "jumping_jack", "sit_up"}
 
 
 class FakePose:

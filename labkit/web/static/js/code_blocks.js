@@ -2,7 +2,7 @@
 
    The Python is what a student would type on the Python tab: gpiozero devices on the kit's
    pins (`led = LED(17)`; the sandbox's pin factory forwards them to the kit) and
-   labkit.program's Camera("kit"), say() and sensor(). Labels and the kit's wiring come from
+   labkit.program's Camera("kit"), say(), sensor() and heard(). Labels and the kit's wiring come from
    the page (#code-blocks-config, rendered by labkit/web/code_blocks.py), so the blocks speak
    the page's language and use the school's own wiring.
 
@@ -109,6 +109,8 @@
       { type: "labkit_button_pressed", message0: L("button_pressed"), output: "Boolean", ...sen },
       { type: "labkit_motion", message0: L("motion"), output: "Boolean", ...sen },
       { type: "labkit_sound_level", message0: L("sound_level"), output: "Number", ...sen },
+      { type: "labkit_heard", message0: L("heard"), output: "Boolean", ...sen, tooltip: L("tip_heard"),
+        args0: [{ type: "field_input", name: "WORD", text: config.default_word || "开灯" }] },
       { type: "labkit_sensor", message0: L("sensor"), output: "Number", ...sen,
         args0: [dropdown("SENSOR", choices(config.sensors.length ? config.sensors : ["light"]))] },
       { type: "labkit_say", message0: L("say"), colour: HUE.kit, previousStatement: null,
@@ -168,6 +170,10 @@
       need(g, "labkit.program", "sound_level");
       return ["sound_level()", Order.FUNCTION_CALL];
     };
+    f.labkit_heard = (b, g) => {
+      need(g, "labkit.program", "heard");
+      return ["heard(" + quote(b.getFieldValue("WORD")) + ")", Order.FUNCTION_CALL];
+    };
     f.labkit_say = (b, g) => {
       need(g, "labkit.program", "say");
       return "say(str(" + (g.valueToCode(b, "TEXT", Order.NONE) || quote(L("default_say"))) + "))\n";
@@ -204,6 +210,7 @@
     if (has("motion")) sensors.push(block("labkit_motion"));
     if (config.sensors.length) sensors.push(block("labkit_sensor"));
     sensors.push(block("labkit_sound_level"));
+    sensors.push(block("labkit_heard"));
     return {
       kind: "categoryToolbox",
       contents: [
@@ -238,7 +245,7 @@
     config = cfg;
     Blockly.common.defineBlocksWithJsonArray(definitions());
     generators();
-    gen.addReservedWords(DEVICE_NAMES.join(",") + ",sensor,sound_level,say,sleep,Camera");
+    gen.addReservedWords(DEVICE_NAMES.join(",") + ",sensor,sound_level,heard,say,sleep,Camera");
     gen.INDENT = "    ";                 // PEP 8, as the Python tab and the examples indent
     toolbox = makeToolbox();
     return toolbox;

@@ -22,6 +22,7 @@
       const err = new Error((data && data.error && data.error.message) || res.statusText);
       err.code = data && data.error && data.error.code;
       err.status = res.status;
+      err.details = (data && data.error) || {};   /* e.g. the line of a pipeline's mistake */
       throw err;
     }
     return data;
