@@ -1,7 +1,7 @@
 """The nearest-neighbours plot in Chromium: the lab's points, the live reading as a ring with
 its k nearest points circled, the decision tree's boundary, and the k buttons (the vote
 itself is tested against scikit-learn in tests/labs/test_cognition_nearest_neighbours.py);
-and the voice lab's trials part loads without a script error."""
+and the voice lab's trials part counts a trial the student opened."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def test_the_plot_shows_the_points_and_the_reading_now(inproc_server: Any, page:
     assert page.watch.external == []
 
 
-def test_the_trials_part_waits_for_the_run(inproc_server: Any, page: Any) -> None:
+def test_the_trials_part_counts_a_trial(inproc_server: Any, page: Any) -> None:
     roster = Store.for_runtime(inproc_server.runtime).roster
     school_class = roster.add_class("初二（4）班")
     roster.add_student(school_class.id, "赵敏")
@@ -64,4 +64,15 @@ def test_the_trials_part_waits_for_the_run(inproc_server: Any, page: Any) -> Non
     page.wait_for_selector("#trial-command")
     assert page.locator("#trial-command").is_disabled() and page.locator("#trial-other").is_disabled()
     assert page.locator("#trials-other [data-n]").inner_text() == "0"
+    page.click("#lab-start")
+    page.wait_for_selector("#trial-other:not([disabled])", timeout=START_MS)
+    page.click("#trial-other")
+    page.wait_for_function("document.getElementById('trials-open').textContent !== ''",
+                           timeout=10000)
+    page.click("#trial-command")          # nobody spoke: the open trial closes as not fired
+    page.wait_for_function("document.querySelector('#trials-other [data-n]').textContent"
+                           " === '1'", timeout=10000)
+    assert page.locator("#trials-other [data-fired]").inner_text() == "0"
+    assert "试验太少" in page.locator("#trials-other [data-rate]").inner_text()   # 1 of 5
+    assert page.locator("#trials-last li").count() == 1
     assert page.watch.console_errors == [] and page.watch.page_errors == []
