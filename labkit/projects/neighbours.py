@@ -159,8 +159,8 @@ class Neighbours:
         return None if any(v is None for v in values) else values  # type: ignore[return-value]
 
     def decide(self, query: Sequence[float]) -> tuple[Any, list[int]]:
-        return vote([p for p, _l in self.points], [lab for _p, lab in self.points], self.k,
-                    query)
+        points = list(self.points)   # one copy: the page may add a point while the lab ticks
+        return vote([p for p, _l in points], [lab for _p, lab in points], self.k, query)
 
     @property
     def vote(self) -> Any:
