@@ -374,6 +374,7 @@ class CommandWords(UtteranceDetector):
                   "probabilities": probs, "start": round(utt.start, 3), "end": round(utt.end, 3),
                   "ms": round((time.perf_counter() - t0) * 1000, 1)}
         self.last = result
+        self.utterances += 1
         self.history.append(result)
         if heard:
             self._heard_word(word, conf, utt.end)

@@ -132,8 +132,11 @@ class UtteranceDetector(AudioDetector):
         self.hold = float(hold)
         self.when_heard: Callable[[str, float], Any] | None = None
         self.heard: str | None = None
+        self.utterances = 0      # utterances decided so far (heard or not)
+        self.heard_count = 0     # of those, the ones in which a word was heard
         self._heard_until = -1.0
         self._word_signals: dict[str, Signal] = {}
+        self._switches: dict[tuple[str, str], list[float]] = {}
         super().__init__(mic, pin_factory=pin_factory)
 
     def _normalise(self, word: str) -> str:
@@ -156,6 +159,10 @@ class UtteranceDetector(AudioDetector):
 
     def _heard_word(self, word: str, confidence: float, end: float) -> None:
         self.heard = word
+        self.heard_count += 1
+        for (on, off), state in self._switches.items():
+            if word in (on, off):
+                state[0] = 1.0 if word == on else 0.0
         # audio time runs on past the utterance's end while the hangover is waited out
         self._heard_until = end + self.hold + 0.4
         self._set_value(1.0)
@@ -177,6 +184,13 @@ class UtteranceDetector(AudioDetector):
             self._word_signals[word] = self._signal(
                 lambda: 1.0 if self.heard == word else 0.0, f"label_is({word!r})")
         return self._word_signals[word]
+
+    def switch(self, on: str, off: str) -> "Signal":
+        """A sub-device that turns on when `on` is heard and stays on until `off` is: a
+        lamp that 开灯 lights and 关灯 puts out."""
+        key = (self._normalise(on), self._normalise(off))
+        state = self._switches.setdefault(key, [0.0])
+        return self._signal(lambda: state[0], f"switch({key[0]!r}, {key[1]!r})")
 
     def bind(self, actions: dict[str, Callable[[], Any]]) -> None:
         """Run an action per word: `words.bind({"开灯": lamp.on, "关灯": lamp.off})`."""

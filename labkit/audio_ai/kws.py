@@ -189,6 +189,7 @@ class VoiceCommands(UtteranceDetector):
         self.last = result
         entry = result.as_dict()
         entry.update(start=round(utt.start, 3), end=round(utt.end, 3))
+        self.utterances += 1
         self.history.append(entry)
         if result.command is not None:
             self._heard_word(result.command, result.confidence, utt.end)

@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 import gpiozero.tools as gz_tools
 
 from labkit.projects.expr import Attr, Call, Const, ExprError, Name, Node, dotted, literal, parse
+from labkit.projects.neighbours import vote
 
 #: gpiozero.tools helpers a lab may use (those that never sleep on the wall clock)
 GZ_TOOLS = ("negated", "inverted", "scaled", "scaled_full", "scaled_half", "clamped",
@@ -34,7 +35,7 @@ COLOURS = {
 }
 
 #: sub-signal names whose value is a yes/no (logged as True/False)
-BOOLEAN_ATTRS = {"present", "label_is", "gesture_is", "toggled", "double", "above",
+BOOLEAN_ATTRS = {"present", "label_is", "gesture_is", "toggled", "double", "above", "switch",
                  "is_active", "is_pressed", "motion_detected", "is_lit"}
 
 Reader = Callable[[], Any]
@@ -87,21 +88,13 @@ def nearest(points: list[list[float]], k: int, *sources: Any) -> Iterator[Any]:
     scikit-learn's KNeighborsClassifier)."""
     if not points or any(len(p) != len(sources) + 1 for p in points):
         raise ValueError(f"nearest(): every point needs {len(sources)} feature(s) and an output")
-    k = max(1, min(int(k), len(points)))
     xs = [[float(v) for v in p[:-1]] for p in points]
     outs = [p[-1] for p in points]
     for values in zip(*(_stream(src) for src in sources), strict=False):
         if any(v is None for v in values):
             yield None
             continue
-        order = sorted(range(len(xs)), key=lambda i: sum((a - float(b)) ** 2
-                                                         for a, b in zip(xs[i], values,
-                                                                         strict=True)))
-        votes: dict[Any, int] = {}
-        for i in order[:k]:
-            votes[outs[i]] = votes.get(outs[i], 0) + 1
-        best = max(votes.values())
-        yield min(o for o, n in votes.items() if n == best)
+        yield vote(xs, outs, k, [float(v) for v in values])[0]
 
 
 HELPERS: dict[str, Callable[..., Any]] = {name: getattr(gz_tools, name) for name in GZ_TOOLS}

@@ -104,7 +104,21 @@ DETECTORS: dict[str, DetectorType] = {d.name: d for d in (
     DetectorType("voice", "labkit.audio_ai.vad:VoiceActivity", MICROPHONE, store=True),
     DetectorType("commands", "labkit.audio_ai.kws:VoiceCommands", MICROPHONE),
     DetectorType("command_words", "labkit.audio_ai.commands:CommandWords", MICROPHONE),
+    DetectorType("sound_words", "labkit.learn.sound_words:SoundWords", MICROPHONE, store=True),
 )}
+
+
+#: detectors that answer with a student's own /learn project once one is picked for the run
+#: (web/lab_models.py): name → the project kind they take (None: the use's `kind:`, image)
+TAUGHT: dict[str, str | None] = {"teachable": None, "sound_words": "sound"}
+
+
+def taught_kind(use: dict[str, Any]) -> str | None:
+    """The /learn project kind a detector's use takes (None: it takes no project)."""
+    name = str(use.get("detector"))
+    if name not in TAUGHT:
+        return None
+    return TAUGHT[name] or str(use.get("kind", "image"))
 
 
 @dataclass

@@ -127,8 +127,8 @@ def _schema_message(error: "jsonschema.ValidationError") -> str:
         return f"class_hours must be more than 0 (got {error.instance!r})"
     if error.validator == "oneOf" and len(path) == 2 and path[0] == "uses":
         return ("give either detector: <name> (face, hands, pose, reps, segmentation, emotion, "
-                "text, colour, shapes, sound_level, claps, voice, commands, command_words) or "
-                "device: <kit device>")
+                "text, colour, shapes, sound_level, claps, voice, commands, command_words, "
+                "sound_words …), device: <kit device> or neighbours: [readings]")
     return error.message
 
 
@@ -150,6 +150,40 @@ def shared_tracker_problem(name: str, use: dict[str, Any], uses: dict[str, Any])
     theirs = DETECTORS.get(str(uses[other]["detector"]))
     if theirs is None or theirs.target != kind.target:
         return f"{other!r} does not run the model {name!r} needs ({kind.target.split(':')[1]})"
+    return None
+
+
+def neighbours_problem(name: str, use: dict[str, Any], uses: dict[str, Any]) -> str | None:
+    """Why a `neighbours:` use cannot vote (None when it can): its readings are uses declared
+    before it, and every starting point has one value per reading and one of its labels."""
+    order = list(uses)
+    for f in use["neighbours"]:
+        if f not in uses or order.index(f) > order.index(name) or "neighbours" in uses[f]:
+            return f"{f!r} is not a reading (device or detector) declared before {name!r}"
+    labels = use.get("labels", [0, 1])
+    for i, point in enumerate(use.get("points") or ()):
+        if len(point) != len(use["neighbours"]) + 1:
+            return (f"point {i + 1} needs {len(use['neighbours'])} value(s) and a label, "
+                    f"not {point!r}")
+        if point[-1] not in labels or isinstance(point[-1], bool):
+            return f"point {i + 1}'s label {point[-1]!r} is not one of {labels!r}"
+    if use.get("compare"):
+        why = _expr_problem(use["compare"], set(use["neighbours"]), set())
+        if why:
+            return f"compare: {why}"
+    return None
+
+
+#: the sound recognisers a trials part counts (each an audio_ai UtteranceDetector)
+TRIAL_DETECTORS = ("commands", "command_words", "sound_words")
+
+
+def named_part_problem(part: str, uses: dict[str, Any]) -> str | None:
+    """The neighbours part plots a `neighbours:` use; trials count a sound recogniser's."""
+    if part == "neighbours" and not any("neighbours" in u for u in uses.values()):
+        return "the neighbours part needs a {neighbours: [...]} use"
+    if part == "trials" and not any(u.get("detector") in TRIAL_DETECTORS for u in uses.values()):
+        return f"the trials part needs a {', '.join(TRIAL_DETECTORS)} detector"
     return None
 
 
@@ -316,6 +350,10 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
             why = shared_tracker_problem(name, use, uses)
             if why:
                 p.add(["uses", name, "tracker"], why)
+        if "neighbours" in use:
+            why = neighbours_problem(name, use, uses)
+            if why:
+                p.add(["uses", name], why)
         for key, why in nested_problems(use):
             p.add(["uses", name, key], why)
     events = set(data.get("events") or {})
@@ -345,7 +383,8 @@ def _meaning(data: dict[str, Any], band: str, lab_id: str, folder: Path, wiring:
         if decl.get("beep") and "buzzer" not in wired:
             p.add(["actions", name, "beep"], "the lab beeps but does not wire the 'buzzer'")
     for i, part in enumerate(data.get("parts") or ()):
-        why = part_problem(part, uses)
+        why = part_problem(part, uses) or (named_part_problem(part, uses)
+                                           if isinstance(part, str) else None)
         if why:
             p.add(["parts", i], why)
     # checks: the vocabulary, then checks.py

@@ -103,6 +103,9 @@ class LastEvent:
 
 CheckFn = Callable[[EventLog], Any]
 
+#: a demo presses a part's button with this bus event (`{part: trials, kind: other}`)
+PART_TOPIC = "lab.part"
+
 
 def text(value: Any, lang: str) -> str:
     """The `lang` text of a bilingual field (Chinese, then English, as fallbacks)."""
@@ -129,6 +132,10 @@ class LabSpec:
 
     def detectors(self) -> dict[str, dict[str, Any]]:
         return {n: u for n, u in self.uses.items() if "detector" in u}
+
+    def detector_kinds(self) -> dict[str, str]:
+        """detector name → its kind (`words` → `commands`), for pages that name them."""
+        return {n: str(u["detector"]) for n, u in self.detectors().items()}
 
     def sources(self) -> set[str]:
         """camera / microphone, from the detectors it uses."""
@@ -183,6 +190,9 @@ class LabSpec:
                 "devices": self.wired, "overlays": self.overlays(),
                 "parts": [part["part"] for part in self.parts()]}
 
+    def part_names(self) -> list[str]:
+        return [p if isinstance(p, str) else p["part"] for p in self.data.get("parts") or ()]
+
     def parts(self) -> list[dict[str, Any]]:
         """The page parts the lab asks for (labkit/projects/parts.py), beyond the derived
         panels. A part named alone (`talk`, `counter`, `mirror`, `teach`) is what a child works
@@ -210,6 +220,25 @@ class LabSpec:
                 out[name] = {"value": decl["value"], "label": decl.get("label")}
             else:
                 out[name] = {"value": decl, "label": None}
+        return out
+
+    def neighbours_view(self, lang: str) -> list[dict[str, Any]]:
+        """Each `neighbours:` use as the page's plot names it: its readings (labelled by the
+        signal that shows `<reading>.value`, else by name) and its labels' names."""
+        shown = {str(s["value"]): s["label"] for s in self.signals().values() if s["label"]}
+        out = []
+        for name, use in self.uses.items():
+            if "neighbours" not in use:
+                continue
+            labels = list(use.get("labels", [0, 1]))
+            names = list(use.get("names") or ())
+            out.append({"name": name,
+                        "compare": text(use.get("compare_label"), lang) if use.get("compare")
+                        else "",
+                        "features": [{"name": f, "label": text(shown.get(f"{f}.value"), lang) or f}
+                                     for f in use["neighbours"]],
+                        "labels": [{"value": v, "name": text(names[i], lang) if i < len(names)
+                                    else str(v)} for i, v in enumerate(labels)]})
         return out
 
     def signal_labels(self, lang: str) -> dict[str, str]:
@@ -262,9 +291,23 @@ class LabProject(Project):
         self.readers: list[tuple[str, Callable[[], Any]]] = []
         self.outputs: list[tuple[Any, str, Callable[[], Any], list[Any]]] = []
         objects: dict[str, Any] = {}
+        self._log = ctx.log
+        self.neighbours: dict[str, Any] = {}
+        self.trials: Any = None
+        self._live_sent: dict[str, Any] = {}
         store = ctx.runtime.model_store
         try:
             for name, use in self.spec.uses.items():
+                if "neighbours" in use:   # over readings declared before it
+                    from labkit.projects.neighbours import Neighbours, comparison
+
+                    compare = (comparison(str(use["compare"]), use["neighbours"])
+                               if use.get("compare") else None)
+                    knn = Neighbours(name, {f: objects[f] for f in use["neighbours"]},
+                                     use.get("points") or [], k=use.get("k", 3),
+                                     labels=use.get("labels", [0, 1]), compare=compare)
+                    self.neighbours[name] = objects[name] = knn
+                    continue
                 if "device" in use:
                     device = ctx.kit.device(use["device"])
                     objects[name] = (PinReading(device) if getattr(ctx, "simulated", False)
@@ -281,6 +324,11 @@ class LabProject(Project):
                 self.built.append(det)
                 (self.vision if det.kind.source == CAMERA else self.audio).append(det)
                 objects[name] = det.device
+            if "trials" in self.spec.part_names():
+                from labkit.projects.trials import Trials
+
+                self.trials = Trials({d.name: d.device for d in self.audio
+                                      if hasattr(d.device, "heard_count")})
             self.last_events = {name: LastEvent() for name in self.spec.events()}
             objects.update(self.last_events)
             self._meter, self._meter_at = None, -1.0
@@ -365,8 +413,11 @@ class LabProject(Project):
 
     # -- a student's /learn model (labkit/learn/teachable.py) --------------------------------
     def teachable(self) -> dict[str, Any]:
-        """detector name → its declaration, for every `teachable` detector of the lab."""
-        return {n: u for n, u in self.spec.detectors().items() if u["detector"] == "teachable"}
+        """detector name → its declaration, for every detector of the lab that answers with a
+        student's /learn project (`teachable`, `sound_words`)."""
+        from labkit.projects.detectors import TAUGHT
+
+        return {n: u for n, u in self.spec.detectors().items() if u["detector"] in TAUGHT}
 
     def use_project(self, ctx: LabContext, detector: str, project: Any) -> dict[str, Any] | None:
         """Let `detector` answer with a student's trained /learn project (None: its demo
@@ -423,6 +474,92 @@ class LabProject(Project):
                 said = perform(action, speaker=speaker, buzzer=self._buzzer,
                                lang=ctx.settings.lang)
                 ctx.log.record("model", action.name, said or True)
+        self._class_parts_step(ctx)
+
+    # -- what the class changes while it runs (the neighbours and trials parts) ------------
+    def _class_parts_step(self, ctx: LabContext) -> None:
+        """Close a trial the recogniser has decided; send the plot's moving point when the
+        reading, its nearest points or the vote changed."""
+        if self.trials is not None:
+            result = self.trials.poll(ctx.log.clock())
+            if result is not None:
+                ctx.log.record("model", "trial", result)
+                ctx.bus.publish("lab.trials", self.part_state("trials"))
+        for name, knn in self.neighbours.items():
+            if name not in self._live_sent:     # the run's first tick: the whole plot
+                self._live_sent[name] = knn.live()
+                ctx.bus.publish("lab.neighbours", knn.state())
+                continue
+            live = knn.live()
+            if live != self._live_sent[name]:
+                self._live_sent[name] = live
+                ctx.bus.publish("lab.neighbours", {"name": name, "live": live})
+
+    def part_state(self, part: str, name: str | None = None) -> dict[str, Any]:
+        """What the page part shows now (the `neighbours` or `trials` part)."""
+        from labkit.errors import LabkitError
+        from labkit.errors import lazy_gettext as _
+
+        if part == "trials" and self.trials is not None:
+            from labkit.projects.trials import figures
+
+            return {"figures": figures(self._log.entries("trial")),
+                    "open": (self.trials.open or {}).get("kind"),
+                    "last": [e.value for e in self._log.entries("trial")][-10:]}
+        if part == "neighbours" and self.neighbours:
+            knn = self.neighbours.get(name or next(iter(self.neighbours)))
+            if knn is not None:
+                return knn.state()
+        raise LabkitError(_("This lab has no %(part)s part.", part=str(part)[:20]),
+                          code="bad_input", fix=_("Reload the page and try again."))
+
+    def part_input(self, ctx: LabContext, part: str, body: dict[str, Any]) -> dict[str, Any]:
+        """A student changes a part: starts a trial (`{"kind"}`), or labels the reading now,
+        removes a point, clears or restores the points, changes k (`{"action", …}`). Logged;
+        a LabkitError says what is wrong and changes nothing."""
+        from labkit.errors import LabkitError
+        from labkit.errors import lazy_gettext as _
+
+        if part == "trials" and self.trials is not None:
+            started = self.trials.start(body.get("kind"), ctx.log.clock())
+            if started["closed"] is not None:
+                ctx.log.record("model", "trial", started["closed"])
+            ctx.log.record("input", "trial_start", {"kind": started["started"]})
+            state = self.part_state("trials")
+            ctx.bus.publish("lab.trials", state)
+            return state
+        knn = self.neighbours.get(body.get("name") or next(iter(self.neighbours), ""))
+        if part != "neighbours" or knn is None:
+            raise LabkitError(_("This lab has no %(part)s part.", part=str(part)[:20]),
+                              code="bad_input", fix=_("Reload the page and try again."))
+        action = body.get("action")
+        entry: dict[str, Any] = {"action": action}
+        if action == "add":
+            entry["point"] = [round(v, 3) for v in knn.add(body.get("label"))]
+            entry["label"] = body.get("label")
+        elif action == "remove":
+            knn.remove(body.get("index"))
+        elif action == "k":
+            entry["k"] = knn.set_k(body.get("k"))
+        elif action == "clear":
+            knn.clear()
+        elif action == "restore":
+            knn.restore()
+        else:
+            raise LabkitError(_("Unknown change: %(action)s.", action=str(action)[:20]),
+                              code="bad_input", fix=_("Use the buttons on the lab page."))
+        entry.update(k=knn.k, points=len(knn.points))
+        ctx.log.record("input", knn.name, entry)
+        state = knn.state()
+        self._live_sent[knn.name] = state["live"]
+        ctx.bus.publish("lab.neighbours", state)
+        return state
+
+    def keepsakes(self) -> list[tuple[str, bytes, str]]:
+        """Files the run keeps in the portfolio when it ends: each neighbours part's points
+        (the class's own data) as CSV."""
+        return [(f"{name}.csv", knn.points_csv().encode("utf-8"), ".csv")
+                for name, knn in getattr(self, "neighbours", {}).items()]
 
     def teardown(self, ctx: LabContext) -> None:
         camera = getattr(ctx.runtime, "camera", None)
@@ -446,6 +583,10 @@ class LabProject(Project):
         self._meter = None
 
     def on_event(self, ctx: LabContext, event: Any) -> None:
+        if event.topic == PART_TOPIC and isinstance(event.data, dict):
+            # a demo's press on a part: {part: trials, kind: other}, {part: neighbours, …}
+            body = {k: v for k, v in event.data.items() if k != "part"}
+            self.part_input(ctx, str(event.data.get("part")), body)
         for name, decl in self.spec.events().items():
             if event.topic != decl["topic"]:
                 continue
@@ -471,7 +612,9 @@ def make_project(spec: LabSpec) -> type[LabProject]:
     attrs: dict[str, Any] = {
         "id": spec.id, "band": spec.band, "hardware": spec.hardware, "spec": spec,
         "title": text(spec.data.get("title"), "en"),
-        "listens": tuple(sorted({e["topic"] for e in spec.events().values()})),
+        "listens": tuple(sorted({e["topic"] for e in spec.events().values()}
+                                | ({PART_TOPIC} if {"trials", "neighbours"}
+                                   & set(spec.part_names()) else set()))),
         "__module__": __name__,
     }
     for check_id, (fn, description) in spec.checks.items():

@@ -52,11 +52,11 @@ SLIDERS: dict[str, Slider] = {s.name: s for s in (
 
 #: part → the detector kinds it works with (None: any vision detector)
 PARTS: dict[str, tuple[str, ...] | None] = {"confusion": ("sorter", "teachable"),
-                                            "sliders": None, "teachable": ("teachable",)}
+                                            "sliders": None, "teachable": ("teachable", "sound_words")}
 
 
 #: parts named alone, on no detector (labkit/web/templates/parts/_<name>.html)
-NAMED_PARTS = ("talk", "counter", "mirror", "teach")
+NAMED_PARTS = ("talk", "counter", "mirror", "teach", "neighbours", "trials")
 
 
 def part_problem(part: dict[str, Any] | str, uses: dict[str, Any]) -> str | None:
@@ -75,7 +75,7 @@ def part_problem(part: dict[str, Any] | str, uses: dict[str, Any]) -> str | None
     wanted = PARTS[part["part"]]
     if wanted is not None and kind not in wanted:
         return f"the {part['part']} part needs a {' or '.join(wanted)} detector, not {kind!r}"
-    if DETECTORS[kind].source != CAMERA:
+    if DETECTORS[kind].source != CAMERA and part["part"] != "teachable":
         return f"the {part['part']} part needs a camera detector, not {kind!r}"
     if part["part"] == "sliders":
         if not part.get("sliders"):

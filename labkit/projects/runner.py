@@ -404,6 +404,12 @@ class LabRunner:
 
         A signal never logged as a number (the model never saw anyone) is kept as 0, so a
         run that counted nothing says so rather than missing from the class chart."""
+        keepsakes = getattr(lab.project, "keepsakes", None)
+        for name, data, suffix in (keepsakes() if callable(keepsakes) else ()):
+            try:
+                self.store.artefacts.save(lab.run_id, "sample", name, data, suffix)
+            except Exception:
+                log.exception("keeping %s of run %s failed", name, lab.run_id)
         spec = getattr(type(lab.project), "spec", None)
         record = (spec.data.get("record") or {}) if spec is not None else {}
         if not record:
@@ -609,6 +615,27 @@ class LabRunner:
         lab.log.record("input", "setting", {"detector": detector, "name": name,
                                             "value": values[detector][name]})
         return values
+
+    # ---- parts the class changes (neighbours' points and k, sound trials) -----------------
+    def part_state(self, part: str, *, run_id: int | None = None,
+                   name: str | None = None) -> dict[str, Any]:
+        """What the running lab's `part` shows now (labkit/projects/lab.py part_state)."""
+        lab = self._running(run_id)
+        read = getattr(lab.project, "part_state", None)
+        if not callable(read):
+            raise Problem(N_("This lab has no such part."), code="bad_input")
+        with lab.lock:
+            return read(part, name)
+
+    def part_input(self, part: str, body: dict[str, Any], *,
+                   run_id: int | None = None) -> dict[str, Any]:
+        """A student's change to a part of the running lab; logged by the lab."""
+        lab = self._running(run_id)
+        change = getattr(lab.project, "part_input", None)
+        if not callable(change):
+            raise Problem(N_("This lab has no such part."), code="bad_input")
+        with lab.lock:
+            return change(lab.ctx, part, body)
 
     # ---- a student's /learn model ---------------------------------------------------------
     def use_project(self, detector: str, project: Any, *, run_id: int | None = None

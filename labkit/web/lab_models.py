@@ -19,6 +19,7 @@ from flask import Blueprint, Response, jsonify
 from flask_babel import gettext as _
 
 from labkit.errors import LabkitError
+from labkit.projects.detectors import taught_kind
 from labkit.web.access import STUDENT, allow
 from labkit.web.common import json_body
 
@@ -31,7 +32,7 @@ def _declaration(lesson_id: str, detector: str) -> dict[str, Any]:
 
     spec = lab_spec(curriculum().lesson(lesson_id))
     use = (spec.detectors() if spec is not None else {}).get(detector)
-    if use is None or use.get("detector") != "teachable":
+    if use is None or taught_kind(use) is None:
         raise LabkitError(_("This lab has no model to pick for %(name)s.", name=detector[:40]),
                           code="bad_input", fix=_("Reload the lab page."))
     return use
@@ -63,7 +64,7 @@ def pickable(lesson_id: str, detector: str) -> Response:
 
         check_open(current_student(), lesson_id, curriculum().lessons)
     use = _declaration(lesson_id, detector)
-    kind = str(use.get("kind", "image"))
+    kind = str(taught_kind(use))
     store = projects()
     out, other_kinds = [], 0
     for summary in _visible(store.list()):
@@ -107,7 +108,7 @@ def pick(run_id: int) -> Response:
             raise LabkitError(_("Pick a project from the list."), code="bad_input",
                               fix=_("Reload the lab page."))
         project = owned(project_id)          # someone else's project: 403, nothing done
-        kind = str(use.get("kind", "image"))
+        kind = str(taught_kind(use))
         if project.kind != kind:
             raise LabkitError(
                 _("This lab needs a project of the kind “%(wanted)s”; “%(name)s” is of the "

@@ -526,6 +526,43 @@ def api_set_setting(run_id: int) -> Response:
     return jsonify({"settings": values, "value": values[detector][setting]})
 
 
+def _refused(exc: LabkitError) -> Response:
+    """A lab's own refusal of a change (a LabkitError) as a 400 in the reader's language."""
+    if isinstance(exc, Problem):
+        raise exc
+    message, fix = translate(exc)
+    return json_error(exc.code, message, 400, fix=fix)
+
+
+@bp.get("/api/labs/runs/<int:run_id>/parts/<part>")
+@allow(STUDENT)
+def api_part(run_id: int, part: str) -> Response:
+    """What a page part of the running lab shows now: the neighbours plot's points, k and
+    regions, or the trials' figures."""
+    _own_run(run_id)
+    try:
+        state = runner().part_state(part, run_id=run_id, name=request.args.get("name"))
+    except LabkitError as exc:
+        return _refused(exc)
+    return _no_store(jsonify(state))
+
+
+@bp.post("/api/labs/runs/<int:run_id>/parts/<part>")
+@allow(STUDENT)
+def api_part_input(run_id: int, part: str) -> Response:
+    """A student changes a part of their running lab: `{"kind": "command"|"other"}` starts a
+    trial; `{"action": "add", "label"}` labels the reading now, `{"action": "k", "k"}`,
+    `{"action": "remove", "index"}`, `{"action": "clear"}` / `"restore"` change the points.
+    A bad change is a 400 that changes nothing."""
+    _own_run(run_id)
+    body = jsonjson_body()
+    try:
+        state = runner().part_input(part, body, run_id=run_id)
+    except LabkitError as exc:
+        return _refused(exc)
+    return jsonify(state)
+
+
 @bp.post("/api/labs/runs/<int:run_id>/snapshot")
 @allow(STUDENT)
 def api_snapshot(run_id: int) -> Response:
