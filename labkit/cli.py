@@ -165,6 +165,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
     """Start the kit: hardware, live view and the classroom page."""
     from labkit.web import create_app
     from labkit.web.asgi import run_server
+    from labkit.web.warmup import warm_first_pages
 
     settings = settings_from(ctx).with_(**{k: v for k, v in {
         "host": host, "port": port, "hardware": hardware, "camera": camera}.items()
@@ -193,7 +194,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
 
     try:
         run_server(app, host=settings.host, port=settings.port, threads=threads,
-                   server=server_kind, ready=announce)
+                   server=server_kind, ready=announce, listening=lambda: warm_first_pages(app))
     except KeyboardInterrupt:
         pass
     finally:
