@@ -159,7 +159,7 @@ def _summary(labkit_runs: list[dict[str, float]], base_runs: list[dict[str, floa
 
 def main(quick: bool = False) -> dict[str, Any]:
     rounds = 3 if quick else 7
-    runs: dict[str, tuple[list[dict[str, float]], list[dict[str, float]]]] = {
+    by_mode: dict[str, tuple[list[dict[str, float]], list[dict[str, float]]]] = {
         mode: ([], []) for mode in MODES}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(rounds + 1):  # the first round warms the page and bytecode caches
@@ -172,8 +172,8 @@ def main(quick: bool = False) -> dict[str, Any]:
                 port = free_port()
                 b = start_once([sys.executable, "-c", BASELINE_APP, str(port)], env, port)
                 if i:
-                    runs[mode][0].append(a)
-                    runs[mode][1].append(b)
+                    by_mode[mode][0].append(a)
+                    by_mode[mode][1].append(b)
     imports = {}
     for name, code in {"labkit.vision": "import labkit.vision",
                        "labkit.drivers": "import labkit.drivers",
@@ -184,8 +184,8 @@ def main(quick: bool = False) -> dict[str, Any]:
     result = {
         "quick": quick, "rounds": rounds,
         "env_writes_bytecode": not sys.flags.dont_write_bytecode,
-        **_summary(*runs["as_run"]),
-        "bytecode_cached": _summary(*runs["bytecode_cached"]),
+        **_summary(*by_mode["as_run"]),
+        "bytecode_cached": _summary(*by_mode["bytecode_cached"]),
         "imports": imports,
         "import_ratio_to_cv2_numpy": {k: round(v["wall_s"] / base_import, 3)
                                       for k, v in imports.items()},
