@@ -41,10 +41,10 @@ HEAVY = ("scipy", "sklearn", "skl2onnx", "onnx", "onnxruntime", "ai_edge_litert"
 
 
 def start_once(cmd: list[str], env: dict[str, str], port: int, timeout: float = 60.0,
-               pages: tuple[str, ...] = ()) -> dict[str, float]:
+               pages: tuple[str, ...] = (), pause: float = 0.0) -> dict[str, float]:
     """Wall time to the first 200 on /healthz and the server's CPU-seconds up to then; then
-    each of `pages` fetched at once, one after the other (seconds each, as a child opening
-    the kit right after it answered would wait)."""
+    each of `pages` fetched `pause` seconds later, one after the other (seconds each: what a
+    child opening the kit that long after it answered waits)."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=str(REPO), stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)
@@ -60,6 +60,8 @@ def start_once(cmd: list[str], env: dict[str, str], port: int, timeout: float = 
             except OSError:
                 time.sleep(0.01)
         cpu = _cpu_seconds(proc.pid)
+        if pages and wall == wall:
+            time.sleep(pause)
         page_s = {path: _fetch_s(f"http://127.0.0.1:{port}{path}") for path in pages
                   if wall == wall}
     finally:
@@ -126,6 +128,9 @@ def med(runs: list[dict[str, float]], key: str) -> float:
 
 
 PAGES = ("/", "/labs/bias_lab")
+# the first pages are also timed in a second start, this long after the first 200: a child
+# typing the kit's address or a kiosk browser coming up (the kit prepares them once it listens)
+PAGE_PAUSE_S = 1.5
 MODES = ("as_run", "bytecode_cached")
 
 
@@ -141,14 +146,16 @@ def _mode_env(env: dict[str, str], mode: str, tmp: Path) -> dict[str, str]:
     return cached
 
 
-def _summary(labkit_runs: list[dict[str, float]], base_runs: list[dict[str, float]]
-             ) -> dict[str, Any]:
+def _summary(labkit_runs: list[dict[str, float]], base_runs: list[dict[str, float]],
+             later_runs: list[dict[str, float]]) -> dict[str, Any]:
     pairs = [{"wall": a["wall_s"] / b["wall_s"], "cpu": a["cpu_s"] / max(b["cpu_s"], 1e-3)}
              for a, b in zip(labkit_runs, base_runs, strict=True)]
     return {
         "labkit_serve": {"wall_s_median": med(labkit_runs, "wall_s"),
                          "cpu_s_median": med(labkit_runs, "cpu_s"),
                          **{f"page_{p}_s_median": med(labkit_runs, f"page {p} s") for p in PAGES},
+                        **{f"page_{p}_after_pause_s_median": med(later_runs, f"page {p} s")
+                           for p in PAGES},
                          "runs": labkit_runs},
         "baseline_flask_waitress_cv2": {"wall_s_median": med(base_runs, "wall_s"),
                                         "cpu_s_median": med(base_runs, "cpu_s")},
@@ -159,8 +166,8 @@ def _summary(labkit_runs: list[dict[str, float]], base_runs: list[dict[str, floa
 
 def main(quick: bool = False) -> dict[str, Any]:
     rounds = 3 if quick else 7
-    by_mode: dict[str, tuple[list[dict[str, float]], list[dict[str, float]]]] = {
-        mode: ([], []) for mode in MODES}
+    by_mode: dict[str, tuple[list[dict[str, float]], ...]] = {
+        mode: ([], [], []) for mode in MODES}
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(rounds + 1):  # the first round warms the page and bytecode caches
             for mode in MODES:
@@ -171,9 +178,12 @@ def main(quick: bool = False) -> dict[str, Any]:
                 a = start_once(LABKIT + ["serve"], env, port, pages=PAGES)
                 port = free_port()
                 b = start_once([sys.executable, "-c", BASELINE_APP, str(port)], env, port)
+                port = free_port()
+                env["LABKIT_PORT"] = str(port)
+                later = start_once(LABKIT + ["serve"], env, port, pages=PAGES, pause=PAGE_PAUSE_S)
                 if i:
-                    by_mode[mode][0].append(a)
-                    by_mode[mode][1].append(b)
+                    for kept, run in zip(by_mode[mode], (a, b, later), strict=True):
+                        kept.append(run)
     imports = {}
     for name, code in {"labkit.vision": "import labkit.vision",
                        "labkit.drivers": "import labkit.drivers",
@@ -199,7 +209,9 @@ def main(quick: bool = False) -> dict[str, Any]:
               f"CPU-s; baseline {part['baseline_flask_waitress_cv2']['wall_s_median']} s, "
               f"{part['baseline_flask_waitress_cv2']['cpu_s_median']} CPU-s; ratio "
               f"{part['ratio_wall_median']} (cpu {part['ratio_cpu_median']}); then "
-              + ", ".join(f"GET {p} {kit[f'page_{p}_s_median']} s" for p in PAGES))
+              + ", ".join(f"GET {p} {kit[f'page_{p}_s_median']} s" for p in PAGES)
+              + f"; {PAGE_PAUSE_S} s later: "
+              + ", ".join(f"GET {p} {kit[f'page_{p}_after_pause_s_median']} s" for p in PAGES))
     print("imports:", imports)
     write_result("coldstart", result)
     return result
