@@ -2,8 +2,13 @@
 
 Baseline in the same run: a minimal Flask app (one /healthz route) under waitress with cv2 and
 numpy imported — what any camera web page in Python pays. Runs alternate A B A B …; the figure
-to quote is the median ratio. Also times `import labkit.vision` / `import labkit.drivers` (what
-a student program pays) against `import cv2, numpy`.
+to quote is the median ratio. Each pair runs twice: as this machine runs Python (`as_run`: with
+PYTHONDONTWRITEBYTECODE set and a venv installed --no-compile, every start compiles every module
+again) and with a bytecode cache filled by the warm-up round (`bytecode_cached`: as on a kit
+whose install compiled its modules). After the first 200 the kit's home page and a lab page are
+fetched at once, and in a second start 1.5 s later (what a child opening the kit then waits).
+Also times `import labkit.vision` / `import labkit.drivers` (what a student program pays)
+against `import cv2, numpy`.
 
     python -m bench.coldstart            # prints and writes bench/results/coldstart.json
     python -m bench.coldstart --once     # one labkit start (for an external timer)
