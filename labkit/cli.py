@@ -192,9 +192,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
             click.echo(f"  {url}")
         sys.stdout.flush()
 
+    def listening() -> None:
+        """Once the port accepts connections: say so, then prepare the first pages."""
+        announce()
+        warm_first_pages(app)
+
     try:
         run_server(app, host=settings.host, port=settings.port, threads=threads,
-                   server=server_kind, ready=announce, listening=lambda: warm_first_pages(app))
+                   server=server_kind, listening=listening)
     except KeyboardInterrupt:
         pass
     finally:

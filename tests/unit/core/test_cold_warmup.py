@@ -114,4 +114,5 @@ def test_serve_warms_the_first_pages_once_listening(monkeypatch, tmp_path):
     monkeypatch.setenv("LABKIT_PORT", str(free_port()))
     result = CliRunner().invoke(cli.main, ["serve", "--no-zeroconf"])
     assert result.exit_code == 0, result.output
-    assert callable(recorded["listening"]) and len(warmed) == 1
+    assert "ready" not in recorded         # nothing is announced before the port listens
+    assert len(warmed) == 1 and "is running" in result.output
