@@ -44,7 +44,17 @@ def summary_lines(results: dict[str, Any]) -> list[str]:
                   f"{c['baseline_flask_waitress_cv2']['wall_s_median']} | "
                   f"{c['baseline_flask_waitress_cv2']['cpu_s_median']} |",
                   f"| ratio (pairwise median) | {c['ratio_wall_median']} | "
-                  f"{c['ratio_cpu_median']} |", "",
+                  f"{c['ratio_cpu_median']} |"]
+        cached = c.get("bytecode_cached")
+        if cached:
+            lines += [f"| with a bytecode cache: labkit / baseline | "
+                      f"{cached['labkit_serve']['wall_s_median']} / "
+                      f"{cached['baseline_flask_waitress_cv2']['wall_s_median']} | "
+                      f"{cached['labkit_serve']['cpu_s_median']} / "
+                      f"{cached['baseline_flask_waitress_cv2']['cpu_s_median']} |",
+                      f"| with a bytecode cache: ratio | {cached['ratio_wall_median']} | "
+                      f"{cached['ratio_cpu_median']} |"]
+        lines += ["",
                   "Imports (wall s / CPU s): " + ", ".join(
                       f"`{k}` {v['wall_s']} / {v['cpu_s']}" for k, v in c["imports"].items()),
                   "", f"Heavy modules loaded by start-up + first page: "

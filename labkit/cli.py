@@ -165,6 +165,7 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
     """Start the kit: hardware, live view and the classroom page."""
     from labkit.web import create_app
     from labkit.web.asgi import run_server
+    from labkit.web.warmup import warm_first_pages
 
     settings = settings_from(ctx).with_(**{k: v for k, v in {
         "host": host, "port": port, "hardware": hardware, "camera": camera}.items()
@@ -191,9 +192,14 @@ def serve(ctx: click.Context, host: str | None, port: int | None, hardware: str 
             click.echo(f"  {url}")
         sys.stdout.flush()
 
+    def listening() -> None:
+        """Once the port accepts connections: say so, then prepare the first pages."""
+        announce()
+        warm_first_pages(app)
+
     try:
         run_server(app, host=settings.host, port=settings.port, threads=threads,
-                   server=server_kind, ready=announce)
+                   server=server_kind, listening=listening)
     except KeyboardInterrupt:
         pass
     finally:

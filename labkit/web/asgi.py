@@ -22,6 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import threading
+import time
 from typing import Any, Awaitable, Callable
 
 from flask import Flask
@@ -166,9 +168,31 @@ def uvicorn_server(asgi: KitASGI, *, host: str, port: int) -> tuple[Any, socket.
     return uvicorn.Server(config), listen_socket(host, port)
 
 
+def _when_listening(started: Callable[[], bool], then: Callable[[], None] | None,
+                    timeout: float = 60.0) -> None:
+    """Call `then` in a daemon thread once `started()` holds (polled; never before, and not
+    at all if the server has not started within `timeout`)."""
+    if then is None:
+        return
+
+    def wait() -> None:
+        deadline = time.monotonic() + timeout
+        while not started():
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.02)
+        then()
+
+    threading.Thread(target=wait, name="labkit-listening", daemon=True).start()
+
+
 def run_server(app: Flask, *, host: str, port: int, threads: int = 16,
-               server: str = "uvicorn", ready: Callable[[], None] | None = None) -> None:
-    """Serve `app` until interrupted (SIGINT/SIGTERM)."""
+               server: str = "uvicorn", ready: Callable[[], None] | None = None,
+               listening: Callable[[], None] | None = None) -> None:
+    """Serve `app` until interrupted (SIGINT/SIGTERM).
+
+    `ready` runs just before the server starts; `listening` runs in its own thread once it
+    accepts connections (uvicorn), or right away for the other servers."""
     if server not in SERVERS:
         raise ValueError(f"server must be one of {SERVERS}")
     if server == "waitress":
@@ -178,6 +202,7 @@ def run_server(app: Flask, *, host: str, port: int, threads: int = 16,
                                     channel_timeout=30, ident="labkit")
         if ready:
             ready()
+        _when_listening(lambda: True, listening)
         try:
             wsgi_server.run()
         except KeyboardInterrupt:
@@ -188,6 +213,7 @@ def run_server(app: Flask, *, host: str, port: int, threads: int = 16,
         uv, sock = uvicorn_server(asgi, host=host, port=port)
         if ready:
             ready()
+        _when_listening(lambda: bool(uv.started), listening)
         uv.run(sockets=[sock])
         return
     import signal
@@ -211,4 +237,5 @@ def run_server(app: Flask, *, host: str, port: int, threads: int = 16,
 
     if ready:
         ready()
+    _when_listening(lambda: True, listening)
     asyncio.run(main())
