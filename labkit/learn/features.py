@@ -130,6 +130,15 @@ class EmbeddingExtractor(Extractor):
             log.warning("image embedder %s unusable: %s", name, exc)
             return None
 
+    @property
+    def sha256(self) -> str:
+        """The graph's hash: names the embedder inside a trained model (labkit.learn.int8)."""
+        if getattr(self, "_sha256", None) is None:
+            import hashlib
+
+            self._sha256 = hashlib.sha256(self.onnx_bytes).hexdigest()
+        return self._sha256
+
     def extract(self, payloads: Sequence[Any]) -> np.ndarray:
         from labkit.models.efficientnet import preprocess
 
