@@ -336,9 +336,14 @@ class Predictor:
 # ---------------------------------------------------------------------------------------------
 
 def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
-              calib_samples: int = 24, threads: int = 2) -> dict[str, Any]:
-    """Quantise the saved model (labkit.models.quantize), calibrated on the project's own
-    samples, and measure how often it answers like the float model. Idempotent."""
+              calib_samples: int = 24, threads: int = 2, parts: bool = True) -> dict[str, Any]:
+    """The int8 copy of the saved model, and how it measures. Idempotent.
+
+    An image model whose parts were kept at training is put together from the kit's int8
+    embedder and its float classifier in seconds (labkit.learn.int8), its accuracy measured on
+    the held-out samples. Any other model (or `parts=False`) is quantised whole
+    (labkit.models.quantize), calibrated on the project's own samples, and compared with the
+    float model."""
     from labkit.models.quantize import quantize_onnx
 
     folder = model_dir(project)
@@ -350,7 +355,7 @@ def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
         raise LabkitError(_("Train the model again before exporting: the samples changed."),
                           code="not_trained", fix=_("Press Train first."))
     # an image model with its kept parts: the kit's int8 embedder + the float classifier
-    fast = int8_parts.image_int8(project, card, store=store, threads=threads)
+    fast = int8_parts.image_int8(project, card, store=store, threads=threads) if parts else None
     if fast is not None:
         data, info = fast
         write_graph(project, data, int8=True)
