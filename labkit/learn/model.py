@@ -8,7 +8,9 @@ EfficientNet-Lite0 features merged in front of the classifier (input `image`, RG
 features (input `features`); the card names the feature extractor the runtime chains in front.
 
     <project>/model/model.onnx        float model (see above)
-    <project>/model/model_int8.onnx   int8 copy, made on export (labkit.models.quantize)
+    <project>/model/model_int8.onnx   int8 copy, made on export (labkit.learn.int8)
+    <project>/model/classifier*.onnx  image models: the classifier alone and its held-out
+                                      twin, from which the int8 copy is put together
     <project>/model/labels.json       class names in output order
     <project>/model/card.json         model card: classes, sample counts, accuracy, date …
 
