@@ -15,8 +15,7 @@ from labkit.learn import int8 as parts
 from labkit.learn.dataset import ProjectStore
 from labkit.learn.featurecache import FeatureCache, use_cache
 from labkit.learn.features import EmbeddingExtractor, HogColourExtractor
-from labkit.learn.model import (Predictor, _merge_front, export_zip, import_zip,
-                                make_int8, model_dir, train_project)
+from labkit.learn.model import Predictor, _merge_front, make_int8, model_dir, train_project
 from labkit.learn.synthetic import SHAPES, shapes_dataset
 from labkit.models.efficientnet import INPUT_NAME, OUTPUT_NAME, preprocess
 from labkit.models.runtime import onnx_session
@@ -64,8 +63,7 @@ def small_project(tmp_path_factory: pytest.TempPathFactory, model_store: Any) ->
     return project
 
 
-def test_int8_from_parts_answers_like_float_on_held_out(small_project, model_store,
-                                                        tmp_path) -> None:
+def test_int8_from_parts_answers_like_float_on_held_out(small_project, model_store) -> None:
     project = small_project
     card = json.loads(json.dumps(small_project.model["report"]["card"]))
     assert card["input"]["sha256"] == EmbeddingExtractor.from_store(model_store).sha256
@@ -88,11 +86,8 @@ def test_int8_from_parts_answers_like_float_on_held_out(small_project, model_sto
              for n, _p in held]
     assert (q == np.array(truth)).mean() >= 0.6        # int8 still tells the shapes apart
     assert make_int8(project, store=model_store) == info            # kept on the card
-    # exported and imported on a kit without a model store: the int8 graph passes vetting
-    other = import_zip(ProjectStore(tmp_path / "other"), export_zip(project))
-    np.testing.assert_allclose(Predictor(other, int8=True).predict_proba(pictures[:3]),
-                               Predictor(project, int8=True).predict_proba(pictures[:3]),
-                               atol=1e-5)
+    # (exported and imported on a kit without a store, its int8 graph vetted there:
+    # tests/unit/learn/test_training.py::test_export_import_round_trip)
 
 
 def test_no_int8_embedder_to_be_had_means_the_whole_model_path(small_project,
