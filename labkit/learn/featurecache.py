@@ -175,6 +175,10 @@ class FeaturePrecomputer:
                           "failed": self._failed.get(project.id, 0)}
                 self._idle.notify_all()
             self._publish("learn.features", status)
+            if self._queue.empty():
+                from labkit.models.runtime import release_freed_memory
+
+                release_freed_memory()      # what the burst of pictures left on the heap
 
     def _compute(self, project: Any, sample_id: str) -> bool:
         try:

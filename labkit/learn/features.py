@@ -18,6 +18,7 @@ stored with a trained model, so live prediction and an imported model always use
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Callable, Sequence
 
 import numpy as np
@@ -106,14 +107,32 @@ class EmbeddingExtractor(Extractor):
     graph_input = "image"
     batch = 16
 
-    def __init__(self, onnx_bytes: bytes, threads: int = 2, model_name: str = EMBEDDER_MODEL):
+    def __init__(self, onnx_bytes: bytes | None = None, threads: int = 2,
+                 model_name: str = EMBEDDER_MODEL, *, path: Path | None = None) -> None:
         from labkit.models.efficientnet import INPUT_NAME, OUTPUT_NAME
         from labkit.models.runtime import onnx_session
 
-        self.onnx_bytes = onnx_bytes
+        if onnx_bytes is None and path is None:
+            raise ValueError("an embedder needs its graph's bytes or its path")
+        self._bytes, self.path = onnx_bytes, path
         self.model_name = model_name
-        self.session = onnx_session(onnx_bytes, threads=threads)
+        # from the file when there is one: the serving process then holds no copy of the
+        # weights in Python, and ONNX Runtime needs no second buffer to parse them from
+        self.session = onnx_session(onnx_bytes if onnx_bytes is not None else path,
+                                    threads=threads)
         self.input_name, self.output_name = INPUT_NAME, OUTPUT_NAME
+
+    @property
+    def onnx_bytes(self) -> bytes:
+        """The graph (read from its file when needed: training merges it into the model)."""
+        if self._bytes is not None:
+            return self._bytes
+        assert self.path is not None
+        return Path(self.path).read_bytes()
+
+    @onnx_bytes.setter
+    def onnx_bytes(self, value: bytes | None) -> None:
+        self._bytes = value
 
     @classmethod
     def from_store(cls, store: Any, *, int8: bool = False, threads: int = 2
@@ -125,10 +144,20 @@ class EmbeddingExtractor(Extractor):
         try:
             if not store.has(name):
                 return None
-            return cls(store.path(name).read_bytes(), threads=threads, model_name=name)
+            return cls(None, threads=threads, model_name=name, path=Path(store.path(name)))
         except (LabkitError, OSError) as exc:
             log.warning("image embedder %s unusable: %s", name, exc)
             return None
+
+    @property
+    def sha256(self) -> str:
+        """The graph's hash: names the embedder inside a trained model (labkit.learn.int8)."""
+        if getattr(self, "_sha256", None) is None:
+            import hashlib
+
+            self._sha256: str | None = hashlib.sha256(self.onnx_bytes).hexdigest()
+        assert self._sha256 is not None
+        return self._sha256
 
     def extract(self, payloads: Sequence[Any]) -> np.ndarray:
         from labkit.models.efficientnet import preprocess

@@ -8,7 +8,9 @@ EfficientNet-Lite0 features merged in front of the classifier (input `image`, RG
 features (input `features`); the card names the feature extractor the runtime chains in front.
 
     <project>/model/model.onnx        float model (see above)
-    <project>/model/model_int8.onnx   int8 copy, made on export (labkit.models.quantize)
+    <project>/model/model_int8.onnx   int8 copy, made on export (labkit.learn.int8)
+    <project>/model/classifier*.onnx  image models: the classifier alone and its held-out
+                                      twin, from which the int8 copy is put together
     <project>/model/labels.json       class names in output order
     <project>/model/card.json         model card: classes, sample counts, accuracy, date …
 
@@ -37,6 +39,7 @@ from labkit import jsoncheck
 from labkit.atrest import SealBroken
 from labkit.errors import LabkitError, Text
 from labkit.errors import lazy_gettext as _
+from labkit.learn import int8 as int8_parts
 from labkit.learn.dataset import KINDS, Project, ProjectStore, read_json, write_json
 from labkit.learn.features import EmbeddingExtractor, Extractor, extractor_by_name
 from labkit.learn.names import check_class_names
@@ -141,6 +144,14 @@ def _merge_front(front: bytes, classifier: bytes) -> bytes:
     a = onnx.load_model_from_string(front)
     b = onnx.load_model_from_string(classifier)
     a.ir_version = b.ir_version = max(a.ir_version, b.ir_version)
+    # merge_models wants one version per domain in both (a quantised front lists more domains,
+    # and a newer ai.onnx.ml, than skl2onnx writes)
+    best: dict[str, int] = {}
+    for op in [*a.opset_import, *b.opset_import]:
+        best[op.domain] = max(best.get(op.domain, 0), op.version)
+    for m in (a, b):
+        del m.opset_import[:]
+        m.opset_import.extend(onnx.helper.make_opsetid(d, v) for d, v in best.items())
     front_out = a.graph.output[0].name
     merged = compose.merge_models(a, b, io_map=[(front_out, ONNX_INPUT)], prefix2="clf_")
     # the classifier's outputs keep their public names
@@ -151,9 +162,6 @@ def _merge_front(front: bytes, classifier: bytes) -> bytes:
                 node.output[:] = [new if o == out.name else o for o in node.output]
                 node.input[:] = [new if i == out.name else i for i in node.input]
             out.name = new
-    best: dict[str, int] = {}
-    for op in merged.opset_import:
-        best[op.domain] = max(best.get(op.domain, 0), op.version)
     del merged.opset_import[:]
     for domain, version in best.items():
         merged.opset_import.append(onnx.helper.make_opsetid(domain, version))
@@ -210,10 +218,8 @@ def train_project(project: Project, extractor: Extractor, *, classifier: str = "
     t_fit = time.perf_counter()
     report("export", 0.9, "")
     clf_onnx = clf.to_onnx()
-    if extractor.graph_input == "image" and isinstance(extractor, EmbeddingExtractor):
-        graph = _merge_front(extractor.onnx_bytes, clf_onnx)
-    else:
-        graph = clf_onnx
+    merged = extractor.graph_input == "image" and isinstance(extractor, EmbeddingExtractor)
+    graph = _merge_front(extractor.onnx_bytes, clf_onnx) if merged else clf_onnx
     # check the ONNX classifier against the in-memory model on every sample, and the saved
     # (possibly merged) graph on a few of them end to end. Both are the kept model, trained on
     # all samples: this is agreement, not accuracy (accuracy is the held-out figure)
@@ -237,6 +243,9 @@ def train_project(project: Project, extractor: Extractor, *, classifier: str = "
                **extractor.describe()},
         onnx_agreement=round(agreement, 4),
         skipped=len(skipped), int8=None)
+    if merged:
+        # which float embedder is inside the graph: its int8 twin is found by this hash
+        card["input"]["sha256"] = extractor.sha256
     card["onnx"]["input"] = "image" if extractor.graph_input == "image" else ONNX_INPUT
     misclassified = [{**m, "sample": ids[m["index"]]} for m in clf.misclassified]
     timings = {"load_s": round(t_load - t0, 3), "features_s": round(t_feat - t_load, 3),
@@ -250,6 +259,10 @@ def train_project(project: Project, extractor: Extractor, *, classifier: str = "
     folder = model_dir(project)
     write_graph(project, graph)
     (folder / INT8_FILE).unlink(missing_ok=True)
+    if merged:
+        int8_parts.keep_parts(project, clf, clf_onnx)
+    else:
+        int8_parts.drop_parts(project)
     write_json(project.sealer, folder / LABELS_FILE, clf.classes)
     write_json(project.sealer, folder / CARD_FILE, card)
     with project.lock:
@@ -325,9 +338,14 @@ class Predictor:
 # ---------------------------------------------------------------------------------------------
 
 def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
-              calib_samples: int = 24, threads: int = 2) -> dict[str, Any]:
-    """Quantise the saved model (labkit.models.quantize), calibrated on the project's own
-    samples, and measure how often it answers like the float model. Idempotent."""
+              calib_samples: int = 24, threads: int = 2, parts: bool = True) -> dict[str, Any]:
+    """The int8 copy of the saved model, and how it measures. Idempotent.
+
+    An image model whose parts were kept at training is put together from the kit's int8
+    embedder and its float classifier in seconds (labkit.learn.int8), its accuracy measured on
+    the held-out samples. Any other model (or `parts=False`) is quantised whole
+    (labkit.models.quantize), calibrated on the project's own samples, and compared with the
+    float model."""
     from labkit.models.quantize import quantize_onnx
 
     folder = model_dir(project)
@@ -338,6 +356,14 @@ def make_int8(project: Project, *, store: Any = None, tracker: Any = None,
     if not project.model or project.model.get("outdated") or not report_json:
         raise LabkitError(_("Train the model again before exporting: the samples changed."),
                           code="not_trained", fix=_("Press Train first."))
+    # an image model with its kept parts: the kit's int8 embedder + the float classifier
+    fast = int8_parts.image_int8(project, card, store=store, threads=threads) if parts else None
+    if fast is not None:
+        data, info = fast
+        write_graph(project, data, int8=True)
+        card["int8"] = info
+        write_json(project.sealer, folder / CARD_FILE, card)
+        return info
     predictor = Predictor(project, store=store, tracker=tracker)
     payloads, labels, sample_ids, _skipped = load_samples(project)
     if not payloads:

@@ -449,6 +449,9 @@ class LearnService:
         predictor = Predictor(project, store=self.store, tracker=tracker)
         with self._lock:
             self._predictors[project.id] = (stamp, predictor)
+        from labkit.models.runtime import release_freed_memory
+
+        release_freed_memory()      # the opened graph's bytes are garbage now
         return predictor
 
     def predict_live(self, project_id: str, *, act: bool = True) -> dict[str, Any]:

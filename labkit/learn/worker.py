@@ -115,18 +115,20 @@ def _lazy_embedder_class() -> type:
     from labkit.learn.features import EmbeddingExtractor
 
     class LazyEmbedder(EmbeddingExtractor):  # type: ignore[misc, valid-type]
-        def __init__(self, onnx_bytes: bytes, threads: int = 2, model_name: str = "") -> None:
+        def __init__(self, onnx_bytes: bytes | None = None, threads: int = 2,
+                     model_name: str = "", *, path: Path | None = None) -> None:
             from labkit.models.efficientnet import INPUT_NAME, OUTPUT_NAME
 
-            self.onnx_bytes, self.model_name, self._threads = onnx_bytes, model_name, threads
+            self.onnx_bytes, self.path = onnx_bytes, path
+            self.model_name, self._threads = model_name, threads
             self.input_name, self.output_name = INPUT_NAME, OUTPUT_NAME
             self._session: Any = None
 
         @property
         def session(self) -> Any:
             if self._session is None:
-                EmbeddingExtractor.__init__(self, self.onnx_bytes, self._threads,
-                                            self.model_name)
+                EmbeddingExtractor.__init__(self, self._bytes, self._threads,
+                                            self.model_name, path=self.path)
             return self._session
 
         @session.setter

@@ -499,6 +499,7 @@ def build_features(ctx: Any) -> Any:
 
 def build_features_int8(ctx: Any) -> Any:
     """Builder hook for `efficientnet_lite0_features_int8`: the float model, quantised."""
+    from labkit.models import registry
     from labkit.models.quantize import quantize_onnx
     from labkit.models.sources import BuildResult
 
@@ -508,6 +509,7 @@ def build_features_int8(ctx: Any) -> Any:
     except LabkitError:  # fetched on its own: build the float model first, next to it
         float_path = ctx.out_dir.parent / f".{ctx.out_dir.name}-float.onnx"
         float_path.write_bytes(build_from_wheel(ctx.archives[WEIGHTS_PACKAGE]))
+    float_sha = registry.sha256_file(float_path)    # names what the int8 copy was made from
     try:
         report = quantize_onnx(float_path, target, _image_calibration(), mode="static",
                                threads=ctx.threads)
@@ -521,6 +523,7 @@ def build_features_int8(ctx: Any) -> Any:
                f"float model {report.agreement:.3f}"),
         extra={"input": INPUT_NAME, "output": OUTPUT_NAME, "feature_dim": FEATURE_DIM,
                "quantized_from": "efficientnet_lite0_features",
+               "quantized_from_sha256": float_sha,
                "quantize_report": report.to_dict()})
 
 

@@ -104,6 +104,24 @@ def onnx_session(model: str | os.PathLike[str] | bytes, *, threads: int = 2,
     return ort.InferenceSession(source, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
+def release_freed_memory() -> None:
+    """Give the C heap's free pages back to the system (glibc `malloc_trim`).
+
+    Why: loading a graph from bytes (a sealed model is opened in memory) and a burst of
+    inferences leave tens of MB freed but still held by the allocator, which a long-running
+    kit process would otherwise keep for ever. Call it after such one-off work; a no-op where
+    the C library has no `malloc_trim`.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 class Model:
     """A loaded model. Subclasses fill `inputs`, `outputs` and implement `run`."""
 
