@@ -3,9 +3,9 @@
 The pin lease (pins.py) keeps one holder at a time inside a process. A pipeline started at
 boot (`labkit pipeline run`, its own process) and `labkit serve` (a lab, a student program)
 share the same pins, so whoever holds a lease that is not soft also holds this lock; another
-process asking for the outputs meanwhile gets `PinsBusy` naming the holder, read from the
-lock file ("the kit's outputs are in use (queue_alarm's pipeline)"; its id carries the
-process id).
+process asking for the outputs meanwhile gets `PinsBusy` saying what holds them, read from
+the lock file ("the kit's outputs are in use (queue_alarm's pipeline)", "(lab)"; its id
+carries the process id). The file never names a child: it is not sealed.
 
 The kernel drops an flock when its process dies, so a crashed holder never blocks the kit.
 Within one process the lock is taken once per file and counted, so two runtimes of one test
@@ -30,8 +30,11 @@ _lock = threading.Lock()
 
 
 def _describe(fd: int, holder: Holder) -> None:
-    data = json.dumps({"pid": os.getpid(), "id": holder.id, "kind": holder.kind,
-                       "name": holder.name}, ensure_ascii=False).encode("utf-8")
+    """Who holds the outputs, for another process's refusal: the process, the holder's id
+    and kind, never its name. The file is in the clear in the data dir, and a lab's or a
+    program's holder is named after the child (docs/architecture.md, data at rest)."""
+    data = json.dumps({"pid": os.getpid(), "id": holder.id, "kind": holder.kind},
+                      ensure_ascii=False).encode("utf-8")
     os.ftruncate(fd, 0)
     os.pwrite(fd, data, 0)
 
@@ -42,8 +45,11 @@ def _holder_in(path: Path) -> Holder:
     except (OSError, ValueError):
         data = {}
     pid = data.get("pid")
-    return Holder(f"process:{pid}:{data.get('id') or ''}", str(data.get("kind") or "process"),
-                  str(data.get("name") or (f"process {pid}" if pid else "")))
+    holder_id, kind = str(data.get("id") or ""), str(data.get("kind") or "process")
+    # a pipeline's id carries its file's name ("pipeline:queue_alarm"), which names no one
+    name = holder_id.split(":", 1)[1] if kind == "pipeline" and ":" in holder_id else ""
+    return Holder(f"process:{pid}:{holder_id}", kind,
+                  name or (f"process {pid}" if pid and kind == "process" else ""))
 
 
 class OutputLock:

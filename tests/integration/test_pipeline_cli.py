@@ -192,7 +192,9 @@ def test_a_pipeline_process_and_the_kit_do_not_drive_the_pins_at_once(tmp_path: 
             cwd=str(REPO), capture_output=True, text=True, timeout=30)
         lab.release()
         assert refused.returncode == 0, refused.stderr
-        assert refused.stdout.strip() == "the kit's outputs are in use (李明's lab)"
+        # what holds them, never who: the lock file is in the clear and names no child
+        assert refused.stdout.strip() == "the kit's outputs are in use (lab)"
+        assert "李明" not in (data / "outputs.lock").read_text(errors="replace")
     finally:
         if proc.poll() is None:
             proc.kill()

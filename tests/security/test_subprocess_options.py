@@ -201,6 +201,8 @@ REVIEWED_CALLS = {
     "sandbox/runner.py": "python -I -u <boot.py>: constant argv; the program is main.py in its "
                          "own folder, settings in the environment",
     "sandbox/health.py": "python -I <boot.py> --probe: constant argv",
+    "pipeline/systemd.py": "systemctl daemon-reload | restart/stop -- <unit>: the unit name "
+                           "built from a pipeline name checked by pattern, after --",
     # provisioning (first boot, updates, image build): text from the kit's config file,
     # checked by pattern before use (config.py HOSTNAME/COUNTRY: no leading '-')
     "provision/firstboot.py": "hostnamectl/raspi-config/iw/systemctl: checked name, country",
