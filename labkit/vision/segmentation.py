@@ -18,7 +18,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from labkit.vision.device import VisionDetector, default_store
+from labkit.vision.device import VisionDetector, default_store, load_model
 from labkit.vision.frames import Prepared, to_bgr
 from labkit.vision.roi import Roi, crop
 
@@ -57,7 +57,7 @@ class Segmenter(VisionDetector[SegmentationResult]):
     def __init__(self, camera: Any = None, *, min_coverage: float = 0.02, store: Any = None,
                  **kwargs: Any) -> None:
         self.store = store if store is not None else default_store()
-        self.model = self.store.load(MODEL)
+        self.model = load_model(self.store, MODEL)
         self._in = self.model.inputs[0].name
         self._out = self.model.outputs[0].name
         _, self._h, self._w, _ = self.model.inputs[0].shape
