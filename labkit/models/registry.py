@@ -379,28 +379,40 @@ class ModelStore:
         return bad
 
     # -- runtime ---------------------------------------------------------------------------
-    def load(self, name: str) -> "Model":
-        """The runtime model, loaded on first use and kept in a bounded LRU cache."""
-        cached = self._cache.get(name)
+    def load(self, name: str, *, threads: int | None = None) -> "Model":
+        """The runtime model, loaded on first use and kept in a bounded LRU cache.
+
+        `threads` overrides the store's thread count for this model (a model loaded with
+        another count is a separate runtime object, cached under `name@<threads>t`): small
+        per-frame vision models run faster on one thread than on a contended pool."""
+        count = self.threads if threads is None else max(1, int(threads))
+        key = name if count == self.threads else f"{name}@{count}t"
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
         with self._lock:
-            cached = self._cache.get(name)
+            cached = self._cache.get(key)
             if cached is not None:
                 return cached
             from labkit.models.runtime import open_model
 
             entry = self.info(name)
             path = self.path(name)
-            model = open_model(path, entry.backend, threads=self.threads, name=name)
-            self._cache.put(name, model)
+            model = open_model(path, entry.backend, threads=count, name=name)
+            self._cache.put(key, model)
             return model
 
     def loaded(self) -> list[str]:
         return self._cache.names()
 
     def unload(self, name: str | None = None) -> None:
-        self._cache.clear(name)
+        """Forget a loaded model (every thread-count variant of it), or all models."""
+        if name is None:
+            self._cache.clear()
+            return
+        for key in self._cache.names():
+            if key == name or key.startswith(f"{name}@"):
+                self._cache.clear(key)
 
     def close(self) -> None:
         self._cache.clear()

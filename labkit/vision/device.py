@@ -38,6 +38,19 @@ def default_store() -> Any:
     return ModelStore()
 
 
+#: XNNPACK threads per vision model. One, as mediapipe's own Linux default (the Pi included):
+#: these models take 1–25 ms, and a second thread's hand-offs cost more than it saves once the
+#: cores are shared (bench/vision.py measured BlazeFace 1.9× and selfie segmentation 1.5×
+#: slower on two threads than on one); each detector follows the camera on its own thread, so
+#: several detectors still use several cores.
+MODEL_THREADS = 1
+
+
+def load_model(store: Any, name: str) -> Any:
+    """A vision model from the store, on MODEL_THREADS threads."""
+    return store.load(name, threads=MODEL_THREADS)
+
+
 def to_jsonable(value: Any) -> Any:
     """Dataclass results → plain JSON-able dicts/lists/floats (for the page and lab logs)."""
     if is_dataclass(value) and not isinstance(value, type):

@@ -20,7 +20,7 @@ import cv2
 import numpy as np
 
 from labkit.vision import ssd
-from labkit.vision.device import VisionDetector, default_store
+from labkit.vision.device import VisionDetector, default_store, load_model
 from labkit.vision.frames import Prepared, to_bgr
 from labkit.vision.roi import Roi, crop
 from labkit.vision.types import Box
@@ -93,7 +93,7 @@ class FaceDetector(VisionDetector[FaceResult]):
             raise ValueError(f"min_score must be between 0 and 1, not {min_score}")
         name, self.spec = MODELS[model]
         self.store = store if store is not None else default_store()
-        self.model = self.store.load(name)
+        self.model = load_model(self.store, name)
         self.input_name = self.model.inputs[0].name
         self._boxes, self._scores = find_outputs(self.model, 4 + 2 * self.spec.num_keypoints)
         self.min_score = min_score

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from labkit.vision import gestures, ssd
-from labkit.vision.device import Signal, VisionDetector, default_store
+from labkit.vision.device import Signal, VisionDetector, default_store, load_model
 from labkit.vision.faces import find_outputs
 from labkit.vision.frames import Prepared, to_bgr
 from labkit.vision.roi import (Roi, crop, normalize_radians, project, remove_letterbox,
@@ -138,8 +138,8 @@ class HandTracker(VisionDetector[HandResult]):
         if max_hands < 1:
             raise ValueError("max_hands must be at least 1")
         self.store = store if store is not None else default_store()
-        self.palm_model = self.store.load(PALM_MODEL)
-        self.landmark_model = self.store.load(LANDMARK_MODEL)
+        self.palm_model = load_model(self.store, PALM_MODEL)
+        self.landmark_model = load_model(self.store, LANDMARK_MODEL)
         self._palm_in = self.palm_model.inputs[0].name
         self._palm_boxes, self._palm_scores = find_outputs(self.palm_model, 18)
         self._lm_in = self.landmark_model.inputs[0].name

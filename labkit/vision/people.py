@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from labkit.vision import ssd
-from labkit.vision.device import VisionDetector, default_store
+from labkit.vision.device import VisionDetector, default_store, load_model
 from labkit.vision.faces import find_outputs
 from labkit.vision.frames import Prepared, to_bgr
 from labkit.vision.roi import Roi, crop, remove_letterbox
@@ -109,7 +109,7 @@ class PeopleDetector(VisionDetector[PeopleResult]):
         if int(max_people) < 0:
             raise ValueError("max_people must be 0 (no limit) or more")
         self.store = store if store is not None else default_store()
-        self.detector = PoseDetectorModel(self.store.load(MODEL))
+        self.detector = PoseDetectorModel(load_model(self.store, MODEL))
         self.min_detection = float(min_detection)
         self.max_people = int(max_people)
         super().__init__(camera, **kwargs)

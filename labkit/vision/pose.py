@@ -21,7 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
-from labkit.vision.device import Signal, VisionDetector, default_store
+from labkit.vision.device import Signal, VisionDetector, default_store, load_model
 from labkit.vision.frames import Prepared, to_bgr
 from labkit.vision.people import PoseDetectorModel
 from labkit.vision.roi import Roi, crop, project, remove_letterbox, rotation_between, transform_rect
@@ -161,8 +161,8 @@ class PoseTracker(VisionDetector[PoseResult]):
                  min_presence: float = 0.5, track: bool = True, store: Any = None,
                  **kwargs: Any) -> None:
         self.store = store if store is not None else default_store()
-        self.det_model = self.store.load(DETECTOR_MODEL)
-        self.lm_model = self.store.load(LANDMARK_MODEL)
+        self.det_model = load_model(self.store, DETECTOR_MODEL)
+        self.lm_model = load_model(self.store, LANDMARK_MODEL)
         self._detector = PoseDetectorModel(self.det_model)
         self._lm_in = self.lm_model.inputs[0].name
         outs = {t.name: t.shape for t in self.lm_model.outputs}

@@ -5,7 +5,8 @@ into detections is ours (DESIGN § 3): generate the anchors exactly as mediapipe
 SsdAnchorsCalculator does for each model's graph config, decode against them
 (TensorsToDetectionsCalculator), then merge overlapping boxes with *weighted* non-maximum
 suppression (a score-weighted average of the cluster, which is steadier from frame to frame
-than plain NMS). Vectorised with numpy: ~0.1 ms for 2000 anchors.
+than plain NMS). Vectorised with numpy over the kept candidates, so the cost hardly grows with
+the number of detections.
 """
 
 from __future__ import annotations
@@ -74,100 +75,103 @@ def anchors(spec: SsdSpec) -> np.ndarray:
 class Detections:
     """Decoded detections in normalised tensor coordinates.
 
-    boxes (N, 4) xmin, ymin, xmax, ymax; keypoints (N, K, 2) x, y; scores (N,). Held either
-    as numpy arrays or as plain Python lists (what decode/NMS produce: a frame has a handful
-    of candidates, and right after a model run every numpy call costs several µs of cold
-    caches); each form is made from the other on first use, with identical values."""
+    boxes (N, 4) xmin, ymin, xmax, ymax; keypoints (N, K, 2) x, y; scores (N,). Held as one
+    (N, 4 + 2K) `rows` array (boxes then keypoints) so decode and NMS move a candidate with
+    one index instead of two; `boxes` and `keypoints` are views of it."""
 
-    __slots__ = ("_arrays", "_lists", "_k")
+    __slots__ = ("rows", "scores", "_k", "_lists")
 
     def __init__(self, boxes: np.ndarray, keypoints: np.ndarray, scores: np.ndarray) -> None:
-        self._arrays: tuple[np.ndarray, np.ndarray, np.ndarray] | None = (boxes, keypoints, scores)
+        k = keypoints.shape[1] if keypoints.ndim == 3 else 0
+        rows = np.concatenate([np.asarray(boxes, np.float64).reshape(-1, 4),
+                               np.asarray(keypoints, np.float64).reshape(-1, 2 * k)], axis=1)
+        self._init(rows, np.asarray(scores, np.float64).reshape(-1), k)
+
+    def _init(self, rows: np.ndarray, scores: np.ndarray, k: int) -> None:
+        self.rows, self.scores, self._k = rows, scores, k
         self._lists: tuple[list, list, list] | None = None
-        self._k = keypoints.shape[1] if keypoints.ndim == 3 else 0
 
     @classmethod
-    def from_lists(cls, boxes: list, keypoints: list, scores: list, k: int) -> "Detections":
+    def from_rows(cls, rows: np.ndarray, scores: np.ndarray, k: int) -> "Detections":
         dets = cls.__new__(cls)
-        dets._arrays, dets._lists, dets._k = None, (boxes, keypoints, scores), k
+        dets._init(rows, scores, k)
         return dets
 
-    def _get_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        if self._arrays is None:
-            b, kp, s = self._lists  # type: ignore[misc]
-            self._arrays = (np.array(b, np.float64).reshape(-1, 4),
-                            np.array(kp, np.float64).reshape(-1, self._k, 2),
-                            np.array(s, np.float64).reshape(-1))
-        return self._arrays
+    @classmethod
+    def empty(cls, k: int) -> "Detections":
+        """No detections (one shared, read-only instance per keypoint count: the usual
+        frame has nothing, and it is not worth two allocations)."""
+        return _empty(k)
 
     @property
     def boxes(self) -> np.ndarray:
-        return self._get_arrays()[0]
+        return self.rows[:, :4]
 
     @property
     def keypoints(self) -> np.ndarray:
-        return self._get_arrays()[1]
-
-    @property
-    def scores(self) -> np.ndarray:
-        return self._get_arrays()[2]
+        return self.rows[:, 4:].reshape(-1, self._k, 2)
 
     def as_lists(self) -> tuple[list, list, list]:
         """(boxes, keypoints, scores) as nested lists of Python floats."""
         if self._lists is None:
-            b, kp, s = self._arrays  # type: ignore[misc]
-            self._lists = (b.tolist(), kp.tolist(), s.tolist())
+            self._lists = (self.boxes.tolist(), self.keypoints.tolist(), self.scores.tolist())
         return self._lists
 
     def __len__(self) -> int:
-        return len(self._lists[2]) if self._lists is not None else len(self._arrays[2])  # type: ignore[index]
+        return len(self.scores)
 
 
 @lru_cache(maxsize=None)
-def _anchor_list(spec: SsdSpec) -> list[list[float]]:
-    return anchors(spec).tolist()
+def _empty(k: int) -> Detections:
+    rows, scores = np.zeros((0, 4 + 2 * k)), np.zeros(0)
+    rows.flags.writeable = scores.flags.writeable = False
+    return Detections.from_rows(rows, scores, k)
+
+
+@lru_cache(maxsize=None)
+def _offsets(spec: SsdSpec) -> np.ndarray:
+    """Per anchor, what decoding adds to a raw row (divided by the input size): the anchor
+    centre to the box centre and to every keypoint, nothing to the box size."""
+    centres = anchors(spec)
+    out = np.zeros((len(centres), 4 + 2 * spec.num_keypoints))
+    out[:, 0::2] = centres[:, :1]
+    out[:, 1::2] = centres[:, 1:]
+    out[:, 2:4] = 0.0
+    return out
 
 
 def decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, spec: SsdSpec,
            min_score: float | None = None) -> Detections:
     """Raw model outputs → detections above `min_score` (sigmoid of the clipped logit).
 
-    Runs on every frame, so it is written for the usual case of a handful of candidates:
-    numpy's per-call overhead (µs) outweighs the arithmetic, hence no np.clip/flatnonzero
-    wrappers and no fancy indexing when nothing needs dropping."""
+    Vectorised over the kept candidates, so a frame with five faces (some 25 candidates)
+    costs what a frame with one does; the logits are compared with the threshold's logit
+    first, so the usual empty frame returns after one comparison."""
     threshold = spec.min_score if min_score is None else min_score
     logits = raw_scores.reshape(-1)
-    # compare logits with the threshold's logit, so the sigmoid is only needed for the few kept
+    k = spec.num_keypoints
     if 0.0 < threshold < 1.0:
         keep = (logits >= math.log(threshold / (1.0 - threshold))).nonzero()[0]
+    elif threshold <= 0.0:
+        keep = np.arange(logits.size)
     else:
-        keep = np.arange(logits.size) if threshold <= 0.0 else np.zeros(0, np.int64)
-    k = spec.num_keypoints
+        return Detections.empty(k)
     if keep.size == 0:   # the usual frame: nothing there
-        return Detections.from_lists([], [], [], k)
+        return Detections.empty(k)
     clip = spec.score_clipping
-    # clip in Python floats (min/max are exact), one numpy exp (its SIMD exp, as before)
-    negated = [-min(max(v, -clip), clip) for v in logits[keep].tolist()]
-    scores = [1.0 / (1.0 + e) for e in np.exp(np.array(negated, np.float64)).tolist()]
-    rows = raw_boxes.reshape(-1, raw_boxes.shape[-1])[keep, :4 + 2 * k].tolist()
-    grid = _anchor_list(spec)
-    scale = spec.scale
-    out_b, out_k, out_s = [], [], []
-    # per candidate, the same float64 operations as the vectorised form: raw / scale, half
-    # size / 2, centre = offset + anchor, corners = centre ∓ half, keypoints = offset + anchor
-    for i, score, row in zip(keep.tolist(), scores, rows, strict=True):
-        if not score >= threshold:
-            continue
-        ax, ay = grid[i]
-        r = [v / scale for v in row]
-        hw, hh = r[2] / 2, r[3] / 2
-        if not (hw >= 0 and hh >= 0):
-            continue
-        cx, cy = r[0] + ax, r[1] + ay
-        out_b.append([cx - hw, cy - hh, cx + hw, cy + hh])
-        out_k.append([[r[j] + ax, r[j + 1] + ay] for j in range(4, 4 + 2 * k, 2)])
-        out_s.append(score)
-    return Detections.from_lists(out_b, out_k, out_s, k)
+    scores = 1.0 / (1.0 + np.exp(-np.clip(logits[keep].astype(np.float64), -clip, clip)))
+    width = 4 + 2 * k
+    rows = raw_boxes.reshape(-1, raw_boxes.shape[-1])[keep, :width].astype(np.float64)
+    rows /= spec.scale
+    rows += _offsets(spec)[keep]       # centre and keypoints + anchor
+    half = rows[:, 2:4] / 2
+    # a NaN score or a negative (or NaN) size is no detection
+    ok = (scores >= threshold) & (half >= 0).all(axis=1)
+    rows[:, 2:4] = rows[:, :2] + half   # xmax, ymax
+    rows[:, :2] -= half                 # xmin, ymin
+    if not ok.all():
+        rows, scores = rows[ok], scores[ok]
+    return Detections.from_rows(rows, scores, k)
 
 
 def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
@@ -182,40 +186,35 @@ def iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
     return np.where(positive, inter / np.where(positive, union, 1.0), 0.0)
 
 
-def _iou_row(b: list[float], boxes: list[list[float]], members: list[int]) -> list[float]:
-    """`iou` in plain Python floats (the same IEEE double operations, so the same values)
-    for the few candidates a frame has: a numpy call costs more than the arithmetic."""
-    area = (b[2] - b[0]) * (b[3] - b[1])
-    out = []
-    for j in members:
-        c = boxes[j]
-        ix = max(min(b[2], c[2]) - max(b[0], c[0]), 0.0)
-        iy = max(min(b[3], c[3]) - max(b[1], c[1]), 0.0)
-        inter = ix * iy
-        union = area + (c[2] - c[0]) * (c[3] - c[1]) - inter
-        out.append(inter / union if union > 0 else 0.0)
-    return out
+def iou_matrix(boxes: np.ndarray) -> np.ndarray:
+    """Pairwise IoU (N, N), each entry computed with the same operations as `iou`."""
+    lo = np.maximum(boxes[:, None, :2], boxes[None, :, :2])
+    size = np.minimum(boxes[:, None, 2:], boxes[None, :, 2:])
+    size -= lo
+    np.maximum(size, 0.0, out=size)
+    inter = size[..., 0] * size[..., 1]
+    wh = boxes[:, 2:] - boxes[:, :2]
+    area = wh[:, 0] * wh[:, 1]
+    union = area[:, None] + area - inter
+    positive = union > 0
+    return np.where(positive, inter / np.where(positive, union, 1.0), 0.0)
 
 
-def _weighted_mean(boxes: list[list[float]], kps: list[list[list[float]]], scores: list[float],
-                   members: list[int]) -> tuple[list[float], list[list[float]]]:
-    """The score-weighted mean of a cluster's boxes and keypoints, in Python floats with the
-    same operations in the same order as numpy's `(x * w).sum(0) / w.sum()` for fewer than
-    8 members (numpy adds up to 7 terms one after another), so the values are identical."""
-    w0 = scores[members[0]]
-    total = w0
-    b = [v * w0 for v in boxes[members[0]]]
-    k = [[x * w0, y * w0] for x, y in kps[members[0]]]
-    for j in members[1:]:
-        w = scores[j]
-        total += w
-        row = boxes[j]
-        for i in range(4):
-            b[i] += row[i] * w
-        for pt, (x, y) in zip(k, kps[j], strict=True):
-            pt[0] += x * w
-            pt[1] += y * w
-    return [v / total for v in b], [[x / total, y / total] for x, y in k]
+def _greedy_centres(over: np.ndarray, max_detections: int) -> list[int]:
+    """The greedy NMS pass: the best remaining candidate becomes a cluster centre and removes
+    every candidate it overlaps. One step per *cluster* (not per pair), on Python ints used
+    as bit sets of the candidates (row i of `over`, packed)."""
+    n = len(over)
+    packed = np.packbits(over, axis=1, bitorder="little")
+    remaining = (1 << n) - 1
+    centres: list[int] = []
+    while remaining:
+        best = (remaining & -remaining).bit_length() - 1     # the lowest index left
+        remaining &= ~int.from_bytes(packed[best].tobytes(), "little")
+        centres.append(best)
+        if max_detections and len(centres) >= max_detections:
+            break
+    return centres
 
 
 def weighted_nms(dets: Detections, threshold: float, max_detections: int = 0) -> Detections:
@@ -223,38 +222,47 @@ def weighted_nms(dets: Detections, threshold: float, max_detections: int = 0) ->
     remaining box, the best included) becomes the score-weighted mean of its boxes and
     keypoints, with the best box's score.
 
-    Runs on Python floats (a frame has a handful of candidates, and each numpy call costs
-    more than its arithmetic); every value is bit-for-bit what the all-numpy version gave."""
-    all_boxes, all_kps, all_scores = dets.as_lists()
-    if not all_scores:
-        return Detections.from_lists([], [], [], dets._k)
-    # best first; sorted() is stable like np.argsort(-scores, kind="stable")
-    order = sorted(range(len(all_scores)), key=lambda i: -all_scores[i])
-    box_list = [all_boxes[i] for i in order]
-    kp_lists = [all_kps[i] for i in order]
-    score_list = [all_scores[i] for i in order]
-    out_b: list = []
-    out_k: list = []
-    out_s: list[float] = []
-    remaining = list(range(len(order)))
-    while remaining:
-        best = remaining[0]
-        sim = _iou_row(box_list[best], box_list, remaining)
-        members = [j for j, v in zip(remaining, sim, strict=True) if v > threshold]
-        if not members:  # a degenerate best box: keep it as is
-            members = [best]
-        if len(members) < 8:
-            b, k = _weighted_mean(box_list, kp_lists, score_list, members)
-        else:   # numpy's pairwise summation starts at 8 terms: let numpy add those itself
-            picked = [order[j] for j in members]
-            weights = dets.scores[picked][:, None]
-            total = weights.sum()
-            b = ((dets.boxes[picked] * weights).sum(0) / total).tolist()
-            k = ((dets.keypoints[picked] * weights[:, :, None]).sum(0) / total).tolist()
-        out_b.append(b)
-        out_k.append(k)
-        out_s.append(score_list[best])
-        remaining = [j for j, v in zip(remaining, sim, strict=True) if v <= threshold and j != best]
-        if max_detections and len(out_s) >= max_detections:
-            break
-    return Detections.from_lists(out_b, out_k, out_s, dets._k)
+    Vectorised: one IoU matrix, a greedy pass per cluster on bit sets, then all clusters'
+    weighted sums at once. Each cluster's sums add its members in score order one after
+    another (what numpy's `(x * w).sum(0)` does on that axis), so the values are exactly
+    those of the one-cluster-at-a-time numpy formulation."""
+    k = dets._k
+    if dets.scores.size == 0:
+        return Detections.empty(k)
+    order = np.argsort(-dets.scores, kind="stable")
+    rows, scores = dets.rows[order], dets.scores[order]
+    over = iou_matrix(rows[:, :4]) > threshold
+    # a box is in its own cluster (a degenerate one, IoU 0 with everything, alone)
+    np.fill_diagonal(over, True)
+    centres = _greedy_centres(over, max_detections)
+    clusters = len(centres)
+    if clusters == 1:
+        # one cluster (one face in view, the usual case): right after a model run each numpy
+        # call costs several µs of cold caches, so its weighted mean is taken directly
+        rows, scores = rows[over[0]], scores[over[0]]   # (over[0]: all, unless cut short)
+        weights = scores[:, None]
+        mean = (rows * weights).sum(0) / weights.sum()
+        return Detections.from_rows(mean[None], scores[:1], k)
+    cover = over[centres]                        # (clusters, candidates)
+    # a candidate belongs to the first centre that covers it (it was removed right then)
+    label = cover.argmax(axis=0)
+    if max_detections:                           # candidates of clusters cut off: none
+        label = np.where(cover.any(axis=0), label, clusters)
+    member = np.argsort(label, kind="stable")    # by cluster, score order within each
+    label = label[member]
+    starts = np.searchsorted(label, np.arange(clusters + 1))
+    used = int(starts[-1])
+    member, label = member[:used], label[:used]
+    slot = np.arange(used) - starts[label]
+    weights = scores[member]
+    # members side by side, padded with -0.0 (x + -0.0 == x exactly), added in order; the
+    # last column adds up the weights the same way
+    wide = np.full((clusters, int(slot.max()) + 1, rows.shape[1] + 1), -0.0)
+    wide[label, slot, :-1] = rows[member] * weights[:, None]
+    wide[label, slot, -1] = weights
+    sums = np.add.accumulate(wide, axis=1)[:, -1]
+    if wide.shape[1] >= 8:
+        # numpy sums 8 or more weights pairwise: add each cluster's up as numpy does
+        sums[:, -1] = [weights[a:b].sum() for a, b in zip(starts[:-1].tolist(),
+                                                          starts[1:].tolist(), strict=True)]
+    return Detections.from_rows(sums[:, :-1] / sums[:, -1:], scores[centres], k)

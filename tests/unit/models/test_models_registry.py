@@ -56,6 +56,20 @@ def test_store_starts_without_loading(store: ModelStore) -> None:
     assert store.loaded() == ["face_detection_short_range"]
 
 
+def test_another_thread_count_is_its_own_cached_model(store: ModelStore) -> None:
+    default = store.load("face_detection_short_range")
+    other = store.threads + 1
+    single = store.load("face_detection_short_range", threads=other)
+    assert single is not default
+    assert store.load("face_detection_short_range", threads=other) is single
+    assert store.load("face_detection_short_range", threads=store.threads) is default
+    x = np.random.default_rng(0).random((1, 128, 128, 3), dtype=np.float32)
+    a, b = default.run(x), single.run(x)
+    assert all(np.allclose(a[name], b[name], atol=1e-5) for name in a)
+    store.unload("face_detection_short_range")
+    assert store.loaded() == []
+
+
 def test_unknown_model_name(store: ModelStore) -> None:
     with pytest.raises(ModelError) as err:
         store.load("face_detection_long_range")

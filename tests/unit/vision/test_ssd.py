@@ -1,6 +1,7 @@
-"""ssd.decode / ssd.weighted_nms are hand-tuned for speed (Python floats for the few candidates
-a frame has). These tests pin them to the straightforward all-numpy formulation they replaced:
-the values must be *identical*, not merely close, so the oracle comparisons cannot drift."""
+"""ssd.decode / ssd.weighted_nms are vectorised for speed (an IoU matrix, a greedy pass on bit
+sets, all clusters summed at once). These tests pin them to the straightforward
+one-cluster-at-a-time numpy formulation: the values must be *identical*, not merely close, so
+the oracle comparisons cannot drift."""
 
 from __future__ import annotations
 
@@ -109,3 +110,70 @@ def test_iou_has_no_warnings_for_empty_boxes() -> None:
     box = np.array([0.2, 0.2, 0.2, 0.2])
     with np.errstate(all="raise"):
         assert ssd.iou(box, np.array([box, [0.1, 0.1, 0.3, 0.3]])).tolist() == [0.0, 0.0]
+
+
+def _dets(rows: np.ndarray, scores: np.ndarray, k: int = 2) -> ssd.Detections:
+    return ssd.Detections(rows[:, :4], rows[:, 4:].reshape(-1, k, 2), scores)
+
+
+def test_nms_of_no_candidates_is_empty() -> None:
+    for k in (4, 6, 7):
+        empty = ssd.Detections(np.zeros((0, 4)), np.zeros((0, k, 2)), np.zeros(0))
+        for limit in (0, 1):
+            out = ssd.weighted_nms(empty, 0.3, limit)
+            assert len(out) == 0 and out.boxes.shape == (0, 4)
+            assert out.keypoints.shape == (0, k, 2) and out.as_lists() == ([], [], [])
+
+
+def test_decode_of_a_silent_frame_is_empty() -> None:
+    spec = ssd.FACE_SHORT
+    n = len(ssd.anchors(spec))
+    boxes = np.zeros((n, 16), np.float32)
+    for logits in (np.full((n, 1), -20.0, np.float32), np.full((n, 1), np.nan, np.float32)):
+        got = ssd.decode(boxes, logits, spec, 0.5)
+        assert len(got) == 0 and got.keypoints.shape == (0, 6, 2)
+    assert len(ssd.decode(boxes, np.full((n, 1), 20.0, np.float32), spec, 1.0)) == 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_nms_matches_the_reference_with_tied_scores_and_identical_boxes(seed: int) -> None:
+    """Equal scores keep the candidates' order (a stable sort), identical boxes (IoU 1) and
+    zero-size boxes (IoU 0 with everything) land in the same clusters as the reference."""
+    rng = np.random.default_rng(seed)
+    for trial in range(150):
+        n = int(rng.integers(1, 30))
+        centres = rng.random((n, 2))
+        size = rng.uniform(0.0, 0.3, (n, 2)) * (rng.random((n, 1)) > 0.1)   # some zero-size
+        rows = np.concatenate([centres - size / 2, centres + size / 2, rng.random((n, 4))], 1)
+        dup = rng.random(n) < 0.3                  # copies of the first box
+        rows[dup, :4] = rows[0, :4]
+        scores = rng.choice([0.6, 0.7, 0.9], n)   # many ties
+        dets = _dets(rows, scores)
+        for threshold in (0.0, 0.3, 0.99):
+            for limit in (0, 1, 2):
+                assert same(ssd.weighted_nms(dets, threshold, limit),
+                            reference_nms(dets, threshold, limit)), (seed, trial, threshold)
+
+
+def test_nms_cost_is_one_step_per_cluster_not_per_pair() -> None:
+    """Forty candidates forming two clusters: two greedy steps, two output detections."""
+    rng = np.random.default_rng(1)
+    rows = np.concatenate([np.tile([0.1, 0.1, 0.3, 0.3], (20, 1)),
+                           np.tile([0.6, 0.6, 0.9, 0.9], (20, 1))]) + rng.normal(0, 1e-3, (40, 4))
+    rows = np.concatenate([rows, rng.random((40, 4))], 1)
+    dets = _dets(rows, rng.random(40))
+    over = ssd.iou_matrix(dets.boxes) > 0.3
+    np.fill_diagonal(over, True)
+    assert len(ssd._greedy_centres(over, 0)) == 2
+    assert same(ssd.weighted_nms(dets, 0.3), reference_nms(dets, 0.3))
+    assert len(ssd.weighted_nms(dets, 0.3)) == 2
+
+
+def test_iou_matrix_rows_equal_iou() -> None:
+    rng = np.random.default_rng(3)
+    lo = rng.random((12, 2))
+    boxes = np.concatenate([lo, lo + rng.uniform(0, 0.4, (12, 2))], 1)
+    boxes[3, 2:] = boxes[3, :2]                    # a zero-size box
+    matrix = ssd.iou_matrix(boxes)
+    for i, box in enumerate(boxes):
+        assert matrix[i].tobytes() == ssd.iou(box, boxes).tobytes()
