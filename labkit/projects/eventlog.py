@@ -90,6 +90,11 @@ class EventLog:
         with self._lock:
             return self._last.get(name)
 
+    def latest(self, source: str) -> dict[str, Any]:
+        """Each name's latest value among the entries of `source` (e.g. every model signal)."""
+        with self._lock:
+            return {name: e.value for name, e in self._last.items() if e.source == source}
+
     def value_at(self, name: str, ts: float, default: Any = None) -> Any:
         """The value `name` had at time `ts` (its latest entry at or before it)."""
         value = default

@@ -124,6 +124,10 @@ class ActiveLab:
             "demo": self.demo is not None, "demo_done": self.demo_done,
             "token": self.token,
             "checks": {cid: r.as_dict() for cid, r in self.results.items()},
+            # what each signal reads now: a page learns of a change from `lab.signal` events,
+            # and one that came before the page knew its run (or while its stream was away)
+            # would otherwise stay unseen until the value changes again
+            "signals": self.log.latest("model"),
             "steps": [{"step": s.step_id, "check": s.check_id, "passed": s.step_id in self.passed,
                        "passed_at": self.passed.get(s.step_id)} for s in self.steps],
         }

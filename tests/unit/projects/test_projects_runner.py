@@ -58,6 +58,10 @@ def test_a_lab_passes_its_steps_from_bench_events_and_stores_them(
                 if e.topic == "lab.check" and e.data["check"] == "pressed_twice"]
     assert progress[:3] == [0, 1, 2]
     assert any(e.topic == "lab.signal" and e.data["name"] == "pressed" for e in events)
+    # the snapshot (what a page's start call returns) carries what each signal reads now, so
+    # a change announced before the page knew its run is not lost
+    last = {e.data["name"]: e.data["value"] for e in events if e.topic == "lab.signal"}
+    assert lab.snapshot()["signals"] == last and "pressed" in last
     runner.stop()
     assert store.runs.get(lab.run_id).status == "stopped" and runner.active is None
     sub.close()

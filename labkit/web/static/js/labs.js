@@ -72,6 +72,8 @@
       markStep(s.step, s.passed, r.count, r.target);
     });
     complete = complete || !!snapshot.complete;
+    // what the signals read now (a change announced before this page knew its run is in it)
+    Object.entries(snapshot.signals || {}).forEach(([name, value]) => showSignal({ name, value }));
     showRunning();
     if (complete) showFinish();
     const early = pending.splice(0);  // events that arrived before we knew our run id
@@ -175,7 +177,8 @@
     }
   });
   onLab("lab.demo", (d) => { if (d.status === "done") setStatus(T.demo_done); });
-  onLab("lab.signal", (d) => {
+  onLab("lab.signal", (d) => showSignal(d));
+  function showSignal(d) {
     let li = document.getElementById("signal-" + d.name);
     if (!li) {
       li = document.createElement("li");
@@ -187,7 +190,7 @@
     const on = d.value === true || (typeof d.value === "number" && d.value > 0);
     li.classList.toggle("is-on", on);
     li.textContent = label + ": " + (typeof d.value === "boolean" ? (d.value ? T.yes : T.no) : d.value);
-  });
+  }
   onLab("lab.error", (d) => Labkit.showError({ message: d.message }));
   // what the lab's detectors find, over the live view, while our lab runs: the shared
   // overlay module draws every kind the lab declares
