@@ -10,7 +10,7 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 REPO = Path(__file__).resolve().parent.parent
 LABKIT = [sys.executable, "-m", "labkit.cli"]
@@ -134,3 +134,14 @@ def pick_a_name(page: Any, url: str, *, data_dir: Path | None = None, store: Any
     page.goto(f"{url}/student/classes/{cls.id}")
     page.click(f"#student-{kid.id}")
     page.wait_for_selector("#nav-student")
+
+
+def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, every: float = 0.05) -> bool:
+    """Poll `predicate` until it is true or `timeout` seconds pass; whether it came true (the
+    caller asserts, with its own message)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(every)
+    return False

@@ -9,20 +9,15 @@ are tests/labs/test_cognition_voice_trials.py.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
 from labkit.projects.runner import LabRunner
 from labkit.store import Store
+from tests.helpers import wait_until
 
 
 def _wait(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(predicate, timeout)
 
 
 def _start(client: Any, lab: str) -> int:

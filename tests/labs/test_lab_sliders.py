@@ -7,7 +7,6 @@ The page itself (a slider moved in Chromium) is tests/web/test_lab_sliders_page.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -17,6 +16,7 @@ import pytest
 from labkit.drivers import scenes
 from labkit.projects.runner import LabRunner
 from labkit.vision.colour import ColourTracker
+from tests.helpers import wait_until
 
 
 def test_colour_thresholds_change_what_is_found() -> None:
@@ -40,12 +40,7 @@ def test_colour_thresholds_change_what_is_found() -> None:
 
 
 def _wait(predicate: Callable[[], bool], timeout: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(predicate, timeout)
 
 
 def _start(client: Any, runtime: Any, lab: str, scene: tuple[str, dict[str, Any]]) -> int:

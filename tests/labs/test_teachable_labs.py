@@ -10,7 +10,6 @@ nothing. (The demos, with no project, stay green in test_every_lab_demo.py.)
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
 import numpy as np
@@ -20,15 +19,11 @@ from labkit.drivers import scenes
 from labkit.learn.features import HogColourExtractor, LandmarkExtractor, vision_tracker
 from labkit.learn.model import train_project
 from labkit.projects.runner import LabRunner
+from tests.helpers import wait_until
 
 
 def _wait(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(predicate, timeout)
 
 
 def _show(runtime: Any, picture: Callable[[float], np.ndarray]) -> None:

@@ -8,7 +8,6 @@ project.
 
 from __future__ import annotations
 
-import time
 from typing import Any, Callable
 
 import numpy as np
@@ -18,17 +17,13 @@ from labkit.learn.features import extractor_for
 from labkit.learn.model import train_project
 from labkit.projects.runner import LabRunner
 from tests.unit.audio.conftest import _speech, add_noise, pad
+from tests.helpers import wait_until
 
 WORDS = ["开灯", "关灯"]
 
 
 def _wait(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(predicate, timeout)
 
 
 def _clip(word: str, voice: str, speed: int, seed: int) -> np.ndarray:

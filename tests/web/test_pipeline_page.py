@@ -3,32 +3,27 @@ on the kit's runtime, and who may do what."""
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 from tests.helpers import REPO
+from tests.security.web_helpers import student
 
 EXAMPLES = REPO / "labkit" / "pipeline" / "examples"
 FAN = (EXAMPLES / "button_fan.yaml").read_text(encoding="utf-8")
 
 
 def signed_in(app: Any, runtime: Any, name: str) -> Any:
+    """A student `name` of the kit's first class (made if none), signed in by picking it."""
     from labkit.store import Store
 
     roster = Store.for_runtime(runtime).roster
     classes = roster.classes()
     school_class = classes[0] if classes else roster.add_class("测试班")
-    student = roster.add_student(school_class.id, name)
-    client = app.test_client()
-    html = client.get("/").get_data(as_text=True)
-    client.environ_base["HTTP_X_CSRFTOKEN"] = re.search(
-        r'name="csrf-token" content="([^"]+)"', html).group(1)
-    r = client.post(f"/student/classes/{school_class.id}/students/{student.id}",
-                    data={"next": "/"})
-    assert r.status_code == 302
-    client.student = student
+    who = roster.add_student(school_class.id, name)
+    client = student(app, who)
+    client.student = who
     return client
 
 
