@@ -81,6 +81,25 @@ def hidden(paths: list[Path], expose: list[str]) -> list[str]:
     return out
 
 
+
+KILL_AGAIN_SECONDS = 1.0
+
+
+def _group_runs(pgid: int) -> bool:
+    """Whether a process of group `pgid` still runs (zombies, already dead, do not count)."""
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if len(fields) > 2 and int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
 class SandboxError(Exception):
     """The program could not be started (a bad source, no unprivileged user)."""
 
@@ -268,12 +287,20 @@ class ProgramRun:
         return "error" if code > 0 else "killed"
 
     def _kill(self) -> None:
+        """SIGKILL the program's whole process group, again until nothing of it runs: a
+        process that was forking while the group was killed can leave a child that the
+        first signal missed (a fork bomb does nothing else)."""
         if self.proc is None:
             return
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        deadline = time.monotonic() + KILL_AGAIN_SECONDS
+        while True:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                return
+            if not _group_runs(self.proc.pid) or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
 
     def stop(self, reason: str = "stopped") -> None:
         """End the program now (from the page, or because the pins were taken over)."""
