@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from labkit.drivers.wav import wav_bytes
+from tests.helpers import wait_until
 
 
 @pytest.fixture
@@ -240,9 +241,18 @@ def test_export_import_and_portfolio(student_client: Any, runtime: Any, app: Any
     assert imp.status_code == 201
     new_id = imp.get_json()["id"]
     show_face(runtime, False)
-    got = student_client.get(f"/api/learn/projects/{new_id}/predict?act=0").get_json()
+    # the camera's next frame shows the empty scene; a prediction made before it reads the
+    # last frame with the face, so ask again until the new frame is in
+    answers: list[Any] = []
+
+    def no_face_seen() -> bool:
+        answers.append(student_client.get(f"/api/learn/projects/{new_id}/predict?act=0"
+                                          ).get_json())
+        return answers[-1]["label"] == "没有脸"
+
+    got_it = wait_until(no_face_seen, timeout=10.0, every=0.2)
     orig = student_client.get(f"/api/learn/projects/{pid}/predict?act=0").get_json()
-    assert got["label"] == "没有脸", (got, orig, card["confusion"], card["sample_counts"])
+    assert got_it, (answers[-1], orig, card["confusion"], card["sample_counts"])
     bad = student_client.post("/api/learn/import", data={"file": (io.BytesIO(b"PK\x03\x04nope"), "x.zip")},
                            content_type="multipart/form-data")
     assert bad.status_code == 400 and bad.get_json()["error"]["code"] == "bad_model"
