@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from labkit import steady
 from labkit.drivers.pins import Holder, PinsBusy
@@ -187,7 +187,8 @@ class LabRunner:
     def start(self, project_id: str, *, steps: Sequence[StepBinding] | None = None,
               student_id: int | None = None, lesson_id: str = "", titles: tuple[str, str] = ("", ""),
               takeover: bool = False, demo: bool = False, holder_name: str = "",
-              fast: bool = False) -> ActiveLab:
+              fast: bool = False,
+              on_recorded: Callable[[int], None] | None = None) -> ActiveLab:
         """Start a lab. With a student, the run is recorded in their portfolio.
 
         Another lab already running is an error (`busy`) unless `takeover` — then it is
@@ -196,6 +197,8 @@ class LabRunner:
         `holder_name` (a roster name) is what other pages are told holds the kit. `fast` (with
         `demo`) plays the scenario on a simulated clock of the run's own even when the runner
         keeps real time: the page's quick preview turns every step green in seconds.
+        `on_recorded(run_id)` is called once the run is in the store and before anything about
+        it is published, so whoever started it may open it by the time a page hears of it.
         """
         cls = self.labs.get(project_id)
         scenario = self._scenario(cls) if demo else None
@@ -238,6 +241,8 @@ class LabRunner:
                 run_id = self.store.runs.start(student_id, lesson_id=lesson_id or project_id,
                                                project_id=project_id, steps_total=len(bindings),
                                                title_zh=titles[0], title_en=titles[1])
+                if on_recorded is not None:
+                    on_recorded(run_id)
             clock = SimClock(self.clock.now()) if fast and scenario is not None else self.clock
             lab_log = EventLog(clock=clock.now)
             ctx = LabContext(self.runtime, lab_log, run_id)

@@ -351,10 +351,12 @@ def api_start(lesson_id: str) -> Response:
                              steps=[StepBinding(s, c) for s, c in lesson.bindings()],
                              student_id=student.id, lesson_id=lesson.id,
                              titles=(lesson.t("title", "zh_CN"), lesson.t("title", "en")),
-                             takeover=body.get("takeover") is True, holder_name=student.name)
+                             takeover=body.get("takeover") is True, holder_name=student.name,
+                             # granted before the page's event stream hears "running", or the
+                             # page's first request for the run could be refused as not its own
+                             on_recorded=lambda run_id: auth.grant("run", run_id))
     except Problem as exc:
         return _busy_or_raise(exc)
-    auth.grant("run", lab.run_id)
     return _no_store(jsonify(lab.snapshot()))
 
 

@@ -362,3 +362,26 @@ def test_a_page_connecting_after_the_start_hears_the_lab_is_running(
     assert web.post(f"/api/labs/runs/{run_id}/stop", json={}).status_code == 200
     r = web.get("/events?topics=lab,bench")
     assert [topic for topic, _ in _first_events(r, 1)] == ["bench.state"]
+
+
+def test_the_page_may_open_its_run_as_soon_as_it_hears_the_run_started(
+        web: Any, school: dict[str, Any], runtime: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lab page asks for the run's sliders and parts when its event stream says
+    "running", which can arrive before the answer to the start: by then the run must already
+    be this browser's, or those requests are refused as someone else's."""
+    from labkit.web import auth
+
+    as_student_only(web, school["wang"])
+    heard: list[bool] = []
+    publish = runtime.bus.publish
+
+    def listening(topic: str, data: Any = None, *args: Any, **kwargs: Any) -> Any:
+        if topic == "lab.state" and isinstance(data, dict) and data.get("status") == "running":
+            heard.append(auth.may_open("run", data["run_id"], school["wang"].id))
+        return publish(topic, data, *args, **kwargs)
+
+    monkeypatch.setattr(runtime.bus, "publish", listening)
+    run_id = web.post("/api/labs/face_led/start", json={}).json["run_id"]
+    assert heard == [True]
+    assert web.get(f"/api/labs/runs/{run_id}/settings").status_code == 200
+    assert web.post(f"/api/labs/runs/{run_id}/stop", json={}).status_code == 200
