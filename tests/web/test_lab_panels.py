@@ -120,3 +120,25 @@ def test_taking_the_kit_over_asks_first(lab_server: LiveServer, page: Any) -> No
     assert active["holder"]["project"] == "face_led"
     page.wait_for_selector("#lab-demo:not([hidden])", timeout=10000)   # the first one stopped
     other.close()
+
+
+def test_the_start_buttons_wait_for_the_page_script(lab_server: LiveServer, page: Any) -> None:
+    """On a slow kit the buttons are drawn before the page's script listens to them: until
+    then they are disabled, so a press is not silently lost."""
+    as_teacher(page, lab_server.url)
+    held: list[Any] = []
+    def hold(route: Any) -> None:
+        held.append(route)
+
+    page.route("**/static/js/labs.js*", hold)
+    page.goto(lab_server.url + "/labs/clap_lamp_test", wait_until="commit")
+    page.wait_for_selector("#lab-demo", state="attached")
+    while not held:
+        page.wait_for_timeout(50)
+    assert page.locator("#lab-demo").is_disabled() and page.locator("#lab-demo-fast").is_disabled()
+    held[0].continue_()
+    page.wait_for_selector("#lab-demo:not([disabled])", timeout=20000)
+    play_demo(page, ["clap"])
+    page.click("#lab-demo-stop")
+    page.wait_for_selector("#lab-demo:not([hidden])", timeout=10000)
+    assert page.watch.console_errors == [] and page.watch.page_errors == []

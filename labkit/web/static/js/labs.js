@@ -116,6 +116,9 @@
     try { await Labkit.post("/api/labs/" + encodeURIComponent(cfg.lesson) + "/demo/stop", {}); }
     catch (err) { Labkit.showError(err); }
   });
+  // the start buttons come disabled from the server: a click before this script listened
+  // would be lost, with nothing to tell the child why the lab did not start
+  document.querySelectorAll("[data-until-script]").forEach((b) => { b.disabled = false; });
   $("lab-takeover").addEventListener("click", () => {
     if (!window.confirm(T.confirm_takeover)) return;
     (retry || (() => start(true, startBtn ? "start" : "demo")))();
