@@ -13,6 +13,7 @@ DIP, tip; the thumb has CMC, MCP, IP, tip).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -55,42 +56,60 @@ def _pts(landmarks: np.ndarray | list) -> np.ndarray:
     return pts[:, :2]
 
 
-def palm_size(pts: np.ndarray) -> float:
+Point = tuple[float, float]
+
+
+def _xy(pts: np.ndarray) -> list[Point]:
+    """The landmarks as plain (x, y) floats: the rules below do some 20 lengths and angles
+    per hand on single points, where a numpy call costs more than its arithmetic."""
+    return [(x, y) for x, y in pts[:, :2].tolist()]
+
+
+def _dist(a: Point, b: Point) -> float:
+    dx, dy = a[0] - b[0], a[1] - b[1]
+    return math.sqrt(dx * dx + dy * dy)
+
+
+def palm_size(pts: np.ndarray | list[Point]) -> float:
     """Wrist → middle-finger knuckle distance: the hand's own ruler."""
-    return float(np.linalg.norm(pts[MIDDLE[0]] - pts[WRIST])) or 1.0
+    p = _xy(pts) if isinstance(pts, np.ndarray) else pts
+    return _dist(p[MIDDLE[0]], p[WRIST]) or 1.0
 
 
-def _angle(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
+def _angle(a: Point, b: Point, c: Point) -> float:
     """The angle at b (degrees) between b→a and b→c; 180 = straight."""
-    u, v = a - b, c - b
-    cos = float(np.dot(u, v) / (np.linalg.norm(u) * np.linalg.norm(v) + 1e-9))
-    return float(np.degrees(np.arccos(np.clip(cos, -1.0, 1.0))))
+    ux, uy, vx, vy = a[0] - b[0], a[1] - b[1], c[0] - b[0], c[1] - b[1]
+    cos = (ux * vx + uy * vy) / (math.sqrt(ux * ux + uy * uy) * math.sqrt(vx * vx + vy * vy)
+                                 + 1e-9)
+    return math.degrees(math.acos(min(1.0, max(-1.0, cos))))
 
 
-def finger_extended(pts: np.ndarray, finger: tuple[int, int, int, int]) -> bool:
+def finger_extended(pts: np.ndarray | list[Point], finger: tuple[int, int, int, int]) -> bool:
     """A long finger is extended when it is fairly straight at the middle joint and its tip
     is further from the wrist than that joint."""
-    mcp, pip, dip, tip = (pts[i] for i in finger)
-    wrist = pts[WRIST]
-    straight = _angle(mcp, pip, tip) > 150.0
-    reaches = np.linalg.norm(tip - wrist) > np.linalg.norm(pip - wrist) * 1.12
-    return bool(straight and reaches)
+    p = _xy(pts) if isinstance(pts, np.ndarray) else pts
+    mcp, pip, _dip, tip = (p[i] for i in finger)
+    wrist = p[WRIST]
+    return _angle(mcp, pip, tip) > 150.0 and _dist(tip, wrist) > _dist(pip, wrist) * 1.12
 
 
-def thumb_extended(pts: np.ndarray) -> bool:
+def thumb_extended(pts: np.ndarray | list[Point]) -> bool:
     """The thumb is out when it is straight-ish and its tip is well away from the index
     knuckle (a folded thumb lies across the palm, near it)."""
-    cmc, mcp, ip, tip = (pts[i] for i in THUMB)
+    p = _xy(pts) if isinstance(pts, np.ndarray) else pts
+    cmc, mcp, ip, tip = (p[i] for i in THUMB)
     straight = _angle(mcp, ip, tip) > 140.0 and _angle(cmc, mcp, ip) > 140.0
-    away = np.linalg.norm(tip - pts[INDEX[0]]) > 0.55 * palm_size(pts)
-    return bool(straight and away)
+    return straight and _dist(tip, p[INDEX[0]]) > 0.55 * palm_size(p)
 
 
 def finger_state(landmarks: np.ndarray | list) -> FingerState:
-    pts = _pts(landmarks)
-    return FingerState(thumb_extended(pts), finger_extended(pts, INDEX),
-                       finger_extended(pts, MIDDLE), finger_extended(pts, RING),
-                       finger_extended(pts, PINKY))
+    return _state_of(_xy(_pts(landmarks)))
+
+
+def _state_of(p: list[Point]) -> FingerState:
+    return FingerState(thumb_extended(p), finger_extended(p, INDEX),
+                       finger_extended(p, MIDDLE), finger_extended(p, RING),
+                       finger_extended(p, PINKY))
 
 
 def count_fingers(landmarks: np.ndarray | list) -> int:
@@ -104,16 +123,14 @@ def classify(landmarks: np.ndarray | list, state: FingerState | None = None) -> 
     Image y grows downwards, so "up" means a smaller y. `state`: this hand's finger_state,
     when the caller has it already (it costs ~18 angle/length computations per hand).
     """
-    pts = _pts(landmarks)
-    s = state if state is not None else finger_state(pts)
-    size = palm_size(pts)
-    thumb_tip, index_tip = pts[THUMB[3]], pts[INDEX[3]]
-    if (np.linalg.norm(thumb_tip - index_tip) < 0.35 * size
-            and s.middle and s.ring and s.pinky):
+    p = _xy(_pts(landmarks))
+    s = state if state is not None else _state_of(p)
+    thumb_tip, index_tip = p[THUMB[3]], p[INDEX[3]]
+    if _dist(thumb_tip, index_tip) < 0.35 * palm_size(p) and s.middle and s.ring and s.pinky:
         return "ok"
     if s.thumb and not (s.index or s.middle or s.ring or s.pinky):
-        direction = thumb_tip - pts[THUMB[1]]
-        if direction[1] < 0 and abs(direction[1]) > abs(direction[0]):
+        dx, dy = thumb_tip[0] - p[THUMB[1]][0], thumb_tip[1] - p[THUMB[1]][1]
+        if dy < 0 and abs(dy) > abs(dx):
             return "thumbs_up"
         return ""
     fingers = (s.index, s.middle, s.ring, s.pinky)
