@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
 from labkit.bands import BANDS
+from labkit.errors import LabkitError
 from labkit.projects.eventlog import EventLog
 
 if TYPE_CHECKING:  # imported for hints only: projects sit below the runtime layer
@@ -87,7 +88,8 @@ def check(check_id: str, *, description: str = "") -> Callable[[Callable[..., Ch
 class LabContext:
     """What a running lab may use: the kit's devices, camera, bus, its log, shared services."""
 
-    def __init__(self, runtime: Any, log: EventLog, run_id: int | None = None) -> None:
+    def __init__(self, runtime: Any, log: EventLog, run_id: int | None = None,
+                 student_id: int | None = None) -> None:
         self.runtime = runtime
         self.kit = runtime.kit
         self.camera = runtime.camera
@@ -95,11 +97,30 @@ class LabContext:
         self.settings = runtime.settings
         self.log = log
         self.run_id = run_id
+        self.student_id = student_id   # whose run this is (None: a demo, or nobody's)
         self.simulated = False   # True while a demo plays on a simulated clock
 
     @property
     def microphone(self) -> Any:
         return self.runtime.microphone
+
+    def hears(self, topic: str, data: Any) -> bool:
+        """Does a bus event count for this run? Everyone's /learn events reach the bus, but
+        a student's run counts only those about a project of theirs: another child training
+        on the same kit must not pass this child's step."""
+        if self.student_id is None or not topic.startswith("learn."):
+            return True
+        project_id = data.get("project") if isinstance(data, dict) else None
+        if project_id is None:
+            return True
+        learn = getattr(self.runtime, "services", {}).get("learn")
+        if learn is None:
+            return False
+        try:
+            owner = learn.projects.get(str(project_id)).owner
+        except LabkitError:   # a project deleted meanwhile: not this child's
+            return False
+        return owner == self.student_id
 
     def service(self, name: str, factory: Callable[[], Any]) -> Any:
         """A detector or model shared with the rest of the kit process (one per kit)."""

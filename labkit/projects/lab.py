@@ -592,7 +592,7 @@ class LabProject(Project):
                 continue
             data = event.data if isinstance(event.data, dict) else {"value": event.data}
             where = decl.get("where") or {}
-            if all(data.get(k) == v for k, v in where.items()):
+            if all(data.get(k) == v for k, v in where.items()) and ctx.hears(event.topic, data):
                 ctx.log.record("input", name, data)
                 last = getattr(self, "last_events", {}).get(name)
                 if last is not None:

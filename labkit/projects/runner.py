@@ -245,7 +245,9 @@ class LabRunner:
                     on_recorded(run_id)
             clock = SimClock(self.clock.now()) if fast and scenario is not None else self.clock
             lab_log = EventLog(clock=clock.now)
-            ctx = LabContext(self.runtime, lab_log, run_id)
+            # a demo's scripted /learn events stand in for the child's, so it hears every one
+            ctx = LabContext(self.runtime, lab_log, run_id,
+                             None if scenario is not None else student_id)
             lab = ActiveLab(cls(), bindings, lab_log, ctx, run_id, student_id,
                             lesson_id or project_id, started_at=clock.now())
             lab.demo, lab.fast = scenario, scenario is not None and clock.simulated

@@ -236,3 +236,23 @@ def test_the_gesture_page_keeps_the_hand_overlay_of_its_demo(student_client: Any
     # the nested demo's hand tracker draws the hand (and keeps drawing it for a taught model)
     assert config["overlays"] == ["hands"]
     assert set(config["overlay_topics"]) == {"vision.teachable", "vision.hands"}
+
+
+def test_another_students_training_does_not_pass_my_teach_step(student_client: Any,
+                                                               runtime: Any, waste_run: int,
+                                                               app: Any) -> None:
+    """Everyone's /learn events reach the kit's bus; my run's "teach" step passes when a
+    project of mine finishes training, not when a classmate's does."""
+    def teach_passed() -> bool:
+        lab = LabRunner.for_runtime(runtime).active
+        return "teach" in lab.passed
+
+    stranger = _second_student(app, runtime, student_client)
+    theirs = _project(stranger, runtime, "image", ["可回收物", "其他垃圾"], name="别人的")
+    mine = _project(student_client, runtime, "image", ["可回收物", "其他垃圾"], name="我的")
+    runtime.bus.publish("learn.progress", {"project": theirs.id, "state": "done",
+                                           "fraction": 1.0})
+    runtime.bus.publish("learn.progress", {"project": "gone", "state": "done", "fraction": 1.0})
+    assert not _wait(teach_passed, timeout=3.0)
+    runtime.bus.publish("learn.progress", {"project": mine.id, "state": "done", "fraction": 1.0})
+    assert _wait(teach_passed)
