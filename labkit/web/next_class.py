@@ -4,8 +4,9 @@
 
 It stops the running lab run (its results are already committed step by step), the student
 program in the sandbox, a pipeline started from the pipeline page, a training job, the scene
-or demo on the camera, and switches the bench outputs off. It drops what lives only in
-memory — the learn page's exports not yet downloaded (they may hold samples), live
+or demo on the camera, and switches the bench outputs off. A pipeline kept for boot
+(`labkit pipeline enable`) then starts again, as it does when the kit is switched on. It drops
+what lives only in memory — the learn page's exports not yet downloaded (they may hold samples), live
 predictors, the sensor buffer, the recent program runs' output, the sound page's word →
 action choices. It ends the running class session, signs every student out, and tells every
 open page (the `kit.reset` event) to go back to the home page and its name picker.
@@ -21,7 +22,8 @@ import logging
 import time
 from typing import Any
 
-from flask import Blueprint, Response, flash, jsonify, redirect, request, url_for
+from flask import (Blueprint, Response, current_app, flash, jsonify, redirect, request,
+                   url_for)
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as WerkzeugResponse
 
@@ -64,6 +66,12 @@ def ready_for_next_class() -> dict[str, Any]:
 
     done["camera_show_stopped"] = stop_shows(rt.camera)
     rt.kit.reset_outputs()
+    # a pipeline kept for boot is part of the kit as a class finds it: it starts again, its
+    # counts from zero (a page's own pipeline stays stopped)
+    from labkit.web.pipeline import start_boot_pipeline
+
+    again = start_boot_pipeline(current_app._get_current_object())
+    done["boot_pipeline_started"] = again.pipeline.name if again is not None else None
     ended = end_class(store())
     done["sessions_ended"] = ended.sessions_ended
     done["students_signed_out"] = ended.students_signed_out

@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+import pytest
+
 from tests.helpers import REPO
 from tests.security.web_helpers import student
 
@@ -126,3 +128,35 @@ def test_ready_for_the_next_class_stops_the_pages_pipeline(runtime: Any, student
     assert r.get_json()["pipeline_stopped"] is True
     assert runtime.pins.describe() is None
     assert teacher_client.get("/api/pipeline/state").get_json() == {"running": False}
+
+
+def test_the_next_class_finds_the_boot_pipeline_running_again(
+        app: Any, runtime: Any, teacher_client: Any, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pipeline kept for boot is part of the kit as a class finds it: "ready for the next
+    class" stops it with everything else, then starts it again from the start."""
+    from labkit.pipeline import systemd
+    from labkit.pipeline.spec import parse
+    from labkit.web.pipeline import runs, start_boot_pipeline
+
+    monkeypatch.setenv("LABKIT_SYSTEMD_DIR", str(tmp_path / "units"))
+    monkeypatch.setattr(systemd, "_systemctl", lambda *args: None)   # no systemd in a test
+    systemd.enable(parse(FAN, wiring=runtime.wiring), runtime.settings.data_dir, "sim")
+    first = start_boot_pipeline(app)
+    assert first is not None and first.pipeline.name == "button_fan"
+    r = teacher_client.post("/teacher/kit/next-class?format=json", json={})
+    assert r.status_code == 200, r.get_data(as_text=True)
+    done = r.get_json()
+    assert done["pipeline_stopped"] is True and done["boot_pipeline_started"] == "button_fan"
+    with app.app_context():
+        again = runs().runner
+    assert again is not None and again is not first
+    assert teacher_client.get("/api/pipeline/state").get_json()["running"] is True
+    assert runs_stop(app)
+
+
+def runs_stop(app: Any) -> bool:
+    from labkit.web.pipeline import runs
+
+    with app.app_context():
+        return runs().stop()
