@@ -5,11 +5,12 @@
 It stops the running lab run (its results are already committed step by step), the student
 program in the sandbox, a pipeline started from the pipeline page, a training job, the scene
 or demo on the camera, and switches the bench outputs off. A pipeline kept for boot
-(`labkit pipeline enable`) then starts again, as it does when the kit is switched on. It drops
-what lives only in memory — the learn page's exports not yet downloaded (they may hold samples), live
-predictors, the sensor buffer, the recent program runs' output, the sound page's word →
-action choices. It ends the running class session, signs every student out, and tells every
-open page (the `kit.reset` event) to go back to the home page and its name picker.
+(`labkit pipeline enable`) then starts again, as it does when the kit is switched on. It
+drops what lives only in memory — the learn page's exports not yet downloaded (they may hold
+samples), live predictors, the sensor buffer, the recent program runs' output, the sound
+page's word → action choices. It ends the running class session, signs every student out,
+and tells every open page (the `kit.reset` event) to go back to the home page and its name
+picker.
 
 What students saved is kept: /learn projects with their samples and models (the retention
 pass of labkit/privacy.py removes old ones), portfolios, runs, scores, the roster. Emptying
