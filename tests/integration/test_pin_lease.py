@@ -10,7 +10,7 @@ from typing import Any
 
 from tests.integration import test_labs_web as labs_web
 from tests.integration.test_labs_web import as_student_only, pick
-from tests.web.test_learn_page import create, wait_trained
+from tests.web.test_learn_page import create, wait_sensor_reading, wait_trained
 
 web = labs_web.web          # the same fixtures: a CSRF-ready client, a signed-in teacher
 school = labs_web.school
@@ -21,7 +21,7 @@ def _trained_sensor_project(web: Any, runtime: Any) -> tuple[str, str]:
     pid, (near, far) = p["id"], p["classes"]
     for cls, distance in ((near, 0.1), (far, 0.9)):
         runtime.bench.apply({"device": "distance", "value": distance})
-        time.sleep(1.1)
+        wait_sensor_reading(runtime, distance)
         for _ in range(4):
             assert web.post(f"/api/learn/projects/{pid}/classes/{cls['id']}/capture",
                             json={}).status_code == 200
@@ -51,7 +51,7 @@ def test_a_learn_action_is_refused_while_a_lab_runs(web: Any, school: dict[str, 
     run = kid.post("/api/labs/face_led/start", json={})
     assert run.status_code == 200, run.get_json()
     runtime.bench.apply({"device": "distance", "value": 0.1})      # "近" → LED on
-    time.sleep(1.1)
+    wait_sensor_reading(runtime, 0.1)
     r = web.get(f"/api/learn/projects/{pid}/predict")
     assert r.status_code == 409, r.get_json()
     error = r.get_json()["error"]

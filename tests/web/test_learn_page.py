@@ -70,6 +70,22 @@ def wait_trained(client: Any, pid: str, timeout: float = 60) -> dict[str, Any]:
     raise AssertionError("training did not finish")
 
 
+def wait_sensor_reading(runtime: Any, distance: float, timeout: float = 10.0) -> None:
+    """Wait until a whole sensor window (the last second at 10 Hz) reads `distance`.
+
+    A fixed sleep is not enough on a busy machine: the sampler thread can fall behind, and a
+    window still holding readings from before the change mixes two classes."""
+    sampler = runtime.services["learn"].sampler()
+    column = sampler.channels.index("distance")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = sampler.window()["values"]
+        if len(rows) >= 10 and all(abs(row[column] - distance) < 1e-6 for row in rows):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the sensor window never read {distance} m")
+
+
 def test_pages_render_in_chinese(client: Any, student_client: Any) -> None:
     html = client.get("/learn").get_data(as_text=True)
     assert "教会 AI 小盒子" in html and "新建项目" in html
@@ -152,7 +168,7 @@ def test_sensor_project_capture_train_and_act(student_client: Any, runtime: Any)
     pid, (near, far) = p["id"], p["classes"]
     for cls, distance in ((near, 0.1), (far, 0.9)):
         runtime.bench.apply({"device": "distance", "value": distance})
-        time.sleep(1.1)                                           # a full window at 10 Hz
+        wait_sensor_reading(runtime, distance)
         for _ in range(4):
             r = student_client.post(f"/api/learn/projects/{pid}/classes/{cls['id']}/capture",
                                  json={})
@@ -177,10 +193,10 @@ def test_sensor_project_capture_train_and_act(student_client: Any, runtime: Any)
                            json={"type": "servo", "value": 400})
     assert bad.status_code == 400
     runtime.bench.apply({"device": "distance", "value": 0.9})
-    time.sleep(1.1)
+    wait_sensor_reading(runtime, 0.9)
     assert student_client.get(f"/api/learn/projects/{pid}/predict").get_json()["label"] == "远"
     runtime.bench.apply({"device": "distance", "value": 0.1})
-    time.sleep(1.1)
+    wait_sensor_reading(runtime, 0.1)
     r = student_client.get(f"/api/learn/projects/{pid}/predict").get_json()
     assert r["label"] == "近" and r["action"] == {"type": "servo", "value": 45}
     assert round(runtime.kit.servo.angle) == 45
