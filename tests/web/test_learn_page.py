@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from labkit.drivers.wav import wav_bytes
+from labkit.learn.service import SENSOR_RATE, SENSOR_WINDOW_S
 from tests.helpers import wait_until
 
 
@@ -77,13 +78,13 @@ def wait_sensor_reading(runtime: Any, distance: float, timeout: float = 10.0) ->
     window still holding readings from before the change mixes two classes."""
     sampler = runtime.services["learn"].sampler()
     column = sampler.channels.index("distance")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    full = round(SENSOR_RATE * SENSOR_WINDOW_S)
+
+    def window_reads_it() -> bool:
         rows = sampler.window()["values"]
-        if len(rows) >= 10 and all(abs(row[column] - distance) < 1e-6 for row in rows):
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"the sensor window never read {distance} m")
+        return len(rows) >= full and all(abs(row[column] - distance) < 1e-6 for row in rows)
+
+    assert wait_until(window_reads_it, timeout), f"the sensor window never read {distance} m"
 
 
 def test_pages_render_in_chinese(client: Any, student_client: Any) -> None:
