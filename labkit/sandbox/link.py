@@ -199,6 +199,11 @@ class LinkSession:
         self._saved: dict[int, dict[str, Any]] = {}
         self._watch: dict[int, tuple[Any, Callable[..., None]]] = {}
         self._closed = threading.Event()
+        # the session's reader and the program's watcher both close it when the program ends:
+        # the second waits for the first, so "the program has ended" always means "the pins
+        # are back and whoever resumes after it has resumed"
+        self._close_lock = threading.RLock()
+        self._closing = False
         self.started = time.monotonic()
         self._heard: dict[str, int] = {}     # command word → the hearing it was last asked at
         self._thread = threading.Thread(target=self._run, name=f"labkit-{holder.id}",
@@ -465,24 +470,27 @@ class LinkSession:
             log.warning("could not put pin %s back", number, exc_info=True)
 
     def close(self) -> None:
-        if getattr(self, "_closing", False):
-            return
-        self._closing = True
-        self._closed.set()
-        for number in list(self._saved):
-            self._restore(number)
-        if self.lease is not None and self.lease.active:
-            self.lease.release()
-            if self.link.on_release is not None:
-                try:
-                    self.link.on_release()
-                except Exception:
-                    log.exception("after a program: handing the pins back failed")
-        try:
-            self.sock.close()
-        except OSError:
-            pass
-        self.link._done(self)
+        """Put the pins back, hand the lease back and let the kit resume; a caller that
+        arrives while another is doing this returns only once it is done."""
+        with self._close_lock:
+            if self._closing:
+                return
+            self._closing = True
+            self._closed.set()
+            for number in list(self._saved):
+                self._restore(number)
+            if self.lease is not None and self.lease.active:
+                self.lease.release()
+                if self.link.on_release is not None:
+                    try:
+                        self.link.on_release()
+                    except Exception:
+                        log.exception("after a program: handing the pins back failed")
+            try:
+                self.sock.close()
+            except OSError:
+                pass
+            self.link._done(self)
 
 
 def _busy(exc: PinsBusy) -> Message:
