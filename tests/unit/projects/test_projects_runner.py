@@ -11,7 +11,7 @@ from labkit.projects.runner import LabRunner, StepBinding, device_signal
 from labkit.store import Problem
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
@@ -36,6 +36,26 @@ def drain(sub: Any) -> list[Any]:
     return out
 
 
+def events_until(sub: Any, done: Callable[[list[Any]], bool], timeout: float = 15.0) -> list[Any]:
+    """Events from `sub` until `done(events)` holds, then whatever else is queued.
+
+    The lab's thread sets `lab.complete` before it publishes the events of that evaluation,
+    and steps once more after the last release: a short drain right after `lab.complete`
+    can end before they are out on a busy machine."""
+    events: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while not done(events):
+        assert time.monotonic() < deadline, [(e.topic, e.data) for e in events]
+        if (event := sub.get(timeout=0.05)) is not None:
+            events.append(event)
+    return events + drain(sub)
+
+
+def signals(events: list[Any]) -> dict[str, Any]:
+    """Each lab signal's last published value."""
+    return {e.data["name"]: e.data["value"] for e in events if e.topic == "lab.signal"}
+
+
 def test_a_lab_passes_its_steps_from_bench_events_and_stores_them(
         runner: LabRunner, runtime: Any, store: Any, kid: Any) -> None:
     sub = runtime.bus.subscribe("lab")
@@ -49,7 +69,11 @@ def test_a_lab_passes_its_steps_from_bench_events_and_stores_them(
     run = store.runs.get(lab.run_id)
     assert {s.step_id for s in run.steps} == {"press", "see"} and run.status == "running"
     assert run.lesson_id == "button_lesson" and run.title("en") == "Button"
-    events = drain(sub)
+    # everything the lab publishes up to its "complete" state, and its step after the
+    # button's last release (the button ends up released)
+    events = events_until(sub, lambda es: any(
+        e.topic == "lab.state" and e.data["status"] == "complete" for e in es)
+        and signals(es).get("pressed") is False)
     topics = [e.topic for e in events]
     assert topics[0] == "lab.state" and events[0].data["status"] == "running"
     assert topics.count("lab.step") == 2
@@ -60,7 +84,7 @@ def test_a_lab_passes_its_steps_from_bench_events_and_stores_them(
     assert any(e.topic == "lab.signal" and e.data["name"] == "pressed" for e in events)
     # the snapshot (what a page's start call returns) carries what each signal reads now, so
     # a change announced before the page knew its run is not lost
-    last = {e.data["name"]: e.data["value"] for e in events if e.topic == "lab.signal"}
+    last = signals(events)
     assert lab.snapshot()["signals"] == last and "pressed" in last
     runner.stop()
     assert store.runs.get(lab.run_id).status == "stopped" and runner.active is None
