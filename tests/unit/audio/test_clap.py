@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from gpiozero import LED
 
 from labkit.audio_ai.clap import ClapDetector
+from tests.helpers import wait_until
 from tests.unit.audio.conftest import clap, scene
 
 
@@ -55,11 +54,13 @@ def test_double_clap_toggles_an_led_through_source() -> None:
     fired: list[int] = []
     det.when_activated = lambda: fired.append(1)
     det.process(scene([(0.5, clap(1)), (0.85, clap(2))], seconds=1.5))
-    time.sleep(0.1)
-    assert det.toggled.is_active and led.is_lit
+    # gpiozero's source thread copies the toggle to the LED: wait for it (late on a busy
+    # machine)
+    assert det.toggled.is_active
+    assert wait_until(lambda: led.is_lit), "the LED did not follow the double clap"
     det.process(scene([(0.5, clap(3)), (0.85, clap(4))], seconds=1.5, seed=2))
-    time.sleep(0.1)
-    assert not det.toggled.is_active and not led.is_lit
+    assert not det.toggled.is_active
+    assert wait_until(lambda: not led.is_lit), "the LED did not follow the second double clap"
     assert len(fired) == 4 and det.count == 4
     led.source = None
     led.close()

@@ -7,6 +7,7 @@ import pytest
 from gpiozero import PWMLED
 
 from labkit.audio_ai.level import SoundLevel, clipped_fraction, dbfs
+from tests.helpers import wait_until
 
 RATE = 16000
 
@@ -49,9 +50,10 @@ def test_loud_activates_with_hysteresis_and_drives_an_led() -> None:
     level.process(sine(0.3))                        # ~89.5 dB
     assert level.is_active and fired == ["on"]
     led.source = level.values
-    import time
-    time.sleep(0.1)
-    assert led.value == pytest.approx(level.value, abs=0.01) and led.value > 0.8
+    # gpiozero's source thread copies the level over: wait for it (late on a busy machine)
+    assert wait_until(lambda: led.value == pytest.approx(level.value, abs=0.01)), \
+        (led.value, level.value)
+    assert led.value > 0.8
     level.process(sine(0.075))                      # ~77.5 dB: inside the 3 dB hysteresis
     assert level.is_active
     level.process(sine(0.01))
