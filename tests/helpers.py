@@ -145,3 +145,21 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 15.0, every: float
             return True
         time.sleep(every)
     return False
+
+
+def wait_mic_history(mic: Any, seconds: float, timeout: float = 15.0) -> None:
+    """Wait until the microphone's in-memory history holds `seconds` of audio: its capture
+    thread reads in real time, and may lag behind the clock on a busy machine."""
+    need = int(seconds * mic.rate)
+    assert wait_until(lambda: mic.recent(seconds).size >= need, timeout), \
+        f"the microphone did not hear {seconds} s within {timeout} s"
+
+
+def wait_mic_played(mic: Any, timeout: float = 15.0) -> None:
+    """Wait until a simulated microphone has heard every clip injected into it, and the
+    block with a clip's end is in its history (two blocks read after the last was taken)."""
+    assert wait_until(lambda: not mic.source.busy, timeout), \
+        "the simulated microphone did not play its clips"
+    read = mic.blocks_read
+    assert wait_until(lambda: mic.blocks_read >= read + 2, timeout), \
+        "the microphone stopped reading"

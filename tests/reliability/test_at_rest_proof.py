@@ -35,6 +35,7 @@ import pytest
 from labkit.atrest import SEALED
 from labkit.exportlock import open_encrypted_zip
 from labkit.drivers.outputlock import LOCK_FILE
+from tests.helpers import wait_mic_played
 
 CHILD = "欧阳明月"
 OTHER_CHILD = "司马小雨"
@@ -128,7 +129,7 @@ def _session(app: Any, runtime: Any) -> dict[str, Any]:
         "name": "拍手", "kind": "sound", "classes": ["拍手", "口哨"]}).get_json()
     t = np.arange(16000) / 16000
     runtime.microphone.inject((8000 * np.sin(2 * np.pi * 880 * t)).astype(np.int16))
-    time.sleep(1.3)
+    wait_mic_played(runtime.microphone)
     cid = sound["classes"][0]["id"]
     r = student.post(f"/api/learn/projects/{sound['id']}/classes/{cid}/capture",
                      json={"seconds": 1.0})

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from labkit.drivers.wav import wav_bytes
+from tests.helpers import wait_mic_history
 
 
 @pytest.fixture
@@ -55,8 +56,7 @@ def test_sound_project_has_a_background_class_and_refuses_silent_words(
     assert roles == ["", "", "background"] and p["classes"][2]["name"] == "背景声"
     pid, word, bg = p["id"], p["classes"][0]["id"], p["classes"][2]["id"]
     # the simulated room is quiet: a word class refuses it, with the reason in Chinese
-    runtime.microphone.recent(0.1)
-    time.sleep(1.2)                               # a second of room in the mic's history
+    wait_mic_history(runtime.microphone, 1.0)     # a second of room in the mic's history
     r = student_client.post(f"/api/learn/projects/{pid}/classes/{word}/capture",
                             json={"seconds": 1.0})
     assert r.status_code == 400 and r.get_json()["error"]["code"] == "silent"

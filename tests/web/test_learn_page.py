@@ -16,7 +16,7 @@ import pytest
 
 from labkit.drivers.wav import wav_bytes
 from labkit.learn.service import SENSOR_RATE, SENSOR_WINDOW_S
-from tests.helpers import wait_until
+from tests.helpers import wait_mic_history, wait_mic_played, wait_until
 
 
 @pytest.fixture
@@ -207,12 +207,13 @@ def test_sound_capture_uses_what_the_mic_just_heard(student_client: Any, runtime
     p = create(student_client, "sound", ["拍手", "口哨"]).get_json()
     pid, cid = p["id"], p["classes"][0]["id"]
     mic = runtime.microphone
+    wait_mic_history(mic, 1.0)            # a second of the quiet room: nothing to keep
     r = student_client.post(f"/api/learn/projects/{pid}/classes/{cid}/capture",
                          json={"seconds": 1.0})
-    assert r.status_code == 400 and r.get_json()["error"]["code"] == "bad_audio"   # silence
+    assert r.status_code == 400 and r.get_json()["error"]["code"] == "silent"
     t = np.arange(16000) / 16000
     mic.inject((8000 * np.sin(2 * np.pi * 880 * t)).astype(np.int16))
-    time.sleep(1.3)
+    wait_mic_played(mic)
     r = student_client.post(f"/api/learn/projects/{pid}/classes/{cid}/capture",
                          json={"seconds": 1.0})
     assert r.status_code == 200 and r.get_json()["count"] == 1
