@@ -7,7 +7,7 @@ def test_bench_input_via_api_lights_the_led_through_the_idle_demo(student_client
     r = student_client.post("/api/bench/input", json={"device": "button", "action": "press"})
     assert r.status_code == 200 and r.json["state"]["pressed"] is True
     import time
-    deadline = time.monotonic() + 2
+    deadline = time.monotonic() + 10      # gpiozero's source thread copies the button over
     while runtime.bench.state()["led"]["value"] != 1.0 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert runtime.bench.state()["led"]["value"] == 1.0
