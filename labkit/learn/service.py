@@ -23,7 +23,7 @@ import logging
 import threading
 import time
 from collections import deque
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -312,6 +312,15 @@ class LearnService:
                 last[0] = now
                 self._publish(job)
 
+        ended: dict[str, Any] = {}
+        try:
+            ended = self._train_job(project, classifier, progress)
+        finally:
+            self._end_job(project, job, ended)
+
+    def _train_job(self, project: Project, classifier: str,
+                   progress: Callable[[str, float, str], None]) -> dict[str, Any]:
+        """Train in the worker child and keep the model; what the job says at its end."""
         try:
             self._features.wait_idle(project.id, FEATURES_WAIT_S)
             result = self._worker.run({"project": project.id, "classifier": classifier,
@@ -322,29 +331,35 @@ class LearnService:
             with project.lock:
                 project.model = result["model"]
                 project.save()
-            job.update(state="done", fraction=1.0, stage="done", report=result["report"],
-                       features_cached=result.get("cache"))
+            return {"state": "done", "fraction": 1.0, "stage": "done",
+                    "report": result["report"], "features_cached": result.get("cache")}
         except TrainingCrashed as exc:
             if exc.code == "train_stopped":
-                job.update(state="error", code=exc.code,
-                           message=_("Training was stopped: the kit was made ready for the "
-                                     "next class."), fix=_("Press Train to train again."))
-                return
-            job.update(state="error", code=exc.code,
-                       message=_("Training stopped unexpectedly. The kit is fine: press Train "
+                return {"state": "error", "code": exc.code,
+                        "message": _("Training was stopped: the kit was made ready for the "
+                                     "next class."), "fix": _("Press Train to train again.")}
+            return {"state": "error", "code": exc.code,
+                    "message": _("Training stopped unexpectedly. The kit is fine: press Train "
                                  "to try again."),
-                       fix=_("If it happens again, delete some samples and train again."))
+                    "fix": _("If it happens again, delete some samples and train again.")}
         except LabkitError as exc:
-            job.update(state="error", message=exc.message, fix=exc.fix, code=exc.code)
+            return {"state": "error", "message": exc.message, "fix": exc.fix, "code": exc.code}
         except Exception as exc:  # a bug must still end the job visibly
             log.exception("training %s failed", project.id)
-            job.update(state="error", message=str(_("Training failed: %(why)s", why=str(exc))),
-                       code="internal")
-        finally:
-            with self._lock:
-                self._predictors.pop(project.id, None)
+            return {"state": "error", "code": "internal",
+                    "message": str(_("Training failed: %(why)s", why=str(exc)))}
+
+    def _end_job(self, project: Project, job: dict[str, Any], ended: dict[str, Any]) -> None:
+        """Say the job has ended only once the kit can train again.
+
+        A page polling the job trains again the moment it reads "done" or "error": the end is
+        written and the training lock let go under the service lock, which `job()` reads
+        under, so no reader sees an ended job while the kit would still answer busy."""
+        with self._lock:
+            self._predictors.pop(project.id, None)
+            job.update(ended)
             self._train_lock.release()
-            self._publish(job)
+        self._publish(job)
 
     def job(self, project_id: str) -> dict[str, Any] | None:
         with self._lock:
