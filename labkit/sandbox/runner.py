@@ -267,9 +267,11 @@ class ProgramRun:
         self.result = {"type": "exit", "code": code, "reason": self._reason(code),
                        "seconds": round(time.monotonic() - self.started_at, 2),
                        "truncated": self._truncated, "protection": self.protection}
+        # the kit takes the next program before anyone hears this one has ended: a page
+        # that runs again on the exit event must not be told another program is running
+        self.sandbox._finished(self)
         self.emit(self.result)
         self._finished.set()
-        self.sandbox._finished(self)
 
     def _reason(self, code: int) -> str:
         if self._stop_reason is not None:
