@@ -67,7 +67,7 @@ def test_upload_a_wav_in_another_format_is_analysed_and_injected(student_client:
     assert [u["kws"]["command"] for u in body["utterances"]] == ["lights on"]
     # the live monitor hears the injected clip too
     monitor = runtime.services["audio"].monitor
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30     # heard in real time, then the keyword model runs
     while not monitor.kws.history and time.monotonic() < deadline:
         time.sleep(0.05)
     assert monitor.kws.history and monitor.kws.history[-1]["command"] == "lights on"
@@ -113,7 +113,7 @@ def test_teach_train_and_trigger_the_led(student_client: Any, runtime: Any) -> N
     runtime.kit.led.off()
     monitor = runtime.services["audio"].monitor
     runtime.microphone.inject(padded(synthesize("开灯", "zh_CN", variant="m2"), seed=7))
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 30     # heard in real time, then the word model runs
     while not runtime.kit.led.is_lit and time.monotonic() < deadline:
         time.sleep(0.05)
     assert runtime.kit.led.is_lit, list(monitor.commands.history)
