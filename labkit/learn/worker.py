@@ -201,8 +201,10 @@ class TrainingWorker:
             proc, conn, ready = self._proc, self._conn, self._ready_seen
             self._proc = self._conn = None  # this child is ours now; the next job gets another
         assert conn is not None
-        self.running_pid = proc.pid
+        # the job can be stopped before its pid is told: whoever reads `running_pid` (the
+        # next-class reset, a test) may call stop_job() at once
         self._running, self._stop_asked = proc, False
+        self.running_pid = proc.pid
         deadline = time.monotonic() + timeout
         sent = False
         if ready:
