@@ -1,7 +1,8 @@
-"""ssd.decode / ssd.weighted_nms are vectorised for speed (an IoU matrix, a greedy pass on bit
-sets, all clusters summed at once). These tests pin them to the straightforward
-one-cluster-at-a-time numpy formulation: the values must be *identical*, not merely close, so
-the oracle comparisons cannot drift."""
+"""ssd.decode / ssd.weighted_nms are fast two ways: vectorised for many candidates (an IoU
+matrix, a greedy pass on bit sets, all clusters summed at once) and on Python floats for a few
+(ssd.SMALL). These tests pin both ways to the straightforward one-cluster-at-a-time numpy
+formulation: the values must be *identical*, not merely close, so the oracle comparisons cannot
+drift."""
 
 from __future__ import annotations
 
@@ -11,6 +12,13 @@ import numpy as np
 import pytest
 
 from labkit.vision import ssd
+
+
+@pytest.fixture(params=["python", "numpy"])
+def way(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Run a test once with the Python-float way for a few candidates, once numpy's only."""
+    monkeypatch.setattr(ssd, "SMALL", ssd.SMALL if request.param == "python" else 0)
+    return request.param
 
 
 def reference_decode(raw_boxes: np.ndarray, raw_scores: np.ndarray, spec: ssd.SsdSpec,
@@ -89,7 +97,8 @@ def fake_outputs(rng: np.random.Generator, spec: ssd.SsdSpec, faces: int) -> tup
 
 
 @pytest.mark.parametrize("spec", [ssd.FACE_SHORT, ssd.PALM], ids=["face", "palm"])
-def test_decode_and_nms_match_the_plain_numpy_version_bit_for_bit(spec: ssd.SsdSpec) -> None:
+def test_decode_and_nms_match_the_plain_numpy_version_bit_for_bit(spec: ssd.SsdSpec,
+                                                                   way: str) -> None:
     rng = np.random.default_rng(5)
     sizes = set()
     for trial in range(300):
@@ -116,7 +125,7 @@ def _dets(rows: np.ndarray, scores: np.ndarray, k: int = 2) -> ssd.Detections:
     return ssd.Detections(rows[:, :4], rows[:, 4:].reshape(-1, k, 2), scores)
 
 
-def test_nms_of_no_candidates_is_empty() -> None:
+def test_nms_of_no_candidates_is_empty(way: str) -> None:
     for k in (4, 6, 7):
         empty = ssd.Detections(np.zeros((0, 4)), np.zeros((0, k, 2)), np.zeros(0))
         for limit in (0, 1):
@@ -125,7 +134,7 @@ def test_nms_of_no_candidates_is_empty() -> None:
             assert out.keypoints.shape == (0, k, 2) and out.as_lists() == ([], [], [])
 
 
-def test_decode_of_a_silent_frame_is_empty() -> None:
+def test_decode_of_a_silent_frame_is_empty(way: str) -> None:
     spec = ssd.FACE_SHORT
     n = len(ssd.anchors(spec))
     boxes = np.zeros((n, 16), np.float32)
@@ -136,7 +145,8 @@ def test_decode_of_a_silent_frame_is_empty() -> None:
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_nms_matches_the_reference_with_tied_scores_and_identical_boxes(seed: int) -> None:
+def test_nms_matches_the_reference_with_tied_scores_and_identical_boxes(seed: int,
+                                                                       way: str) -> None:
     """Equal scores keep the candidates' order (a stable sort), identical boxes (IoU 1) and
     zero-size boxes (IoU 0 with everything) land in the same clusters as the reference."""
     rng = np.random.default_rng(seed)
@@ -177,3 +187,51 @@ def test_iou_matrix_rows_equal_iou() -> None:
     matrix = ssd.iou_matrix(boxes)
     for i, box in enumerate(boxes):
         assert matrix[i].tobytes() == ssd.iou(box, boxes).tobytes()
+
+
+def test_not_finite_outputs_decode_and_cluster_as_the_reference(way: str) -> None:
+    """A NaN or infinite box value (a broken model): Python's min/max treat NaN unlike
+    numpy's, yet both ways give the reference's detections and clusters."""
+    spec = ssd.FACE_SHORT
+    rng = np.random.default_rng(11)
+    for trial in range(60):
+        raw_boxes, raw_scores = fake_outputs(rng, spec, faces=2)
+        near = np.flatnonzero(raw_scores[0, :, 0] > 0)
+        if near.size == 0:
+            continue
+        column = int(rng.choice([0, 1, 4, int(rng.integers(0, 16))]))
+        bad = rng.choice(near, size=min(2, near.size), replace=False)
+        raw_boxes[0, bad, column] = rng.choice([np.nan, np.inf, -np.inf])
+        got = ssd.decode(raw_boxes[0], raw_scores[0], spec, 0.5)
+        want = reference_decode(raw_boxes[0], raw_scores[0], spec, 0.5)
+        assert same(got, want), trial
+        with np.errstate(invalid="ignore"):
+            assert same(ssd.weighted_nms(got, 0.3), reference_nms(want, 0.3)), trial
+
+
+def test_a_few_candidates_come_back_as_the_lists_the_detectors_read() -> None:
+    rng = np.random.default_rng(2)
+    raw_boxes, raw_scores = fake_outputs(rng, ssd.FACE_SHORT, faces=3)
+    dets = ssd.weighted_nms(ssd.decode(raw_boxes[0], raw_scores[0], ssd.FACE_SHORT, 0.5), 0.3)
+    boxes, keypoints, scores = dets.as_lists()
+    assert 0 < len(dets) <= ssd.SMALL
+    assert boxes == dets.boxes.tolist() and keypoints == dets.keypoints.tolist()
+    assert scores == dets.scores.tolist()
+
+
+def test_scores_past_the_clip_match_the_clipped_reference(way: str) -> None:
+    """Logits beyond ±score_clipping (a saturated model): the few-candidate way leaves the clip
+    out where it cannot change a score; the scores stay the reference's, bit for bit."""
+    spec = ssd.FACE_SHORT
+    rng = np.random.default_rng(4)
+    for threshold in (1e-50, 0.3, 0.5):
+        raw_boxes, raw_scores = fake_outputs(rng, spec, faces=2)
+        near = np.flatnonzero(raw_scores[0, :, 0] > 0)
+        raw_scores[0, near[: near.size // 2], 0] = rng.choice([45.0, 150.0, np.inf])
+        if threshold < 1e-40:          # a few logits below -clip are kept too
+            background = raw_scores[0, :, 0] < 0
+            raw_scores[0, background, 0] = -200.0
+            raw_scores[0, np.flatnonzero(background)[:8], 0] = -105.0
+        got = ssd.decode(raw_boxes[0], raw_scores[0], spec, threshold)
+        want = reference_decode(raw_boxes[0], raw_scores[0], spec, threshold)
+        assert same(got, want), threshold
