@@ -118,20 +118,18 @@ class FaceDetector(VisionDetector[FaceResult]):
         # letterbox removal and scaling to pixels in plain floats (the same operations as
         # roi.remove_letterbox and `* (ow, oh)` on arrays): a handful of numbers per face
         left, top, right, bottom = letterbox
-        padded = any(letterbox)
         dx, dy = 1.0 - left - right, 1.0 - top - bottom
-
-        def px(x: float, y: float) -> tuple[float, float]:
-            if padded:
-                return (x - left) / dx * ow, (y - top) / dy * oh
-            return x * ow, y * oh
+        if not any(letterbox):
+            left = top = 0.0
+            dx = dy = 1.0
 
         faces = []
         for (bx0, by0, bx1, by1), kps, score in zip(boxes, keypoints, scores, strict=True):
-            x0, y0 = px(bx0, by0)
-            x1, y1 = px(bx1, by1)
+            x0, y0 = (bx0 - left) / dx * ow, (by0 - top) / dy * oh
+            x1, y1 = (bx1 - left) / dx * ow, (by1 - top) / dy * oh
             faces.append(Face(Box(x0, y0, x1 - x0, y1 - y0), score,
-                              tuple(px(x, y) for x, y in kps)))
+                              tuple([((x - left) / dx * ow, (y - top) / dy * oh)
+                                     for x, y in kps])))
         return FaceResult(tuple(faces), ow, oh)
 
     @staticmethod
