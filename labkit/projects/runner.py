@@ -49,6 +49,7 @@ log = logging.getLogger(__name__)
 EVAL_INTERVAL = 0.25       # seconds between check evaluations when nothing changed
 MAX_STEP_ERRORS = 25       # consecutive step() failures before the lab is stopped
 DEMO_GRACE_S = 2.0         # simulated seconds the checks get after the scenario's end
+PROGRAM_END_S = 10.0       # how long a stopping lab waits for its killed programs to end
 
 
 @dataclass(frozen=True)
@@ -311,15 +312,20 @@ class LabRunner:
             return None
         return lab.lease.holder
 
-    def _stop_programs_of(self, holder_id: str) -> None:
+    def _stop_programs_of(self, holder_id: str, *, wait_s: float = 0.0) -> None:
         """A `programs: true` lab's student program runs under the lab's lease: when the lab
-        ends, so does the program (it would otherwise keep the kit's pins in the lab's name)."""
+        ends, so does the program (it would otherwise keep the kit's pins in the lab's name).
+        With `wait_s`, until each has ended: its pins put back and its share of the lease
+        handed back."""
         sandbox = getattr(self.runtime, "services", {}).get("sandbox")
         if sandbox is None:
             return
-        for run in list(sandbox.running.values()):
-            if run.holder.id == holder_id:
-                run.stop("stopped")
+        runs = [run for run in list(sandbox.running.values()) if run.holder.id == holder_id]
+        for run in runs:
+            run.stop("stopped")
+        for run in runs if wait_s > 0 else ():
+            if run.wait(wait_s) is None:
+                log.warning("program run %s did not end with its lab", run.id)
 
     def _drive_output(self, name: str, value: Any) -> None:
         """A demo's `program:` item: set an output as the student's program would."""
@@ -443,15 +449,17 @@ class LabRunner:
         self.runtime.kit.reset_outputs()
 
     def _release_hardware(self, lab: ActiveLab) -> None:
+        # the lab's programs end first: each puts back the pins it drove and its share of
+        # the lease, so the kit is free (and its outputs off) when the lab says it stopped
+        if lab.lease is not None:
+            self._stop_programs_of(lab.lease.holder.id, wait_s=PROGRAM_END_S)
         try:
             self.runtime.kit.reset_outputs()
         except Exception:
             log.exception("resetting outputs after lab %s failed", lab.project_id)
         if lab.lease is not None:
-            holder_id = lab.lease.holder.id
             lab.lease.release()
             lab.lease = None
-            self._stop_programs_of(holder_id)
         start_demo = getattr(self.runtime, "start_idle_demo", None)
         if callable(start_demo):
             start_demo()

@@ -71,3 +71,40 @@ def test_a_program_inside_its_lab_ends_with_the_lab(runtime: Any, data_dir: Path
     result = program.wait(10)
     assert result is not None and result["reason"] == "stopped"
     assert runtime.pins.holder is None or runtime.pins.holder.soft     # the kit is free again
+
+
+def test_a_lab_says_it_stopped_only_once_its_program_has_ended(
+        runtime: Any, data_dir: Path, model_store: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stop is over when the kit is free: not while the killed program still puts its pins
+    back and holds the lab's lease (which takes a moment, longer on a busy machine)."""
+    import time
+
+    from labkit.projects.runner import LabRunner
+    from labkit.sandbox.link import LinkSession
+
+    close = LinkSession.close
+
+    def slow_close(self: LinkSession) -> None:
+        time.sleep(0.3)          # putting the program's pins back takes a moment
+        close(self)
+
+    monkeypatch.setattr(LinkSession, "close", slow_close)
+    (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
+    runner = LabRunner(runtime)
+    lab = runner.start("first_program", student_id=5)
+    program = runtime.sandbox.start("from gpiozero import LED\nimport time\nLED(17).on()\n"
+                                    "print('up', flush=True)\ntime.sleep(30)\n",
+                                    runner.program_holder(5), owner=5)
+    deadline = time.monotonic() + 20
+    while not any(e["type"] == "stdout" for e in program.events) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert runtime.pins.holder is lab.lease.holder
+    sub = runtime.bus.subscribe("lab.state")
+    runner.stop()
+    result, holder = program.result, runtime.pins.holder
+    event = sub.get(timeout=5)
+    sub.close()
+    assert result is not None and result["reason"] == "stopped", "the program still ran"
+    assert holder is None or holder.soft, f"the kit was still held by {holder}"
+    assert event is not None and event.data["status"] == "stopped"
+    assert runtime.kit.led.value == 0                      # its LED went off with the lab
