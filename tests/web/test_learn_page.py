@@ -179,7 +179,12 @@ def test_sensor_project_capture_train_and_act(student_client: Any, runtime: Any)
     assert student_client.post(f"/api/learn/projects/{pid}/train", json={"classifier": "knn"}
                             ).status_code == 202
     assert wait_trained(student_client, pid)["job"]["state"] == "done"
-    events = []
+    events = []          # to the job's end: its event goes out just after the job reads done
+    deadline = time.monotonic() + 15
+    while not events or events[-1]["state"] == "running":
+        assert time.monotonic() < deadline, events
+        if (event := progress.get(timeout=0.5)) is not None:
+            events.append(event.data)
     while (event := progress.get(timeout=0.5)) is not None:
         events.append(event.data)
     progress.close()

@@ -60,7 +60,13 @@ def test_training_runs_in_a_child_with_precomputed_features(service, runtime):
     while service._worker.last_exitcode is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert service._worker.last_exitcode == 0  # the child exited: its memory went with it
-    events = []
+    events = []          # to the job's end: its event goes out just after the job reads done
+    deadline = time.monotonic() + 30
+    while not any(e.topic == "learn.progress" and e.data.get("state") == "done"
+                  for e in events):
+        assert time.monotonic() < deadline, [(e.topic, e.data) for e in events]
+        if (event := sub.get(timeout=0.1)) is not None:
+            events.append(event)
     while (event := sub.get(timeout=0.1)) is not None:
         events.append(event)
     sub.close()
