@@ -10,7 +10,7 @@ then gets a clear "busy" error instead of piling up. The caller waits for its jo
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Callable, TypeVar
 
 T = TypeVar("T")
@@ -52,14 +52,23 @@ def heavy_work(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
             return fn(*args, **kwargs)
         finally:
             _local.inside = False
+            # the worker is free before its caller hears the result: a done-callback runs
+            # only after the caller may already have returned and asked for the next one
+            _admitted.release()
 
     try:
         future = _executor().submit(job)
     except BaseException:
         _admitted.release()
         raise
-    future.add_done_callback(lambda _f: _admitted.release())
+    future.add_done_callback(_release_if_never_run)
     return future.result()
+
+
+def _release_if_never_run(future: Future[Any]) -> None:
+    """A job cancelled before it ran (the pool shutting down) still frees its worker."""
+    if future.cancelled():
+        _admitted.release()
 
 
 def running() -> int:
