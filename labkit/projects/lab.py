@@ -458,6 +458,11 @@ class LabProject(Project):
                 det.frames += 1
                 if det.frames % det.every == 0 or det.frames == 1:
                     det.feeds.detect(frame)
+        # what the lab saw is logged before what it does about it: the bench reports an
+        # output's change with the moment it saw it, which must not come before the signal
+        # the output follows
+        for name, read in self.readers:
+            ctx.signal(name, read())
         for device, attr, read, last in self.outputs:
             value = read()
             if value != last[0]:
@@ -465,8 +470,6 @@ class LabProject(Project):
                     value = COLOURS.get(value, COLOURS["off"])   # a colour-name signal
                 setattr(device, attr, tuple(value) if isinstance(value, list) else value)
                 last[0] = value
-        for name, read in self.readers:
-            ctx.signal(name, read())
         for action in getattr(self, "actions", ()):
             if action.poll():
                 # a demo on a simulated clock only logs what would be said (no synthesis)

@@ -142,3 +142,27 @@ def test_a_smoothed_input_is_read_from_its_pin_on_a_simulated_clock() -> None:
     finally:
         sensor.close()
         button.close()
+
+
+def test_a_signal_is_logged_before_the_output_that_follows_it(runtime: Any) -> None:
+    """The bench logs an output's change at the moment it polled it: were the output driven
+    before its signal was logged, a poll in between would put the LED on before the press it
+    follows (a busy machine holds the lab's thread up there)."""
+    runner = LabRunner(runtime, None, LABS)
+    lab = runner.start("button_bench_test")
+    led_when_logged: list[float] = []
+    lab.log.subscribe(lambda entry: led_when_logged.append(runtime.kit.led.value)
+                      if entry.name == "pressed" and entry.value else None)
+    try:
+        runtime.bench.apply({"device": "button", "action": "press"})
+        deadline = time.monotonic() + 15
+        while not (led_when_logged and lab.log.entries("led")[-1].value) \
+                and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert led_when_logged == [0.0], "the LED was driven before the press was logged"
+        pressed = lab.log.rises("pressed")
+        lit = lab.log.rises("led")
+        assert pressed and lit and lit[0] >= pressed[0], (pressed, lit)
+    finally:
+        runtime.bench.apply({"device": "button", "action": "release"})
+        runner.stop()
