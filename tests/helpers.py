@@ -163,3 +163,28 @@ def wait_mic_played(mic: Any, timeout: float = 15.0) -> None:
     read = mic.blocks_read
     assert wait_until(lambda: mic.blocks_read >= read + 2, timeout), \
         "the microphone stopped reading"
+
+
+def train_on_a_silent_child(worker: Any) -> tuple[Any, Any, list[BaseException]]:
+    """Start `worker.run` (a labkit.learn TrainingWorker) on a thread, its child one that never
+    answers: (the thread, the child, what `run` raised once it ends)."""
+    import multiprocessing
+    import threading
+
+    ctx = multiprocessing.get_context("fork")
+    parent, child = ctx.Pipe(duplex=True)
+    proc = ctx.Process(target=time.sleep, args=(60,), daemon=True)
+    proc.start()
+    child.close()
+    worker._proc, worker._conn = proc, parent
+    outcome: list[BaseException] = []
+
+    def train() -> None:
+        try:
+            worker.run({"project": "p"}, timeout=30)
+        except BaseException as exc:  # noqa: BLE001 - the outcome is what the test reads
+            outcome.append(exc)
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    return thread, proc, outcome

@@ -3,12 +3,10 @@ reset reads the pid and calls stop_job() straight away."""
 
 from __future__ import annotations
 
-import multiprocessing
-import threading
-import time
 from typing import Any
 
 from labkit.learn.worker import TrainingCrashed, TrainingWorker
+from tests.helpers import train_on_a_silent_child
 
 
 class StoppedOnSight(TrainingWorker):
@@ -29,22 +27,7 @@ class StoppedOnSight(TrainingWorker):
 
 def test_a_job_is_stoppable_as_soon_as_its_child_is_told(settings: Any) -> None:
     worker = StoppedOnSight(settings)
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=True)
-    proc = ctx.Process(target=time.sleep, args=(60,), daemon=True)   # a child never answering
-    proc.start()
-    child.close()
-    worker._proc, worker._conn = proc, parent
-    outcome: list[BaseException] = []
-
-    def train() -> None:
-        try:
-            worker.run({"project": "p"}, timeout=30)
-        except BaseException as exc:  # noqa: BLE001 - the outcome is what the test reads
-            outcome.append(exc)
-
-    thread = threading.Thread(target=train)
-    thread.start()
+    thread, proc, outcome = train_on_a_silent_child(worker)
     thread.join(timeout=20)
     if proc.is_alive():
         proc.kill()

@@ -170,29 +170,13 @@ def test_the_command_ends_the_lesson_and_signs_students_out(store: Any) -> None:
 def test_a_training_job_is_stopped_for_the_next_class(settings: Any) -> None:
     """The job's child (here one that never answers) is killed; `run` ends at once with
     train_stopped instead of waiting for its timeout."""
-    import multiprocessing
-    import threading
     import time
 
     from labkit.learn.worker import TrainingCrashed, TrainingWorker
+    from tests.helpers import train_on_a_silent_child
 
     worker = TrainingWorker(settings)
-    ctx = multiprocessing.get_context("fork")
-    parent, child = ctx.Pipe(duplex=True)
-    proc = ctx.Process(target=time.sleep, args=(60,), daemon=True)
-    proc.start()
-    child.close()
-    worker._proc, worker._conn = proc, parent
-    outcome: list[BaseException] = []
-
-    def train() -> None:
-        try:
-            worker.run({"project": "p"}, timeout=30)
-        except BaseException as exc:  # noqa: BLE001 - the outcome is what the test reads
-            outcome.append(exc)
-
-    thread = threading.Thread(target=train)
-    thread.start()
+    thread, proc, outcome = train_on_a_silent_child(worker)
     deadline = time.monotonic() + 10
     while worker.running_pid is None and time.monotonic() < deadline:
         time.sleep(0.01)
