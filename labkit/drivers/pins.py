@@ -83,6 +83,16 @@ class Lease:
     def release(self) -> None:
         self.pins._release(self)
 
+    def drive(self, change: Callable[[], Any]) -> bool:
+        """Make `change` to the outputs only while this lease holds them: under the lease
+        book's lock, so a takeover waits for a change already under way and no change of
+        this holder's comes after it. False (nothing done) once the lease has gone."""
+        with self.pins._lock:
+            if not self.active:
+                return False
+            change()
+            return True
+
     def __enter__(self) -> "Lease":
         return self
 

@@ -428,9 +428,8 @@ class PipelineRunner:
 
     def _drive(self, change: Callable[[], Any]) -> None:
         lease = self._lease
-        if lease is None or not lease.active:
-            return
-        change()
+        if lease is not None:
+            lease.drive(change)
 
     # -- running ---------------------------------------------------------------------------
     def start(self, *, takeover: bool = False, demo: bool = False) -> "PipelineRunner":

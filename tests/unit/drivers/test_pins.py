@@ -63,3 +63,31 @@ def test_takeover_preempts_the_holder_and_says_so() -> None:
     assert pins.holder.id == "console"
     assert [e[1]["holder"]["id"] if e[1]["holder"] else None for e in events] == \
         ["lab:1", "console"]
+
+
+def test_a_takeover_waits_for_a_change_under_way_and_no_change_comes_after_it() -> None:
+    import threading
+    import time
+
+    pins = Pins()
+    lease = pins.acquire(Holder("pipeline:door", "pipeline", ""))
+    order: list[str] = []
+    writing = threading.Event()
+
+    def slow_change() -> None:
+        writing.set()
+        time.sleep(0.2)                  # a change of the outputs under way
+        order.append("pipeline wrote")
+
+    def take_over() -> None:
+        writing.wait(5)
+        pins.acquire(Holder("lab:1", "lab", "李明"), takeover=True)
+        order.append("lab took over")
+
+    thief = threading.Thread(target=take_over)
+    thief.start()
+    assert lease.drive(slow_change) is True
+    thief.join(5)
+    assert order == ["pipeline wrote", "lab took over"]
+    assert lease.drive(lambda: order.append("late write")) is False
+    assert order[-1] == "lab took over"
