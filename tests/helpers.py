@@ -188,3 +188,19 @@ def train_on_a_silent_child(worker: Any) -> tuple[Any, Any, list[BaseException]]
     thread = threading.Thread(target=train)
     thread.start()
     return thread, proc, outcome
+
+
+def events_until(sub: Any, done: Callable[[list[Any]], bool], timeout: float = 15.0,
+                 quiet: float = 0.1) -> list[Any]:
+    """Events from a bus subscription until `done(events)` holds, then those that follow
+    until none comes for `quiet` seconds. A fixed drain can end before a busy machine's
+    thread has published what the test waits for."""
+    events: list[Any] = []
+    deadline = time.monotonic() + timeout
+    while not done(events):
+        assert time.monotonic() < deadline, [(e.topic, e.data) for e in events]
+        if (event := sub.get(timeout=0.05)) is not None:
+            events.append(event)
+    while (event := sub.get(timeout=quiet)) is not None:
+        events.append(event)
+    return events

@@ -323,7 +323,9 @@ class LabRunner:
         runs = [run for run in list(sandbox.running.values()) if run.holder.id == holder_id]
         for run in runs:
             run.stop("stopped")
-        for run in runs if wait_s > 0 else ():
+        if wait_s <= 0:
+            return
+        for run in runs:
             if run.wait(wait_s) is None:
                 log.warning("program run %s did not end with its lab", run.id)
 

@@ -267,7 +267,7 @@ class ProgramRun:
         self.result = {"type": "exit", "code": code, "reason": self._reason(code),
                        "seconds": round(time.monotonic() - self.started_at, 2),
                        "truncated": self._truncated, "protection": self.protection}
-        # the kit takes the next program before anyone hears this one has ended: a page
+        # the run leaves the kit's running programs before anyone hears it has ended: a page
         # that runs again on the exit event must not be told another program is running
         self.sandbox._finished(self)
         self.emit(self.result)

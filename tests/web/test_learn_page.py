@@ -16,7 +16,7 @@ import pytest
 
 from labkit.drivers.wav import wav_bytes
 from labkit.learn.service import SENSOR_RATE, SENSOR_WINDOW_S
-from tests.helpers import wait_mic_history, wait_mic_played, wait_until
+from tests.helpers import events_until, wait_mic_history, wait_mic_played, wait_until
 
 
 @pytest.fixture
@@ -179,14 +179,9 @@ def test_sensor_project_capture_train_and_act(student_client: Any, runtime: Any)
     assert student_client.post(f"/api/learn/projects/{pid}/train", json={"classifier": "knn"}
                             ).status_code == 202
     assert wait_trained(student_client, pid)["job"]["state"] == "done"
-    events = []          # to the job's end: its event goes out just after the job reads done
-    deadline = time.monotonic() + 15
-    while not events or events[-1]["state"] == "running":
-        assert time.monotonic() < deadline, events
-        if (event := progress.get(timeout=0.5)) is not None:
-            events.append(event.data)
-    while (event := progress.get(timeout=0.5)) is not None:
-        events.append(event.data)
+    # to the job's end: its event goes out just after the job reads done
+    events = [e.data for e in events_until(
+        progress, lambda es: bool(es) and es[-1].data["state"] != "running", quiet=0.5)]
     progress.close()
     assert events[0]["state"] == "running" and events[-1]["state"] == "done"
     assert events[-1]["fraction"] == 1.0 and all(e["project"] == pid for e in events)

@@ -12,6 +12,7 @@ import pytest
 
 from labkit.learn.service import LearnService
 from labkit.learn.synthetic import SHAPES, shapes_dataset
+from tests.helpers import events_until
 
 
 def _wait_job(service: LearnService, pid: str, timeout: float = 180.0) -> dict[str, Any]:
@@ -60,15 +61,9 @@ def test_training_runs_in_a_child_with_precomputed_features(service, runtime):
     while service._worker.last_exitcode is None and time.monotonic() < deadline:
         time.sleep(0.1)
     assert service._worker.last_exitcode == 0  # the child exited: its memory went with it
-    events = []          # to the job's end: its event goes out just after the job reads done
-    deadline = time.monotonic() + 30
-    while not any(e.topic == "learn.progress" and e.data.get("state") == "done"
-                  for e in events):
-        assert time.monotonic() < deadline, [(e.topic, e.data) for e in events]
-        if (event := sub.get(timeout=0.1)) is not None:
-            events.append(event)
-    while (event := sub.get(timeout=0.1)) is not None:
-        events.append(event)
+    # to the job's end: its event goes out just after the job reads done
+    events = events_until(sub, lambda es: any(
+        e.topic == "learn.progress" and e.data.get("state") == "done" for e in es), timeout=30)
     sub.close()
     states = [e.data.get("state") for e in events if e.topic == "learn.progress"]
     assert states[0] == "running" and states[-1] == "done"

@@ -12,6 +12,7 @@ import pytest
 
 from labkit.projects.demo import DemoError, Scenario, compile_script
 from labkit.projects.discovery import PACKAGE_LABS, load_lab
+from tests.helpers import wait_until
 
 
 def test_program_items_are_played_in_order_with_the_bench() -> None:
@@ -50,23 +51,28 @@ def test_the_runner_drives_each_kind_of_output(runtime: Any) -> None:
     assert abs(state["servo"]["angle"] - 45) < 1
 
 
-def test_a_program_inside_its_lab_ends_with_the_lab(runtime: Any, data_dir: Path,
-                                                   model_store: Any) -> None:
-    """It runs under the lab's lease: left running, it would hold the pins in the lab's name."""
-    import time
-
+def _program_in_its_lab(runtime: Any, data_dir: Path, model_store: Any,
+                        source: str) -> tuple[Any, Any, Any]:
+    """The first_program lab started for student 5 (no store: no portfolio run), and
+    `source` running as that student's program once it has printed its first line:
+    (the runner, the lab, the program run)."""
     from labkit.projects.runner import LabRunner
 
     (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
     runner = LabRunner(runtime)
-    lab = runner.start("first_program", student_id=5)    # no store: no portfolio run
-    holder = runner.program_holder(5)
-    assert holder is lab.lease.holder
-    program = runtime.sandbox.start("import time\nprint('up', flush=True)\ntime.sleep(30)\n",
-                                    holder, owner=5)
-    deadline = time.monotonic() + 20
-    while not any(e["type"] == "stdout" for e in program.events) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    lab = runner.start("first_program", student_id=5)
+    program = runtime.sandbox.start(source, runner.program_holder(5), owner=5)
+    assert wait_until(lambda: any(e["type"] == "stdout" for e in program.events), 20), \
+        "the program never printed"
+    return runner, lab, program
+
+
+def test_a_program_inside_its_lab_ends_with_the_lab(runtime: Any, data_dir: Path,
+                                                   model_store: Any) -> None:
+    """It runs under the lab's lease: left running, it would hold the pins in the lab's name."""
+    runner, lab, program = _program_in_its_lab(
+        runtime, data_dir, model_store, "import time\nprint('up', flush=True)\ntime.sleep(30)\n")
+    assert program.holder is lab.lease.holder
     runner.stop()
     result = program.wait(10)
     assert result is not None and result["reason"] == "stopped"
@@ -79,7 +85,6 @@ def test_a_lab_says_it_stopped_only_once_its_program_has_ended(
     back and holds the lab's lease (which takes a moment, longer on a busy machine)."""
     import time
 
-    from labkit.projects.runner import LabRunner
     from labkit.sandbox.link import LinkSession
 
     close = LinkSession.close
@@ -89,15 +94,9 @@ def test_a_lab_says_it_stopped_only_once_its_program_has_ended(
         close(self)
 
     monkeypatch.setattr(LinkSession, "close", slow_close)
-    (data_dir / "models").symlink_to(model_store.models_dir, target_is_directory=True)
-    runner = LabRunner(runtime)
-    lab = runner.start("first_program", student_id=5)
-    program = runtime.sandbox.start("from gpiozero import LED\nimport time\nLED(17).on()\n"
-                                    "print('up', flush=True)\ntime.sleep(30)\n",
-                                    runner.program_holder(5), owner=5)
-    deadline = time.monotonic() + 20
-    while not any(e["type"] == "stdout" for e in program.events) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    runner, lab, program = _program_in_its_lab(
+        runtime, data_dir, model_store, "from gpiozero import LED\nimport time\nLED(17).on()\n"
+                                        "print('up', flush=True)\ntime.sleep(30)\n")
     assert runtime.pins.holder is lab.lease.holder
     sub = runtime.bus.subscribe("lab.state")
     runner.stop()

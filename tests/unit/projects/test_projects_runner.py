@@ -9,6 +9,7 @@ import pytest
 
 from labkit.projects.runner import LabRunner, StepBinding, device_signal
 from labkit.store import Problem
+from tests.helpers import events_until
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -36,21 +37,6 @@ def drain(sub: Any) -> list[Any]:
     return out
 
 
-def events_until(sub: Any, done: Callable[[list[Any]], bool], timeout: float = 15.0) -> list[Any]:
-    """Events from `sub` until `done(events)` holds, then whatever else is queued.
-
-    The lab's thread sets `lab.complete` before it publishes the events of that evaluation,
-    and steps once more after the last release: a short drain right after `lab.complete`
-    can end before they are out on a busy machine."""
-    events: list[Any] = []
-    deadline = time.monotonic() + timeout
-    while not done(events):
-        assert time.monotonic() < deadline, [(e.topic, e.data) for e in events]
-        if (event := sub.get(timeout=0.05)) is not None:
-            events.append(event)
-    return events + drain(sub)
-
-
 def signals(events: list[Any]) -> dict[str, Any]:
     """Each lab signal's last published value."""
     return {e.data["name"]: e.data["value"] for e in events if e.topic == "lab.signal"}
@@ -71,9 +57,10 @@ def test_a_lab_passes_its_steps_from_bench_events_and_stores_them(
     assert run.lesson_id == "button_lesson" and run.title("en") == "Button"
     # everything the lab publishes up to its "complete" state, and its step after the
     # button's last release (the button ends up released)
+    # (the lab's thread sets `lab.complete` before it publishes that evaluation's events)
     events = events_until(sub, lambda es: any(
         e.topic == "lab.state" and e.data["status"] == "complete" for e in es)
-        and signals(es).get("pressed") is False)
+        and signals(es).get("pressed") is False, quiet=0.05)
     topics = [e.topic for e in events]
     assert topics[0] == "lab.state" and events[0].data["status"] == "running"
     assert topics.count("lab.step") == 2
