@@ -51,6 +51,23 @@ def test_signals_and_grid(segmenter: Any) -> None:
     assert segmenter.value == 0
 
 
+def test_grid_cells_are_the_share_of_person_in_each_cell(segmenter: Any) -> None:
+    """The page's coarse grid: a cell is "1" when the mean of the mask over it (an area
+    resize) is at least one half. Checked against one INTER_AREA resize to the grid, which
+    the kit does in two steps; only a cell within float rounding of 0.5 could differ."""
+    from labkit.vision.segmentation import GRID
+
+    for key in ("astronaut", "coffee", "chelsea"):
+        bgr = cv2.cvtColor(oracle_images.image(key), cv2.COLOR_RGB2BGR)
+        result = segmenter.detect(bgr)
+        means = cv2.resize(result.small, GRID, interpolation=cv2.INTER_AREA)
+        got = np.array([[c == "1" for c in row] for row in result.grid])
+        assert got.shape == (GRID[1], GRID[0])
+        clear = np.abs(means - 0.5) > 1e-5
+        assert (got == (means >= 0.5))[clear].all()
+        assert clear.mean() > 0.99
+
+
 def test_privacy_blur_and_background(segmenter: Any) -> None:
     bgr = cv2.cvtColor(oracle_images.image("astronaut"), cv2.COLOR_RGB2BGR)
     result = segmenter.detect(bgr)
