@@ -118,10 +118,7 @@ class FaceDetector(VisionDetector[FaceResult]):
         # letterbox removal and scaling to pixels in plain floats (the same operations as
         # roi.remove_letterbox and `* (ow, oh)` on arrays): a handful of numbers per face
         left, top, right, bottom = letterbox
-        dx, dy = 1.0 - left - right, 1.0 - top - bottom
-        if not any(letterbox):
-            left = top = 0.0
-            dx = dy = 1.0
+        dx, dy = 1.0 - left - right, 1.0 - top - bottom   # both 1.0 without a letterbox
 
         faces = []
         for (bx0, by0, bx1, by1), kps, score in zip(boxes, keypoints, scores, strict=True):
